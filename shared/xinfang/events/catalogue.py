@@ -1,0 +1,316 @@
+"""The catalogue of event types: one pydantic model of ``data`` per versioned type.
+
+Intake writes the petition facts to ``petition.events``; escalation writes the routing
+facts to ``petition.routing``.  Times inside ``data`` are RFC 3339 text in UTC.  Personal
+data appears only as sealed (encrypted) strings: ``enc:<alg>:<key id>:<nonce>:<ciphertext>``.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["visit", "letter", "online", "phone"]
+Tier = Literal["village", "township", "county", "city"]
+Stage = Literal["accept", "handle", "review", "recheck", "objection"]
+Decision = Literal["support", "explain", "reject"]  # 支持 / 解释说明 / 不予支持
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+Time = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
+Sealed = Annotated[str, Field(pattern=r"^(enc:(aes-gcm|sm4-gcm):[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]+|erased)$")]
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class EventData(BaseModel):
+    """Base of every event's ``data``: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Petitioner(BaseModel):
+    """A petitioner as events carry them: a reference and sealed personal fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    ref: Code = Field(description="petitioner reference; also the id of their data key")
+    name: Sealed
+    id_number: Sealed | None = None
+    phone: Sealed | None = None
+    address: Sealed | None = None
+
+
+class Due(BaseModel):
+    """A stage's due time as escalation set it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    stage: Stage
+    due_at: Time
+    warn_at: Time
+
+
+# ---- petition.events (intake) ------------------------------------------------------
+
+
+class Registered(EventData):
+    """登记: a matter registered with its first batch."""
+
+    receipt_no: str = Field(max_length=40, description="human receipt number, e.g. 2026-110105-000123")
+    batch_id: Code
+    channel: Channel
+    jurisdiction: Code = Field(description="code of the place where the matter arose (属地)")
+    category: Code
+    summary: Text
+    head_count: int = Field(ge=1, le=100000)
+    petitioners: list[Petitioner] = Field(default_factory=list, max_length=1000)
+    unit: Code = Field(description="the unit whose terminal registered it")
+    tier: Tier = Field(description="tier of the registering unit")
+    imported: bool = False
+    external_id: str | None = Field(None, max_length=128)
+    accused_unit: Code | None = Field(None, description="检举控告: the accused unit, never shown the matter")
+
+
+class VisitRecorded(EventData):
+    """重复访: a later batch on the same matter."""
+
+    batch_id: Code
+    channel: Channel
+    head_count: int = Field(ge=1, le=100000)
+    petitioners: list[Petitioner] = Field(default_factory=list, max_length=1000)
+    unit: Code
+    tier: Tier
+    summary: Text | None = None
+    imported: bool = False
+
+
+class Accepted(EventData):
+    """受理."""
+
+    unit: Code
+    note: Text | None = None
+
+
+class Declined(EventData):
+    """不予受理, with the reason told to the petitioner; may redirect to another channel."""
+
+    unit: Code
+    reason: Text = Field(min_length=1)
+    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+
+
+class Transferred(EventData):
+    """转送/转办 to another unit or department."""
+
+    from_unit: Code
+    to_unit: Code | None = None
+    category: Code | None = Field(None, description="the category, if the transfer changes it")
+    reason: Text = Field(min_length=1)
+
+
+class Objected(EventData):
+    """派单异议: the assigned unit says the matter is outside its competence."""
+
+    unit: Code
+    reason: Text = Field(min_length=1)
+
+
+class ExtensionGranted(EventData):
+    """延期: the handling limit extended once, by at most 30 days, with approval."""
+
+    unit: Code
+    days: int = Field(ge=1, le=30)
+    reason: Text = Field(min_length=1)
+    approved_by: str = Field(max_length=128)
+
+
+class Suspended(EventData):
+    """听证 etc.: the clock stops."""
+
+    unit: Code
+    reason: Text = Field(min_length=1)
+
+
+class Resumed(EventData):
+    """The clock runs again."""
+
+    unit: Code
+
+
+class Replied(EventData):
+    """答复: the written reply (信访处理意见书)."""
+
+    unit: Code
+    decision: Decision
+    resolved: bool
+    opinion: Text = Field(min_length=1)
+
+
+class ReviewRequested(EventData):
+    """复查申请."""
+
+    reason: Text = Field(min_length=1)
+
+
+class ReviewReplied(EventData):
+    """复查意见."""
+
+    unit: Code
+    decision: Decision
+    resolved: bool
+    opinion: Text = Field(min_length=1)
+
+
+class RecheckRequested(EventData):
+    """复核申请."""
+
+    reason: Text = Field(min_length=1)
+
+
+class RecheckReplied(EventData):
+    """复核意见."""
+
+    unit: Code
+    decision: Decision
+    resolved: bool
+    opinion: Text = Field(min_length=1)
+
+
+class Evaluated(EventData):
+    """满意度评价."""
+
+    satisfaction: Satisfaction
+
+
+class Withdrawn(EventData):
+    """撤回."""
+
+    reason: Text | None = None
+
+
+class Terminated(EventData):
+    """终结: the same matter on the same grounds is not accepted again."""
+
+    reason: Text = Field(min_length=1)
+
+
+class PersonalDataErased(EventData):
+    """个人信息删除: the petitioner's data key destroyed (crypto-shredding)."""
+
+    petitioner_ref: Code
+    requested_by: str = Field(max_length=128)
+
+
+# ---- petition.routing (escalation) --------------------------------------------------
+
+
+class Assigned(EventData):
+    """交办: routed to a unit, tier and department, with the rule that matched and due times."""
+
+    unit: Code
+    tier: Tier
+    department: Code | None = None
+    jurisdiction: Code
+    rule: str = Field(max_length=128)
+    stage: Stage
+    due: list[Due] = Field(default_factory=list)
+    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+    cause: Literal["registered", "transferred", "objection", "import"] = "registered"
+
+
+class DeadlineWarning(EventData):
+    """临期预警 at the configured fraction of a limit."""
+
+    unit: Code
+    tier: Tier
+    stage: Stage
+    due_at: Time
+
+
+class Overdue(EventData):
+    """超期 (督办 to the holding unit)."""
+
+    unit: Code
+    tier: Tier
+    stage: Stage
+    due_at: Time
+
+
+class Escalated(EventData):
+    """升级: the matter goes to the next tier after the grace."""
+
+    from_unit: Code
+    from_tier: Tier
+    to_unit: Code
+    to_tier: Tier
+    stage: Stage
+    reason: Text
+    due: list[Due] = Field(default_factory=list)
+
+
+class DeadlineChanged(EventData):
+    """期限变更: an extension, a suspension or a resumption moved a due time."""
+
+    unit: Code
+    stage: Stage
+    due_at: Time | None = Field(None, description="None while the clock is suspended")
+    previous_due_at: Time | None = None
+    reason: Literal["extension", "suspended", "resumed", "accepted"]
+
+
+class ReviewAssigned(EventData):
+    """复查/复核 routed to the tier above the unit that replied."""
+
+    kind: Literal["review", "recheck"]
+    unit: Code
+    tier: Tier
+    due: list[Due] = Field(default_factory=list)
+
+
+class Closed(EventData):
+    """办结: no more time limits run on this matter."""
+
+    reason: Literal["replied", "withdrawn", "terminated", "declined", "redirected", "review_window_passed"]
+
+
+_TYPES: dict[str, tuple[type[EventData], str]] = {
+    "petition.registered.v1": (Registered, "events"),
+    "petition.visit_recorded.v1": (VisitRecorded, "events"),
+    "petition.accepted.v1": (Accepted, "events"),
+    "petition.declined.v1": (Declined, "events"),
+    "petition.transferred.v1": (Transferred, "events"),
+    "petition.objected.v1": (Objected, "events"),
+    "petition.extension_granted.v1": (ExtensionGranted, "events"),
+    "petition.suspended.v1": (Suspended, "events"),
+    "petition.resumed.v1": (Resumed, "events"),
+    "petition.replied.v1": (Replied, "events"),
+    "petition.review_requested.v1": (ReviewRequested, "events"),
+    "petition.review_replied.v1": (ReviewReplied, "events"),
+    "petition.recheck_requested.v1": (RecheckRequested, "events"),
+    "petition.recheck_replied.v1": (RecheckReplied, "events"),
+    "petition.evaluated.v1": (Evaluated, "events"),
+    "petition.withdrawn.v1": (Withdrawn, "events"),
+    "petition.terminated.v1": (Terminated, "events"),
+    "petition.personal_data_erased.v1": (PersonalDataErased, "events"),
+    "petition.assigned.v1": (Assigned, "routing"),
+    "petition.deadline_warning.v1": (DeadlineWarning, "routing"),
+    "petition.overdue.v1": (Overdue, "routing"),
+    "petition.escalated.v1": (Escalated, "routing"),
+    "petition.deadline_changed.v1": (DeadlineChanged, "routing"),
+    "petition.review_assigned.v1": (ReviewAssigned, "routing"),
+    "petition.closed.v1": (Closed, "routing"),
+}
+
+#: type name → (data model, topic role "events" | "routing")
+CATALOGUE: dict[str, tuple[type[EventData], str]] = dict(_TYPES)
+_TYPE_OF: dict[type[EventData], str] = {model: name for name, (model, _) in _TYPES.items()}
+
+
+def data_model_for(event_type: str) -> type[EventData]:
+    """The data model of a current event type; KeyError names unknown types."""
+    try:
+        return CATALOGUE[event_type][0]
+    except KeyError:
+        raise KeyError(f"未知的事件类型 unknown event type {event_type!r}") from None
+
+
+def event_type_of(data: EventData) -> str:
+    """The versioned type name of a data instance."""
+    return _TYPE_OF[type(data)]

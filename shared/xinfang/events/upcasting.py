@@ -1,0 +1,53 @@
+"""Upcasters: a reader turns an old version of an event type into the current one.
+
+Stored events are never rewritten (their hashes would break); readers upcast on the way in.
+Register a step per old version: ``petition.x.v1 → petition.x.v2``; steps chain.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from xinfang.events.catalogue import CATALOGUE, EventData, data_model_for
+
+Step = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Upcasters:
+    """A registry of upcasting steps from an old type name to its successor."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, tuple[str, Step]] = {}
+
+    def register(self, old_type: str, new_type: str) -> Callable[[Step], Step]:
+        """Decorator: ``step(data) -> data`` turns ``old_type`` data into ``new_type`` data."""
+
+        def add(step: Step) -> Step:
+            if old_type in self._steps:
+                raise ValueError(f"已注册 upcaster already registered for {old_type}")
+            self._steps[old_type] = (new_type, step)
+            return step
+
+        return add
+
+    def upcast(self, event_type: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Apply steps until the type is current (or no step applies)."""
+        seen: set[str] = set()
+        while event_type in self._steps:
+            if event_type in seen:
+                raise ValueError(f"升级链成环 upcaster cycle at {event_type}")
+            seen.add(event_type)
+            event_type, step = self._steps[event_type]
+            data = step(dict(data))
+        return event_type, data
+
+    def decode(self, event_type: str, data: dict[str, Any]) -> tuple[str, EventData]:
+        """Upcast, then validate against the current model of the type."""
+        current, upcast_data = self.upcast(event_type, data)
+        return current, data_model_for(current).model_validate(upcast_data)
+
+    def is_known(self, event_type: str) -> bool:
+        return event_type in CATALOGUE or event_type in self._steps
+
+
+#: The project's registry.  Every type is at v1 today; the first v2 registers its step here.
+UPCASTERS = Upcasters()

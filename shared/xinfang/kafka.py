@@ -1,0 +1,52 @@
+"""Kafka clients with the project's defaults: every producer acks=all and idempotent.
+
+aiokafka's defaults are acks=1 without idempotence, which can lose or duplicate an
+acknowledged event on a leader change; nothing here may be built without these settings.
+Both clients partition by murmur2 of the key (the petition id), as the Java client does,
+so one matter lands in the same partition number of every topic.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from xinfang.settings import CommonSettings
+
+PRODUCER_DEFAULTS: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
+AIO_PRODUCER_DEFAULTS: dict[str, Any] = {**PRODUCER_DEFAULTS, "linger_ms": 5}
+SYNC_PRODUCER_DEFAULTS: dict[str, Any] = {**PRODUCER_DEFAULTS, "linger_ms": 5, "retries": 2**31 - 1,
+                                          "max_in_flight_requests_per_connection": 5}
+# Consumers read only committed data (the relay may in future use transactions).
+CONSUMER_DEFAULTS: dict[str, Any] = {"isolation_level": "read_committed", "enable_auto_commit": False,
+                                     "auto_offset_reset": "earliest"}
+
+
+def aio_producer(settings: CommonSettings, **overrides: Any):
+    """An aiokafka producer with acks=all and idempotence (not started)."""
+    from aiokafka import AIOKafkaProducer
+
+    return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap,
+                            **{**AIO_PRODUCER_DEFAULTS, **overrides})
+
+
+def sync_producer(settings: CommonSettings, **overrides: Any):
+    """A kafka-python producer with acks=all and idempotence."""
+    from kafka import KafkaProducer
+
+    return KafkaProducer(bootstrap_servers=settings.kafka_bootstrap,
+                         **{**SYNC_PRODUCER_DEFAULTS, **overrides})
+
+
+def sync_consumer(settings: CommonSettings, **overrides: Any):
+    """A kafka-python consumer reading committed data, no auto-commit (not subscribed)."""
+    from kafka import KafkaConsumer
+
+    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                         **{**CONSUMER_DEFAULTS, **overrides})
+
+
+def aio_consumer(settings: CommonSettings, *topics: str, **overrides: Any):
+    """An aiokafka consumer reading committed data, no auto-commit (not started)."""
+    from aiokafka import AIOKafkaConsumer
+
+    return AIOKafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap,
+                            **{**CONSUMER_DEFAULTS, **overrides})

@@ -1,0 +1,110 @@
+"""Envelope, canonical form, hashes, catalogue, upcasting and derived ids."""
+from datetime import datetime, timedelta, timezone
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from xinfang.events import (
+    CATALOGUE, GENESIS_HASH, CloudEvent, Upcasters, canonical_json, data_model_for,
+    derived_event_id, digest, event_type_of,
+)
+from xinfang.events.catalogue import Registered
+
+NOW = datetime(2026, 11, 28, 6, 30, tzinfo=timezone.utc)
+SEALED = "enc:aes-gcm:p1:bm9uY2U:Y2lwaGVy"
+
+
+def registered(**overrides) -> dict:
+    data = dict(receipt_no="2026-110105-000001", batch_id="b1", channel="visit",
+                jurisdiction="110105001001", category="labour", summary="拖欠工资",
+                head_count=12, petitioners=[{"ref": "p1", "name": SEALED}],
+                unit="room-001", tier="village")
+    data.update(overrides)
+    return Registered(**data).model_dump(mode="json")
+
+
+def seal(seq=1, prevhash=GENESIS_HASH, alg="sha256", **kw) -> CloudEvent:
+    return CloudEvent.seal(event_id=f"e{seq}", source="/xinfang/110105/intake",
+                           type="petition.registered.v1", subject="m1", recorded=NOW,
+                           occurred=NOW - timedelta(days=2), actor="terminal:t1", seq=seq,
+                           prevhash=prevhash, data=registered(**kw), hashalg=alg)
+
+
+def test_canonical_form_sorts_keys_and_keeps_chinese_as_utf8():
+    assert canonical_json({"b": 1, "a": "信访"}) == '{"a":"信访","b":1}'.encode()
+
+
+def test_floats_are_refused_because_they_have_no_canonical_text():
+    with pytest.raises(ValueError, match=r"\$.data.x"):
+        canonical_json({"data": {"x": 1.5}})
+
+
+def test_wire_bytes_are_canonical_and_the_hash_verifies():
+    event = seal()
+    raw = event.to_json()
+    assert raw == canonical_json(orjson.loads(raw))
+    back = CloudEvent.from_json(raw)
+    assert back == event and back.hash_ok()
+    assert back.occurred_at < back.recorded_at
+
+
+def test_sm3_chain_differs_from_sha256_and_verifies():
+    sha, sm3 = seal(alg="sha256"), seal(alg="sm3")
+    assert sha.hash != sm3.hash and sm3.hash_ok()
+    # GB/T 32905 test vector "abc"
+    assert digest(b"abc", "sm3") == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+
+
+def test_a_changed_field_breaks_the_hash():
+    envelope = seal().envelope()
+    envelope["data"]["head_count"] = 13
+    assert not CloudEvent.model_validate(envelope).hash_ok()
+
+
+def test_naive_times_are_refused():
+    with pytest.raises(ValueError, match="timezone"):
+        CloudEvent.seal(event_id="e", source="s", type="petition.accepted.v1", subject="m",
+                        recorded=datetime(2026, 1, 1), occurred=NOW, actor="unit:u", seq=1,
+                        prevhash=GENESIS_HASH, data={"unit": "u"})
+
+
+def test_plain_personal_data_is_refused_by_the_contract():
+    with pytest.raises(ValidationError, match="petitioners"):
+        registered(petitioners=[{"ref": "p1", "name": "张三"}])
+
+
+def test_every_type_is_versioned_and_maps_back():
+    for event_type, (model, role) in CATALOGUE.items():
+        assert event_type.rsplit(".", 1)[1].startswith("v")
+        assert role in ("events", "routing")
+        assert data_model_for(event_type) is model
+    assert event_type_of(Registered.model_validate(registered())) == "petition.registered.v1"
+    with pytest.raises(KeyError, match="unknown event type"):
+        data_model_for("petition.nonsense.v1")
+
+
+def test_unknown_fields_are_refused():
+    with pytest.raises(ValidationError, match="extra"):
+        Registered.model_validate({**registered(), "surprise": 1})
+
+
+def test_upcasters_chain_old_versions_to_the_current_model():
+    registry = Upcasters()
+
+    @registry.register("petition.accepted.v0", "petition.accepted.v1")
+    def _(data):
+        data["unit"] = data.pop("unit_id")
+        return data
+
+    event_type, data = registry.decode("petition.accepted.v0", {"unit_id": "u1"})
+    assert event_type == "petition.accepted.v1" and data.unit == "u1"
+    with pytest.raises(ValueError):
+        registry.register("petition.accepted.v0", "petition.accepted.v1")(lambda d: d)
+
+
+def test_derived_ids_are_deterministic_and_distinguish_breaches():
+    first = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-01T00:00:00Z")
+    again = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-01T00:00:00Z")
+    later = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-31T00:00:00Z")
+    assert first == again != later
