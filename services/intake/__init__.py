@@ -1,0 +1,1 @@
+"""intake — the terminals' API: registers matters, records their handling, relays events."""

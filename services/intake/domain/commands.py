@@ -1,0 +1,147 @@
+"""Commands a terminal can give: imperatives, one class each."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Channel = Literal["visit", "letter", "online", "phone"]
+Decision = Literal["support", "explain", "reject"]
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+
+
+@dataclass(frozen=True)
+class SealedPetitioner:
+    """A petitioner whose personal fields are already sealed (the domain never sees plain text)."""
+
+    ref: str
+    name: str
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterPetition:
+    petition_id: str
+    receipt_no: str
+    batch_id: str
+    channel: Channel
+    jurisdiction: str
+    category: str
+    summary: str
+    head_count: int
+    petitioners: tuple[SealedPetitioner, ...] = ()
+    imported: bool = False
+    external_id: str | None = None
+    accused_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordVisit:
+    batch_id: str
+    channel: Channel
+    head_count: int
+    petitioners: tuple[SealedPetitioner, ...] = ()
+    summary: str | None = None
+    imported: bool = False
+
+
+@dataclass(frozen=True)
+class Accept:
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Decline:
+    reason: str
+    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    reason: str
+    to_unit: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Object:
+    """派单异议: the assignment is outside this unit's competence."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Extend:
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Suspend:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class Reply:
+    decision: Decision
+    resolved: bool
+    opinion: str
+
+
+@dataclass(frozen=True)
+class RequestReview:
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplyReview:
+    decision: Decision
+    resolved: bool
+    opinion: str
+
+
+@dataclass(frozen=True)
+class RequestRecheck:
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplyRecheck:
+    decision: Decision
+    resolved: bool
+    opinion: str
+
+
+@dataclass(frozen=True)
+class Evaluate:
+    satisfaction: Satisfaction
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ErasePersonalData:
+    petitioner_ref: str
+
+
+Command = (RegisterPetition | RecordVisit | Accept | Decline | Transfer | Object | Extend | Suspend
+           | Resume | Reply | RequestReview | ReplyReview | RequestRecheck | ReplyRecheck | Evaluate
+           | Withdraw | ErasePersonalData)
+
+#: the action names of ``POST /v1/petitions/{id}/actions``
+ACTIONS: dict[str, type] = {
+    "accept": Accept, "decline": Decline, "transfer": Transfer, "object": Object, "extend": Extend,
+    "suspend": Suspend, "resume": Resume, "reply": Reply, "request_review": RequestReview,
+    "reply_review": ReplyReview, "request_recheck": RequestRecheck, "reply_recheck": ReplyRecheck,
+    "evaluate": Evaluate, "withdraw": Withdraw,
+}
+

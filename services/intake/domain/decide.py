@@ -1,0 +1,212 @@
+"""decide(state, command, context) -> events: every rule a command must pass.
+
+The context carries what the rules need from outside the matter, as plain values and pure
+functions: when it happens, who acts, and the county's organisation and calendar.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from xinfang.events.catalogue import (
+    Accepted, Declined, EventData, Evaluated, ExtensionGranted, Objected, PersonalDataErased,
+    Petitioner, RecheckReplied, RecheckRequested, Registered, Replied, Resumed, ReviewReplied,
+    ReviewRequested, Suspended, Terminated, Transferred, VisitRecorded, Withdrawn,
+)
+
+from intake.domain import commands as c
+from intake.domain.errors import Refused
+from intake.domain.model import OPEN, PetitionState
+
+HANDLER_ROLES = frozenset({"handler", "supervisor"})
+REGISTRAR_ROLES = frozenset({"registrar", "handler", "supervisor"})
+MAX_EXTENSION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, when, and the county's rules as pure functions."""
+
+    now: datetime  # when it happened (occurred time)
+    actor_unit: str
+    actor_tier: str
+    roles: frozenset[str]
+    acts_for: Callable[[str], bool]  # actor is this unit or supervises it
+    in_scope: Callable[[str], bool]  # a jurisdiction code is within the actor's subtree
+    knows_category: Callable[[str], bool]
+    knows_unit: Callable[[str], bool]
+    window_end: Callable[[datetime, str], datetime]  # (start, "review_request"|…) → last moment
+
+
+def _need_role(ctx: Context, roles: frozenset[str], what: str) -> None:
+    if not roles & ctx.roles:
+        raise Refused("forbidden", "role", f"当前终端无权{what}", f"this terminal's roles may not {what}")
+
+
+def _need_status(state: PetitionState, allowed: set[str], what: str) -> None:
+    if state.status not in allowed:
+        raise Refused("state", "status", f"事项当前状态为「{state.label}」，不能{what}",
+                      f"the matter is {state.status}; cannot {what}")
+
+
+def _need_holder(state: PetitionState, ctx: Context, what: str) -> None:
+    if state.holder_unit is None:
+        raise Refused("state", "unassigned", f"事项尚未交办，不能{what}",
+                      f"the matter is not assigned to a unit yet; cannot {what}")
+    if not ctx.acts_for(state.holder_unit):
+        raise Refused("forbidden", "not_holder", f"只有承办单位或其上级可以{what}",
+                      f"only the holding unit ({state.holder_unit}) or a unit above it may {what}")
+
+
+def _within(ctx: Context, start: datetime | None, window: str, what: str) -> None:
+    if start is None or ctx.now > ctx.window_end(start, window):
+        raise Refused("state", "window_closed", f"已超过{what}的期限",
+                      f"the time allowed to {what} has passed")
+
+
+def _petitioners(items: tuple[c.SealedPetitioner, ...]) -> list[Petitioner]:
+    return [Petitioner(ref=p.ref, name=p.name, id_number=p.id_number, phone=p.phone,
+                       address=p.address) for p in items]
+
+
+def _register(cmd: c.RegisterPetition, ctx: Context) -> list[EventData]:
+    _need_role(ctx, REGISTRAR_ROLES, "登记 register")
+    if not ctx.knows_category(cmd.category):
+        raise Refused("invalid", "category", f"未知的类别代码 {cmd.category}", f"unknown category {cmd.category!r}")
+    if not ctx.in_scope(cmd.jurisdiction):
+        raise Refused("forbidden", "jurisdiction", f"区划 {cmd.jurisdiction} 不在本单位辖区内",
+                      f"jurisdiction {cmd.jurisdiction!r} is outside this terminal's unit")
+    if cmd.accused_unit is not None and not ctx.knows_unit(cmd.accused_unit):
+        raise Refused("invalid", "accused_unit", "未知的被检举单位", f"unknown accused unit {cmd.accused_unit!r}")
+    return [Registered(
+        receipt_no=cmd.receipt_no, batch_id=cmd.batch_id, channel=cmd.channel,
+        jurisdiction=cmd.jurisdiction, category=cmd.category, summary=cmd.summary,
+        head_count=cmd.head_count, petitioners=_petitioners(cmd.petitioners), unit=ctx.actor_unit,
+        tier=ctx.actor_tier, imported=cmd.imported, external_id=cmd.external_id,
+        accused_unit=cmd.accused_unit,
+    )]
+
+
+def decide(state: PetitionState | None, command: c.Command, ctx: Context) -> list[EventData]:
+    """The events a command produces, or :class:`Refused` with the reason."""
+    if isinstance(command, c.RegisterPetition):
+        if state is not None:
+            raise Refused("state", "exists", "事项已登记", "the matter is already registered")
+        return _register(command, ctx)
+    if state is None:
+        raise Refused("not_found", "unknown", "事项不存在", "no such matter")
+    return _decide_action(state, command, ctx)
+
+
+def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[EventData]:
+    unit = ctx.actor_unit
+    match cmd:
+        case c.RecordVisit():
+            _need_role(ctx, REGISTRAR_ROLES, "登记来访 record a visit")
+            return [VisitRecorded(batch_id=cmd.batch_id, channel=cmd.channel, head_count=cmd.head_count,
+                                  petitioners=_petitioners(cmd.petitioners), unit=unit,
+                                  tier=ctx.actor_tier, summary=cmd.summary, imported=cmd.imported)]
+        case c.Accept():
+            _need_role(ctx, HANDLER_ROLES, "受理 accept")
+            _need_status(state, {"assigned"}, "受理 accept")
+            _need_holder(state, ctx, "受理 accept")
+            return [Accepted(unit=unit, note=cmd.note)]
+        case c.Decline():
+            _need_role(ctx, HANDLER_ROLES, "不予受理 decline")
+            _need_status(state, {"assigned"}, "不予受理 decline")
+            _need_holder(state, ctx, "不予受理 decline")
+            return [Declined(unit=unit, reason=cmd.reason, redirect=cmd.redirect)]
+        case c.Transfer():
+            _need_role(ctx, HANDLER_ROLES, "转送 transfer")
+            _need_status(state, {"assigned", "accepted"}, "转送 transfer")
+            _need_holder(state, ctx, "转送 transfer")
+            if cmd.to_unit is not None and not ctx.knows_unit(cmd.to_unit):
+                raise Refused("invalid", "to_unit", "未知的接收单位", f"unknown unit {cmd.to_unit!r}")
+            if cmd.category is not None and not ctx.knows_category(cmd.category):
+                raise Refused("invalid", "category", "未知的类别代码", f"unknown category {cmd.category!r}")
+            return [Transferred(from_unit=state.holder_unit, to_unit=cmd.to_unit,
+                                category=cmd.category, reason=cmd.reason)]
+        case c.Object():
+            _need_role(ctx, HANDLER_ROLES, "提出派单异议 object to the assignment")
+            _need_status(state, {"assigned"}, "提出派单异议 object to the assignment")
+            if state.holder_unit != unit:
+                raise Refused("forbidden", "not_holder", "只有被交办单位可以提出派单异议",
+                              "only the assigned unit may object to its assignment")
+            _within(ctx, state.assigned_at, "objection", "提出派单异议 object")
+            return [Objected(unit=unit, reason=cmd.reason)]
+        case c.Extend():
+            _need_role(ctx, frozenset({"supervisor"}), "批准延期 approve an extension")
+            _need_status(state, {"accepted"}, "延期 extend")
+            _need_holder(state, ctx, "延期 extend")
+            if state.extended:
+                raise Refused("state", "extended", "办理期限只能延长一次", "the limit can be extended only once")
+            if not 1 <= cmd.days <= MAX_EXTENSION_DAYS:
+                raise Refused("invalid", "days", "延期天数须在1至30天之间", "an extension is 1 to 30 days")
+            return [ExtensionGranted(unit=state.holder_unit, days=cmd.days, reason=cmd.reason,
+                                     approved_by=unit)]
+        case c.Suspend():
+            _need_role(ctx, HANDLER_ROLES, "中止计时 suspend the clock")
+            _need_status(state, {"accepted"}, "中止计时 suspend the clock")
+            _need_holder(state, ctx, "中止计时 suspend the clock")
+            if state.suspended:
+                raise Refused("state", "suspended", "计时已中止", "the clock is already suspended")
+            return [Suspended(unit=unit, reason=cmd.reason)]
+        case c.Resume():
+            _need_role(ctx, HANDLER_ROLES, "恢复计时 resume the clock")
+            _need_holder(state, ctx, "恢复计时 resume the clock")
+            if not state.suspended:
+                raise Refused("state", "not_suspended", "计时未中止", "the clock is not suspended")
+            return [Resumed(unit=unit)]
+        case c.Reply():
+            _need_role(ctx, HANDLER_ROLES, "答复 reply")
+            _need_status(state, {"accepted"}, "答复 reply")
+            _need_holder(state, ctx, "答复 reply")
+            if state.suspended:
+                raise Refused("state", "suspended", "计时中止期间不能答复，请先恢复",
+                              "resume the clock before replying")
+            return [Replied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion)]
+        case c.RequestReview():
+            _need_role(ctx, REGISTRAR_ROLES, "登记复查申请 request a review")
+            _need_status(state, {"replied"}, "申请复查 request a review")
+            _within(ctx, state.answered_at, "review_request", "申请复查 request a review")
+            return [ReviewRequested(reason=cmd.reason)]
+        case c.ReplyReview():
+            _need_role(ctx, HANDLER_ROLES, "出具复查意见 reply to a review")
+            _need_status(state, {"review_requested"}, "出具复查意见 reply to a review")
+            _need_holder(state, ctx, "出具复查意见 reply to a review")
+            return [ReviewReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion)]
+        case c.RequestRecheck():
+            _need_role(ctx, REGISTRAR_ROLES, "登记复核申请 request a re-review")
+            _need_status(state, {"reviewed"}, "申请复核 request a re-review")
+            _within(ctx, state.answered_at, "recheck_request", "申请复核 request a re-review")
+            return [RecheckRequested(reason=cmd.reason)]
+        case c.ReplyRecheck():
+            _need_role(ctx, HANDLER_ROLES, "出具复核意见 reply to a re-review")
+            _need_status(state, {"recheck_requested"}, "出具复核意见 reply to a re-review")
+            _need_holder(state, ctx, "出具复核意见 reply to a re-review")
+            return [RecheckReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion),
+                    Terminated(reason="复核终结：同一事项同一理由不再受理 re-reviewed: not accepted again")]
+        case c.Evaluate():
+            _need_role(ctx, REGISTRAR_ROLES, "登记满意度评价 record an evaluation")
+            if state.answered_at is None:
+                raise Refused("state", "no_reply", "尚未答复，不能评价", "nothing has been replied yet")
+            if state.evaluated:
+                raise Refused("state", "evaluated", "该答复已评价", "this reply has already been evaluated")
+            return [Evaluated(satisfaction=cmd.satisfaction)]
+        case c.Withdraw():
+            _need_role(ctx, REGISTRAR_ROLES, "登记撤回 record a withdrawal")
+            _need_status(state, OPEN, "撤回 withdraw")
+            return [Withdrawn(reason=cmd.reason)]
+        case c.ErasePersonalData():
+            if "admin" not in ctx.roles:
+                raise Refused("forbidden", "role", "只有管理员可以删除个人信息", "only an admin may erase personal data")
+            if cmd.petitioner_ref not in state.petitioner_refs:
+                raise Refused("not_found", "petitioner", "该事项没有此信访人", "no such petitioner on this matter")
+            if cmd.petitioner_ref in state.erased_refs:
+                raise Refused("state", "erased", "个人信息已删除", "already erased")
+            return [PersonalDataErased(petitioner_ref=cmd.petitioner_ref, requested_by=unit)]
+    raise Refused("invalid", "command", "未知的操作", f"unknown command {type(cmd).__name__}")
+
+
+

@@ -1,0 +1,158 @@
+"""The state of one matter, folded from its events (``evolve``), and its statuses."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from xinfang.events.catalogue import (
+    Accepted, Assigned, Closed, Declined, DeadlineChanged, Escalated, EventData, Evaluated,
+    ExtensionGranted, Objected, PersonalDataErased, RecheckReplied, RecheckRequested, Registered,
+    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, Suspended, Terminated,
+    Transferred, VisitRecorded, Withdrawn,
+)
+
+#: status → Chinese label (the API shows both)
+STATUSES = {
+    "registered": "已登记待交办",
+    "assigned": "已交办待受理",
+    "accepted": "已受理办理中",
+    "declined": "不予受理",
+    "transferred": "已转送待交办",
+    "objected": "派单异议待重新交办",
+    "replied": "已答复",
+    "review_requested": "复查中",
+    "reviewed": "已复查",
+    "recheck_requested": "复核中",
+    "rechecked": "已复核",
+    "terminated": "已终结",
+    "withdrawn": "已撤回",
+}
+#: statuses in which a matter can still be withdrawn (any open stage)
+OPEN = {"registered", "assigned", "accepted", "transferred", "objected", "review_requested",
+        "recheck_requested"}
+#: statuses after which nothing but visits, evaluation and erasure may be recorded
+FINAL = {"declined", "terminated", "withdrawn"}
+
+
+@dataclass(frozen=True)
+class PetitionState:
+    """Everything decide() needs to know about one matter."""
+
+    petition_id: str
+    receipt_no: str
+    status: str
+    jurisdiction: str
+    category: str
+    registered_unit: str
+    registered_at: datetime
+    imported: bool = False
+    accused_unit: str | None = None
+    holder_unit: str | None = None
+    holder_tier: str | None = None
+    department: str | None = None
+    assigned_at: datetime | None = None
+    due: tuple[tuple[str, str], ...] = ()  # (stage, due_at RFC 3339), as escalation set them
+    batches: int = 1
+    head_count: int = 0
+    extended: bool = False
+    suspended: bool = False
+    answered_at: datetime | None = None  # the reply the petitioner may contest
+    answered_by: str | None = None
+    resolved: bool | None = None
+    evaluated: bool = False  # the latest answer has been evaluated
+    petitioner_refs: tuple[str, ...] = ()
+    erased_refs: tuple[str, ...] = ()
+    seq: int = 0  # last sequence number of intake's chain for this matter
+
+    @property
+    def label(self) -> str:
+        return STATUSES[self.status]
+
+    def due_at(self, stage: str) -> str | None:
+        return dict(self.due).get(stage)
+
+
+def _refs(state: PetitionState, petitioners: list[Any]) -> tuple[str, ...]:
+    return state.petitioner_refs + tuple(p.ref for p in petitioners if p.ref not in state.petitioner_refs)
+
+
+def _answered(state: PetitionState, status: str, data: Any, occurred: datetime) -> PetitionState:
+    return replace(state, status=status, answered_at=occurred, answered_by=data.unit,
+                   resolved=data.resolved, evaluated=False, suspended=False)
+
+
+def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
+    """The state after one of intake's own events."""
+    if isinstance(data, Registered):
+        base = PetitionState(
+            petition_id="", receipt_no=data.receipt_no, status="registered",
+            jurisdiction=data.jurisdiction, category=data.category, registered_unit=data.unit,
+            registered_at=occurred, imported=data.imported, accused_unit=data.accused_unit,
+            head_count=data.head_count, seq=seq,
+        )
+        base = replace(base, petitioner_refs=_refs(base, data.petitioners))
+        if data.imported:  # imported history is held by the unit that handled it then
+            base = replace(base, status="assigned", holder_unit=data.unit, holder_tier=data.tier,
+                           assigned_at=occurred)
+        return base
+    assert state is not None, "事项尚未登记 the matter has not been registered"
+    state = replace(state, seq=seq)
+    if isinstance(data, VisitRecorded):
+        return replace(state, batches=state.batches + 1, head_count=state.head_count + data.head_count,
+                       petitioner_refs=_refs(state, data.petitioners))
+    if isinstance(data, Accepted):
+        return replace(state, status="accepted")
+    if isinstance(data, Declined):
+        return replace(state, status="declined")
+    if isinstance(data, Transferred):
+        return replace(state, status="transferred", category=data.category or state.category,
+                       holder_unit=None, holder_tier=None, department=None, due=())
+    if isinstance(data, Objected):
+        return replace(state, status="objected", holder_unit=None, holder_tier=None, due=())
+    if isinstance(data, ExtensionGranted):
+        return replace(state, extended=True)
+    if isinstance(data, Suspended):
+        return replace(state, suspended=True)
+    if isinstance(data, Resumed):
+        return replace(state, suspended=False)
+    if isinstance(data, Replied):
+        return _answered(state, "replied", data, occurred)
+    if isinstance(data, ReviewRequested):
+        return replace(state, status="review_requested", holder_unit=None, holder_tier=None, due=())
+    if isinstance(data, ReviewReplied):
+        return _answered(state, "reviewed", data, occurred)
+    if isinstance(data, RecheckRequested):
+        return replace(state, status="recheck_requested", holder_unit=None, holder_tier=None, due=())
+    if isinstance(data, RecheckReplied):
+        return _answered(state, "rechecked", data, occurred)
+    if isinstance(data, Evaluated):
+        return replace(state, evaluated=True)
+    if isinstance(data, Withdrawn):
+        return replace(state, status="withdrawn", suspended=False)
+    if isinstance(data, Terminated):
+        return replace(state, status="terminated", suspended=False)
+    if isinstance(data, PersonalDataErased):
+        return replace(state, erased_refs=state.erased_refs + (data.petitioner_ref,))
+    raise TypeError(f"intake 不处理此事件 not an intake event: {type(data).__name__}")
+
+
+def apply_routing(state: PetitionState, data: EventData, occurred: datetime) -> PetitionState:
+    """The state after one of escalation's routing facts: who holds the matter, and when it is due."""
+    due = lambda items: tuple((d.stage, d.due_at) for d in items)  # noqa: E731
+    if isinstance(data, Assigned):
+        status = "assigned" if state.status in {"registered", "transferred", "objected"} else state.status
+        return replace(state, status=status, holder_unit=data.unit, holder_tier=data.tier,
+                       department=data.department, assigned_at=occurred, due=due(data.due))
+    if isinstance(data, Escalated):
+        return replace(state, holder_unit=data.to_unit, holder_tier=data.to_tier,
+                       assigned_at=occurred, due=due(data.due) or state.due)
+    if isinstance(data, ReviewAssigned):
+        return replace(state, holder_unit=data.unit, holder_tier=data.tier, assigned_at=occurred,
+                       due=due(data.due))
+    if isinstance(data, DeadlineChanged):
+        others = tuple(item for item in state.due if item[0] != data.stage)
+        return replace(state, due=others + (((data.stage, data.due_at),) if data.due_at else ()))
+    if isinstance(data, Closed):
+        return replace(state, due=())
+    return state  # warnings and overdue notices change nothing intake decides on
