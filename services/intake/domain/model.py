@@ -64,6 +64,7 @@ class PetitionState:
     petitioner_refs: tuple[str, ...] = ()
     erased_refs: tuple[str, ...] = ()
     seq: int = 0  # last sequence number of intake's chain for this matter
+    route_epoch: int = 0  # seq of the last event that sent the matter back for routing
 
     @property
     def label(self) -> str:
@@ -107,9 +108,10 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
         return replace(state, status="declined")
     if isinstance(data, Transferred):
         return replace(state, status="transferred", category=data.category or state.category,
-                       holder_unit=None, holder_tier=None, department=None, due=())
+                       holder_unit=None, holder_tier=None, department=None, due=(), route_epoch=seq)
     if isinstance(data, Objected):
-        return replace(state, status="objected", holder_unit=None, holder_tier=None, due=())
+        return replace(state, status="objected", holder_unit=None, holder_tier=None, due=(),
+                       route_epoch=seq)
     if isinstance(data, ExtensionGranted):
         return replace(state, extended=True)
     if isinstance(data, Suspended):
@@ -119,11 +121,13 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
     if isinstance(data, Replied):
         return _answered(state, "replied", data, occurred)
     if isinstance(data, ReviewRequested):
-        return replace(state, status="review_requested", holder_unit=None, holder_tier=None, due=())
+        return replace(state, status="review_requested", holder_unit=None, holder_tier=None, due=(),
+                       route_epoch=seq)
     if isinstance(data, ReviewReplied):
         return _answered(state, "reviewed", data, occurred)
     if isinstance(data, RecheckRequested):
-        return replace(state, status="recheck_requested", holder_unit=None, holder_tier=None, due=())
+        return replace(state, status="recheck_requested", holder_unit=None, holder_tier=None, due=(),
+                       route_epoch=seq)
     if isinstance(data, RecheckReplied):
         return _answered(state, "rechecked", data, occurred)
     if isinstance(data, Evaluated):
@@ -140,6 +144,8 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
 def apply_routing(state: PetitionState, data: EventData, occurred: datetime) -> PetitionState:
     """The state after one of escalation's routing facts: who holds the matter, and when it is due."""
     due = lambda items: tuple((d.stage, d.due_at) for d in items)  # noqa: E731
+    if getattr(data, "basis_seq", state.route_epoch) < state.route_epoch:
+        return state  # decided before the matter was sent back for routing: stale
     if isinstance(data, Assigned):
         status = "assigned" if state.status in {"registered", "transferred", "objected"} else state.status
         return replace(state, status=status, holder_unit=data.unit, holder_tier=data.tier,

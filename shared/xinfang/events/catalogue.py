@@ -213,6 +213,7 @@ class Assigned(EventData):
     due: list[Due] = Field(default_factory=list)
     redirect: Literal["court", "arbitration", "admin_review"] | None = None
     cause: Literal["registered", "transferred", "objection", "import"] = "registered"
+    basis_seq: int = Field(0, ge=0, description="seq of the intake event this reacts to; older routing is stale")
 
 
 class DeadlineWarning(EventData):
@@ -243,6 +244,7 @@ class Escalated(EventData):
     stage: Stage
     reason: Text
     due: list[Due] = Field(default_factory=list)
+    basis_seq: int = Field(0, ge=0, description="seq of the intake event this reacts to; older routing is stale")
 
 
 class DeadlineChanged(EventData):
@@ -262,6 +264,7 @@ class ReviewAssigned(EventData):
     unit: Code
     tier: Tier
     due: list[Due] = Field(default_factory=list)
+    basis_seq: int = Field(0, ge=0, description="seq of the intake event this reacts to; older routing is stale")
 
 
 class Closed(EventData):

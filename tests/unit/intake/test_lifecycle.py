@@ -41,7 +41,7 @@ def run(state, command, context):
 
 
 def assigned(state, unit="room-1", when=T0):
-    data = Assigned(unit=unit, tier=UNITS[unit][0], jurisdiction="110105001001", rule="default",
+    data = Assigned(unit=unit, tier=UNITS[unit][0], jurisdiction="110105001001", rule="default", basis_seq=state.seq,
                     stage="accept", due=[Due(stage="accept", due_at="2026-03-03T15:59:59.999999Z",
                                              warn_at="2026-03-03T10:00:00.000000Z")])
     return apply_routing(state, data, when)
@@ -54,10 +54,10 @@ def test_happy_path_to_termination():
     s = run(s, c.Accept(), ctx())
     s = run(s, c.Reply(decision="support", resolved=False, opinion="已协调"), ctx())
     s = run(s, c.RequestReview(reason="不服"), ctx(now=T0 + timedelta(days=3)))
-    s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township"), T0)
+    s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township", basis_seq=s.seq), T0)
     s = run(s, c.ReplyReview(decision="explain", resolved=False, opinion="维持"), ctx("station-1"))
     s = run(s, c.RequestRecheck(reason="仍不服"), ctx())
-    s = apply_routing(s, ReviewAssigned(kind="recheck", unit="county-bureau", tier="county"), T0)
+    s = apply_routing(s, ReviewAssigned(kind="recheck", unit="county-bureau", tier="county", basis_seq=s.seq), T0)
     s = run(s, c.ReplyRecheck(decision="reject", resolved=False, opinion="终结"), ctx("county-bureau"))
     assert s.status == "terminated" and s.seq == 8
     with pytest.raises(Refused, match="已终结"):
@@ -119,6 +119,15 @@ def test_unknown_category_and_foreign_jurisdiction_are_refused():
     assert refused.value.kind == "forbidden"
 
 
+def test_routing_decided_before_a_transfer_is_ignored_as_stale():
+    s = run(assigned(run(None, register(), ctx())), c.Accept(), ctx())
+    stale = Assigned(unit="room-2", tier="village", jurisdiction="110105001001", rule="r", stage="accept",
+                     basis_seq=s.seq)
+    s = run(s, c.Transfer(reason="转办"), ctx())
+    assert apply_routing(s, stale, T0).holder_unit is None
+    assert assigned(s, "station-1").holder_unit == "station-1"
+
+
 def test_imported_matters_are_held_by_their_unit_at_once():
     s = run(None, register(imported=True, external_id="old-1"), ctx())
     assert s.status == "assigned" and s.holder_unit == "room-1"
@@ -158,7 +167,7 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["review", "recheck"]), unit=st.sampled_from(sorted(UNITS)))
     @precondition(lambda self: self.state.status in {"review_requested", "recheck_requested"})
     def route_review(self, kind, unit):
-        self.state = apply_routing(self.state, ReviewAssigned(kind=kind, unit=unit, tier=UNITS[unit][0]), self.now)
+        self.state = apply_routing(self.state, ReviewAssigned(kind=kind, unit=unit, tier=UNITS[unit][0], basis_seq=self.state.seq), self.now)
 
     @rule(days=st.integers(0, 40))
     def time_passes(self, days):
