@@ -47,6 +47,7 @@ class PetitionState:
     registered_unit: str
     registered_at: datetime
     imported: bool = False
+    external_id: str | None = None
     accused_unit: str | None = None
     holder_unit: str | None = None
     holder_tier: str | None = None
@@ -89,7 +90,8 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
         base = PetitionState(
             petition_id="", receipt_no=data.receipt_no, status="registered",
             jurisdiction=data.jurisdiction, category=data.category, registered_unit=data.unit,
-            registered_at=occurred, imported=data.imported, accused_unit=data.accused_unit,
+            registered_at=occurred, imported=data.imported, external_id=data.external_id,
+            accused_unit=data.accused_unit,
             head_count=data.head_count, seq=seq,
         )
         base = replace(base, petitioner_refs=_refs(base, data.petitioners))

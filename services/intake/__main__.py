@@ -1,0 +1,15 @@
+"""``python -m intake``: serve the terminal API."""
+import uvicorn
+
+from intake.app import create_app
+from intake.settings import IntakeSettings
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    uvicorn.run(create_app(settings), host=settings.intake_host, port=settings.intake_port,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The terminal API, v1. Route docstrings are the OpenAPI text the terminal vendor reads."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from intake.api import schemas as s
+from intake.api.deps import AdminDep, IdemDep, TerminalDep
+from intake.api.problems import PROBLEM, Problem
+from intake.auth import create_terminal, revoke_terminal
+from intake.domain import commands as c
+from intake.domain.model import STATUSES, PetitionState
+from intake.service import Answer
+
+router = APIRouter(prefix="/v1")
+ERRORS = {code: {"content": {PROBLEM: {}}, "description": text} for code, text in {
+    400: "缺少或无效的 Idempotency-Key", 401: "令牌缺失、无效或已吊销", 403: "本终端无权执行该操作",
+    404: "事项不存在或不在本单位辖区内", 409: "状态不允许该操作，或同一 Idempotency-Key 的请求仍在处理",
+    422: "请求内容有误（逐字段说明），或同一 Idempotency-Key 用于不同内容", 429: "请求过于频繁"}.items()}
+
+
+def _answer(answer: Answer) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type="application/json")
+
+
+def public(state: PetitionState, version: int, people: list[dict] | None = None) -> s.PetitionPublic:
+    return s.PetitionPublic(
+        petition_id=state.petition_id, receipt_no=state.receipt_no, status=state.status,
+        status_label=STATUSES[state.status], jurisdiction=state.jurisdiction, category=state.category,
+        registered_unit=state.registered_unit, registered_at=state.registered_at,
+        holder_unit=state.holder_unit, holder_tier=state.holder_tier, department=state.department,
+        due=[s.DueOut(stage=stage, due_at=datetime.fromisoformat(at.replace("Z", "+00:00")))
+             for stage, at in state.due],
+        batches=state.batches, head_count=state.head_count, extended=state.extended,
+        suspended=state.suspended, resolved=state.resolved, imported=state.imported, version=version,
+        petitioners=[s.PersonOut(**p) for p in people or []])
+
+
+@router.post("/terminals", status_code=201, response_model=s.TerminalCreated, tags=["terminals 终端"],
+             responses=ERRORS)
+async def create(request: Request, body: s.TerminalCreate, _: AdminDep) -> s.TerminalCreated:
+    """创建终端并签发令牌（仅管理令牌）。Create a terminal of a unit and issue its token (admin token only).
+
+    The token is shown once; only its hash is stored."""
+    app = request.app.state.intake
+    try:
+        app.county.unit(body.unit_id)
+    except KeyError:
+        raise Problem(422, "unit", f"未知的单位 {body.unit_id}", f"unknown unit {body.unit_id!r}") from None
+    async with app.pool.acquire() as conn:
+        terminal_id, token = await create_terminal(conn, body.unit_id, body.name, list(body.roles))
+    return s.TerminalCreated(id=terminal_id, unit_id=body.unit_id, roles=list(body.roles), token=token)
+
+
+@router.delete("/terminals/{terminal_id}", status_code=204, tags=["terminals 终端"], responses=ERRORS)
+async def revoke(request: Request, terminal_id: str, _: AdminDep) -> Response:
+    """吊销终端令牌，立即生效。Revoke a terminal's token; effective at once."""
+    async with request.app.state.intake.pool.acquire() as conn:
+        if not await revoke_terminal(conn, terminal_id):
+            raise Problem(404, "terminal", "终端不存在或已吊销", "no such active terminal")
+    return Response(status_code=204)
+
+
+@router.post("/petitions", status_code=201, response_model=s.Registration, tags=["petitions 信访事项"],
+             responses=ERRORS)
+async def register(request: Request, body: s.PetitionCreate, terminal: TerminalDep, idem: IdemDep) -> Response:
+    """登记信访事项及首批次。Register a matter with its first batch.
+
+    A 201 means the matter is durably stored; it reaches the other services even if Kafka is
+    down at that moment. Personal data is encrypted before it is stored. Retry with the same
+    Idempotency-Key after a network failure: you get the first answer, never a second matter."""
+    app = request.app.state.intake
+    petition_id = str(uuid.uuid4())
+
+    async def make(conn, _state) -> c.RegisterPetition:
+        people = await app.service.seal_people(conn, petition_id, [p.model_dump() for p in body.petitioners])
+        await app.service.store_people(conn, petition_id, people)
+        return c.RegisterPetition(
+            petition_id=petition_id, receipt_no=await app.service.receipt_no(conn, datetime.now(timezone.utc)),
+            batch_id=uuid.uuid4().hex, channel=body.channel, jurisdiction=body.jurisdiction,
+            category=body.category, summary=body.summary, head_count=body.head_count, petitioners=people,
+            accused_unit=body.accused_unit)
+
+    def respond(state: PetitionState, _version: int) -> tuple[int, s.Registration]:
+        return 201, s.Registration(petition_id=petition_id, receipt_no=state.receipt_no, status=state.status,
+                                   status_label=STATUSES[state.status])
+
+    return _answer(await app.service.execute(terminal, petition_id, make, respond,
+                                             occurred=body.occurred_at, idem=idem))
+
+
+@router.post("/petitions/{petition_id}/visits", status_code=201, response_model=s.PetitionPublic,
+             tags=["petitions 信访事项"], responses=ERRORS)
+async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, terminal: TerminalDep,
+                idem: IdemDep) -> Response:
+    """登记同一事项的后续批次（重复访）。Record a later batch on the same matter."""
+    app = request.app.state.intake
+    pid = str(petition_id)
+
+    async def make(conn, _state) -> c.RecordVisit:
+        people = await app.service.seal_people(conn, pid, [p.model_dump() for p in body.petitioners])
+        await app.service.store_people(conn, pid, people)
+        return c.RecordVisit(batch_id=uuid.uuid4().hex, channel=body.channel, head_count=body.head_count,
+                             petitioners=people, summary=body.summary)
+
+    return _answer(await app.service.execute(
+        terminal, pid, make, lambda state, version: (201, public(state, version)), occurred=body.occurred_at, idem=idem))
+
+
+@router.post("/petitions/{petition_id}/actions", response_model=s.PetitionPublic, tags=["petitions 信访事项"],
+             responses=ERRORS)
+async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.ActionIn, Body()],
+              terminal: TerminalDep, idem: IdemDep) -> Response:
+    """办理操作：受理、不予受理、转送、派单异议、延期、中止/恢复计时、答复、复查/复核申请与意见、评价、撤回。
+
+    Handle the matter: `accept`, `decline`, `transfer`, `object`, `extend`, `suspend`, `resume`,
+    `reply`, `request_review`, `reply_review`, `request_recheck`, `reply_recheck`, `evaluate`,
+    `withdraw`. An action the matter's state or your unit does not allow is refused with the
+    reason (409 state, 403 unit or role); nothing is stored then."""
+    fields = body.model_dump(exclude={"action", "occurred_at"})
+    command = c.ACTIONS[body.action](**fields)
+
+    async def make(_conn, _state) -> c.Command:
+        return command
+
+    app = request.app.state.intake
+    return _answer(await app.service.execute(
+        terminal, str(petition_id), make, lambda state, version: (200, public(state, version)),
+        occurred=body.occurred_at, idem=idem))
+
+
+@router.get("/petitions/{petition_id}", response_model=s.PetitionPublic, tags=["petitions 信访事项"],
+            responses=ERRORS)
+async def get_petition(request: Request, petition_id: uuid.UUID, terminal: TerminalDep) -> s.PetitionPublic:
+    """查看事项，含信访人信息（读取记入访问日志）。A matter with its petitioners; the read is logged."""
+    app = request.app.state.intake
+    try:
+        state, version, people = await app.service.read(terminal, str(petition_id))
+    except Exception:
+        await app.audit(terminal.id, terminal.unit_id, "read_petition", str(petition_id), "refused", "not visible")
+        raise
+    await app.audit(terminal.id, terminal.unit_id, "read_personal_data", str(petition_id), "allowed",
+                    f"{len(people)} petitioners")
+    return public(state, version, people)
+
+
+@router.get("/worklist", response_model=list[s.WorkItem], tags=["petitions 信访事项"], responses=ERRORS)
+async def worklist(request: Request, terminal: TerminalDep,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[s.WorkItem]:
+    """本单位待办事项，最先到期的在前。What my unit must do, soonest due first."""
+    app = request.app.state.intake
+    async with app.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT petition_id, receipt_no, status, category, jurisdiction, next_due_at FROM petitions
+               WHERE holder_unit = $1 AND status = ANY($2::text[])
+               ORDER BY next_due_at NULLS LAST, created_at LIMIT $3""",
+            terminal.unit_id, ["assigned", "accepted", "review_requested", "recheck_requested"], limit)
+    return [s.WorkItem(petition_id=str(r["petition_id"]), receipt_no=r["receipt_no"], status=r["status"],
+                       status_label=STATUSES[r["status"]], category=r["category"],
+                       jurisdiction=r["jurisdiction"], next_due_at=r["next_due_at"]) for r in rows]
+
+
+@router.get("/units", response_model=list[s.UnitOut], tags=["reference 基础数据"], responses=ERRORS)
+async def units(request: Request, _terminal: TerminalDep) -> list[s.UnitOut]:
+    """全县承办单位。The county's handling units."""
+    return [s.UnitOut(id=u.id, name=u.name, tier=u.tier, jurisdiction=u.jurisdiction, kind=u.kind)
+            for u in request.app.state.intake.county.units]
+
+
+@router.get("/categories", response_model=list[s.CategoryOut], tags=["reference 基础数据"], responses=ERRORS)
+async def categories(request: Request, _terminal: TerminalDep) -> list[s.CategoryOut]:
+    """信访事项分类目录。The category catalogue."""
+    return [s.CategoryOut(code=k.code, name=k.name, name_en=k.name_en, department=k.department)
+            for k in request.app.state.intake.county.categories]
+

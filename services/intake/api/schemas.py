@@ -1,0 +1,218 @@
+"""Request and response bodies of the terminal API (not the stored events)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Channel = Literal["visit", "letter", "online", "phone"]
+Decision = Literal["support", "explain", "reject"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PersonIn(Body):
+    """A petitioner's personal data; encrypted before it is stored or published."""
+
+    name: str = Field(min_length=1, max_length=64, description="姓名")
+    id_number: str | None = Field(None, pattern=r"^[0-9]{17}[0-9Xx]$", description="居民身份证号码（18位）")
+    phone: str | None = Field(None, pattern=r"^[0-9+\- ]{5,20}$", description="联系电话")
+    address: str | None = Field(None, max_length=200, description="住址")
+
+
+class PetitionCreate(Body):
+    """登记信访事项及首批次 — register a matter with its first batch."""
+
+    channel: Channel = Field(description="来访 visit / 来信 letter / 网上 online / 电话 phone")
+    jurisdiction: str = Field(min_length=1, max_length=32, description="事项发生地区划代码 (属地)")
+    category: str = Field(min_length=1, max_length=32, description="内容分类代码，见 GET /v1/categories")
+    summary: str = Field(min_length=1, max_length=4000, description="主要诉求")
+    head_count: int = Field(ge=1, le=100000, description="人数 (5人及以上为集体访)")
+    petitioners: list[PersonIn] = Field(min_length=1, max_length=200)
+    occurred_at: AwareDatetime | None = Field(None, description="来访/来信时间，离线终端补录时填写；缺省为接收时间")
+    accused_unit: str | None = Field(None, max_length=32, description="检举控告：被检举单位，该单位不可见此事项")
+
+
+class VisitCreate(Body):
+    """同一事项的后续批次 (重复访)."""
+
+    channel: Channel
+    head_count: int = Field(ge=1, le=100000)
+    petitioners: list[PersonIn] = Field(default_factory=list, max_length=200)
+    summary: str | None = Field(None, max_length=4000)
+    occurred_at: AwareDatetime | None = None
+
+
+class _Action(Body):
+    occurred_at: AwareDatetime | None = Field(None, description="办理时间；缺省为接收时间")
+
+
+class AcceptIn(_Action):
+    action: Literal["accept"]
+    note: str | None = Field(None, max_length=4000)
+
+
+class DeclineIn(_Action):
+    action: Literal["decline"]
+    reason: str = Field(min_length=1, max_length=4000, description="不予受理理由（告知信访人）")
+    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+
+
+class TransferIn(_Action):
+    action: Literal["transfer"]
+    reason: str = Field(min_length=1, max_length=4000)
+    to_unit: str | None = Field(None, max_length=32)
+    category: str | None = Field(None, max_length=32)
+
+
+class ObjectIn(_Action):
+    action: Literal["object"]
+    reason: str = Field(min_length=1, max_length=4000, description="派单异议理由（5个工作日内）")
+
+
+class ExtendIn(_Action):
+    action: Literal["extend"]
+    days: int = Field(ge=1, le=30, description="延长天数，最多30日，仅一次，须主管批准")
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class SuspendIn(_Action):
+    action: Literal["suspend"]
+    reason: str = Field(min_length=1, max_length=4000, description="如：听证")
+
+
+class ResumeIn(_Action):
+    action: Literal["resume"]
+
+
+class _Answer(_Action):
+    decision: Decision = Field(description="支持 support / 解释说明 explain / 不予支持 reject")
+    resolved: bool = Field(description="事项是否已解决")
+    opinion: str = Field(min_length=1, max_length=4000, description="处理意见")
+
+
+class ReplyIn(_Answer):
+    action: Literal["reply"]
+
+
+class ReplyReviewIn(_Answer):
+    action: Literal["reply_review"]
+
+
+class ReplyRecheckIn(_Answer):
+    action: Literal["reply_recheck"]
+
+
+class RequestReviewIn(_Action):
+    action: Literal["request_review"]
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class RequestRecheckIn(_Action):
+    action: Literal["request_recheck"]
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class EvaluateIn(_Action):
+    action: Literal["evaluate"]
+    satisfaction: Literal["satisfied", "basically_satisfied", "dissatisfied"] = Field(
+        description="满意 / 基本满意 / 不满意")
+
+
+class WithdrawIn(_Action):
+    action: Literal["withdraw"]
+    reason: str | None = Field(None, max_length=4000)
+
+
+ActionIn = Annotated[Union[AcceptIn, DeclineIn, TransferIn, ObjectIn, ExtendIn, SuspendIn, ResumeIn, ReplyIn,
+                           RequestReviewIn, ReplyReviewIn, RequestRecheckIn, ReplyRecheckIn, EvaluateIn,
+                           WithdrawIn], Field(discriminator="action")]
+
+
+class DueOut(BaseModel):
+    stage: str
+    due_at: datetime
+
+
+class PersonOut(BaseModel):
+    ref: str
+    name: str | None = Field(description="None once erased (已删除)")
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    erased: bool = False
+
+
+class PetitionPublic(BaseModel):
+    """一件信访事项的当前状态."""
+
+    petition_id: str
+    receipt_no: str
+    status: str
+    status_label: str
+    jurisdiction: str
+    category: str
+    registered_unit: str
+    registered_at: datetime
+    holder_unit: str | None
+    holder_tier: str | None
+    department: str | None
+    due: list[DueOut]
+    batches: int
+    head_count: int
+    extended: bool
+    suspended: bool
+    resolved: bool | None
+    imported: bool
+    version: int
+    petitioners: list[PersonOut] = Field(default_factory=list)
+
+
+class Registration(BaseModel):
+    """登记回执 — the receipt of a registration."""
+
+    petition_id: str
+    receipt_no: str = Field(description="可电话报读的回执编号 e.g. 2026-110105-0000123")
+    status: str
+    status_label: str
+
+
+class TerminalCreate(Body):
+    unit_id: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+    roles: list[Literal["registrar", "handler", "supervisor", "auditor", "admin"]] = Field(min_length=1)
+
+
+class TerminalCreated(BaseModel):
+    id: str
+    unit_id: str
+    roles: list[str]
+    token: str = Field(description="只显示一次，请妥善保存 shown once; store it safely")
+
+
+class WorkItem(BaseModel):
+    petition_id: str
+    receipt_no: str
+    status: str
+    status_label: str
+    category: str
+    jurisdiction: str
+    next_due_at: datetime | None
+
+
+class UnitOut(BaseModel):
+    id: str
+    name: str
+    tier: str
+    jurisdiction: str
+    kind: str | None = None
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    name_en: str | None = None
+    department: str | None = None

@@ -1,0 +1,160 @@
+"""The intake application: wiring of settings, pool, county, service, relay and routing consumer."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from xinfang.county import load_county
+from xinfang.migrations import migrate
+from xinfang.sealing import master_key_from_text
+
+from intake import idempotency
+from intake.api import problems
+from intake.api.deps import RateLimiter
+from intake.api.routes import router
+from intake.keyring import Keyring
+from intake.relay import Relay
+from intake.routing import RoutingConsumer
+from intake.service import IntakeService
+from intake.settings import IntakeSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("intake")
+
+
+class Intake:
+    """Everything the routes need, built once at start."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        self.settings = settings
+        self.county = load_county(settings.county_file)
+        self.keyring = Keyring(master_key_from_text(settings.master_key.get_secret_value(), settings.seal_algorithm),
+                               settings.seal_algorithm)
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.server_settings = {"search_path": f"{settings.intake_schema},public"}
+        self.registry = CollectorRegistry()
+        self.requests = Counter("intake_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("intake_request_seconds", "HTTP request latency", ["route"], registry=self.registry)
+        self.outbox_lag = Gauge("intake_outbox_lag_events", "events committed, not yet on Kafka", registry=self.registry)
+        self.pool: asyncpg.Pool
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        dsn = self.settings.database_url
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrate(conn, self.settings.intake_schema, MIGRATIONS)
+        finally:
+            await conn.close()
+        self.pool = await asyncpg.create_pool(dsn, min_size=2, max_size=self.settings.pool_size,
+                                              server_settings=self.server_settings)
+        self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
+                                     self.settings.county_code)
+        self.relay = Relay(self.settings, dsn, self.server_settings)
+        self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}")
+        if self.settings.relay_enabled:
+            self.tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        if self.settings.routing_consumer_enabled:
+            self.tasks.append(asyncio.create_task(self.routing.run(), name="routing"))
+        self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.pool.close()
+
+    async def _housekeeping(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                async with self.pool.acquire() as conn:
+                    await idempotency.purge(conn, self.settings.idempotency_retention_days)
+                    await conn.execute("DELETE FROM access_log WHERE at < now() - interval '400 days'")
+            await asyncio.sleep(3600)
+
+    async def audit(self, terminal_id: str | None, unit_id: str | None, action: str, petition_id: str | None,
+                    outcome: str, detail: str) -> None:
+        """The access log: every read of personal data and every refused access."""
+        import uuid as _uuid
+
+        pid = None
+        with contextlib.suppress(ValueError, TypeError):
+            pid = _uuid.UUID(petition_id) if petition_id else None
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO access_log (terminal_id, unit_id, action, petition_id, outcome, detail) VALUES ($1,$2,$3,$4,$5,$6)",
+                terminal_id, unit_id, action, pid, outcome, detail[:500])
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    intake = Intake(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await intake.start()
+        yield
+        await intake.stop()
+
+    app = FastAPI(
+        title="信访事项受理接口 Petition intake — terminal API",
+        version="1.0.0",
+        description=("村（社区）群众工作室、镇（街道）群众工作站和县信访局接待大厅终端使用的接口。\n\n"
+                     "The API station terminals integrate against. Every request carries "
+                     "`Authorization: Bearer <token>` (one token per terminal). Every POST carries an "
+                     "`Idempotency-Key` (kept 7 days, scoped to the terminal): a retry with the same key "
+                     "and body returns the first answer; another body with the same key is refused (422); "
+                     "while the first is still in flight, 409. Errors are RFC 9457 problem+json with "
+                     "messages in Chinese and English."),
+        lifespan=lifespan,
+    )
+    app.state.intake = intake
+    problems.install(app)
+    app.include_router(router)
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request, call_next):
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        limit = settings.max_import_bytes if request.url.path == "/v1/imports" else settings.max_body_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return problems.problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes",
+                                             request.url.path)
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        intake.requests.labels(request.method, route, str(response.status_code)).inc()
+        intake.latency.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            async with intake.pool.acquire() as conn:
+                lag = await conn.fetchval("SELECT count(*) FROM outbox")
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "outbox_lag": lag, "relay_active": intake.relay.active})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        with contextlib.suppress(Exception):
+            async with intake.pool.acquire() as conn:
+                intake.outbox_lag.set(await conn.fetchval("SELECT count(*) FROM outbox"))
+        return PlainTextResponse(generate_latest(intake.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

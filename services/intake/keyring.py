@@ -1,0 +1,51 @@
+"""Petitioners' data keys in intake's database, wrapped by the master key; erasure destroys them."""
+from __future__ import annotations
+
+import uuid
+from typing import Iterable
+
+import asyncpg
+
+from xinfang import sealing
+from xinfang.sealing import SealAlgorithm
+
+from intake.domain.commands import SealedPetitioner
+
+PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
+
+
+class Keyring:
+    """Creates, opens and destroys per-petitioner data keys."""
+
+    def __init__(self, master: bytes, alg: SealAlgorithm) -> None:
+        self.master, self.alg = master, alg
+
+    async def seal_new(self, conn: asyncpg.Connection, person: dict[str, str | None]) -> SealedPetitioner:
+        """Give a new petitioner a data key and seal their fields with it."""
+        ref = uuid.uuid4().hex
+        key = sealing.new_data_key(self.alg)
+        await conn.execute("INSERT INTO petitioner_keys (ref, alg, wrapped) VALUES ($1, $2, $3)",
+                           ref, self.alg, sealing.wrap_key(self.master, self.alg, ref, key))
+        sealed = {field: sealing.seal(self.alg, ref, key, field, value)
+                  for field in PERSONAL_FIELDS if (value := person.get(field))}
+        return SealedPetitioner(ref=ref, **sealed)
+
+    async def keys(self, conn: asyncpg.Connection, refs: Iterable[str]) -> dict[str, bytes | None]:
+        """The data keys of these petitioners (None where erased)."""
+        rows = await conn.fetch("SELECT ref, alg, wrapped FROM petitioner_keys WHERE ref = ANY($1::text[])",
+                                list(refs))
+        return {row["ref"]: (sealing.unwrap_key(self.master, row["alg"], row["ref"], bytes(row["wrapped"]))
+                             if row["wrapped"] is not None else None) for row in rows}
+
+    async def destroy(self, conn: asyncpg.Connection, ref: str) -> None:
+        """Crypto-shredding: the wrapped key is overwritten; every copy of the fields becomes unreadable."""
+        await conn.execute("UPDATE petitioner_keys SET wrapped = NULL, erased_at = now() WHERE ref = $1", ref)
+        await conn.execute(
+            "UPDATE petitioners SET name = 'erased', id_number = NULL, phone = NULL, address = NULL WHERE ref = $1",
+            ref)
+
+    def open(self, sealed: SealedPetitioner | dict, key: bytes | None) -> dict[str, str | None]:
+        """Plain fields for an authorised reader; erased fields read as None."""
+        get = sealed.get if isinstance(sealed, dict) else lambda f: getattr(sealed, f)
+        return {field: sealing.open_sealed(get(field), key, field) if get(field) else None
+                for field in PERSONAL_FIELDS}

@@ -1,0 +1,76 @@
+"""What the county file says about who may see and act on what (pure, over the County model)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from xinfang.county.model import RANK, County
+
+from intake.domain.decide import Context
+from intake.domain.model import PetitionState
+
+WINDOWS = {"review_request": "review_request_window", "recheck_request": "recheck_request_window",
+           "objection": "objection_window"}
+
+
+def supervises(county: County, upper: str, lower: str) -> bool:
+    """True if unit ``upper`` is above unit ``lower`` in the same line (its jurisdiction covers it)."""
+    a, b = county.unit(upper), county.unit(lower)
+    if not county.is_within(b.jurisdiction, a.jurisdiction):
+        return False
+    # The petition bureau supervises the county's departments (督办), which share its tier.
+    return RANK[a.tier] > RANK[b.tier] or (a.kind in ("bureau", "city_bureau") and b.kind == "department"
+                                           and RANK[a.tier] == RANK[b.tier])
+
+
+def acts_for(county: County, actor: str, holder: str) -> bool:
+    return actor == holder or supervises(county, actor, holder)
+
+
+def in_scope(county: County, unit_id: str, code: str) -> bool:
+    """A jurisdiction code within the unit's subtree."""
+    try:
+        return county.is_within(code, county.unit(unit_id).jurisdiction)
+    except KeyError:
+        return False
+
+
+def may_see(county: County, unit_id: str, state: PetitionState) -> bool:
+    """A terminal sees the matters of its unit and the places below it; never an accusation against it."""
+    if state.accused_unit is not None:
+        if unit_id == state.accused_unit or supervised_by_accused(county, unit_id, state.accused_unit):
+            return False
+        return unit_id in (state.holder_unit, state.registered_unit)
+    if unit_id in (state.holder_unit, state.registered_unit):
+        return True
+    if state.holder_unit is not None and supervises(county, unit_id, state.holder_unit):
+        return True
+    return in_scope(county, unit_id, state.jurisdiction)
+
+
+def supervised_by_accused(county: County, unit_id: str, accused: str) -> bool:
+    """An accused unit's subordinates do not see the accusation either."""
+    try:
+        return supervises(county, accused, unit_id)
+    except KeyError:
+        return False
+
+
+def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
+            tier_of_matter: str | None = None) -> Context:
+    """The decide() context for a terminal of ``unit_id`` acting at ``now``."""
+    unit = county.unit(unit_id)
+    window_tier = tier_of_matter or unit.tier
+
+    def window_end(start: datetime, window: str) -> datetime:
+        return county.due(start, window_tier, WINDOWS[window])  # type: ignore[arg-type]
+
+    def knows_category(code: str) -> bool:
+        return code in {c.code for c in county.categories}
+
+    def knows_unit(code: str) -> bool:
+        return code in {u.id for u in county.units}
+
+    return Context(now=now, actor_unit=unit_id, actor_tier=unit.tier, roles=roles,
+                   acts_for=lambda holder: acts_for(county, unit_id, holder),
+                   in_scope=lambda code: in_scope(county, unit_id, code),
+                   knows_category=knows_category, knows_unit=knows_unit, window_end=window_end)

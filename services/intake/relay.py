@@ -1,0 +1,156 @@
+"""The outbox relay: publish committed events to ``petition.events``, in order, once.
+
+- One active relay among all intake replicas: it holds a session advisory lock on its own
+  connection; the others wait in standby and take over when that connection goes away.
+- Wakes on NOTIFY from the appending transaction, and polls as a fallback.
+- Reads the outbox by "not yet published", never by "position > last seen", so an event
+  whose transaction committed after a later position is still published.
+- Per-matter order: rows go out in position order, and within one matter positions follow
+  sequence numbers; the idempotent producer keeps order within a partition.
+- Once: after a crash between the broker's acknowledgement and the outbox delete, the relay
+  reads each partition on from the last offset it recorded and drops what is already there.
+- Kafka down: the rows wait; the relay retries with backoff and drains when Kafka returns.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import zlib
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from xinfang.kafka import CONSUMER_DEFAULTS, aio_producer
+from xinfang.settings import CommonSettings
+
+from intake.store import NOTIFY_CHANNEL
+
+log = logging.getLogger("intake.relay")
+LOCK_KEY = zlib.crc32(b"xinfang.intake.relay")
+BATCH = 1000
+
+
+class Relay:
+    """Publishes the outbox; run :meth:`run` as a task for the life of the service."""
+
+    def __init__(self, settings: CommonSettings, dsn: str, server_settings: dict[str, str],
+                 poll_interval: float = 1.0) -> None:
+        self.settings, self.dsn, self.server_settings = settings, dsn, server_settings
+        self.poll_interval = poll_interval
+        self.topic = settings.topic_events
+        self.active = False
+        self.published = 0
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Forever: win the lock, relay until something breaks, back off, try again."""
+        backoff = 0.5
+        while True:
+            try:
+                await self._run_once()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — the relay must outlive any outage
+                self.active = False
+                log.warning("relay interrupted, retrying in %.1fs: %s", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _run_once(self) -> None:
+        conn = await asyncpg.connect(self.dsn, server_settings=self.server_settings)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+                self.active = False
+                await asyncio.sleep(self.poll_interval * 2)  # standby: another replica relays
+            self.active = True
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            producer = aio_producer(self.settings, request_timeout_ms=15000)
+            await producer.start()
+            try:
+                await self._reconcile(conn)
+                await self._loop(conn, producer)
+            finally:
+                await producer.stop()
+        finally:
+            self.active = False
+            await conn.close()
+
+    async def _loop(self, conn: asyncpg.Connection, producer) -> None:
+        while True:
+            rows = await conn.fetch(
+                "SELECT position, event_id, petition_id, body FROM outbox ORDER BY position LIMIT $1", BATCH)
+            if not rows:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            await self._publish(conn, producer, rows)
+
+    async def _publish(self, conn: asyncpg.Connection, producer, rows) -> None:
+        futures = [await producer.send(self.topic, value=bytes(row["body"]),
+                                       key=str(row["petition_id"]).encode()) for row in rows]
+        # On a failure some may have landed: the exception ends this run, the producer is
+        # stopped, and the next run reconciles with the topic before sending anything again.
+        metadata = await asyncio.gather(*futures)
+        highest: dict[int, int] = {}
+        for meta in metadata:
+            highest[meta.partition] = max(highest.get(meta.partition, -1), meta.offset)
+        async with conn.transaction():
+            await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])",
+                               [row["position"] for row in rows])
+            await self._record(conn, highest)
+        self.published += len(rows)
+
+    async def _record(self, conn: asyncpg.Connection, highest: dict[int, int]) -> None:
+        await conn.executemany(
+            """INSERT INTO relay_positions (topic, partition, last_offset) VALUES ($1, $2, $3)
+               ON CONFLICT (topic, partition) DO UPDATE
+               SET last_offset = GREATEST(relay_positions.last_offset, EXCLUDED.last_offset)""",
+            [(self.topic, partition, offset) for partition, offset in highest.items()])
+
+    async def _reconcile(self, conn: asyncpg.Connection) -> None:
+        """Drop from the outbox what the topic already holds beyond the recorded offsets."""
+        pending = await conn.fetchval("SELECT count(*) FROM outbox")
+        recorded = {row["partition"]: row["last_offset"] for row in await conn.fetch(
+            "SELECT partition, last_offset FROM relay_positions WHERE topic = $1", self.topic)}
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap,
+                                    **{**CONSUMER_DEFAULTS, "enable_auto_commit": False})
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(self.topic, p)
+                          for p in sorted(consumer.partitions_for_topic(self.topic) or [])]
+            if not partitions:
+                raise RuntimeError(f"topic {self.topic} has no partitions: is it provisioned?")
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            if not pending:  # nothing can be published twice: start from the topic's end
+                await self._record(conn, {tp.partition: ends[tp] - 1 for tp in partitions})
+                return
+            found: list[uuid.UUID] = []
+            highest: dict[int, int] = {}
+            for tp in partitions:
+                start = recorded.get(tp.partition, -1) + 1
+                if start >= ends[tp]:
+                    continue
+                consumer.seek(tp, start)
+                while (await consumer.position(tp)) < ends[tp]:
+                    batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
+                    for record in batch.get(tp, []):
+                        found.append(uuid.UUID(orjson.loads(record.value)["id"]))
+                        highest[tp.partition] = record.offset
+            if highest:
+                async with conn.transaction():
+                    await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1::uuid[])", found)
+                    await self._record(conn, highest)
+                log.info("reconciled %d events already on %s", len(found), self.topic)
+        finally:
+            await consumer.stop()
+
+    async def lag(self, conn: asyncpg.Connection) -> int:
+        """Events committed but not yet acknowledged by Kafka."""
+        return await conn.fetchval("SELECT count(*) FROM outbox")

@@ -1,0 +1,75 @@
+"""Consumes ``petition.routing``: who holds each matter, and its due times, into the write model.
+
+At-least-once: offsets are committed after the rows; a redelivered event is recognised by the
+matter's routing sequence number and changes nothing.  What cannot be read goes to the
+dead-letter topic with the reason, and the consumer goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+from pydantic import ValidationError
+
+from xinfang.deadletter import dead_letter
+from xinfang.events import UPCASTERS, CloudEvent
+from xinfang.events.catalogue import CATALOGUE
+from xinfang.kafka import aio_consumer, aio_producer
+from xinfang.settings import CommonSettings
+
+from intake.store import apply_routing_event
+
+log = logging.getLogger("intake.routing")
+
+
+class RoutingConsumer:
+    """Runs for the life of the service; restarts itself after an outage."""
+
+    def __init__(self, settings: CommonSettings, pool: asyncpg.Pool, group_id: str) -> None:
+        self.settings, self.pool, self.group_id = settings, pool, group_id
+        self.applied = 0
+        self.dead_lettered = 0
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — keep consuming after any outage
+                log.warning("routing consumer interrupted, restarting: %s", exc)
+                await asyncio.sleep(2)
+
+    async def _consume(self) -> None:
+        consumer = aio_consumer(self.settings, self.settings.topic_routing, group_id=self.group_id)
+        producer = aio_producer(self.settings)
+        await consumer.start()
+        await producer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, records in batches.items():
+                    await self._apply(records, producer, tp.topic)
+                if batches:
+                    await consumer.commit()
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    async def _apply(self, records, producer, topic: str) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            for record in records:
+                try:
+                    event = CloudEvent.from_json(record.value)
+                    current, data = UPCASTERS.decode(event.type, event.data)
+                    if CATALOGUE[current][1] != "routing":
+                        raise ValueError(f"not a routing event type: {event.type}")
+                except (ValueError, ValidationError, KeyError) as exc:
+                    key, value = dead_letter(self.group_id, topic, record.partition, record.offset,
+                                             record.key, record.value, f"unreadable routing event: {exc}")
+                    await producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
+                    self.dead_lettered += 1
+                    continue
+                if await apply_routing_event(conn, event, data):
+                    self.applied += 1

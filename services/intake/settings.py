@@ -1,0 +1,37 @@
+"""intake's settings: the shared ones plus the admin token, master key and HTTP limits."""
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from xinfang.sealing import SealAlgorithm
+from xinfang.settings import CommonSettings
+
+WEAK_SECRETS = {"changeme", "admin", "secret", "password", "test", "demo"}
+
+
+class IntakeSettings(CommonSettings):
+    """Validated at start; a default or weak secret refuses to start."""
+
+    database_url: str = Field("postgresql://xinfang@127.0.0.1:5433/xinfang_intake")
+    intake_schema: str = Field("intake", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    intake_host: str = "127.0.0.1"
+    intake_port: int = Field(8001, ge=1, le=65535)
+    admin_token: SecretStr = Field(description="creates and revokes terminals; at least 24 characters")
+    master_key: SecretStr = Field(description="base64 master key that wraps petitioners' data keys")
+    seal_algorithm: SealAlgorithm = "aes-gcm"
+    county_code: str | None = Field(None, description="defaults to the county file's code")
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_import_bytes: int = Field(512_000_000, ge=1024)
+    rate_limit_per_minute: int = Field(600, ge=1, description="requests per terminal per minute")
+    idempotency_retention_days: int = Field(7, ge=1)
+    pool_size: int = Field(20, ge=2)
+    relay_enabled: bool = True
+    routing_consumer_enabled: bool = True
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_admin_token(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if len(text) < 24 or text.lower() in WEAK_SECRETS:
+            raise ValueError("管理令牌至少24个字符且不能是默认值 admin token must be >= 24 chars and not a default")
+        return value
