@@ -1,0 +1,113 @@
+"""The working-day calendar and deadline arithmetic (期间计算).
+
+Days are counted as the civil code counts them (民法典 第二百零一条至第二百零三条): the
+start day does not count; a limit whose last day is a public holiday or rest day ends on the
+next working day; the last day ends at 24:00.  A due time is therefore the END of its due
+day in the county's local time — 23:59:59.999999 Asia/Shanghai unless the county says
+otherwise — read as "by the end of day N".
+
+Working days follow China's public holidays and make-up working days (调休): the
+``chinesecalendar`` package for 2004–2026, merged with the county file's own lists (the
+county wins on a date both list).  A year nobody has data for falls back to Monday–Friday,
+with one warning per year.  Test counties may count plain elapsed ``seconds`` instead.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+
+Unit = Literal["calendar", "working", "seconds"]
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+END_OF_DAY = time(23, 59, 59, 999999)
+_ONE_DAY = timedelta(days=1)
+
+
+class WorkCalendar:
+    """Which days are working days: holidays and make-up days by date, known years, weekends."""
+
+    def __init__(self, holidays: set[date], workdays: set[date], known_years: set[int]) -> None:
+        overlap = holidays & workdays
+        if overlap:
+            raise ValueError(f"既是假日又是工作日 both holiday and working day: {sorted(overlap)}")
+        self.holidays = frozenset(holidays)
+        self.workdays = frozenset(workdays)
+        self.known_years = frozenset(known_years)
+        self._warned: set[int] = set()
+
+    @classmethod
+    def china(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = (),
+              years: Iterable[int] = ()) -> WorkCalendar:
+        """China's calendar from chinesecalendar, overridden and extended by a county's lists.
+
+        A year in ``years`` (or with any date listed) counts as known: list it in full.
+        """
+        own_holidays, own_workdays = set(holidays), set(workdays)
+        national_holidays = set(chinese_calendar.holidays) - own_workdays
+        national_workdays = set(chinese_calendar.workdays) - own_holidays
+        known = {d.year for d in chinese_calendar.holidays} | set(years)
+        known |= {d.year for d in own_holidays | own_workdays}
+        return cls(national_holidays | own_holidays, national_workdays | own_workdays, known)
+
+    def is_working_day(self, day: date) -> bool:
+        """True on a working day: a make-up day, or a weekday that is not a holiday."""
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        if day.year not in self.known_years and day.year not in self._warned:
+            self._warned.add(day.year)
+            log.warning("%d 年无节假日数据，按周一至周五计算工作日 no holiday data for %d: "
+                        "counting Monday–Friday only; list the year in the county file",
+                        day.year, day.year)
+        return day.weekday() < 5
+
+    def next_working_day(self, day: date) -> date:
+        """The day itself if it is a working day, else the first working day after it."""
+        while not self.is_working_day(day):
+            day += _ONE_DAY
+        return day
+
+    def due_date(self, start: date, n: int, unit: Literal["calendar", "working"]) -> date:
+        """The last day of an n-day limit counted from start (start day not counted)."""
+        if n < 0:
+            raise ValueError(f"期限不能为负 a limit cannot be negative: {n}")
+        if unit == "calendar":
+            return self.next_working_day(start + timedelta(days=n)) if n else start
+        if unit != "working":
+            raise ValueError(f"未知的期限单位 unknown unit {unit!r}")
+        day = start
+        for _ in range(n):
+            day = self.next_working_day(day + _ONE_DAY)
+        return day
+
+    def add_days(self, start: datetime, n: int, unit: Unit, tz: tzinfo | str = DEFAULT_TZ) -> datetime:
+        """Due time of an n-unit limit from start: end of the due day in tz, or start + n seconds."""
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError("起算时间必须带时区 start must be timezone-aware")
+        if unit == "seconds":
+            if n < 0:
+                raise ValueError(f"期限不能为负 a limit cannot be negative: {n}")
+            return start + timedelta(seconds=n)
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        due = self.due_date(start.astimezone(zone).date(), n, unit)
+        return datetime.combine(due, END_OF_DAY, tzinfo=zone)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days after a up to and including b (negative when b is before a)."""
+        if b < a:
+            return -self.working_days_between(b, a)
+        return sum(self.is_working_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+
+
+def warning_time(start: datetime, due: datetime, fraction: float) -> datetime:
+    """When to warn: after the given fraction of the time from start to due has passed."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"预警比例须在 (0, 1] 之间 warning fraction must be in (0, 1]: {fraction}")
+    return start + (due - start) * fraction
