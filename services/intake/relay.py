@@ -28,8 +28,18 @@ from xinfang.settings import CommonSettings
 from intake.store import NOTIFY_CHANNEL
 
 log = logging.getLogger("intake.relay")
-LOCK_KEY = zlib.crc32(b"xinfang.intake.relay")
+
 BATCH = 1000
+
+
+async def stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    """aiokafka 0.14 lets its own internal CancelledError escape stop(); ours still propagates."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
 
 
 class Relay:
@@ -42,6 +52,8 @@ class Relay:
         self.topic = settings.topic_events
         self.active = False
         self.published = 0
+        # one relay per event store: the key covers the schema, so stores sharing a database don't block each other
+        self.lock_key = zlib.crc32(f"xinfang.intake.relay:{server_settings.get('search_path', '')}".encode())
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -62,7 +74,7 @@ class Relay:
     async def _run_once(self) -> None:
         conn = await asyncpg.connect(self.dsn, server_settings=self.server_settings)
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
                 self.active = False
                 await asyncio.sleep(self.poll_interval * 2)  # standby: another replica relays
             self.active = True
@@ -70,7 +82,7 @@ class Relay:
             producer = aio_producer(self.settings, request_timeout_ms=15000)
             await producer.start()
             try:
-                await self._reconcile(conn)
+                await self._reconcile(conn, sorted(await producer.partitions_for(self.topic)))
                 await self._loop(conn, producer)
             finally:
                 await producer.stop()
@@ -113,7 +125,7 @@ class Relay:
                SET last_offset = GREATEST(relay_positions.last_offset, EXCLUDED.last_offset)""",
             [(self.topic, partition, offset) for partition, offset in highest.items()])
 
-    async def _reconcile(self, conn: asyncpg.Connection) -> None:
+    async def _reconcile(self, conn: asyncpg.Connection, partition_ids: list[int]) -> None:
         """Drop from the outbox what the topic already holds beyond the recorded offsets."""
         pending = await conn.fetchval("SELECT count(*) FROM outbox")
         recorded = {row["partition"]: row["last_offset"] for row in await conn.fetch(
@@ -122,10 +134,7 @@ class Relay:
                                     **{**CONSUMER_DEFAULTS, "enable_auto_commit": False})
         await consumer.start()
         try:
-            partitions = [TopicPartition(self.topic, p)
-                          for p in sorted(consumer.partitions_for_topic(self.topic) or [])]
-            if not partitions:
-                raise RuntimeError(f"topic {self.topic} has no partitions: is it provisioned?")
+            partitions = [TopicPartition(self.topic, p) for p in partition_ids]
             consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions)
             if not pending:  # nothing can be published twice: start from the topic's end
@@ -149,7 +158,7 @@ class Relay:
                     await self._record(conn, highest)
                 log.info("reconciled %d events already on %s", len(found), self.topic)
         finally:
-            await consumer.stop()
+            await stop_quietly(consumer)
 
     async def lag(self, conn: asyncpg.Connection) -> int:
         """Events committed but not yet acknowledged by Kafka."""

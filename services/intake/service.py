@@ -68,7 +68,8 @@ class IntakeService:
                         return Answer(stored.status, stored.body)
                     loaded = await store.load(conn, petition_id)
                     if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
-                        raise Refused("not_found", "unknown", "事项不存在", "no such matter")
+                        raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
+                                      "the matter is outside this terminal's unit")
                     command = await make(conn, loaded.state)
                     tier = loaded.state.holder_tier if loaded.state else None
                     ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)

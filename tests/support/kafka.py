@@ -1,0 +1,47 @@
+"""Read a topic to its end with kafka-python (poll batches), and make per-run topics."""
+from __future__ import annotations
+
+import time
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from xinfang.settings import CommonSettings
+from xinfang.topics import provision
+
+
+def run_settings(base: CommonSettings, run: str, **overrides) -> CommonSettings:
+    """Settings with topics of their own for one test run, provisioned on the broker."""
+    settings = base.model_copy(update={
+        "topic_events": f"petition.events.{run}", "topic_routing": f"petition.routing.{run}",
+        "topic_deadletter": f"petition.deadletter.{run}", "partitions": 3, **overrides})
+    provision(settings)
+    return settings
+
+
+def read_all(bootstrap: str, topic: str, expect: int | None = None, timeout: float = 30.0,
+             key: bytes | None = None) -> list:
+    """Every record of a topic (of one key, if given), from the beginning to its end,
+    waiting up to ``timeout`` for at least ``expect`` of them."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             isolation_level="read_committed", consumer_timeout_ms=1000)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        records: list = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500, max_records=5000).values():
+                records.extend(r for r in batch if key is None or r.key == key)
+            ends = consumer.end_offsets(partitions)
+            at_end = all(consumer.position(tp) >= ends[tp] for tp in partitions)
+            if at_end and (expect is None or len(records) >= expect):
+                break
+        return records
+    finally:
+        consumer.close()
+
+
+def envelopes(records: list) -> list[dict]:
+    return [orjson.loads(record.value) for record in records]
