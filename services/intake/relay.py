@@ -69,7 +69,7 @@ class Relay:
                 self.active = False
                 log.warning("relay interrupted, retrying in %.1fs: %s", backoff, exc)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, 5.0)
 
     async def _run_once(self) -> None:
         conn = await asyncpg.connect(self.dsn, server_settings=self.server_settings)
