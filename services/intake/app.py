@@ -97,6 +97,24 @@ class Intake:
                 terminal_id, unit_id, action, pid, outcome, detail[:500])
 
 
+def _document_imports(app: FastAPI) -> None:
+    """The import body is NDJSON, which FastAPI cannot infer: publish its line schema in the OpenAPI."""
+    from intake.imports import ImportedMatter
+
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            line = ImportedMatter.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(line.pop("$defs", {}))
+            components["ImportedMatter"] = line
+        return app.openapi_schema or schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     intake = Intake(settings)
@@ -120,6 +138,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.intake = intake
+    _document_imports(app)
     problems.install(app)
     app.include_router(router)
 

@@ -80,3 +80,15 @@ async def purge(conn: asyncpg.Connection, retention_days: int) -> int:
     done = await conn.execute(
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1)", retention_days)
     return int(done.split()[-1])
+
+
+async def replay_stream(conn: asyncpg.Connection, terminal_id: str, key: str, fingerprint: bytes) -> Stored | None:
+    """For streamed bodies (imports): the stored answer once the whole body was fingerprinted."""
+    row = await conn.fetchrow(
+        "SELECT request_hash, status, body FROM idempotency_keys WHERE terminal_id = $1 AND key = $2", terminal_id, key)
+    if row is None:
+        return None
+    if bytes(row["request_hash"]) != fingerprint:
+        raise Problem(422, "idempotency.mismatch", "该 Idempotency-Key 已用于内容不同的请求",
+                      "this Idempotency-Key was already used with a different request")
+    return Stored(row["status"], bytes(row["body"]))

@@ -5,14 +5,18 @@ import uuid
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+import hashlib
 
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+
+from intake import idempotency
 from intake.api import schemas as s
 from intake.api.deps import AdminDep, IdemDep, TerminalDep
 from intake.api.problems import PROBLEM, Problem
 from intake.auth import create_terminal, revoke_terminal
 from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState
+from intake.imports import ImportResult, ImportSummary, import_line
 from intake.service import Answer
 
 router = APIRouter(prefix="/v1")
@@ -176,3 +180,60 @@ async def categories(request: Request, _terminal: TerminalDep) -> list[s.Categor
     return [s.CategoryOut(code=k.code, name=k.name, name_en=k.name_en, department=k.department)
             for k in request.app.state.intake.county.categories]
 
+
+
+@router.post("/imports", response_model=ImportSummary, tags=["imports 历史导入"], responses=ERRORS,
+             openapi_extra={"requestBody": {"required": True, "content": {"application/x-ndjson": {
+                 "schema": {"$ref": "#/components/schemas/ImportedMatter"}}}}})
+async def import_history(request: Request, terminal: TerminalDep,
+                         key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Response:
+    """导入旧系统历史事项（NDJSON，每行一件）。Import history from the old system: NDJSON, one matter per line.
+
+    Each matter carries its batches and actions with their original times. Imports are idempotent
+    per `external_id`: a matter already imported is reported as `exists` and left unchanged.
+    Imported matters are counted in statistics and never escalated retroactively. A line that
+    cannot be imported is reported with its line number and reason; the others still are.
+    Needs a supervisor or admin terminal. Large files: use the CLI `python -m intake.importer`."""
+    app = request.app.state.intake
+    if not {"supervisor", "admin"} & terminal.roles:
+        raise Problem(403, "refused.role", "导入需要主管或管理员终端", "imports need a supervisor or admin terminal")
+    if request.headers.get("content-type", "").split(";")[0].strip() not in ("application/x-ndjson", "application/jsonl"):
+        raise Problem(415, "media_type", "请以 application/x-ndjson 提交", "send the body as application/x-ndjson")
+    idem = idempotency.parse(terminal.id, key, "POST", request.url.path, b"")
+    digest = hashlib.sha256(b"POST " + request.url.path.encode() + b"\n")
+    async with app.pool.acquire() as lock_conn:
+        if not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", idem.lock_id):
+            raise Problem(409, "idempotency.in_flight", "相同 Idempotency-Key 的导入正在进行",
+                          "an import with this Idempotency-Key is still running")
+        try:
+            known = await lock_conn.fetchval("SELECT 1 FROM idempotency_keys WHERE terminal_id = $1 AND key = $2",
+                                             terminal.id, idem.key)
+            results: list[ImportResult] = []
+            line_no, buffer = 0, b""
+            size, limit = 0, app.settings.max_import_bytes
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Problem(413, "too_large", "导入文件过大，请分批导入", f"import body over {limit} bytes; split it")
+                digest.update(chunk)
+                if known:
+                    continue
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for raw in lines:
+                    line_no += 1
+                    if raw.strip():
+                        results.append(await import_line(app.service, terminal, line_no, raw))
+            if buffer.strip() and not known:
+                line_no += 1
+                results.append(await import_line(app.service, terminal, line_no, buffer))
+            if known:
+                stored = await idempotency.replay_stream(lock_conn, terminal.id, idem.key, digest.digest())
+                return Response(stored.body, status_code=stored.status, media_type="application/json")
+            summary = ImportSummary.of(results)
+            body = summary.model_dump_json().encode()
+            await idempotency.finish(lock_conn, idempotency.IdempotencyKey(terminal.id, idem.key, digest.digest()),
+                                     200, body)
+            return Response(body, status_code=200, media_type="application/json")
+        finally:
+            await lock_conn.execute("SELECT pg_advisory_unlock($1)", idem.lock_id)
