@@ -5,10 +5,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -20,6 +21,7 @@ from intake import idempotency
 from intake.api import problems
 from intake.api.deps import RateLimiter
 from intake.api.routes import router
+from intake.auth import TerminalCache
 from intake.keyring import Keyring
 from intake.relay import Relay
 from intake.routing import RoutingConsumer
@@ -28,6 +30,15 @@ from intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("intake")
+
+
+class PooledConnection(asyncpg.Connection):
+    """Pool connections hold no session state between uses (transaction-scoped locks only, no LISTEN,
+    no SET), so the reset query asyncpg runs on every release — a round trip per request — is skipped.
+    The import route's session lock is released explicitly."""
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 class Intake:
@@ -56,9 +67,12 @@ class Intake:
         finally:
             await conn.close()
         self.pool = await asyncpg.create_pool(dsn, min_size=2, max_size=self.settings.pool_size,
-                                              server_settings=self.server_settings)
+                                              server_settings=self.server_settings, connection_class=PooledConnection)
+        self.terminals = TerminalCache(dsn)
+        await self.terminals.start()
         self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
                                      self.settings.county_code)
+        await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
         self.relay = Relay(self.settings, dsn, self.server_settings)
         self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}")
         if self.settings.relay_enabled:
@@ -68,6 +82,7 @@ class Intake:
         self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
 
     async def stop(self) -> None:
+        await self.terminals.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -95,6 +110,38 @@ class Intake:
             await conn.execute(
                 "INSERT INTO access_log (terminal_id, unit_id, action, petition_id, outcome, detail) VALUES ($1,$2,$3,$4,$5,$6)",
                 terminal_id, unit_id, action, pid, outcome, detail[:500])
+
+
+class LimitsAndMetrics:
+    """Request size limits and Prometheus metrics, as plain ASGI (no per-request task like BaseHTTPMiddleware)."""
+
+    def __init__(self, app, intake: Intake, settings: IntakeSettings) -> None:
+        self.app, self.intake, self.settings = app, intake, settings
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        path = scope["path"]
+        limit = self.settings.max_import_bytes if path == "/v1/imports" else self.settings.max_body_bytes
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response = problems.problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes", path)
+            return await response(scope, receive, send)
+        status = 500
+
+        async def sending(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.intake.requests.labels(scope["method"], route, str(status)).inc()
+            self.intake.latency.labels(route).observe(time.perf_counter() - started)
 
 
 def _document_imports(app: FastAPI) -> None:
@@ -142,19 +189,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(router)
 
-    @app.middleware("http")
-    async def limits_and_metrics(request: Request, call_next):
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        limit = settings.max_import_bytes if request.url.path == "/v1/imports" else settings.max_body_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return problems.problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes",
-                                             request.url.path)
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        intake.requests.labels(request.method, route, str(response.status_code)).inc()
-        intake.latency.labels(route).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 import asyncpg
@@ -45,7 +46,52 @@ async def create_terminal(conn: asyncpg.Connection, unit_id: str, name: str, rol
 async def revoke_terminal(conn: asyncpg.Connection, terminal_id: str) -> bool:
     done = await conn.execute("UPDATE terminals SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
                               terminal_id)
+    await conn.execute(f"NOTIFY {TerminalCache.CHANNEL}")
     return done == "UPDATE 1"
+
+
+class TerminalCache:
+    """Authenticated tokens kept in memory; a revocation (here or on another replica) drops them at once.
+
+    Revoking sends NOTIFY on ``intake_terminals``; every replica listens on its own connection. If that
+    connection is lost the cache is emptied and not used until it listens again, so a revocation can
+    never be missed: the cache only saves the database look-up while it is sure to hear of one."""
+
+    CHANNEL = "intake_terminals"
+
+    def __init__(self, dsn: str, ttl: float = 300.0) -> None:
+        self.dsn, self.ttl = dsn, ttl
+        self.entries: dict[bytes, tuple[Terminal, float]] = {}
+        self.listening = False
+        self._conn: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self._conn = await asyncpg.connect(self.dsn)
+        await self._conn.add_listener(self.CHANNEL, self._revoked)
+        self._conn.add_termination_listener(self._lost)
+        self.listening = True
+
+    async def stop(self) -> None:
+        self.listening = False
+        if self._conn is not None:
+            await self._conn.close()
+
+    def _revoked(self, *_args) -> None:
+        self.entries.clear()
+
+    def _lost(self, *_args) -> None:
+        self.listening = False
+        self.entries.clear()
+
+    def get(self, token: str) -> Terminal | None:
+        if not self.listening:
+            return None
+        hit = self.entries.get(token_hash(token))
+        return hit[0] if hit and hit[1] > time.monotonic() else None
+
+    def put(self, token: str, terminal: Terminal) -> None:
+        if self.listening:
+            self.entries[token_hash(token)] = (terminal, time.monotonic() + self.ttl)
 
 
 async def authenticate(conn: asyncpg.Connection, token: str) -> Terminal | None:

@@ -52,20 +52,18 @@ class Stored:
     body: bytes
 
 
-async def begin(conn: asyncpg.Connection, idem: IdempotencyKey) -> Stored | None:
-    """Inside the command's transaction: the stored first answer, or None to go ahead."""
-    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", idem.lock_id):
+def check(locked: bool, request_hash: bytes | None, status: int | None, body: bytes | None,
+          idem: IdempotencyKey) -> Stored | None:
+    """Given the transaction lock on the key and its stored record: replay, refuse, or go ahead (None)."""
+    if not locked:
         raise Problem(409, "idempotency.in_flight", "相同 Idempotency-Key 的请求正在处理，请稍后重试",
                       "a request with this Idempotency-Key is still being processed; retry later")
-    row = await conn.fetchrow(
-        "SELECT request_hash, status, body FROM idempotency_keys WHERE terminal_id = $1 AND key = $2",
-        idem.terminal_id, idem.key)
-    if row is None:
+    if request_hash is None:
         return None
-    if bytes(row["request_hash"]) != idem.fingerprint:
+    if bytes(request_hash) != idem.fingerprint:
         raise Problem(422, "idempotency.mismatch", "该 Idempotency-Key 已用于内容不同的请求",
                       "this Idempotency-Key was already used with a different request")
-    return Stored(row["status"], bytes(row["body"]))
+    return Stored(status, bytes(body))
 
 
 async def finish(conn: asyncpg.Connection, idem: IdempotencyKey, status: int, body: bytes) -> None:

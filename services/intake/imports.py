@@ -162,16 +162,15 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
         loaded = store.Loaded(None)
         first, *later = matter.batches
         steps: list[tuple[str, datetime, c.Command]] = []
-        people = await service.seal_people(conn, petition_id, [p.model_dump() for p in first.petitioners])
-        await service.store_people(conn, petition_id, people)
+        people, receipt_no = await service.petitioners(conn, petition_id, [p.model_dump() for p in first.petitioners],
+                                                       receipt_at=first.occurred_at)
         steps.append((first.unit, first.occurred_at, c.RegisterPetition(
-            petition_id=petition_id, receipt_no=await service.receipt_no(conn, first.occurred_at),
+            petition_id=petition_id, receipt_no=receipt_no,
             batch_id=uuid.uuid4().hex, channel=first.channel, jurisdiction=matter.jurisdiction,
             category=matter.category, summary=matter.summary, head_count=first.head_count, petitioners=people,
             imported=True, external_id=matter.external_id)))
         for batch in later:
-            people = await service.seal_people(conn, petition_id, [p.model_dump() for p in batch.petitioners])
-            await service.store_people(conn, petition_id, people)
+            people, _ = await service.petitioners(conn, petition_id, [p.model_dump() for p in batch.petitioners])
             steps.append((batch.unit, batch.occurred_at, c.RecordVisit(
                 batch_id=uuid.uuid4().hex, channel=batch.channel, head_count=batch.head_count, petitioners=people,
                 summary=batch.summary, imported=True)))

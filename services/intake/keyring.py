@@ -20,15 +20,28 @@ class Keyring:
     def __init__(self, master: bytes, alg: SealAlgorithm) -> None:
         self.master, self.alg = master, alg
 
-    async def seal_new(self, conn: asyncpg.Connection, person: dict[str, str | None]) -> SealedPetitioner:
-        """Give a new petitioner a data key and seal their fields with it."""
+    def seal_new(self, person: dict[str, str | None]) -> tuple[SealedPetitioner, bytes]:
+        """A new petitioner's sealed fields under a fresh data key, and that key wrapped for storage."""
         ref = uuid.uuid4().hex
         key = sealing.new_data_key(self.alg)
-        await conn.execute("INSERT INTO petitioner_keys (ref, alg, wrapped) VALUES ($1, $2, $3)",
-                           ref, self.alg, sealing.wrap_key(self.master, self.alg, ref, key))
         sealed = {field: sealing.seal(self.alg, ref, key, field, value)
                   for field in PERSONAL_FIELDS if (value := person.get(field))}
-        return SealedPetitioner(ref=ref, **sealed)
+        return SealedPetitioner(ref=ref, **sealed), sealing.wrap_key(self.master, self.alg, ref, key)
+
+    async def store(self, conn: asyncpg.Connection, petition_id: str,
+                    people: list[tuple[SealedPetitioner, bytes]], receipt_year: int | None = None) -> int | None:
+        """Wrapped keys and sealed fields in one round trip; with a year, also the next receipt serial."""
+        pid = uuid.UUID(petition_id)
+        refs = [p.ref for p, _ in people]
+        serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
+        return await conn.fetchval(
+            f"""WITH k AS (INSERT INTO petitioner_keys (ref, alg, wrapped)
+                           SELECT r, $2, w FROM unnest($1::text[], $3::bytea[]) AS t(r, w)),
+                     p AS (INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
+                           SELECT $4, * FROM unnest($1::text[], $5::text[], $6::text[], $7::text[], $8::text[]))
+                SELECT {serial}""",
+            refs, self.alg, [w for _, w in people], pid, [p.name for p, _ in people],
+            [p.id_number for p, _ in people], [p.phone for p, _ in people], [p.address for p, _ in people])
 
     async def keys(self, conn: asyncpg.Connection, refs: Iterable[str]) -> dict[str, bytes | None]:
         """The data keys of these petitioners (None where erased)."""

@@ -4,6 +4,7 @@ Entry points (HTTP routes, the import CLI) call these methods; they hold no busi
 """
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,6 +50,7 @@ class IntakeService:
         self.county_code = county_code or county.code[:6]  # 6-digit county code: readable on the phone
         self.source = f"/xinfang/{self.county_code}/intake"
         self._receipt_years: set[int] = set()
+        self._receipt_lock = asyncio.Lock()
 
     # ---- the one way a command runs -----------------------------------------------
 
@@ -64,9 +66,9 @@ class IntakeService:
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    if idem is not None and (stored := await idempotency.begin(conn, idem)) is not None:
+                    loaded, stored = await self._begin(conn, petition_id, idem)
+                    if stored is not None:
                         return Answer(stored.status, stored.body)
-                    loaded = await store.load(conn, petition_id)
                     if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
                         raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
                                       "the matter is outside this terminal's unit")
@@ -74,39 +76,68 @@ class IntakeService:
                     tier = loaded.state.holder_tier if loaded.state else None
                     ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
                     produced = decide(loaded.state, command, ctx)
-                    state, _events = await store.append(
-                        conn, loaded, petition_id, produced, occurred=occurred, recorded=recorded,
+                    state, sealed = store.seal_events(
+                        loaded, petition_id, produced, occurred=occurred, recorded=recorded,
                         actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
                     status, body = respond(state, loaded.version + 1)
                     answer = Answer(status, dumps(body))
-                    if idem is not None:
-                        await idempotency.finish(conn, idem, answer.status, answer.body)
+                    record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
+                    await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
+                                      idempotency=record)
                     return answer
             except store.Conflict:
                 continue  # another command won the race: decide again on the new state
+            except asyncpg.UniqueViolationError:
+                continue  # the same Idempotency-Key committed meanwhile: the next attempt replays its answer
         raise Problem(409, "conflict", "事项正被同时修改，请重试", "the matter is being changed concurrently; retry")
+
+    async def _begin(self, conn: asyncpg.Connection, petition_id: str,
+                     idem: idempotency.IdempotencyKey | None) -> tuple[store.Loaded, idempotency.Stored | None]:
+        """One round trip: the key's lock and stored answer, and the matter as it stands."""
+        row = await conn.fetchrow(
+            """SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash
+               FROM (SELECT CASE WHEN $1::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock($1) END AS locked) l
+               LEFT JOIN idempotency_keys k ON k.terminal_id = $2 AND k.key = $3
+               LEFT JOIN petitions p ON p.petition_id = $4""",
+            idem.lock_id if idem else None, idem.terminal_id if idem else None, idem.key if idem else None,
+            uuid.UUID(petition_id))
+        if idem is not None:
+            stored = idempotency.check(row["locked"], row["request_hash"], row["status"], row["body"], idem)
+            if stored is not None:
+                return store.Loaded(None), stored
+        return store.loaded_from(row), None
 
     # ---- registration ---------------------------------------------------------------
 
-    async def receipt_no(self, conn: asyncpg.Connection, when: datetime) -> str:
+    def receipt_no(self, year: int, serial: int) -> str:
         """Readable on the phone: year, county code, serial — unique per county."""
-        year = when.astimezone(self.county.zone).year
-        if year not in self._receipt_years:
-            async with self.pool.acquire() as ddl:
-                await ddl.execute(f"CREATE SEQUENCE IF NOT EXISTS receipt_{year}")
-            self._receipt_years.add(year)
-        serial = await conn.fetchval(f"SELECT nextval('receipt_{year}')")
         return f"{year}-{self.county_code}-{serial:07d}"
 
-    async def seal_people(self, conn: asyncpg.Connection, petition_id: str, people: list[dict]) -> tuple[c.SealedPetitioner, ...]:
-        sealed = tuple([await self.keyring.seal_new(conn, person) for person in people])
-        return sealed
+    async def receipt_year(self, when: datetime) -> int:
+        year = when.astimezone(self.county.zone).year
+        if year not in self._receipt_years:
+            await self.ensure_receipt_year(year)
+        return year
 
-    async def store_people(self, conn: asyncpg.Connection, petition_id: str, sealed: tuple[c.SealedPetitioner, ...]) -> None:
-        await conn.executemany(
-            """INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
-            [(uuid.UUID(petition_id), p.ref, p.name, p.id_number, p.phone, p.address) for p in sealed])
+    async def ensure_receipt_year(self, year: int) -> None:
+        """The serial of a year, created once; concurrent creators (other replicas too) are harmless."""
+        async with self._receipt_lock:
+            if year in self._receipt_years:
+                return
+            async with self.pool.acquire() as ddl:
+                try:
+                    await ddl.execute(f"CREATE SEQUENCE IF NOT EXISTS receipt_{year:04d}")
+                except (asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+                    pass  # another replica created it between the check and the insert of the catalog row
+            self._receipt_years.add(year)
+
+    async def petitioners(self, conn: asyncpg.Connection, petition_id: str, people: list[dict],
+                          receipt_at: datetime | None = None) -> tuple[tuple[c.SealedPetitioner, ...], str | None]:
+        """Seal and store new petitioners (and draw a receipt number when registering)."""
+        sealed = [self.keyring.seal_new(person) for person in people]
+        year = await self.receipt_year(receipt_at) if receipt_at else None
+        serial = await self.keyring.store(conn, petition_id, sealed, year)
+        return tuple(p for p, _ in sealed), (self.receipt_no(year, serial) if year else None)
 
     # ---- reads ----------------------------------------------------------------------
 

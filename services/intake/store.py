@@ -50,13 +50,16 @@ class Loaded:
     head: ChainLink = ChainLink()
 
 
-async def load(conn: asyncpg.Connection, petition_id: str) -> Loaded:
-    row = await conn.fetchrow(
-        "SELECT state, version, head_hash FROM petitions WHERE petition_id = $1", uuid.UUID(petition_id))
-    if row is None:
+def loaded_from(row) -> Loaded:
+    if row is None or row["state"] is None:
         return Loaded(None)
     state = state_from_json(row["state"])
     return Loaded(state, row["version"], ChainLink(state.seq, row["head_hash"]))
+
+
+async def load(conn: asyncpg.Connection, petition_id: str) -> Loaded:
+    return loaded_from(await conn.fetchrow(
+        "SELECT state, version, head_hash FROM petitions WHERE petition_id = $1", uuid.UUID(petition_id)))
 
 
 def _next_due(state: PetitionState) -> datetime | None:
@@ -64,19 +67,11 @@ def _next_due(state: PetitionState) -> datetime | None:
     return min(dues) if dues else None
 
 
-async def append(
-    conn: asyncpg.Connection,
-    loaded: Loaded,
-    petition_id: str,
-    produced: list[EventData],
-    *,
-    occurred: datetime,
-    recorded: datetime,
-    actor: str,
-    source: str,
-    hashalg: str,
+def seal_events(
+    loaded: Loaded, petition_id: str, produced: list[EventData], *, occurred: datetime, recorded: datetime,
+    actor: str, source: str, hashalg: str,
 ) -> tuple[PetitionState, list[CloudEvent]]:
-    """Seal and store ``produced`` after ``loaded``; raises :class:`Conflict` on a lost race."""
+    """The matter's new state and its new events, sealed onto its chain (no I/O)."""
     state, head, sealed = loaded.state, loaded.head, []
     for data in produced:
         seq, prevhash = head.next()
@@ -89,48 +84,63 @@ async def append(
         head = ChainLink(seq, event.hash)
         sealed.append(event)
     assert state is not None
-    state = dataclasses.replace(state, petition_id=petition_id)
-    pid = uuid.UUID(petition_id)
+    return dataclasses.replace(state, petition_id=petition_id), sealed
+
+
+_EVENTS = """ev AS (
+    INSERT INTO events (event_id, petition_id, seq, type, occurred_at, recorded_at, body)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bytea[])
+    RETURNING position, event_id, petition_id, body),
+  ob AS (INSERT INTO outbox (position, event_id, petition_id, body) SELECT position, event_id, petition_id, body FROM ev),
+  idem AS (INSERT INTO idempotency_keys (terminal_id, key, request_hash, status, body)
+           SELECT $8::text, $9::text, $10::bytea, $11::int, $12::bytea WHERE $8::text IS NOT NULL)"""
+_INSERT = f"""WITH {_EVENTS},
+  pt AS (INSERT INTO petitions (petition_id, receipt_no, external_id, jurisdiction, category, status, holder_unit,
+             accused_unit, registered_unit, next_due_at, head_hash, version, state)
+         VALUES ($2[1], $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1, $23::jsonb) RETURNING 1)
+SELECT (SELECT count(*) FROM pt) AS saved, pg_notify('{NOTIFY_CHANNEL}', '')"""
+_UPDATE = f"""WITH {_EVENTS},
+  pt AS (UPDATE petitions SET status = $13, holder_unit = $14, next_due_at = $15, head_hash = $16, state = $17::jsonb,
+             category = $18, version = version + 1, updated_at = now()
+         WHERE petition_id = $2[1] AND version = $19 RETURNING 1)
+SELECT (SELECT count(*) FROM pt) AS saved, pg_notify('{NOTIFY_CHANNEL}', '')"""
+
+
+async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, sealed: list[CloudEvent], *,
+                occurred: datetime, recorded: datetime,
+                idempotency: tuple[str, str, bytes, int, bytes] | None = None) -> None:
+    """Events, outbox rows, the write model, the Idempotency-Key record and the relay's wake-up: one
+    statement, one round trip.  Raises :class:`Conflict` if another command got there first."""
+    pid = uuid.UUID(state.petition_id)
+    n = len(sealed)
+    events = ([uuid.UUID(e.id) for e in sealed], [pid] * n, [e.seq for e in sealed], [e.type for e in sealed],
+              [occurred] * n, [recorded] * n, [e.to_json() for e in sealed])
+    idem = idempotency or (None, None, None, None, None)
+    head_hash, state_json, next_due = sealed[-1].hash, state_to_json(state).decode(), _next_due(state)
     try:
-        rows = await conn.fetch(
-            """INSERT INTO events (event_id, petition_id, seq, type, occurred_at, recorded_at, body)
-               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[],
-                                    $6::timestamptz[], $7::bytea[])
-               RETURNING position, event_id""",
-            [uuid.UUID(e.id) for e in sealed], [pid] * len(sealed), [e.seq for e in sealed],
-            [e.type for e in sealed], [occurred] * len(sealed), [recorded] * len(sealed),
-            [e.to_json() for e in sealed])
+        if loaded.state is None:
+            saved = await conn.fetchval(_INSERT, *events, *idem, state.receipt_no, state.external_id,
+                                        state.jurisdiction, state.category, state.status, state.holder_unit,
+                                        state.accused_unit, state.registered_unit, next_due, head_hash, state_json)
+        else:
+            saved = await conn.fetchval(_UPDATE, *events, *idem, state.status, state.holder_unit, next_due, head_hash,
+                                        state_json, state.category, loaded.version)
     except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name and "idempotency" in exc.constraint_name:
+            raise
         raise Conflict(str(exc)) from exc
-    positions = {row["event_id"]: row["position"] for row in rows}
-    await conn.execute(
-        """INSERT INTO outbox (position, event_id, petition_id, body)
-           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::bytea[])""",
-        [positions[uuid.UUID(e.id)] for e in sealed], [uuid.UUID(e.id) for e in sealed],
-        [pid] * len(sealed), [e.to_json() for e in sealed])
-    await _save_state(conn, loaded, pid, state, head.hash)
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-    return state, sealed
-
-
-async def _save_state(conn: asyncpg.Connection, loaded: Loaded, pid: uuid.UUID,
-                      state: PetitionState, head_hash: str) -> None:
-    values = (state.status, state.holder_unit, _next_due(state), head_hash, state_to_json(state).decode())
-    if loaded.state is None:
-        await conn.execute(
-            """INSERT INTO petitions (petition_id, receipt_no, external_id, jurisdiction, category,
-                   status, holder_unit, accused_unit, registered_unit, next_due_at, head_hash, version, state)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12::jsonb)""",
-            pid, state.receipt_no, state.external_id, state.jurisdiction, state.category, values[0], values[1],
-            state.accused_unit, state.registered_unit, values[2], values[3], values[4])
-        return
-    done = await conn.execute(
-        """UPDATE petitions SET status = $2, holder_unit = $3, next_due_at = $4, head_hash = $5,
-               state = $6::jsonb, category = $7, version = version + 1, updated_at = now()
-           WHERE petition_id = $1 AND version = $8""",
-        pid, *values, state.category, loaded.version)
-    if done != "UPDATE 1":
+    if saved != 1:
         raise Conflict("事项已被并发修改 the matter changed concurrently")
+
+
+async def append(conn: asyncpg.Connection, loaded: Loaded, petition_id: str, produced: list[EventData], *,
+                 occurred: datetime, recorded: datetime, actor: str, source: str,
+                 hashalg: str) -> tuple[PetitionState, list[CloudEvent]]:
+    """Seal and write in one go (imports); commands with a response use seal_events + write."""
+    state, sealed = seal_events(loaded, petition_id, produced, occurred=occurred, recorded=recorded,
+                                actor=actor, source=source, hashalg=hashalg)
+    await write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded)
+    return state, sealed
 
 
 async def apply_routing_event(conn: asyncpg.Connection, event: CloudEvent, data: EventData) -> bool:

@@ -25,8 +25,12 @@ async def current_terminal(request: Request,
                            authorization: Annotated[str | None, Header()] = None) -> Terminal:
     token = _bearer(authorization)
     app = request.app.state.intake
-    async with app.pool.acquire() as conn:
-        terminal = await authenticate(conn, token)
+    terminal = app.terminals.get(token)
+    if terminal is None:
+        async with app.pool.acquire() as conn:
+            terminal = await authenticate(conn, token)
+        if terminal is not None:
+            app.terminals.put(token, terminal)
     if terminal is None:
         await app.audit(None, None, "authenticate", None, "refused", "invalid or revoked token")
         raise Problem(401, "auth.invalid", "令牌无效或已吊销", "invalid or revoked token")

@@ -63,8 +63,10 @@ async def create(request: Request, body: s.TerminalCreate, _: AdminDep) -> s.Ter
 async def revoke(request: Request, terminal_id: str, _: AdminDep) -> Response:
     """吊销终端令牌，立即生效。Revoke a terminal's token; effective at once."""
     async with request.app.state.intake.pool.acquire() as conn:
-        if not await revoke_terminal(conn, terminal_id):
-            raise Problem(404, "terminal", "终端不存在或已吊销", "no such active terminal")
+        revoked = await revoke_terminal(conn, terminal_id)
+    request.app.state.intake.terminals.entries.clear()  # at once here; other replicas hear the NOTIFY
+    if not revoked:
+        raise Problem(404, "terminal", "终端不存在或已吊销", "no such active terminal")
     return Response(status_code=204)
 
 
@@ -80,10 +82,10 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
     petition_id = str(uuid.uuid4())
 
     async def make(conn, _state) -> c.RegisterPetition:
-        people = await app.service.seal_people(conn, petition_id, [p.model_dump() for p in body.petitioners])
-        await app.service.store_people(conn, petition_id, people)
+        people, receipt_no = await app.service.petitioners(conn, petition_id, [p.model_dump() for p in body.petitioners],
+                                                           receipt_at=datetime.now(timezone.utc))
         return c.RegisterPetition(
-            petition_id=petition_id, receipt_no=await app.service.receipt_no(conn, datetime.now(timezone.utc)),
+            petition_id=petition_id, receipt_no=receipt_no,
             batch_id=uuid.uuid4().hex, channel=body.channel, jurisdiction=body.jurisdiction,
             category=body.category, summary=body.summary, head_count=body.head_count, petitioners=people,
             accused_unit=body.accused_unit)
@@ -105,8 +107,7 @@ async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, t
     pid = str(petition_id)
 
     async def make(conn, _state) -> c.RecordVisit:
-        people = await app.service.seal_people(conn, pid, [p.model_dump() for p in body.petitioners])
-        await app.service.store_people(conn, pid, people)
+        people, _ = await app.service.petitioners(conn, pid, [p.model_dump() for p in body.petitioners])
         return c.RecordVisit(batch_id=uuid.uuid4().hex, channel=body.channel, head_count=body.head_count,
                              petitioners=people, summary=body.summary)
 

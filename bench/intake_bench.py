@@ -1,0 +1,122 @@
+"""Intake: registrations per second, latency at a fixed offered rate, and PostgreSQL's ceiling beside it.
+
+    python bench/intake_bench.py [--seconds 20] [--rate 500] [--concurrency 32]
+
+Needs `deploy/dev up` (PostgreSQL and Kafka). Starts its own intake process on a scratch schema and
+topics. The baseline in the same run: pgbench with a one-row INSERT transaction at the same
+client count and duration, on the same server: what PostgreSQL alone commits per second here.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from common import percentile, run, save
+
+import aiohttp
+
+from support.intake import VILLAGE, VILLAGE_CODE, Intake, intake_env
+from support.kafka import run_settings
+from support.process import ServiceProcess, free_port
+from xinfang.settings import CommonSettings
+
+BODY = {"channel": "visit", "jurisdiction": VILLAGE_CODE, "category": "labour", "summary": "拖欠工资",
+        "head_count": 3, "petitioners": [{"name": "张三", "id_number": "36140219800101123X", "phone": "13800000000"}]}
+
+
+async def closed_loop(url: str, token: str, seconds: float, concurrency: int) -> tuple[int, int, list[float]]:
+    """As fast as it goes: ``concurrency`` clients each sending the next request when answered."""
+    ok = errors = 0
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession(url, headers={"Authorization": f"Bearer {token}"}) as http:
+        async def client() -> None:
+            nonlocal ok, errors
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                async with http.post("/v1/petitions", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
+                    await r.read()
+                    latencies.append(time.perf_counter() - started)
+                    ok, errors = (ok + 1, errors) if r.status == 201 else (ok, errors + 1)
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+    return ok, errors, latencies
+
+
+async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[int, int, list[float]]:
+    """A fixed offered rate: requests start on schedule whether or not earlier ones finished."""
+    ok = errors = 0
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(url, headers={"Authorization": f"Bearer {token}"},
+                                     connector=aiohttp.TCPConnector(limit=2000)) as http:
+        async def one(scheduled: float) -> None:
+            nonlocal ok, errors
+            try:
+                async with http.post("/v1/petitions", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
+                    await r.read()
+            except aiohttp.ClientError:
+                errors += 1
+                return
+            latencies.append(time.perf_counter() - scheduled)  # from the scheduled start: no coordinated omission
+            ok, errors = (ok + 1, errors) if r.status == 201 else (ok, errors + 1)
+
+        tasks, start, n = [], time.perf_counter(), int(seconds * rate)
+        for i in range(n):
+            at = start + i / rate
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(at)))
+        await asyncio.gather(*tasks)
+    return ok, errors, latencies
+
+
+def pgbench(dsn: str, seconds: int, clients: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "insert.sql"
+        script.write_text("INSERT INTO bench_pgbench (id, body) VALUES (gen_random_uuid(), 'x');\n")
+        run(["psql", dsn, "-qc", "DROP TABLE IF EXISTS bench_pgbench; CREATE TABLE bench_pgbench (id uuid PRIMARY KEY, body text)"])
+        out = run(["pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", "2", "-T", str(seconds), dsn]).stdout
+        run(["psql", dsn, "-qc", "DROP TABLE bench_pgbench"])
+    return float(next(line for line in out.splitlines() if line.startswith("tps")).split()[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    base = CommonSettings()
+    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    settings = run_settings(base.model_copy(update={"database_url": dsn}), f"bench{uuid.uuid4().hex[:6]}")
+    schema = f"intake_bench_{uuid.uuid4().hex[:6]}"
+    port = free_port()
+    log = Path(tempfile.mkdtemp()) / "intake.log"
+    proc = ServiceProcess("intake", intake_env(settings, schema, port, XINFANG_LOG_LEVEL="WARNING"), port, log).start()
+    try:
+        token = Intake(proc, settings, schema).terminal(VILLAGE)
+        asyncio.run(closed_loop(proc.url, token, 3, 8))  # warm up
+        ok, errors, lat = asyncio.run(closed_loop(proc.url, token, args.seconds, args.concurrency))
+        throughput = ok / args.seconds
+        ok2, errors2, lat2 = asyncio.run(open_loop(proc.url, token, args.seconds, args.rate))
+        ceiling = pgbench(dsn, int(args.seconds), args.concurrency)
+    finally:
+        proc.stop()
+    save("intake", {
+        "registrations_per_s": round(throughput, 1), "closed_loop_clients": args.concurrency,
+        "closed_loop_errors": errors, "closed_loop_p50_ms": round(percentile(lat, 50) * 1000, 1),
+        "closed_loop_p99_ms": round(percentile(lat, 99) * 1000, 1),
+        "offered_rate_per_s": args.rate, "offered_ok": ok2, "offered_errors": errors2,
+        "offered_p50_ms": round(percentile(lat2, 50) * 1000, 1), "offered_p99_ms": round(percentile(lat2, 99) * 1000, 1),
+        "pgbench_one_row_insert_tps": round(ceiling, 1),
+        "fraction_of_pgbench": round(throughput / ceiling, 3),
+        "targets": {"registrations_per_s": ">= 1000", "offered_p99_ms": "<= 100 at 500/s"},
+    })
+
+
+if __name__ == "__main__":
+    main()
