@@ -36,23 +36,13 @@ def in_scope(county: County, unit_id: str, code: str) -> bool:
 
 def may_see(county: County, unit_id: str, state: PetitionState) -> bool:
     """A terminal sees the matters of its unit and the places below it; never an accusation against it."""
-    if state.accused_unit is not None:
-        if unit_id == state.accused_unit or supervised_by_accused(county, unit_id, state.accused_unit):
-            return False
-        return unit_id in (state.holder_unit, state.registered_unit)
+    if state.accused_unit is not None:  # 检举控告: the holding unit and the unit that registered it, never the accused
+        return unit_id != state.accused_unit and unit_id in (state.holder_unit, state.registered_unit)
     if unit_id in (state.holder_unit, state.registered_unit):
         return True
     if state.holder_unit is not None and supervises(county, unit_id, state.holder_unit):
         return True
     return in_scope(county, unit_id, state.jurisdiction)
-
-
-def supervised_by_accused(county: County, unit_id: str, accused: str) -> bool:
-    """An accused unit's subordinates do not see the accusation either."""
-    try:
-        return supervises(county, accused, unit_id)
-    except KeyError:
-        return False
 
 
 def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,

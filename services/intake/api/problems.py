@@ -66,6 +66,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
         status = STATUS_OF_REFUSAL[exc.kind]
+        terminal = getattr(request.state, "terminal", None)
+        if exc.kind in ("forbidden", "not_found") and terminal is not None:
+            await request.app.state.intake.audit(terminal.id, terminal.unit_id, f"{request.method} {request.url.path}",
+                                                 request.path_params.get("petition_id"), "refused", exc.en)
         return problem_response(status, f"refused.{exc.code}", exc.zh, exc.en, request.url.path)
 
     @app.exception_handler(RequestValidationError)

@@ -13,7 +13,7 @@ from intake import idempotency
 from intake.api import schemas as s
 from intake.api.deps import AdminDep, IdemDep, TerminalDep
 from intake.api.problems import PROBLEM, Problem
-from intake.auth import create_terminal, revoke_terminal
+from intake.auth import Terminal, create_terminal, revoke_terminal
 from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState
 from intake.imports import ImportResult, ImportSummary, import_line
@@ -150,6 +150,33 @@ async def get_petition(request: Request, petition_id: uuid.UUID, terminal: Termi
     await app.audit(terminal.id, terminal.unit_id, "read_personal_data", str(petition_id), "allowed",
                     f"{len(people)} petitioners")
     return public(state, version, people)
+
+
+@router.post("/petitions/{petition_id}/petitioners/{ref}/erasure", response_model=s.PetitionPublic,
+             tags=["personal data 个人信息"], responses=ERRORS)
+async def erase(request: Request, petition_id: uuid.UUID, ref: str, _: AdminDep,
+                key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> Response:
+    """删除信访人个人信息（仅管理令牌）。Erase a petitioner's personal data (admin token only).
+
+    The petitioner's data key is destroyed (crypto-shredding): their fields read as erased
+    everywhere — this API, exports, the audit timeline and the immutable event log, whose hash
+    chains stay valid because they cover the ciphertext. The erasure is itself an event."""
+    app = request.app.state.intake
+    admin_terminal = Terminal(id="admin", unit_id=app.county.unit_for(app.county.code, "county").id,
+                              roles=frozenset({"admin"}))
+    idem = idempotency.parse("admin", key, "POST", request.url.path, b"")
+
+    async def make(conn, state) -> c.Command:
+        command = c.ErasePersonalData(petitioner_ref=ref)
+        if state is not None and ref in state.petitioner_refs and ref not in state.erased_refs:
+            await app.keyring.destroy(conn, ref)
+        return command
+
+    answer = await app.service.execute(admin_terminal, str(petition_id), make,
+                                       lambda state, version: (200, public(state, version)),
+                                       occurred=None, idem=idem, actor="system:admin")
+    await app.audit("admin", None, "erase_personal_data", str(petition_id), "allowed", f"petitioner {ref}")
+    return _answer(answer)
 
 
 @router.get("/worklist", response_model=list[s.WorkItem], tags=["petitions 信访事项"], responses=ERRORS)

@@ -208,3 +208,20 @@ class Lifecycle(RuleBasedStateMachine):
 
 TestLifecycle = Lifecycle.TestCase
 TestLifecycle.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+
+
+def test_rate_limiter_allows_a_minutes_burst_then_refuses_with_retry_after(monkeypatch):
+    from intake.api.deps import RateLimiter
+    from intake.api.problems import Problem
+
+    clock = [1000.0]
+    monkeypatch.setattr("intake.api.deps.time.monotonic", lambda: clock[0])
+    limiter = RateLimiter(per_minute=60)
+    for _ in range(60):
+        limiter.check("t1")
+    with pytest.raises(Problem) as refused:
+        limiter.check("t1")
+    assert refused.value.status == 429 and refused.value.extra["headers"]["Retry-After"] == "1"
+    limiter.check("t2")  # per terminal
+    clock[0] += 1.0
+    limiter.check("t1")  # one token back after a second
