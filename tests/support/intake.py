@@ -58,11 +58,11 @@ class Intake:
         assert r.status_code == 201, r.text
         return r.json()
 
-    def route(self, petition_id: str, unit: str, tier: str, kind: str = "assigned") -> None:
+    def route(self, petition_id: str, unit: str, tier: str, kind: str = "assigned", viewer: str = BUREAU) -> None:
         """Act as escalation: put a routing fact on petition.routing and wait until intake applied it."""
         chain = self.routing_heads.setdefault(petition_id, [])
         seq, prev = next_link(chain_head(chain) if chain else None)
-        basis = self.get(f"/v1/petitions/{petition_id}", unit=BUREAU).json()["version"]
+        basis = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["version"]
         due = [Due(stage="accept", due_at="2030-01-01T00:00:00.000000Z", warn_at="2029-12-31T00:00:00.000000Z")]
         if kind == "assigned":
             data = Assigned(unit=unit, tier=tier, jurisdiction=VILLAGE_CODE, rule="test", stage="accept", due=due,
@@ -77,7 +77,7 @@ class Intake:
         chain.append(event.envelope())
         self.producer.send(self.settings.topic_routing, key=petition_id.encode(), value=event.to_json()).get(10)
         for _ in range(100):
-            if self.get(f"/v1/petitions/{petition_id}", unit=BUREAU).json()["holder_unit"] == unit:
+            if self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["holder_unit"] == unit:
                 return
             import time
             time.sleep(0.1)

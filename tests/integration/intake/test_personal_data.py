@@ -61,7 +61,7 @@ def test_an_accusation_is_never_shown_to_the_accused_unit(intake):
     pid = intake.register(category="accusation", accused_unit=TOWNSHIP, summary="检举某街道干部")["petition_id"]
     assert intake.get(f"/v1/petitions/{pid}", unit=TOWNSHIP).status_code == 404
     assert intake.get(f"/v1/petitions/{pid}", unit=VILLAGE).status_code == 200  # the registering room
-    intake.route(pid, "dept.jwjw", "county")
+    intake.route(pid, "dept.jwjw", "county", viewer=VILLAGE)
     assert intake.get(f"/v1/petitions/{pid}", unit="dept.jwjw").status_code == 200
     assert intake.get(f"/v1/petitions/{pid}", unit=TOWNSHIP).status_code == 404
     r = intake.post(f"/v1/petitions/{pid}/actions", {"action": "withdraw"}, unit=TOWNSHIP)
