@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="intake worker processes")
     args = parser.parse_args()
     base = CommonSettings()
     dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
@@ -96,7 +97,8 @@ def main() -> None:
     schema = f"intake_bench_{uuid.uuid4().hex[:6]}"
     port = free_port()
     log = Path(tempfile.mkdtemp()) / "intake.log"
-    proc = ServiceProcess("intake", intake_env(settings, schema, port, XINFANG_LOG_LEVEL="WARNING"), port, log).start()
+    proc = ServiceProcess("intake", intake_env(settings, schema, port, XINFANG_LOG_LEVEL="WARNING",
+                                                   XINFANG_WORKERS=str(args.workers)), port, log).start()
     try:
         token = Intake(proc, settings, schema).terminal(VILLAGE)
         asyncio.run(closed_loop(proc.url, token, 3, 8))  # warm up
@@ -107,7 +109,8 @@ def main() -> None:
     finally:
         proc.stop()
     save("intake", {
-        "registrations_per_s": round(throughput, 1), "closed_loop_clients": args.concurrency,
+        "registrations_per_s": round(throughput, 1), "intake_workers": args.workers,
+        "closed_loop_clients": args.concurrency,
         "closed_loop_errors": errors, "closed_loop_p50_ms": round(percentile(lat, 50) * 1000, 1),
         "closed_loop_p99_ms": round(percentile(lat, 99) * 1000, 1),
         "offered_rate_per_s": args.rate, "offered_ok": ok2, "offered_errors": errors2,

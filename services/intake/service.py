@@ -26,7 +26,8 @@ from intake.keyring import Keyring
 from intake.organisation import context, may_see
 
 MAX_ATTEMPTS = 5
-Respond = Callable[[PetitionState, int], tuple[int, Any]]  # (state, version) → (status, body)
+Respond = Callable[[PetitionState, int], tuple[int, Any]]
+Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]  # (state, version) → (status, body)
 
 
 def dumps(body: Any) -> bytes:
@@ -55,24 +56,31 @@ class IntakeService:
     # ---- the one way a command runs -----------------------------------------------
 
     async def execute(
-        self, terminal: Terminal, petition_id: str, make: Callable[[asyncpg.Connection, PetitionState | None], Awaitable[c.Command]],
-        respond: Respond, *, occurred: datetime | None, idem: idempotency.IdempotencyKey | None,
-        actor: str | None = None, roles: frozenset[str] | None = None,
+        self, terminal: Terminal, petition_id: str, make: Make, respond: Respond, *, occurred: datetime | None,
+        idem: idempotency.IdempotencyKey | None, actor: str | None = None, roles: frozenset[str] | None = None,
+        people: list[dict] | None = None, receipt: bool = False,
     ) -> Answer:
+        """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
+
+        ``make(state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to seal
+        (their keys and fields are written with the events); ``receipt`` draws a receipt number."""
         recorded = datetime.now(timezone.utc)
+        sealed_people = [self.keyring.seal_new(person) for person in people or []]
+        year = await self.receipt_year(recorded) if receipt else None
         occurred = occurred or recorded
         if occurred > recorded:
             raise Problem(422, "occurred_in_future", "发生时间不能晚于当前时间", "occurred_at lies in the future")
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    loaded, stored = await self._begin(conn, petition_id, idem)
+                    loaded, stored, serial = await self._begin(conn, petition_id, idem, year)
                     if stored is not None:
                         return Answer(stored.status, stored.body)
                     if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
                         raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
                                       "the matter is outside this terminal's unit")
-                    command = await make(conn, loaded.state)
+                    receipt_no = self.receipt_no(year, serial) if year else None
+                    command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in sealed_people))
                     tier = loaded.state.holder_tier if loaded.state else None
                     ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
                     produced = decide(loaded.state, command, ctx)
@@ -83,7 +91,7 @@ class IntakeService:
                     answer = Answer(status, dumps(body))
                     record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
                     await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
-                                      idempotency=record)
+                                      idempotency=record, people=sealed_people, seal_alg=self.keyring.alg)
                     return answer
             except store.Conflict:
                 continue  # another command won the race: decide again on the new state
@@ -91,11 +99,12 @@ class IntakeService:
                 continue  # the same Idempotency-Key committed meanwhile: the next attempt replays its answer
         raise Problem(409, "conflict", "事项正被同时修改，请重试", "the matter is being changed concurrently; retry")
 
-    async def _begin(self, conn: asyncpg.Connection, petition_id: str,
-                     idem: idempotency.IdempotencyKey | None) -> tuple[store.Loaded, idempotency.Stored | None]:
-        """One round trip: the key's lock and stored answer, and the matter as it stands."""
+    async def _begin(self, conn: asyncpg.Connection, petition_id: str, idem: idempotency.IdempotencyKey | None,
+                     receipt_year: int | None) -> tuple[store.Loaded, idempotency.Stored | None, int | None]:
+        """One round trip: the key's lock and stored answer, the matter as it stands, a receipt serial."""
+        serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
         row = await conn.fetchrow(
-            """SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash
+            f"""SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, {serial} AS serial
                FROM (SELECT CASE WHEN $1::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock($1) END AS locked) l
                LEFT JOIN idempotency_keys k ON k.terminal_id = $2 AND k.key = $3
                LEFT JOIN petitions p ON p.petition_id = $4""",
@@ -104,8 +113,8 @@ class IntakeService:
         if idem is not None:
             stored = idempotency.check(row["locked"], row["request_hash"], row["status"], row["body"], idem)
             if stored is not None:
-                return store.Loaded(None), stored
-        return store.loaded_from(row), None
+                return store.Loaded(None), stored, None
+        return store.loaded_from(row), None, row["serial"]
 
     # ---- registration ---------------------------------------------------------------
 

@@ -24,7 +24,8 @@ class IntakeSettings(CommonSettings):
     max_import_bytes: int = Field(512_000_000, ge=1024)
     rate_limit_per_minute: int = Field(600, ge=1, description="requests per terminal per minute")
     idempotency_retention_days: int = Field(7, ge=1)
-    pool_size: int = Field(20, ge=2)
+    pool_size: int = Field(20, ge=2, description="database connections per worker process")
+    workers: int = Field(1, ge=1, le=64, description="HTTP worker processes (uvicorn); one per core is typical")
     relay_enabled: bool = True
     routing_consumer_enabled: bool = True
 

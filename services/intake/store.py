@@ -93,22 +93,27 @@ _EVENTS = """ev AS (
     RETURNING position, event_id, petition_id, body),
   ob AS (INSERT INTO outbox (position, event_id, petition_id, body) SELECT position, event_id, petition_id, body FROM ev),
   idem AS (INSERT INTO idempotency_keys (terminal_id, key, request_hash, status, body)
-           SELECT $8::text, $9::text, $10::bytea, $11::int, $12::bytea WHERE $8::text IS NOT NULL)"""
+           SELECT $8::text, $9::text, $10::bytea, $11::int, $12::bytea WHERE $8::text IS NOT NULL),
+  keys AS (INSERT INTO petitioner_keys (ref, alg, wrapped)
+           SELECT r, $13::text, w FROM unnest($14::text[], $15::bytea[]) AS t(r, w)),
+  people AS (INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
+             SELECT $2[1], * FROM unnest($14::text[], $16::text[], $17::text[], $18::text[], $19::text[]))"""
 _INSERT = f"""WITH {_EVENTS},
   pt AS (INSERT INTO petitions (petition_id, receipt_no, external_id, jurisdiction, category, status, holder_unit,
              accused_unit, registered_unit, next_due_at, head_hash, version, state)
-         VALUES ($2[1], $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1, $23::jsonb) RETURNING 1)
+         VALUES ($2[1], $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30::jsonb) RETURNING 1)
 SELECT (SELECT count(*) FROM pt) AS saved, pg_notify('{NOTIFY_CHANNEL}', '')"""
 _UPDATE = f"""WITH {_EVENTS},
-  pt AS (UPDATE petitions SET status = $13, holder_unit = $14, next_due_at = $15, head_hash = $16, state = $17::jsonb,
-             category = $18, version = version + 1, updated_at = now()
-         WHERE petition_id = $2[1] AND version = $19 RETURNING 1)
+  pt AS (UPDATE petitions SET status = $20, holder_unit = $21, next_due_at = $22, head_hash = $23, state = $24::jsonb,
+             category = $25, version = version + 1, updated_at = now()
+         WHERE petition_id = $2[1] AND version = $26 RETURNING 1)
 SELECT (SELECT count(*) FROM pt) AS saved, pg_notify('{NOTIFY_CHANNEL}', '')"""
 
 
 async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, sealed: list[CloudEvent], *,
                 occurred: datetime, recorded: datetime,
-                idempotency: tuple[str, str, bytes, int, bytes] | None = None) -> None:
+                idempotency: tuple[str, str, bytes, int, bytes] | None = None,
+                people: list | None = None, seal_alg: str = "aes-gcm") -> None:
     """Events, outbox rows, the write model, the Idempotency-Key record and the relay's wake-up: one
     statement, one round trip.  Raises :class:`Conflict` if another command got there first."""
     pid = uuid.UUID(state.petition_id)
@@ -116,14 +121,17 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
     events = ([uuid.UUID(e.id) for e in sealed], [pid] * n, [e.seq for e in sealed], [e.type for e in sealed],
               [occurred] * n, [recorded] * n, [e.to_json() for e in sealed])
     idem = idempotency or (None, None, None, None, None)
+    sealed_people = [p for p, _ in people or []]
+    persons = (seal_alg, [p.ref for p in sealed_people], [w for _, w in people or []], [p.name for p in sealed_people],
+               [p.id_number for p in sealed_people], [p.phone for p in sealed_people], [p.address for p in sealed_people])
     head_hash, state_json, next_due = sealed[-1].hash, state_to_json(state).decode(), _next_due(state)
     try:
         if loaded.state is None:
-            saved = await conn.fetchval(_INSERT, *events, *idem, state.receipt_no, state.external_id,
+            saved = await conn.fetchval(_INSERT, *events, *idem, *persons, state.receipt_no, state.external_id,
                                         state.jurisdiction, state.category, state.status, state.holder_unit,
                                         state.accused_unit, state.registered_unit, next_due, head_hash, state_json)
         else:
-            saved = await conn.fetchval(_UPDATE, *events, *idem, state.status, state.holder_unit, next_due, head_hash,
+            saved = await conn.fetchval(_UPDATE, *events, *idem, *persons, state.status, state.holder_unit, next_due, head_hash,
                                         state_json, state.category, loaded.version)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name and "idempotency" in exc.constraint_name:

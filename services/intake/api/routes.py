@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated
 
 import hashlib
@@ -81,9 +81,7 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
     app = request.app.state.intake
     petition_id = str(uuid.uuid4())
 
-    async def make(conn, _state) -> c.RegisterPetition:
-        people, receipt_no = await app.service.petitioners(conn, petition_id, [p.model_dump() for p in body.petitioners],
-                                                           receipt_at=datetime.now(timezone.utc))
+    async def make(_conn, _state, receipt_no, people) -> c.RegisterPetition:
         return c.RegisterPetition(
             petition_id=petition_id, receipt_no=receipt_no,
             batch_id=uuid.uuid4().hex, channel=body.channel, jurisdiction=body.jurisdiction,
@@ -94,8 +92,9 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
         return 201, s.Registration(petition_id=petition_id, receipt_no=state.receipt_no, status=state.status,
                                    status_label=STATUSES[state.status])
 
-    return _answer(await app.service.execute(terminal, petition_id, make, respond,
-                                             occurred=body.occurred_at, idem=idem))
+    return _answer(await app.service.execute(terminal, petition_id, make, respond, occurred=body.occurred_at,
+                                             idem=idem, people=[p.model_dump() for p in body.petitioners],
+                                             receipt=True))
 
 
 @router.post("/petitions/{petition_id}/visits", status_code=201, response_model=s.PetitionPublic,
@@ -106,13 +105,13 @@ async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, t
     app = request.app.state.intake
     pid = str(petition_id)
 
-    async def make(conn, _state) -> c.RecordVisit:
-        people, _ = await app.service.petitioners(conn, pid, [p.model_dump() for p in body.petitioners])
+    async def make(_conn, _state, _receipt_no, people) -> c.RecordVisit:
         return c.RecordVisit(batch_id=uuid.uuid4().hex, channel=body.channel, head_count=body.head_count,
                              petitioners=people, summary=body.summary)
 
     return _answer(await app.service.execute(
-        terminal, pid, make, lambda state, version: (201, public(state, version)), occurred=body.occurred_at, idem=idem))
+        terminal, pid, make, lambda state, version: (201, public(state, version)), occurred=body.occurred_at, idem=idem,
+        people=[p.model_dump() for p in body.petitioners]))
 
 
 @router.post("/petitions/{petition_id}/actions", response_model=s.PetitionPublic, tags=["petitions 信访事项"],
@@ -128,7 +127,7 @@ async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.Action
     fields = body.model_dump(exclude={"action", "occurred_at"})
     command = c.ACTIONS[body.action](**fields)
 
-    async def make(_conn, _state) -> c.Command:
+    async def make(_conn, _state, _receipt_no, _people) -> c.Command:
         return command
 
     app = request.app.state.intake
@@ -166,7 +165,7 @@ async def erase(request: Request, petition_id: uuid.UUID, ref: str, _: AdminDep,
                               roles=frozenset({"admin"}))
     idem = idempotency.parse("admin", key, "POST", request.url.path, b"")
 
-    async def make(conn, state) -> c.Command:
+    async def make(conn, state, _receipt_no, _people) -> c.Command:
         command = c.ErasePersonalData(petitioner_ref=ref)
         if state is not None and ref in state.petitioner_refs and ref not in state.erased_refs:
             await app.keyring.destroy(conn, ref)
