@@ -225,3 +225,12 @@ def test_rate_limiter_allows_a_minutes_burst_then_refuses_with_retry_after(monke
     limiter.check("t2")  # per terminal
     clock[0] += 1.0
     limiter.check("t1")  # one token back after a second
+
+
+def test_published_openapi_document_is_current():
+    import json
+
+    from intake.openapi import PUBLISHED, document
+
+    assert json.loads(PUBLISHED.read_text()) == json.loads(json.dumps(document())), \
+        "regenerate: python -m intake.openapi"
