@@ -1,18 +1,17 @@
 """``python -m intake``: serve the terminal API."""
-import logging
-
 import uvicorn
 
 from intake.settings import IntakeSettings
+from xinfang import logs
 
 
 def main() -> None:
     settings = IntakeSettings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("intake", settings.log_level)
     # Several worker processes share the port; each runs a relay (one holds the lock and relays, the
     # others stand by) and a member of the routing consumer group.
     uvicorn.run("intake.app:create_app", factory=True, workers=settings.workers, host=settings.intake_host,
-                port=settings.intake_port, log_level=settings.log_level.lower(), access_log=False,
+                port=settings.intake_port, log_level=settings.log_level.lower(), access_log=False, log_config=None,
                 timeout_keep_alive=75)  # village networks are slow: keep connections
 
 

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from xinfang import logs
 from xinfang.county import load_county
 from xinfang.migrations import migrate
 from xinfang.sealing import master_key_from_text
@@ -129,19 +131,29 @@ class LimitsAndMetrics:
             response = problems.problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes", path)
             return await response(scope, receive, send)
         status = 500
+        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        tokens = (logs.request_id.set(rid), logs.petition_id.set(_petition_in(path)))
 
         async def sending(message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
+            logs.request_id.reset(tokens[0])
+            logs.petition_id.reset(tokens[1])
             route = getattr(scope.get("route"), "path", "unmatched")
             self.intake.requests.labels(scope["method"], route, str(status)).inc()
             self.intake.latency.labels(route).observe(time.perf_counter() - started)
+
+
+def _petition_in(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "petitions" else None
 
 
 def _document_imports(app: FastAPI) -> None:
@@ -164,6 +176,7 @@ def _document_imports(app: FastAPI) -> None:
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    logs.configure("intake", settings.log_level)  # in every worker process
     intake = Intake(settings)
 
     @contextlib.asynccontextmanager

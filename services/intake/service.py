@@ -5,6 +5,7 @@ Entry points (HTTP routes, the import CLI) call these methods; they hold no busi
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from typing import Any, Awaitable, Callable
 import asyncpg
 import orjson
 
+from xinfang import logs
 from xinfang.county.model import County
 
 from intake import idempotency, store
@@ -26,6 +28,7 @@ from intake.keyring import Keyring
 from intake.organisation import context, may_see
 
 MAX_ATTEMPTS = 5
+log = logging.getLogger("intake.commands")
 Respond = Callable[[PetitionState, int], tuple[int, Any]]
 Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]  # (state, version) → (status, body)
 
@@ -64,6 +67,7 @@ class IntakeService:
 
         ``make(state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to seal
         (their keys and fields are written with the events); ``receipt`` draws a receipt number."""
+        logs.petition_id.set(petition_id)
         recorded = datetime.now(timezone.utc)
         sealed_people = [self.keyring.seal_new(person) for person in people or []]
         year = await self.receipt_year(recorded) if receipt else None
@@ -92,7 +96,9 @@ class IntakeService:
                     record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
                     await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
                                       idempotency=record, people=sealed_people, seal_alg=self.keyring.alg)
-                    return answer
+                log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in sealed),
+                         extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
+                return answer
             except store.Conflict:
                 continue  # another command won the race: decide again on the new state
             except asyncpg.UniqueViolationError:
