@@ -1,0 +1,49 @@
+"""One matter's full timeline from both topics: who did what, when it happened and when it was recorded."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from reporting.audit.reading import partition_of, read_topic
+
+PERSONAL = ("name", "id_number", "phone", "address")
+MASK = "***"
+
+
+def timeline(bootstrap: str, topics: dict[str, str], matter: str, partitions: int,
+             people: dict[str, dict] | None = None) -> list[dict[str, Any]]:
+    """Every event of ``matter`` in recorded order; personal fields masked unless ``people`` reveals them.
+
+    ``people`` maps a petitioner reference to plain fields (as intake shows them to an authorised
+    reader; erased ones come back as None and read as erased)."""
+    entries = []
+    partition = partition_of(matter, partitions)
+    for role, topic in topics.items():
+        for records in read_topic(bootstrap, topic, only=[partition]):
+            for record in records:
+                if record.key != matter.encode():
+                    continue
+                envelope = orjson.loads(record.value)
+                entries.append(_entry(role, record, envelope, people))
+    entries.sort(key=lambda e: (e["recorded"], e["topic"], e["seq"]))
+    return entries
+
+
+def _entry(role: str, record, envelope: dict, people: dict[str, dict] | None) -> dict[str, Any]:
+    data = dict(envelope.get("data", {}))
+    if "petitioners" in data:
+        data["petitioners"] = [_person(p, people) for p in data["petitioners"]]
+    return {"topic": role, "offset": record.offset, "seq": envelope["seq"], "id": envelope["id"],
+            "type": envelope["type"], "actor": envelope["actor"], "occurred": envelope["occurred"],
+            "recorded": envelope["time"], "data": data}
+
+
+def _person(sealed: dict, people: dict[str, dict] | None) -> dict:
+    ref = sealed.get("ref")
+    if people is None or ref not in people:
+        return {"ref": ref, **{f: (MASK if sealed.get(f) not in (None, "erased") else sealed.get(f)) for f in PERSONAL}}
+    plain = people[ref]
+    if plain.get("erased"):
+        return {"ref": ref, **{f: "erased" for f in PERSONAL}}
+    return {"ref": ref, **{f: plain.get(f) for f in PERSONAL}}
