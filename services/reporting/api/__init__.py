@@ -1,0 +1,1 @@
+"""HTTP entrypoints of the reporting service: decode parameters, call the reporter, encode answers."""

@@ -1,0 +1,125 @@
+"""GET /v1/stats (JSON, CSV, XLSX), /v1/stats/drilldown, /v1/stats/series, /v1/reports/summary (text, DOCX),
+/v1/dashboard."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from reporting import exports, figures, summary
+from reporting.api.problems import Problem
+from reporting.dashboard import page
+from reporting.periods import parse_period
+from reporting.queries import DRILL
+from reporting.stats import Reporter
+from reporting.stats import Request as StatsRequest
+from reporting.stats import parse_moment
+
+router = APIRouter()
+
+
+def reporter(request: Request) -> Reporter:
+    return request.app.state.reporting.reporter
+
+
+def stats_request(
+    request: Request,
+    from_: Annotated[str | None, Query(alias="from", description="first day, YYYY-MM-DD (local)")] = None,
+    to: Annotated[str | None, Query(description="last day, YYYY-MM-DD (local), included")] = None,
+    month: Annotated[str | None, Query(description="e.g. 2026-03")] = None,
+    quarter: Annotated[str | None, Query(description="e.g. 2026Q1")] = None,
+    half: Annotated[str | None, Query(description="e.g. 2026H1")] = None,
+    year: Annotated[str | None, Query(description="e.g. 2026")] = None,
+    jurisdiction: Annotated[str | None, Query(description="区划代码; the figures roll up everything below it")] = None,
+    unit: Annotated[str | None, Query(description="handling unit id")] = None,
+    category: Annotated[str | None, Query(description="category code")] = None,
+    channel: Annotated[str | None, Query(description="visit, letter, online or phone")] = None,
+    as_of: Annotated[str | None, Query(description="count what had happened by then (occurred ≤ as_of)")] = None,
+    known_at: Annotated[str | None, Query(description="count what had been recorded by then (recorded ≤ known_at)")] = None,
+    compare: Annotated[str, Query(description="yoy, mom or both, comma separated")] = "yoy,mom",
+) -> StatsRequest:
+    county = reporter(request).county
+    period = parse_period(from_=from_, to=to, month=month, quarter=quarter, half=half, year=year)
+    wanted = tuple(part.strip() for part in compare.split(",") if part.strip())
+    return StatsRequest(period=period, jurisdiction=jurisdiction, unit=unit, category=category, channel=channel,
+                        as_of=parse_moment(as_of, "as_of", county), known_at=parse_moment(known_at, "known_at", county),
+                        compare=wanted)
+
+
+Wanted = Annotated[StatsRequest, Depends(stats_request)]
+Reporting = Annotated[Reporter, Depends(reporter)]
+
+
+def _download(body: bytes, media_type: str, name: str) -> Response:
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@router.get("/v1/stats", summary="统计数据 Statistics for a period")
+async def stats(wanted: Wanted, rep: Reporting,
+                format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv or xlsx")] = "json") -> Any:
+    """Every figure of the counting rules for the period, the jurisdiction (rolled up) or unit, with
+    the year-on-year (同比) and month-on-month (环比) values and changes, and the per-unit figures.
+    Rates are percent with two decimals (half up); a rate whose denominator is 0 is null with a note."""
+    doc = await rep.stats(wanted)
+    if format == "json":
+        return doc
+    name = f"信访统计_{doc['scope']['jurisdiction']['name']}_{doc['period']['code']}"
+    table = exports.rows(doc)
+    if format == "csv":
+        return _download(exports.to_csv(table), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(exports.to_xlsx(table, name),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx")
+
+
+@router.get("/v1/stats/definitions", summary="指标定义 What each figure counts")
+async def definitions() -> dict:
+    """Every figure with its Chinese name, what it counts and, for rates, what they divide."""
+    return {"figures": [vars(f) for f in figures.FIGURES], "unit_figures": [vars(f) for f in figures.UNIT_FIGURES]}
+
+
+@router.get("/v1/stats/drilldown", summary="明细 The matters behind a figure")
+async def drilldown(wanted: Wanted, rep: Reporting,
+                    figure: Annotated[str, Query(description="a figure key, e.g. resolved")],
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+                    offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    """Petition ids and receipt numbers of the matters a figure counts (no personal data);
+    a rate lists its numerator's matters."""
+    if figure not in DRILL:
+        raise Problem(422, "validation", f"参数 figure 有误：未知的指标 {figure}", f"invalid parameter figure: unknown figure {figure}",
+                      errors=[{"field": "figure", "message_zh": "未知的指标", "message_en": f"one of {', '.join(DRILL)}"}])
+    return await rep.drilldown(wanted, figure, limit, offset)
+
+
+@router.get("/v1/stats/series", summary="趋势 Month by month, and breakdowns")
+async def series(wanted: Wanted, rep: Reporting) -> dict:
+    """Cases, batches, persons, overdue notices and escalations per month of the period and of the
+    year before; batches by the tier that registered them and cases by category."""
+    return await rep.series(wanted)
+
+
+@router.get("/v1/reports/summary", summary="文字综述 The written summary")
+async def report_summary(wanted: Wanted, rep: Reporting,
+                         format: Annotated[Literal["json", "text", "docx"], Query()] = "json") -> Any:
+    """The paragraph the bureau writes for its monthly, quarterly and half-yearly reports, from the figures."""
+    if "yoy" not in wanted.compare:
+        wanted = StatsRequest(**{**vars(wanted), "compare": ("yoy", *wanted.compare)})
+    doc = await rep.stats(wanted)
+    place = doc["scope"]["unit"]["name"] if doc["scope"]["unit"] else doc["scope"]["jurisdiction"]["name"]
+    text = summary.paragraph(doc["figures"], place, doc["period"]["label"])
+    title = f"{place}信访工作情况（{doc['period']['label']}）"
+    if format == "text":
+        return Response(text, media_type="text/plain; charset=utf-8")
+    if format == "docx":
+        return _download(summary.docx(title, text, doc["figures"]),
+                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document", f"{title}.docx")
+    return {"title": title, "text": text, "period": doc["period"], "scope": doc["scope"]}
+
+
+@router.get("/v1/dashboard", summary="统计看板 Dashboard", response_class=HTMLResponse)
+async def dashboard(rep: Reporting, year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+                    jurisdiction: str | None = None) -> HTMLResponse:
+    """The dashboard page: volume over time, by tier and category, overdue and escalations, the rates, year on year."""
+    return HTMLResponse(page(rep.county, year, jurisdiction))

@@ -1,0 +1,116 @@
+"""The reporting application: settings, pool, county, the live projection, the routes."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from xinfang import logs
+from xinfang.county import load_county
+
+from reporting.api import problems
+from reporting.api.problems import Problem
+from reporting.api.routes import router
+from reporting.consumer import LiveProjection, Metrics
+from reporting.settings import ReportingSettings
+from reporting.stats import Reporter
+from reporting.store import Store
+
+log = logging.getLogger("reporting")
+VENDOR = Path(__file__).parent / "static" / "vendor"  # a copy of the npm assets, for images without node_modules
+
+
+class Reporting:
+    """Everything the routes need, built once at start."""
+
+    def __init__(self, settings: ReportingSettings) -> None:
+        self.settings = settings
+        self.county = load_county(settings.county_file)
+        self.store = Store(settings.reporting_schema)
+        self.registry = CollectorRegistry()
+        self.metrics = Metrics(self.registry)
+        self.pool: asyncpg.Pool
+        self.reporter: Reporter
+        self.live: LiveProjection | None = None
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        conn = await asyncpg.connect(self.settings.database_url)
+        try:
+            await self.store.migrate(conn)
+        finally:
+            await conn.close()
+        self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=self.settings.pool_size)
+        self.reporter = Reporter(self.pool, self.settings.reporting_schema, self.county)
+        if self.settings.consumer_enabled:
+            self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics)
+            self.tasks.append(asyncio.create_task(self.live.run(), name="projection"))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.pool.close()
+
+    def echarts(self) -> Path | None:
+        for folder in (self.settings.assets_dir, VENDOR):
+            if (folder / "echarts.min.js").is_file():
+                return folder / "echarts.min.js"
+        return None
+
+
+def create_app(settings: ReportingSettings | None = None) -> FastAPI:
+    settings = settings or ReportingSettings()
+    logs.configure("reporting", settings.log_level)
+    reporting = Reporting(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await reporting.start()
+        yield
+        await reporting.stop()
+
+    app = FastAPI(title="信访统计 Petition statistics — reporting API", version="1.0.0", lifespan=lifespan,
+                  description=("按《信访工作条例》统计口径计算的各项指标、文字综述、导出与看板。\n\n"
+                               "Every figure of the counting rules for any period, jurisdiction or unit, with "
+                               "year-on-year and month-on-month comparisons; CSV and XLSX exports; the written "
+                               "summary (text, DOCX); a dashboard. Errors are RFC 9457 problem+json."))
+    app.state.reporting = reporting
+    problems.install(app)
+    app.include_router(router)
+
+    @app.get("/static/echarts.min.js", include_in_schema=False)
+    async def echarts() -> FileResponse:
+        path = reporting.echarts()
+        if path is None:
+            raise Problem(503, "assets", "图表库未安装（运行 npm install）", "echarts is not installed (run npm install)")
+        return FileResponse(path, media_type="application/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        try:
+            async with reporting.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+        live = reporting.live
+        return JSONResponse({"status": "ok", "consumer_assigned": bool(live and live.assigned),
+                             "consumer_lag": live.lag_total if live else None})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(reporting.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

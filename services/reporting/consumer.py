@@ -1,0 +1,138 @@
+"""The live driver of the projection: an aiokafka consumer of both topics in one group.
+
+On assignment it seeks every partition to the offset stored beside the rows (or to the beginning),
+so Kafka's committed offsets play no part: the tables say where they stand.  Each ``getmany``
+batch is one transaction (:meth:`reporting.store.Store.apply`).  Unreadable records go to the
+dead-letter topic with the reason, and the consumer goes on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter as Counter_
+
+import asyncpg
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from xinfang.deadletter import dead_letter
+from xinfang.kafka import aio_consumer, aio_producer
+
+from reporting.projection import Record, Role, Unreadable
+from reporting.settings import ReportingSettings
+from reporting.store import Store
+
+log = logging.getLogger("reporting.consumer")
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.projected = Counter("reporting_events_projected", "events projected into the tables", ["topic"],
+                                 registry=registry)
+        self.dead_lettered = Counter("reporting_events_dead_lettered", "records sent to the dead-letter topic",
+                                     ["topic"], registry=registry)
+        self.lag = Gauge("reporting_consumer_lag", "records on the broker not yet projected", ["topic", "partition"],
+                         registry=registry)
+        self.batch = Histogram("reporting_batch_seconds", "time to project and commit one batch", registry=registry,
+                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+
+class _SeekToStored(ConsumerRebalanceListener):
+    def __init__(self, live: "LiveProjection") -> None:
+        self.live = live
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        await self.live.seek(assigned)
+
+
+class LiveProjection:
+    """Runs for the life of the service; restarts itself after an outage."""
+
+    def __init__(self, settings: ReportingSettings, pool: asyncpg.Pool, store: Store, metrics: Metrics) -> None:
+        self.settings, self.pool, self.store, self.metrics = settings, pool, store, metrics
+        self.roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
+        self.consumer = None
+        self.producer = None
+        self.assigned = False
+        self.lag_total: int | None = None
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — keep projecting after any outage
+                log.warning("projection interrupted, restarting: %s", exc, exc_info=True)
+                self.assigned = False
+                await asyncio.sleep(2)
+
+    async def seek(self, assigned) -> None:
+        async with self.pool.acquire() as conn:
+            stored = await self.store.positions(conn, self.roles)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+        self.assigned = True
+        log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+    async def _consume(self) -> None:
+        self.consumer = aio_consumer(self.settings, group_id=self.settings.group_id,
+                                     max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024)
+        self.consumer.subscribe(list(self.roles), listener=_SeekToStored(self))
+        self.producer = aio_producer(self.settings)
+        await self.producer.start()
+        await self.consumer.start()
+        last_lag = 0.0
+        try:
+            while True:
+                batches = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_max_records)
+                records = [Record.of(r) for rs in batches.values() for r in rs]
+                if records:
+                    started = time.perf_counter()
+                    async with self.pool.acquire() as conn:
+                        changes = await self.store.apply(conn, records, self.roles, self._dead_letter)
+                    self.metrics.batch.observe(time.perf_counter() - started)
+                    read = Counter_(r.topic for r in records)
+                    read.subtract(u.record.topic for u in changes.unreadable)
+                    for topic, n in read.items():
+                        self.metrics.projected.labels(topic).inc(max(n, 0))
+                if time.monotonic() - last_lag > 1 or not records:
+                    await self._measure_lag()
+                    last_lag = time.monotonic()
+        finally:
+            self.assigned = False
+            await self.consumer.stop()
+            await self.producer.stop()
+
+    async def _measure_lag(self) -> None:
+        total = 0
+        for tp in self.consumer.assignment():
+            end = self.consumer.highwater(tp)
+            if end is None:
+                continue
+            try:
+                lag = max(0, end - await asyncio.wait_for(self.consumer.position(tp), 1))
+            except Exception:  # noqa: BLE001 — a partition being reassigned has no position for a moment
+                continue
+            self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
+            total += lag
+        self.lag_total = total
+
+    async def _dead_letter(self, unreadable: list[Unreadable]) -> None:
+        for item in unreadable:
+            r = item.record
+            key, value = dead_letter(self.settings.group_id, r.topic, r.partition, r.offset, r.key, r.value, item.reason)
+            await self.producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
+            self.metrics.dead_lettered.labels(r.topic).inc()
+            log.warning("dead-lettered %s[%d]@%d: %s", r.topic, r.partition, r.offset, item.reason)
+
+
+__all__ = ["LiveProjection", "Metrics", "TopicPartition"]

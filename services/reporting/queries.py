@@ -1,0 +1,273 @@
+"""The figures as SQL over the statistics tables (plain read models, no domain objects).
+
+Every query takes the same nine parameters:
+``$1`` period start, ``$2`` period stop (exclusive), ``$3`` as_of (count what had happened:
+occurred ≤ as_of), ``$4`` known_at (count what had been recorded: recorded ≤ known_at),
+``$5`` jurisdiction codes (NULL: all), ``$6`` category, ``$7`` channel, ``$8`` handling unit
+(NULL: any), ``$9`` the collective threshold.
+
+Definitions (DOMAIN.md's counting rules, made precise):
+- a batch belongs to the period by its occurred time; its handling unit is the unit holding the
+  matter when it came (the latest assignment, escalation or review routing before it; for the
+  first batch, the first routing; without routing, the registering unit);
+- cases are the first batches in the period; a case's category, place and channel are its first batch's;
+- skip-level: a later batch registered at a tier above the holder's tier, before the holder replied;
+- resolved: the latest reply, review or re-review reply (as of) says resolved;
+- an obligation is a due time routing set for a unit and stage (the latest one, after extensions
+  and suspensions); it is due in the period by that time, and met if the acceptance or decision
+  (stage accept) or the reply (stage handle) happened by then; one not yet due and not yet met
+  does not count.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from reporting.store import quoted
+
+SATISFIED = "('satisfied', 'basically_satisfied')"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which matters and when: everything but the period."""
+
+    as_of: datetime
+    known_at: datetime
+    threshold: int
+    jurisdictions: tuple[str, ...] | None = None
+    category: str | None = None
+    channel: str | None = None
+    unit: str | None = None
+
+    def args(self, start: datetime, stop: datetime) -> tuple:
+        codes = list(self.jurisdictions) if self.jurisdictions is not None else None
+        return (start, stop, self.as_of, self.known_at, codes, self.category, self.channel, self.unit, self.threshold)
+
+
+def _matter_filter(alias: str) -> str:
+    return (f"{alias}.occurred_at <= $3 AND {alias}.recorded_at <= $4 "
+            f"AND ($5::text[] IS NULL OR {alias}.jurisdiction = ANY($5::text[])) "
+            f"AND ($6::text IS NULL OR {alias}.category = $6)")
+
+
+def _known(alias: str) -> str:
+    return f"{alias}.occurred_at <= $3 AND {alias}.recorded_at <= $4"
+
+
+def ctes(schema: str) -> str:
+    """b: batches of the period; c: its cases; ci: what became of each case; o: obligations due in it."""
+    q = quoted(schema)
+    return f"""
+b AS MATERIALIZED (
+  SELECT b.event_id, b.petition_id, b.is_first, b.head_count, b.channel, b.tier, b.unit AS at_unit,
+         b.occurred_at, coalesce(h.unit, b.unit) AS handler,
+         (NOT b.is_first AND h.tier IS NOT NULL AND {q}.tier_rank(b.tier) > {q}.tier_rank(h.tier)
+          AND NOT EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = b.petition_id AND r.unit = h.unit
+                          AND r.occurred_at <= b.occurred_at AND r.recorded_at <= $4)) AS is_skip
+  FROM {q}.batches b
+  JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
+  LEFT JOIN LATERAL (
+    SELECT h.unit, h.tier FROM {q}.holdings h
+    WHERE h.petition_id = b.petition_id AND {_known('h')}
+    ORDER BY (h.occurred_at <= b.occurred_at) DESC,
+             CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
+             h.occurred_at, h.event_id
+    LIMIT 1) h ON true
+  WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')}
+    AND ($7::text IS NULL OR b.channel = $7)
+    AND ($8::text IS NULL OR coalesce(h.unit, b.unit) = $8)
+),
+c AS MATERIALIZED (
+  SELECT petition_id, bool_or(head_count >= $9) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
+),
+ci AS MATERIALIZED (
+  SELECT c.petition_id, c.collective,
+         coalesce(lr.resolved, false) AS resolved,
+         EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = c.petition_id AND r.kind = 'reply'
+                 AND {_known('r')}) AS replied,
+         ev.satisfaction,
+         (coalesce(lr.resolved, false) AND lr.kind = 'reply'
+          AND NOT EXISTS (SELECT 1 FROM {q}.requests x WHERE x.petition_id = c.petition_id AND {_known('x')})
+          AND (SELECT count(*) FROM {q}.batches n WHERE n.petition_id = c.petition_id AND {_known('n')}) = 1
+         ) AS first_time
+  FROM c
+  LEFT JOIN LATERAL (
+    SELECT r.resolved, r.kind FROM {q}.replies r WHERE r.petition_id = c.petition_id AND {_known('r')}
+    ORDER BY r.occurred_at DESC, r.recorded_at DESC, r.event_id DESC LIMIT 1) lr ON true
+  LEFT JOIN LATERAL (
+    SELECT e.satisfaction FROM {q}.evaluations e WHERE e.petition_id = c.petition_id AND {_known('e')}
+    ORDER BY e.occurred_at DESC, e.recorded_at DESC, e.event_id DESC LIMIT 1) ev ON true
+),
+{obligations(schema, unit_filter=True)}"""
+
+
+def obligations(schema: str, unit_filter: bool) -> str:
+    """o: the latest due time of each (matter, unit, stage) that falls in the period, and whether it was met."""
+    q = quoted(schema)
+    unit = "AND ($8::text IS NULL OR d.unit = $8)" if unit_filter else ""
+    return f"""
+cand AS (
+  SELECT DISTINCT petition_id, unit, stage FROM {q}.dues
+  WHERE due_at >= $1 AND due_at < $2 AND stage IN ('accept', 'handle')
+),
+d AS (
+  SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
+  FROM cand JOIN {q}.dues d USING (petition_id, unit, stage)
+  JOIN {q}.matters m ON m.petition_id = d.petition_id AND {_matter_filter('m')}
+  WHERE {_known('d')} AND ($7::text IS NULL OR m.channel = $7) {unit}
+  ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC, d.position DESC
+),
+o AS MATERIALIZED (
+  SELECT * FROM (
+    SELECT d.petition_id, d.unit, d.stage, d.due_at,
+      CASE WHEN d.stage = 'accept'
+        THEN EXISTS (SELECT 1 FROM {q}.decisions x WHERE x.petition_id = d.petition_id
+                     AND x.occurred_at <= d.due_at AND {_known('x')})
+        ELSE EXISTS (SELECT 1 FROM {q}.replies x WHERE x.petition_id = d.petition_id AND x.kind = 'reply'
+                     AND x.occurred_at <= d.due_at AND {_known('x')}) END AS met
+    FROM d WHERE d.due_at >= $1 AND d.due_at < $2) due
+  WHERE due.due_at <= $3 OR due.met
+)"""
+
+
+def stats_sql(schema: str) -> str:
+    """One row: every count of the counting rules for the period."""
+    return f"""WITH {ctes(schema)}
+SELECT
+  (SELECT count(*) FROM c) AS cases,
+  (SELECT count(*) FROM b) AS batches,
+  (SELECT coalesce(sum(head_count), 0) FROM b) AS persons,
+  (SELECT count(*) FROM b WHERE NOT is_first) AS repeat_batches,
+  (SELECT count(*) FROM b WHERE is_skip) AS skip_level_batches,
+  (SELECT count(*) FROM c WHERE collective) AS collective_cases,
+  (SELECT count(*) FROM b WHERE head_count >= $9) AS collective_batches,
+  (SELECT coalesce(sum(head_count), 0) FROM b WHERE head_count >= $9) AS collective_persons,
+  (SELECT count(*) FROM ci WHERE resolved) AS resolved,
+  (SELECT count(*) FROM ci WHERE resolved AND collective) AS collective_resolved,
+  (SELECT count(*) FROM o WHERE stage = 'accept') AS accept_due,
+  (SELECT count(*) FROM o WHERE stage = 'accept' AND met) AS accepted_on_time,
+  (SELECT count(*) FROM o WHERE stage = 'handle') AS handle_due,
+  (SELECT count(*) FROM o WHERE stage = 'handle' AND met) AS replied_on_time,
+  (SELECT count(*) FROM ci WHERE replied) AS replied,
+  (SELECT count(*) FROM ci WHERE satisfaction IS NOT NULL) AS evaluated,
+  (SELECT count(*) FROM ci WHERE satisfaction IN {SATISFIED}) AS satisfied,
+  (SELECT count(*) FROM ci WHERE first_time) AS first_time_resolved"""
+
+
+def units_sql(schema: str) -> str:
+    """One row per unit with anything in the period: the per-unit figures. ``$10``: the units to report."""
+    q = quoted(schema)
+    return f"""WITH {obligations(schema, unit_filter=False)},
+scoped AS (SELECT m.petition_id FROM {q}.matters m WHERE {_matter_filter('m')} AND ($7::text IS NULL OR m.channel = $7)
+          AND $9::int IS NOT NULL),
+recv AS (
+  SELECT h.unit, count(DISTINCT h.petition_id) AS n FROM {q}.holdings h JOIN scoped USING (petition_id)
+  WHERE h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.unit),
+ovd AS (
+  SELECT x.unit, count(DISTINCT (x.petition_id, x.stage, x.due_at)) AS n FROM {q}.breaches x JOIN scoped USING (petition_id)
+  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} GROUP BY x.unit),
+esc AS (
+  SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h JOIN scoped USING (petition_id)
+  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.from_unit),
+sat AS (
+  SELECT r.unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
+  FROM {q}.evaluations e JOIN scoped USING (petition_id)
+  JOIN LATERAL (SELECT r.unit FROM {q}.replies r WHERE r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
+                AND r.recorded_at <= $4 ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1) r ON true
+  WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_known('e')} GROUP BY r.unit),
+obl AS (
+  SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,
+         count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
+         count(*) FILTER (WHERE stage = 'handle') AS handle_due,
+         count(*) FILTER (WHERE stage = 'handle' AND met) AS replied_on_time
+  FROM o GROUP BY unit)
+SELECT u.unit,
+  coalesce(recv.n, 0) AS received, coalesce(obl.accept_due, 0) AS accept_due,
+  coalesce(obl.accepted_on_time, 0) AS accepted_on_time, coalesce(obl.handle_due, 0) AS handle_due,
+  coalesce(obl.replied_on_time, 0) AS replied_on_time, coalesce(ovd.n, 0) AS overdue,
+  coalesce(esc.n, 0) AS escalated_away, coalesce(sat.evaluated, 0) AS evaluated, coalesce(sat.satisfied, 0) AS satisfied
+FROM unnest($10::text[]) AS u(unit)
+LEFT JOIN recv USING (unit) LEFT JOIN ovd USING (unit) LEFT JOIN esc USING (unit)
+LEFT JOIN sat USING (unit) LEFT JOIN obl USING (unit)
+WHERE $8::text IS NULL OR u.unit = $8"""
+
+
+#: drill-down: figure → (the rows it counts, as petition ids with how many batches/persons they contribute)
+DRILL: dict[str, str] = {
+    "cases": "SELECT petition_id, 1 AS batches, 0 AS persons FROM c",
+    "batches": "SELECT petition_id, count(*) AS batches, sum(head_count) AS persons FROM b GROUP BY petition_id",
+    "persons": "SELECT petition_id, count(*) AS batches, sum(head_count) AS persons FROM b GROUP BY petition_id",
+    "repeat_batches": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE NOT is_first GROUP BY petition_id",
+    "skip_level_batches": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE is_skip GROUP BY petition_id",
+    "collective_cases": "SELECT petition_id, 1, 0 FROM c WHERE collective",
+    "collective_batches": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE head_count >= $9 GROUP BY petition_id",
+    "collective_persons": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE head_count >= $9 GROUP BY petition_id",
+    "resolved": "SELECT petition_id, 1, 0 FROM ci WHERE resolved",
+    "collective_resolved": "SELECT petition_id, 1, 0 FROM ci WHERE resolved AND collective",
+    "replied": "SELECT petition_id, 1, 0 FROM ci WHERE replied",
+    "evaluated": "SELECT petition_id, 1, 0 FROM ci WHERE satisfaction IS NOT NULL",
+    "satisfied": f"SELECT petition_id, 1, 0 FROM ci WHERE satisfaction IN {SATISFIED}",
+    "first_time_resolved": "SELECT petition_id, 1, 0 FROM ci WHERE first_time",
+    "accept_due": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'accept'",
+    "accepted_on_time": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'accept' AND met",
+    "handle_due": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'handle'",
+    "replied_on_time": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'handle' AND met",
+}
+#: a rate drills down to its numerator's matters
+DRILL.update({"resolution_rate": DRILL["resolved"], "collective_resolution_rate": DRILL["collective_resolved"],
+              "timely_acceptance_rate": DRILL["accepted_on_time"], "on_time_completion_rate": DRILL["replied_on_time"],
+              "satisfaction_rate": DRILL["satisfied"], "participation_rate": DRILL["evaluated"],
+              "first_time_resolution_rate": DRILL["first_time_resolved"]})
+
+
+def drill_sql(schema: str, figure: str) -> str:
+    """The matters behind a figure, paged (``$10`` limit, ``$11`` offset), with the total count."""
+    q = quoted(schema)
+    return f"""WITH {ctes(schema)}, hit (petition_id, batches, persons) AS ({DRILL[figure]})
+SELECT m.petition_id, m.receipt_no, m.occurred_at, m.jurisdiction, m.category, m.channel,
+       hit.batches, hit.persons, count(*) OVER () AS total
+FROM hit JOIN {q}.matters m USING (petition_id)
+ORDER BY m.occurred_at, m.petition_id LIMIT $10 OFFSET $11"""
+
+
+def series_sql(schema: str) -> str:
+    """Per local month of the period: cases, batches, persons, overdue notices, escalations. ``$10``: time zone."""
+    q = quoted(schema)
+    return f"""WITH
+bm AS (
+  SELECT to_char(b.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month,
+         count(*) FILTER (WHERE b.is_first) AS cases, count(*) AS batches, sum(b.head_count) AS persons,
+         count(*) FILTER (WHERE b.head_count >= $9) AS collective_batches
+  FROM {q}.batches b JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
+  WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')} AND ($7::text IS NULL OR b.channel = $7)
+    AND ($8::text IS NULL OR b.unit = $8)
+  GROUP BY 1),
+om AS (
+  SELECT to_char(x.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month, count(*) AS overdue
+  FROM {q}.breaches x JOIN {q}.matters m ON m.petition_id = x.petition_id AND {_matter_filter('m')}
+  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')}
+    AND ($8::text IS NULL OR x.unit = $8) AND ($7::text IS NULL OR m.channel = $7)
+  GROUP BY 1),
+em AS (
+  SELECT to_char(h.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month, count(*) AS escalated
+  FROM {q}.holdings h JOIN {q}.matters m ON m.petition_id = h.petition_id AND {_matter_filter('m')}
+  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')}
+    AND ($8::text IS NULL OR h.from_unit = $8) AND ($7::text IS NULL OR m.channel = $7)
+  GROUP BY 1)
+SELECT month, coalesce(bm.cases, 0) AS cases, coalesce(bm.batches, 0) AS batches, coalesce(bm.persons, 0) AS persons,
+       coalesce(bm.collective_batches, 0) AS collective_batches,
+       coalesce(om.overdue, 0) AS overdue, coalesce(em.escalated, 0) AS escalated
+FROM bm FULL JOIN om USING (month) FULL JOIN em USING (month) ORDER BY month"""
+
+
+def breakdown_sql(schema: str, by: str) -> str:
+    """Batches and persons of the period by the registering tier, or cases by category."""
+    q = quoted(schema)
+    column = {"tier": "b.tier", "category": "m.category", "channel": "b.channel"}[by]
+    return f"""SELECT {column} AS key, count(*) FILTER (WHERE b.is_first) AS cases, count(*) AS batches,
+       sum(b.head_count) AS persons
+FROM {q}.batches b JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
+WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')} AND ($7::text IS NULL OR b.channel = $7)
+  AND ($8::text IS NULL OR b.unit = $8) AND $9::int IS NOT NULL
+GROUP BY 1 ORDER BY 3 DESC"""
