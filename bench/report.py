@@ -1,0 +1,51 @@
+"""Write docs/benchmarks.md from the figures the benchmarks saved in var/bench/*.json."""
+from __future__ import annotations
+
+import json
+import sys
+
+from common import RESULTS, ROOT, machine
+
+TITLES = {
+    "intake": "Intake 受理 — registrations (bench/intake_bench.py)",
+    "escalation": "Escalation 督办 — deadlines (bench/escalation_bench.py)",
+    "reporting": "Reporting 统计 — projection and /v1/stats (bench/reporting_bench.py)",
+    "audit": "Audit 审计 — replay against kcat (bench/audit_bench.py)",
+    "e2e": "End to end — registration to /v1/stats (bench/e2e_bench.py)",
+}
+
+
+def render() -> str:
+    m = machine()
+    lines = ["# 性能基准 Benchmarks", "",
+             "Every figure below was measured on this machine by the scripts in `bench/`, each beside its baseline "
+             "from the same run. Reproduce all of them with `bash bench/run` (PostgreSQL and Kafka are started "
+             "if needed), or one with `python bench/<name>_bench.py`.", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
+             f"Linux {m['kernel']}. The benchmarks share the two cores with PostgreSQL, Kafka and their own load "
+             "generators.", ""]
+    for name, title in TITLES.items():
+        path = RESULTS / f"{name}.json"
+        lines += [f"## {title}", ""]
+        if not path.exists():
+            lines += ["Not measured in this run.", ""]
+            continue
+        figures = json.loads(path.read_text())
+        targets = figures.pop("targets", {})
+        notes = figures.pop("notes", None)
+        lines += [f"Measured {figures.pop('at')[:19].replace('T', ' ')} UTC.", "", "| figure | value | target |",
+                  "|---|---|---|"]
+        figures.pop("machine", None)
+        figures.pop("benchmark", None)
+        for key, value in figures.items():
+            lines.append(f"| {key} | {value} | {targets.get(key, '')} |")
+        if notes:
+            lines += ["", notes]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    out = ROOT / "docs" / "benchmarks.md"
+    out.write_text(render())
+    print(out, file=sys.stderr)
