@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter as Counter_
 
 import asyncpg
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -100,10 +99,8 @@ class LiveProjection:
                     async with self.pool.acquire() as conn:
                         changes = await self.store.apply(conn, records, self.roles, self._dead_letter)
                     self.metrics.batch.observe(time.perf_counter() - started)
-                    read = Counter_(r.topic for r in records)
-                    read.subtract(u.record.topic for u in changes.unreadable)
-                    for topic, n in read.items():
-                        self.metrics.projected.labels(topic).inc(max(n, 0))
+                    for topic, n in changes.by_topic.items():  # records seen before (a redelivery) are not counted
+                        self.metrics.projected.labels(topic).inc(n)
                 if time.monotonic() - last_lag > 1 or not records:
                     await self._measure_lag()
                     last_lag = time.monotonic()

@@ -93,6 +93,7 @@ class Changes:
     positions: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) → next offset
     unreadable: list[Unreadable] = field(default_factory=list)
     events: int = 0
+    by_topic: dict[str, int] = field(default_factory=dict)  # events projected per topic
 
     def count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
@@ -196,4 +197,5 @@ def project(records: Iterable[Record], roles: dict[str, Role]) -> Changes:
         for table, row in rows:
             changes.rows[table].append(row)
         changes.events += 1
+        changes.by_topic[record.topic] = changes.by_topic.get(record.topic, 0) + 1
     return changes

@@ -1,0 +1,32 @@
+"""Reporting against the real broker and database: per-run topics, a schema of its own in xinfang_test,
+and the service as a real process (python -m reporting)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from integration.reporting.running import DEMO
+from support.kafka import run_settings
+from xinfang.county import load_county
+
+
+@pytest.fixture(scope="session")
+def county():
+    return load_county(DEMO)
+
+
+@pytest.fixture(scope="session")
+def test_dsn(pg_dsn) -> str:
+    return pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
+
+
+@pytest.fixture
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def topics(settings, kafka_bootstrap, run_id):
+    """Settings with this test's own topics (3 partitions), provisioned."""
+    return run_settings(settings, f"rep{run_id}")

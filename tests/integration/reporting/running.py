@@ -1,0 +1,56 @@
+"""Helpers of the reporting integration tests: the service as a process, waiting for the projection."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+
+from support.process import ROOT, ServiceProcess, free_port
+
+DEMO = ROOT / "deploy" / "counties" / "demo.yaml"
+
+
+def reporting_env(settings, dsn: str, schema: str, port: int, **extra) -> dict[str, str]:
+    return {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_DATABASE_URL": dsn,
+            "XINFANG_REPORTING_SCHEMA": schema, "XINFANG_REPORTING_PORT": str(port),
+            "XINFANG_TOPIC_EVENTS": settings.topic_events, "XINFANG_TOPIC_ROUTING": settings.topic_routing,
+            "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter, "XINFANG_PARTITIONS": str(settings.partitions),
+            "XINFANG_COUNTY_FILE": str(DEMO), "XINFANG_CONSUMER_GROUP": f"reporting-{schema}", **extra}
+
+
+def start_reporting(settings, dsn: str, schema: str, log, **extra) -> ServiceProcess:
+    port = free_port()
+    proc = ServiceProcess("reporting", reporting_env(settings, dsn, schema, port, **extra), port=port, log=log)
+    return proc.start(timeout=60)
+
+
+async def projected(dsn: str, schema: str) -> int:
+    """How many records of the run's topics the schema has consumed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{schema}".offsets')
+    except asyncpg.UndefinedTableError:
+        return 0
+    finally:
+        await conn.close()
+
+
+async def wait_projected(dsn: str, schema: str, expected: int, timeout: float = 90) -> int:
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        seen = await projected(dsn, schema)
+        if seen >= expected:
+            return seen
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"schema {schema} projected {seen} of {expected} records within {timeout}s")
+
+
+async def drop_schema(dsn: str, *schemas: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        for schema in schemas:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()

@@ -1,0 +1,160 @@
+"""The seed's quarter reproduced: events generated from the seed's import records, projected by the
+running service, and the figures, exports, drill-downs and the written summary read over HTTP."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+import zipfile
+from datetime import datetime, timezone
+
+import httpx
+import orjson
+import pytest
+
+from integration.reporting.running import drop_schema, start_reporting, wait_projected
+from integration.reporting.seed import from_import_records, known_places, publish
+from support.kafka import run_settings
+from support.seed import EXPECTED, seed_records
+
+SEED_TEXT_PARTS = ("共发生上访案件176件，受理群众来访212批次、820人次，已解决143件，解决率81.25%，"
+                   "群众来访同比(180批次)上升17.78%，人数同比(976人次)下降15.98%。其中，发生集体访26件、39批次、508人次，")
+
+
+@pytest.fixture(scope="module")
+def seeded(settings, kafka_bootstrap, test_dsn, county, tmp_path_factory):
+    """A reporting service that has projected the seed quarter, plus a bad record and a late import."""
+    run = uuid.uuid4().hex[:8]
+    topics = run_settings(settings, f"repseed{run}")
+    imported_at = datetime(2026, 4, 20, 2, 0, tzinfo=timezone.utc)
+    history = from_import_records(known_places(seed_records(run), county), county)
+    for _, event in history.events:  # recorded at the import, long after they happened
+        assert event.recorded_at > event.occurred_at
+    garbage = [("events", b"bad-key", b"{not json"), ("routing", b"bad-2", orjson.dumps({"specversion": "1.0"}))]
+    total = publish(topics, history, garbage)
+    schema = f"rep_seed_{run}"
+    proc = start_reporting(topics, test_dsn, schema, tmp_path_factory.mktemp("reporting") / "reporting.log")
+    import asyncio
+
+    asyncio.run(wait_projected(test_dsn, schema, total))
+    http = httpx.Client(base_url=proc.url, timeout=30)
+    yield {"http": http, "settings": topics, "schema": schema, "imported_at": imported_at, "history": history,
+           "total": total}
+    http.close()
+    proc.stop()
+    asyncio.run(drop_schema(test_dsn, schema))
+
+
+def test_the_seed_quarter_figures(seeded):
+    r = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1"})
+    assert r.status_code == 200, r.text
+    figures = r.json()["figures"]
+    for key in ("cases", "batches", "persons", "resolved", "collective_cases", "collective_batches",
+                "collective_persons", "collective_resolved"):
+        assert figures[key]["value"] == EXPECTED[key], key
+    assert figures["resolution_rate"]["value"] == "81.25"
+    assert figures["collective_resolution_rate"]["value"] == "84.62"
+    assert figures["batches"]["yoy"] == {"value": 180, "change_percent": "17.78", "direction": "上升",
+                                         "text": "上升17.78%", "note": None}
+    assert figures["persons"]["yoy"]["text"] == "下降15.98%" and figures["persons"]["yoy"]["value"] == 976
+    assert figures["repeat_batches"]["value"] == 212 - 176
+    assert figures["accept_due"]["value"] == 176 and figures["accepted_on_time"]["value"] == 176
+    assert figures["timely_acceptance_rate"]["value"] == "100.00"
+    assert figures["mom"]["value"] if "mom" in figures else True
+    assert figures["cases"]["mom"]["value"] == 0 and figures["cases"]["mom"]["change_percent"] is None
+    assert figures["cases"]["mom"]["note"]["en"].startswith("the comparison value is 0")
+
+
+def test_the_written_summary_says_what_the_seed_says(seeded):
+    r = seeded["http"].get("/v1/reports/summary", params={"quarter": "2026Q1"})
+    assert r.status_code == 200, r.text
+    text = r.json()["text"]
+    assert text.startswith("2026年第一季度，全区" + SEED_TEXT_PARTS), text
+    assert text.endswith("已解决22件，解决率84.62%。")
+    docx = seeded["http"].get("/v1/reports/summary", params={"quarter": "2026Q1", "format": "docx"})
+    assert docx.status_code == 200
+    xml = zipfile.ZipFile(io.BytesIO(docx.content)).read("word/document.xml").decode()
+    assert "解决率81.25%" in xml and 'w:eastAsia="仿宋"' in xml
+
+
+def test_exports_csv_with_bom_and_xlsx(seeded):
+    r = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    row = next(line for line in table if line[:2] == ["解决率", "resolution_rate"])
+    assert row[2] == "81.25"
+    x = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "format": "xlsx"})
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(x.content)).active
+    values = {r[1]: r[2] for r in sheet.iter_rows(values_only=True) if len(r) > 2}
+    assert values["cases"] == 176 and values["resolution_rate"] == 81.25
+
+
+def test_drilldown_lists_the_matters_behind_a_figure(seeded):
+    r = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "collective_resolved"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 22 and len(body["matters"]) == 22
+    assert set(body["matters"][0]) == {"petition_id", "receipt_no", "registered_at", "jurisdiction", "category",
+                                       "channel", "batches", "persons"}
+    persons = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "persons",
+                                                                 "limit": 5000}).json()
+    assert sum(m["persons"] for m in persons["matters"]) == 820
+
+
+def test_known_at_before_the_import_knows_nothing_and_as_of_counts_what_had_happened(seeded):
+    before = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "known_at": "2026-01-01"}).json()
+    assert before["figures"]["batches"]["value"] == 0
+    assert before["figures"]["resolution_rate"]["value"] is None
+    assert before["figures"]["resolution_rate"]["note"]["zh"].startswith("分母为0")
+    # on 15 January: only what had happened by then
+    early = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "as_of": "2026-01-15"}).json()
+    assert 0 < early["figures"]["batches"]["value"] < 212
+    assert early["figures"]["resolved"]["value"] < 143
+
+
+def test_jurisdiction_roll_up_and_unit(seeded, county):
+    whole = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "compare": "yoy"}).json()
+    towns = [j.code for j in county.jurisdictions if j.tier == "township"]
+    parts = [seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "jurisdiction": code}).json()
+             for code in towns]
+    assert sum(p["figures"]["batches"]["value"] for p in parts) == whole["figures"]["batches"]["value"]
+    village = "361402001001"
+    one = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "unit": f"room.{village}"}).json()
+    assert one["units"][0]["unit"] == f"room.{village}"
+    assert one["units"][0]["received"] == one["figures"]["cases"]["value"]
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"quarter": "2026Q5"}, "quarter"), ({"month": "2026-13"}, "month"), ({"from": "2026-01-01"}, "to"),
+    ({}, "period"), ({"year": "2026", "jurisdiction": "999999"}, "jurisdiction"),
+    ({"year": "2026", "channel": "fax"}, "channel"), ({"year": "2026", "as_of": "yesterday"}, "as_of"),
+    ({"year": "2026", "format": "pdf"}, "format"), ({"year": "2026", "compare": "wow"}, "compare"),
+])
+def test_bad_parameters_are_422_problems_naming_the_field(seeded, params, field):
+    r = seeded["http"].get("/v1/stats", params=params)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["errors"][0]["field"] == field and body["detail_zh"] and body["detail_en"]
+
+
+def test_unreadable_records_went_to_the_dead_letter_topic_and_the_rest_was_projected(seeded):
+    from support.kafka import read_all
+
+    letters = read_all(seeded["settings"].kafka_bootstrap, seeded["settings"].topic_deadletter, expect=2)
+    reasons = sorted(orjson.loads(r.value)["reason"] for r in letters)
+    assert len(reasons) == 2 and any("not JSON" in r for r in reasons) and any("CloudEvent" in r for r in reasons)
+
+
+def test_health_and_metrics(seeded):
+    assert seeded["http"].get("/livez").status_code == 200
+    ready = seeded["http"].get("/readyz").json()
+    assert ready["status"] == "ok" and ready["consumer_assigned"]
+    metrics = seeded["http"].get("/metrics").text
+    assert "reporting_events_projected_total" in metrics and "reporting_consumer_lag" in metrics
+    projected = sum(float(line.split()[-1]) for line in metrics.splitlines()
+                    if line.startswith("reporting_events_projected_total{"))
+    assert projected == seeded["total"] - 2
