@@ -1,0 +1,100 @@
+"""Deadline arithmetic of one stage: due and warning times, extension, the paused clock.
+
+A clock's times come from when things happened (occurred time), never from when the worker
+learned them.  Limits are the county's per tier and stage (``County.due``); the warning falls
+at the county's fraction of the time from the stage's start to its due time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from xinfang.calendar import warning_time
+from xinfang.county import County
+
+CLOCK_STAGES = ("accept", "handle", "review", "recheck")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A running (or paused) time limit: which unit must act at which stage, and by when."""
+
+    stage: str
+    unit: str
+    tier: str
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    warned: bool = False
+    overdue_at: datetime | None = None  # time of the latest overdue report; None: not overdue
+    suspended_at: datetime | None = None  # the clock stands still from here (听证 etc.)
+
+    @property
+    def running(self) -> bool:
+        return self.suspended_at is None
+
+
+def start(county: County, unit: str, tier: str, stage: str, at: datetime) -> Clock:
+    """A stage's clock started at ``at`` for a unit at a tier."""
+    due = county.due(at, tier, stage)
+    return Clock(stage, unit, tier, at, due, warning_time(at, due, county.warning_fraction))
+
+
+def moved(county: County, clock: Clock, due: datetime) -> Clock:
+    """The same stage with a new due time: a new warning time, nothing reported against it yet."""
+    return replace(clock, due_at=due, warn_at=warning_time(clock.started_at, due, county.warning_fraction),
+                   warned=False, overdue_at=None)
+
+
+def extended(county: County, clock: Clock, days: int) -> Clock:
+    """延期: the due time moved by the granted days, at most the tier's extension limit.
+
+    Days count in the unit of the tier's extension limit (calendar or working days; seconds in
+    test counties), from the old due time.
+    """
+    ceiling = county.limit(clock.tier, "extension")
+    amount = min(days, ceiling.amount)
+    due = county.work_calendar.add_days(clock.due_at, amount, ceiling.unit, county.zone)
+    return moved(county, clock, due)
+
+
+def suspended(clock: Clock, at: datetime) -> Clock:
+    """The clock stops at ``at``; the due time waits to be moved when it resumes."""
+    return clock if clock.suspended_at is not None else replace(clock, suspended_at=at)
+
+
+def resumed(county: County, clock: Clock, at: datetime) -> Clock:
+    """The clock runs again: the due time moves by the time it stood still (the remaining time is kept)."""
+    if clock.suspended_at is None:
+        return clock
+    due = paused_due(county, clock, at)
+    return replace(moved(county, clock, due), suspended_at=None)
+
+
+def paused_due(county: County, clock: Clock, resumed_at: datetime) -> datetime:
+    """The due time after a pause from ``clock.suspended_at`` to ``resumed_at``.
+
+    Second limits move by the exact pause; day limits by the days of the pause counted as the
+    limit counts them (calendar days, or working days), so a due day stays the end of a day.
+    """
+    assert clock.suspended_at is not None
+    limit = county.limit(clock.tier, clock.stage)
+    if resumed_at <= clock.suspended_at:
+        return clock.due_at
+    if limit.unit == "seconds":
+        return clock.due_at + (resumed_at - clock.suspended_at)
+    start_day = clock.suspended_at.astimezone(county.zone).date()
+    end_day = resumed_at.astimezone(county.zone).date()
+    if limit.unit == "working":
+        days = county.work_calendar.working_days_between(start_day, end_day)
+    else:
+        days = (end_day - start_day).days
+    return county.work_calendar.add_days(clock.due_at, days, limit.unit, county.zone) if days else clock.due_at
+
+
+def next_report(county: County, clock: Clock) -> datetime | None:
+    """At the top tier an overdue matter is reported again once per limit, counted from the last report."""
+    if clock.overdue_at is None:
+        return None
+    after = county.due(clock.overdue_at, clock.tier, clock.stage)
+    return after if after > clock.overdue_at else None

@@ -1,0 +1,60 @@
+"""A matter's state as plain JSON values, for the table (times as RFC 3339 with microseconds)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from xinfang.events.chain import ChainLink
+from xinfang.events.envelope import parse_time, rfc3339
+
+from escalation.domain.clock import Clock
+from escalation.domain.matter import Matter, Window
+
+
+def _t(moment: datetime | None) -> str | None:
+    return None if moment is None else rfc3339(moment)
+
+
+def _p(text: str | None) -> datetime | None:
+    return None if text is None else parse_time(text)
+
+
+def clock_to_dict(c: Clock | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {"stage": c.stage, "unit": c.unit, "tier": c.tier, "started_at": _t(c.started_at),
+            "due_at": _t(c.due_at), "warn_at": _t(c.warn_at), "warned": c.warned,
+            "overdue_at": _t(c.overdue_at), "suspended_at": _t(c.suspended_at)}
+
+
+def clock_from_dict(d: dict[str, Any] | None) -> Clock | None:
+    if d is None:
+        return None
+    return Clock(d["stage"], d["unit"], d["tier"], parse_time(d["started_at"]), parse_time(d["due_at"]),
+                 parse_time(d["warn_at"]), d["warned"], _p(d["overdue_at"]), _p(d["suspended_at"]))
+
+
+def to_dict(m: Matter) -> dict[str, Any]:
+    """The matter as JSON values."""
+    return {
+        "petition_id": m.petition_id, "jurisdiction": m.jurisdiction, "category": m.category,
+        "head_count": m.head_count, "imported": m.imported, "intake_seq": m.intake_seq,
+        "known_at": _t(m.known_at), "head": [m.head.seq, m.head.hash], "basis_seq": m.basis_seq,
+        "unit": m.unit, "tier": m.tier, "department": m.department, "redirect": m.redirect,
+        "clock": clock_to_dict(m.clock), "answered_by": m.answered_by,
+        "window": None if m.window is None else [m.window.kind, _t(m.window.ends_at)],
+        "objectors": list(m.objectors), "closed": m.closed,
+    }
+
+
+def from_dict(d: dict[str, Any]) -> Matter:
+    """The matter from its JSON values."""
+    window = d["window"]
+    return Matter(
+        petition_id=d["petition_id"], jurisdiction=d["jurisdiction"], category=d["category"],
+        head_count=d["head_count"], imported=d["imported"], intake_seq=d["intake_seq"],
+        known_at=_p(d["known_at"]), head=ChainLink(*d["head"]), basis_seq=d["basis_seq"], unit=d["unit"],
+        tier=d["tier"], department=d["department"], redirect=d["redirect"], clock=clock_from_dict(d["clock"]),
+        answered_by=d["answered_by"], window=None if window is None else Window(window[0], parse_time(window[1])),
+        objectors=tuple(d["objectors"]), closed=d["closed"],
+    )

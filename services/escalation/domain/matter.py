@@ -1,0 +1,306 @@
+"""One matter's routing and timer state: decide on intake's facts and on the passage of time, evolve.
+
+- ``handle(county, matter, intake, now)``: an intake event arrives.  Breaches that fell before
+  it happened are placed first (a late event is placed by its occurred time), then its routing
+  facts, then whatever else is already due at ``now``.
+- ``advance(county, matter, now)``: the timer — every breach due by ``now``, in time order.
+- ``evolve(county, matter, fact)``: the state after one of escalation's own facts.
+
+A fact's id is derived from what makes it unique (the stage, the unit and the due time for a
+breach), its times from the breach or the intake event, never from the wall clock: the same
+state and input always yield the same bytes.  Imported matters are assigned, never timed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from xinfang.county import County
+from xinfang.events.catalogue import (
+    Accepted, Assigned, Closed, DeadlineChanged, DeadlineWarning, Declined, Due, Escalated,
+    EventData, ExtensionGranted, Objected, Overdue, RecheckReplied, RecheckRequested, Registered,
+    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, Suspended, Terminated,
+    Transferred, VisitRecorded, Withdrawn,
+)
+from xinfang.events.chain import ChainLink
+from xinfang.events.envelope import rfc3339
+
+from escalation.domain import clock as clocks
+from escalation.domain import routing
+from escalation.domain.clock import Clock
+
+FINAL = frozenset({"withdrawn", "terminated", "declined", "redirected"})
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One of intake's events as escalation reads it."""
+
+    seq: int
+    occurred: datetime
+    recorded: datetime
+    data: EventData
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A routing fact to publish: its data, when it happened and was recorded, and its id's parts."""
+
+    data: EventData
+    occurred: datetime
+    recorded: datetime
+    key: tuple[str, ...]
+    clock: Clock | None = None  # the clock this fact starts or changes (kept in the state, not published)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The petitioner's time to ask for a review (or re-review) of an answer."""
+
+    kind: str  # review_request_window | recheck_request_window
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Matter:
+    """Everything escalation keeps about one matter."""
+
+    petition_id: str
+    jurisdiction: str = ""
+    category: str = ""
+    head_count: int = 0
+    imported: bool = False
+    intake_seq: int = 0  # last intake event applied: redeliveries are recognised by it
+    known_at: datetime | None = None  # when the system recorded the last intake event
+    head: ChainLink = field(default_factory=ChainLink)  # this matter's chain on petition.routing
+    basis_seq: int = 0  # seq of the intake event the current routing reacts to
+    unit: str | None = None
+    tier: str | None = None
+    department: str | None = None
+    redirect: str | None = None
+    clock: Clock | None = None
+    answered_by: str | None = None
+    window: Window | None = None
+    objectors: tuple[str, ...] = ()
+    closed: str | None = None
+
+    @property
+    def registered(self) -> bool:
+        return self.intake_seq > 0
+
+
+# ---- the passage of time ------------------------------------------------------------
+
+
+def next_breach(county: County, m: Matter) -> datetime | None:
+    """When something is next due on this matter; None if nothing runs."""
+    if m.imported:
+        return None
+    if m.window is not None:
+        return m.window.ends_at
+    c = m.clock
+    if c is None or not c.running:
+        return None
+    if c.overdue_at is None:
+        return c.due_at if c.warned else min(c.warn_at, c.due_at)
+    if routing.unit_above(county, c.unit) is not None:
+        return county.grace_end(c.due_at)
+    return clocks.next_report(county, c)
+
+
+def advance(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact]]:
+    """Every breach due by ``now``, in time order, each evolved into the state."""
+    facts: list[Fact] = []
+    while (when := next_breach(county, m)) is not None and when <= now:
+        fact = _breach(county, m, now)
+        if fact is None:  # a warning that came too late to help: passed over in silence
+            m = replace(m, clock=replace(m.clock, warned=True))
+            continue
+        m = evolve(county, m, fact)
+        facts.append(fact)
+    return m, facts
+
+
+def _recorded(m: Matter, at: datetime) -> datetime:
+    """A breach is recorded when it falls, but never before the system knew of what it breaches."""
+    return at if m.known_at is None or at >= m.known_at else m.known_at
+
+
+def _breach(county: County, m: Matter, now: datetime) -> Fact | None:
+    if m.window is not None:
+        at = m.window.ends_at
+        return Fact(Closed(reason="review_window_passed"), at, _recorded(m, at),
+                    ("closed", "review_window_passed", rfc3339(at)))
+    c = m.clock
+    assert c is not None
+    due = rfc3339(c.due_at)
+    if c.overdue_at is None and not c.warned and c.warn_at < c.due_at:
+        if now >= c.due_at:
+            return None
+        return Fact(DeadlineWarning(unit=c.unit, tier=c.tier, stage=c.stage, due_at=due), c.warn_at,
+                    _recorded(m, c.warn_at), ("warning", c.stage, c.unit, due))
+    if c.overdue_at is None:
+        return Fact(Overdue(unit=c.unit, tier=c.tier, stage=c.stage, due_at=due), c.due_at,
+                    _recorded(m, c.due_at), ("overdue", c.stage, c.unit, due))
+    above = routing.unit_above(county, c.unit)
+    if above is None:
+        return _report_again(county, m, c, now)
+    at = county.grace_end(c.due_at)
+    fresh = clocks.start(county, above.id, above.tier, c.stage, at)
+    reason = (f"{c.stage} 期限 {due} 已过且宽限期满，升级至上一级 "
+              f"the {c.stage} limit passed at {due} and the grace ended")
+    data = Escalated(from_unit=c.unit, from_tier=c.tier, to_unit=above.id, to_tier=above.tier, stage=c.stage,
+                     reason=reason, due=[_due(fresh)], basis_seq=m.basis_seq)
+    return Fact(data, at, _recorded(m, at), ("escalated", c.stage, c.unit, due), fresh)
+
+
+def _report_again(county: County, m: Matter, c: Clock, now: datetime) -> Fact:
+    """督办 again at the top tier: one report for the latest period that has ended (missed ones are not replayed)."""
+    at = clocks.next_report(county, c)
+    assert at is not None
+    while (following := county.due(at, c.tier, c.stage)) <= now and following > at:
+        at = following
+    due = rfc3339(c.due_at)
+    return Fact(Overdue(unit=c.unit, tier=c.tier, stage=c.stage, due_at=due), at, _recorded(m, at),
+                ("overdue", c.stage, c.unit, due, rfc3339(at)))
+
+
+def _due(c: Clock) -> Due:
+    return Due(stage=c.stage, due_at=rfc3339(c.due_at), warn_at=rfc3339(c.warn_at))
+
+
+# ---- intake's facts ------------------------------------------------------------------
+
+
+def handle(county: County, m: Matter, intake: Intake, now: datetime) -> tuple[Matter, list[Fact]]:
+    """The state and routing facts after one intake event (a redelivered one changes nothing)."""
+    if intake.seq <= m.intake_seq:
+        return m, []
+    m, before = advance(county, m, min(intake.occurred, now)) if m.registered else (m, [])
+    facts = decide(county, m, intake)
+    m = observe(county, m, intake)
+    for fact in facts:
+        m = evolve(county, m, fact)
+    m, after = advance(county, m, now)
+    return m, [*before, *facts, *after]
+
+
+def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
+    """The routing facts one intake event calls for, given the matter before it."""
+    data, at = e.data, e.occurred
+
+    def fact(payload: EventData, *key: str, clock: Clock | None = None) -> Fact:
+        return Fact(payload, at, e.recorded, key, clock)
+
+    match data:
+        case Registered(imported=True):
+            return [fact(Assigned(unit=data.unit, tier=data.tier, jurisdiction=data.jurisdiction,
+                                  rule=routing.IMPORT_RULE, stage="accept", cause="import", basis_seq=e.seq),
+                         "assigned", str(e.seq))]
+        case Registered():
+            place = routing.placed(county, data.jurisdiction, data.category, data.head_count)
+            return [_assigned(county, m, place, data.jurisdiction, "registered", e, imported=False)]
+        case Transferred():
+            place = routing.transferred(county, m.jurisdiction, data.category or m.category, m.head_count,
+                                        data.to_unit)
+            return [_assigned(county, m, place, m.jurisdiction, "transferred", e, m.imported)]
+        case Objected():
+            place = routing.after_objection(county, m.jurisdiction, m.category, m.head_count,
+                                            (*m.objectors, data.unit))
+            return [_assigned(county, m, place, m.jurisdiction, "objection", e, m.imported)]
+        case Accepted() if m.clock is not None and m.clock.stage == "accept":
+            handling = clocks.start(county, m.clock.unit, m.clock.tier, "handle", at)
+            return [fact(DeadlineChanged(unit=handling.unit, stage="handle", due_at=rfc3339(handling.due_at),
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="accepted"),
+                         "deadline_changed", "accepted", str(e.seq), clock=handling)]
+        case ExtensionGranted() if m.clock is not None and m.clock.stage == "handle":
+            longer = clocks.extended(county, m.clock, data.days)
+            return [fact(DeadlineChanged(unit=longer.unit, stage="handle",
+                                         due_at=rfc3339(longer.due_at) if longer.running else None,
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="extension"),
+                         "deadline_changed", "extension", str(e.seq), clock=longer)]
+        case Suspended() if m.clock is not None and m.clock.running:
+            return [fact(DeadlineChanged(unit=m.clock.unit, stage=m.clock.stage, due_at=None,
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="suspended"),
+                         "deadline_changed", "suspended", str(e.seq), clock=clocks.suspended(m.clock, at))]
+        case Resumed() if m.clock is not None and not m.clock.running:
+            again = clocks.resumed(county, m.clock, at)
+            return [fact(DeadlineChanged(unit=again.unit, stage=again.stage, due_at=rfc3339(again.due_at),
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="resumed"),
+                         "deadline_changed", "resumed", str(e.seq), clock=again)]
+        case ReviewRequested() | RecheckRequested():
+            kind = "review" if isinstance(data, ReviewRequested) else "recheck"
+            place = routing.for_review(county, m.answered_by, m.unit, kind)
+            timed = None if m.imported else clocks.start(county, place.unit, place.tier, kind, at)
+            return [fact(ReviewAssigned(kind=kind, unit=place.unit, tier=place.tier,
+                                        due=[_due(timed)] if timed else [], basis_seq=e.seq),
+                         "review_assigned", kind, str(e.seq), clock=timed)]
+        case Declined() if m.closed not in FINAL:
+            reason = "redirected" if data.redirect or m.redirect else "declined"
+            return [fact(Closed(reason=reason), "closed", reason, str(e.seq))]
+        case Withdrawn() | Terminated() if m.closed not in FINAL:
+            reason = "withdrawn" if isinstance(data, Withdrawn) else "terminated"
+            return [fact(Closed(reason=reason), "closed", reason, str(e.seq))]
+    return []
+
+
+def _assigned(county: County, m: Matter, place: routing.Placement, jurisdiction: str, cause: str,
+              e: Intake, imported: bool) -> Fact:
+    timed = None if imported else clocks.start(county, place.unit, place.tier, "accept", e.occurred)
+    data = Assigned(unit=place.unit, tier=place.tier, department=place.department, jurisdiction=jurisdiction,
+                    rule=place.rule, stage="accept", due=[_due(timed)] if timed else [], redirect=place.redirect,
+                    cause=cause, basis_seq=e.seq)
+    return Fact(data, e.occurred, e.recorded, ("assigned", str(e.seq)), timed)
+
+
+def observe(county: County, m: Matter, e: Intake) -> Matter:
+    """What an intake event changes in the state besides the routing facts it calls for."""
+    known = e.recorded if m.known_at is None or e.recorded > m.known_at else m.known_at
+    m = replace(m, intake_seq=e.seq, known_at=known)
+    data = e.data
+    match data:
+        case Registered():
+            return replace(m, jurisdiction=data.jurisdiction, category=data.category, head_count=data.head_count,
+                           imported=data.imported)
+        case VisitRecorded():
+            return replace(m, head_count=m.head_count + data.head_count)
+        case Transferred():
+            return replace(m, category=data.category or m.category)
+        case Objected():
+            return replace(m, objectors=(*m.objectors, data.unit))
+        case Replied() | ReviewReplied():
+            kind = "review_request_window" if isinstance(data, Replied) else "recheck_request_window"
+            tier = routing.tier_of(county, data.unit, m.tier or "county")
+            window = None if m.imported else Window(kind, county.due(e.occurred, tier, kind))
+            return replace(m, clock=None, answered_by=data.unit, window=window)
+        case RecheckReplied():
+            return replace(m, clock=None, answered_by=data.unit, window=None)
+        case ReviewRequested() | RecheckRequested() | Declined() | Withdrawn() | Terminated():
+            return replace(m, window=None)
+    return m
+
+
+# ---- escalation's own facts ---------------------------------------------------------
+
+
+def evolve(county: County, m: Matter, fact: Fact) -> Matter:
+    """The state after one routing fact."""
+    data, at = fact.data, fact.occurred
+    match data:
+        case Assigned():
+            return replace(m, basis_seq=data.basis_seq, unit=data.unit, tier=data.tier, department=data.department,
+                           redirect=data.redirect, window=None, closed=None, clock=fact.clock)
+        case ReviewAssigned():
+            return replace(m, basis_seq=data.basis_seq, unit=data.unit, tier=data.tier, department=None,
+                           window=None, closed=None, clock=fact.clock)
+        case DeadlineWarning():
+            return replace(m, clock=replace(m.clock, warned=True))
+        case Overdue():
+            return replace(m, clock=replace(m.clock, overdue_at=at))
+        case Escalated():
+            return replace(m, unit=data.to_unit, tier=data.to_tier, department=None, clock=fact.clock)
+        case DeadlineChanged():
+            return replace(m, clock=fact.clock)
+        case Closed():
+            return replace(m, clock=None, window=None, closed=data.reason)
+    return m
