@@ -158,3 +158,36 @@ def test_health_and_metrics(seeded):
     projected = sum(float(line.split()[-1]) for line in metrics.splitlines()
                     if line.startswith("reporting_events_projected_total{"))
     assert projected == seeded["total"] - 2
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_dashboard_renders_every_chart_with_data_in_headless_chromium(seeded, tmp_path):
+    import re
+    import subprocess
+    from pathlib import Path
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed for the dashboard test: apt-get install -y chromium"
+    page = seeded["http"].get("/v1/dashboard", params={"year": "2026"})
+    assert page.status_code == 200 and "信访统计看板" in page.text
+    assert re.findall(r'<script src="([^"]+)"', page.text) == ["/static/echarts.min.js"]  # no CDN
+    assert "http://" not in page.text and "https://" not in page.text
+    asset = seeded["http"].get("/static/echarts.min.js")
+    assert asset.status_code == 200 and len(asset.content) > 500_000
+    url = str(seeded["http"].base_url).rstrip("/") + "/v1/dashboard?year=2026"
+    browser = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=90)
+    dom = browser.stdout
+    assert "<body" in dom, browser.stderr[-3000:]
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert 'data-rendered="6"' in body, body
+    points = int(re.search(r'data-points="(\d+)"', body).group(1))
+    assert points >= 20, body
+    for chart in ("volume", "tiers", "categories", "breaches", "rates", "yoy"):
+        block = dom.split(f'id="{chart}"', 1)[1].split('class="chart"', 1)[0]
+        assert "<svg" in block and block.count("<path") >= 3, chart
+    assert "212批次" in dom  # the cards: 2026 batches so far are the seed quarter's
