@@ -129,7 +129,8 @@ def parse_period(*, from_: str | None = None, to: str | None = None, month: str 
         raise PeriodError("period", "须指定统计期间：from/to、month、quarter、half 或 year",
                           "give a period: from and to, month, quarter, half or year")
     if len(shortcuts) > 1 or (shortcuts and len(given) > 1):
-        raise PeriodError(given[1], "统计期间只能用一种方式指定", f"give one period only, not {' and '.join(given)}")
+        field = shortcuts[1] if len(shortcuts) > 1 else shortcuts[0]
+        raise PeriodError(field, "统计期间只能用一种方式指定", f"give one period only, not {' and '.join(given)}")
     if month:
         m = re.fullmatch(r"(\d{4})-(\d{2})", month)
         if not m or not 1 <= int(m[2]) <= 12:
