@@ -1,0 +1,254 @@
+"""The faust worker: one agent, one table, a timer, a publisher, the web pages.
+
+- The agent (concurrency 1, at-least-once) reads ``petition.events`` and the internal ticks topic,
+  co-partitioned, so one matter's intake events and timer ticks are handled in order by one worker.
+- The table ``matters`` (RocksDB, changelog, standby replicas) keeps each matter's state and outbox.
+- The timer looks, every ``escalation_timer_interval``, at the due index of the partitions this
+  worker owns and sends each due matter's id to its own partition of the ticks topic; the agent
+  then decides from the stored state (a timer cannot write a table: faust writes the changelog
+  partition of the event being processed).  The same tick carries the publisher's confirmations.
+- The publisher sends sealed events after the changelog holding them is acknowledged.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import faust
+import orjson
+from faust.transport.drivers.aiokafka import Producer as AIOKafkaProducerDriver
+from mode import CrashingSupervisor
+
+from xinfang.county import County
+from xinfang.deadletter import dead_letter
+
+from escalation.domain.chain import source_of
+from escalation.index import DueIndex
+from escalation.metrics import Metrics
+from escalation.processor import Processor, Stored, Unreadable, confirmed
+from escalation.publisher import Pending, Publisher
+from escalation.settings import EscalationSettings
+
+log = logging.getLogger("escalation")
+SCAN_YIELD_EVERY = 2000
+
+
+class IdempotentProducer(AIOKafkaProducerDriver):
+    """faust's aiokafka producer sets idempotence only for exactly-once; ours always has it, with acks=all."""
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
+class EscalationApp(faust.App):
+    def _new_producer(self) -> IdempotentProducer:
+        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+
+def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
+    """The faust configuration the brief and the known traps call for."""
+    host, port = settings.escalation_host, settings.escalation_port
+    return dict(
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        store="rocksdb://", datadir=str(settings.escalation_data_dir),
+        processing_guarantee="at_least_once",  # exactly_once has open duplicate bugs
+        table_standby_replicas=settings.escalation_standby_replicas,
+        topic_partitions=settings.partitions, topic_replication_factor=settings.replication_factor,
+        producer_acks=-1, producer_linger=0.002,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=settings.escalation_commit_interval,
+        broker_session_timeout=settings.escalation_session_timeout,
+        broker_heartbeat_interval=settings.escalation_heartbeat_interval,
+        broker_rebalance_timeout=max(settings.escalation_session_timeout * 2, 20.0),
+        stream_ack_exceptions=False,  # a failed event is never committed past: the worker stops instead
+        web_enabled=True, web_bind=host, web_port=port, web_host=host,
+        canonical_url=f"http://{host}:{port}",
+        web_stats_enabled=False, web_graph_enabled=False, web_router_enabled=False,
+        web_tables_enabled=False, web_metrics_enabled=False,
+        autodiscover=False,
+    )
+
+
+class Escalation:
+    """The worker's parts and their wiring; ``app`` is what faust runs."""
+
+    def __init__(self, settings: EscalationSettings, county: County) -> None:
+        self.settings, self.county = settings, county
+        self.app = EscalationApp(settings.escalation_app_id, **faust_settings(settings))
+        self.events_topic, self.ticks_name = settings.topic_events, settings.ticks_topic
+        self.inputs = self.app.topic(self.events_topic, self.ticks_name, key_type=bytes, value_type=bytes,
+                                     key_serializer="raw", value_serializer="raw")
+        self.matters = self.app.Table(  # bytes in, bytes out: the state is our own JSON (escalation.processor)
+            "matters", default=None, partitions=settings.partitions, key_type=bytes, value_type=bytes,
+            extra_topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)})
+        self.processor = Processor(county, source_of(county.code), settings.hash_algorithm)
+        self.index = DueIndex()
+        self.metrics = Metrics()
+        self.publisher = Publisher(self._send, self.app.producer.flush, settings.topic_routing, self._sent)
+        self.ready = False
+        self._wire()
+
+    # ---- wiring -----------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        app = self.app
+
+        @app.agent(self.inputs, concurrency=1, supervisor_strategy=CrashingSupervisor, name="escalation.process")
+        async def process(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                message = event.message
+                if message.topic == self.ticks_name:
+                    await self.on_tick(message.partition, message.value)
+                else:
+                    await self.on_intake(message.partition, message.offset, message.key, message.value)
+
+        @app.timer(interval=self.settings.escalation_timer_interval, name="escalation.timer")
+        async def look() -> None:
+            await self.look()
+
+        @app.task
+        async def publish() -> None:
+            await self.publisher.run()
+
+        app.on_partitions_revoked.connect(self._revoked)
+        app.on_partitions_assigned.connect(self._assigned)
+        app.on_rebalance_complete.connect(self._recovered)
+        from escalation import web
+        web.register(self)
+
+    # ---- the agent's two inputs ---------------------------------------------------------
+
+    def _load(self, pid: str) -> Stored | None:
+        raw = self.matters.get(pid.encode())
+        return None if raw is None else Stored.loads(raw)
+
+    def _save(self, partition: int, pid: str, stored: Stored, breaches: dict[int, float] | None = None) -> None:
+        self.matters[pid.encode()] = stored.dumps()
+        self.publisher.enqueue(partition, pid, stored.outbox, breaches)
+
+    def _reschedule(self, partition: int, pid: str, stored: Stored) -> None:
+        clock = stored.matter.clock
+        self.index.schedule(partition, pid, self.processor.next_breach(stored),
+                            None if clock is None else (clock.tier, clock.stage))
+
+    async def on_intake(self, partition: int, offset: int, key: bytes | None, value: bytes) -> None:
+        """One record of petition.events."""
+        now = datetime.now(timezone.utc)
+        self.metrics.inputs.labels("intake").inc()
+        try:
+            pid = (key or b"").decode()
+            if not pid:
+                raise Unreadable("record without a key (the petition id)")
+            outcome = self.processor.on_intake(self._load(pid), value, now, pid)
+        except (Unreadable, UnicodeDecodeError) as exc:
+            await self._dead_letter(partition, offset, key, value, str(exc))
+            return
+        if outcome.stored is not None:
+            self._save(partition, pid, outcome.stored)
+            self._reschedule(partition, pid, outcome.stored)
+            self.metrics.count(outcome.sealed)
+
+    async def on_tick(self, partition: int, value: bytes) -> None:
+        """The timer's due matters and the publisher's confirmations for one partition."""
+        body = orjson.loads(value)
+        now = datetime.now(timezone.utc)
+        self.metrics.inputs.labels("tick").inc()
+        for pid, seq in body.get("confirmed", ()):
+            stored = self._load(pid)
+            cleared = None if stored is None else confirmed(stored, seq)
+            if cleared is not None:
+                self.matters[pid.encode()] = cleared.dumps()
+                if not cleared.outbox:
+                    self.publisher.forget(partition, pid, seq)
+        for pid in body.get("due", ()):
+            stored = self._load(pid)
+            if stored is None:
+                continue
+            outcome = self.processor.on_time(stored, now)
+            if outcome.stored is not None:
+                stored = outcome.stored
+                self._save(partition, pid, stored, {e.seq: e.occurred_at.timestamp() for e in outcome.sealed})
+                self.metrics.count(outcome.sealed)
+            self._reschedule(partition, pid, stored)
+
+    async def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes, reason: str) -> None:
+        log.warning("dead-lettered %s[%d]@%d: %s", self.events_topic, partition, offset, reason)
+        self.metrics.dead_letters.inc()
+        dl_key, dl_value = dead_letter(self.settings.escalation_app_id, self.events_topic, partition, offset,
+                                       key, value, reason)
+        await self.app.producer.send(self.settings.topic_deadletter, dl_key, dl_value, None, None, None)
+
+    # ---- the timer ------------------------------------------------------------------------
+
+    async def look(self) -> None:
+        """Hand every due matter of the partitions this worker owns to the agent, with confirmations."""
+        if not self.ready:
+            return
+        now = time.time()
+        limit = self.settings.escalation_tick_batch
+        for partition in self.index.partitions:
+            confirmations = self.publisher.take_confirmed(partition)
+            due = self.index.pop_due(partition, now, limit)
+            while due or confirmations:
+                body = orjson.dumps({"due": due, "confirmed": confirmations[:limit]})
+                confirmations = confirmations[limit:]
+                await self.app.producer.send(self.ticks_name, None, body, partition, None, None)
+                due = self.index.pop_due(partition, now, limit) if len(due) == limit else []
+
+    # ---- the publisher's send and its metrics ------------------------------------------------
+
+    async def _send(self, topic: str, *, key: bytes, value: bytes, partition: int, timestamp: float | None,
+                    headers: Any) -> Any:
+        return await self.app.producer.send(topic, key, value, partition, timestamp, headers)
+
+    def _sent(self, pending: Pending, at: float) -> None:
+        if pending.breach_at is not None:
+            self.metrics.breach_delay.observe(max(0.0, at - pending.breach_at))
+
+    # ---- partitions coming and going ------------------------------------------------------------
+
+    def _events_partitions(self, tps) -> set[int]:
+        return {tp.partition for tp in tps if tp.topic == self.events_topic}
+
+    async def _revoked(self, sender: Any, revoked: set, **kwargs: Any) -> None:
+        self.ready = False
+        for partition in self._events_partitions(revoked):
+            self.index.drop(partition)
+            self.publisher.revoke(partition)
+
+    async def _assigned(self, sender: Any, assigned: set, **kwargs: Any) -> None:
+        self.ready = False
+
+    async def _recovered(self, sender: Any, **kwargs: Any) -> None:
+        """The table's active partitions are recovered: index them and re-send what is unconfirmed."""
+        started = time.monotonic()
+        actives = self._events_partitions(self.app.assignor.assigned_actives())
+        for partition in sorted(actives - set(self.index.partitions)):
+            await self._scan(partition)
+        for partition in set(self.index.partitions) - actives:
+            self.index.drop(partition)
+            self.publisher.revoke(partition)
+        self.metrics.scan_seconds.set(time.monotonic() - started)
+        self.ready = True
+        log.info("ready: %d partitions %s, %d timers, %d events to re-send, scanned in %.2fs",
+                 len(actives), sorted(actives), self.index.pending(), self.publisher.backlog,
+                 time.monotonic() - started)
+
+    async def _scan(self, partition: int) -> None:
+        self.index.adopt(partition)
+        for n, (key, raw) in enumerate(self._partition_items(partition), 1):
+            stored = Stored.loads(raw)
+            pid = key.decode()
+            self._reschedule(partition, pid, stored)
+            if stored.outbox:
+                self.publisher.enqueue(partition, pid, stored.outbox)
+            if n % SCAN_YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+    def _partition_items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
+        # faust's RocksDB store keeps one database per partition; read this partition's directly
+        store = self.matters.data
+        return store._visible_items(store._db_for_partition(partition))  # noqa: SLF001

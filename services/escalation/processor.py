@@ -1,0 +1,113 @@
+"""From a stored matter and one input to the new stored matter and the events to publish (no I/O).
+
+The table holds, per petition id, the matter's state and its *outbox*: the sealed routing events
+not yet confirmed on ``petition.routing``.  Events are sealed and stored before they are sent,
+and sent only after the store's changelog write is acknowledged; a crash in between re-sends
+the same bytes, never decides again.  A confirmation drops the events up to a sequence number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from pydantic import ValidationError
+
+from xinfang.county import County
+from xinfang.events import UPCASTERS, CloudEvent
+from xinfang.events.catalogue import CATALOGUE, Registered
+
+from escalation.domain import codec
+from escalation.domain.chain import seal
+from escalation.domain.matter import Intake, Matter, advance, handle, next_breach
+
+Outbox = list[tuple[int, bytes]]  # (seq, wire bytes), in sequence order
+
+
+class Unreadable(ValueError):
+    """An input the worker cannot process: it goes to the dead-letter topic with this reason."""
+
+
+@dataclass
+class Stored:
+    """What the table keeps for one matter."""
+
+    matter: Matter
+    outbox: Outbox = field(default_factory=list)
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"m": codec.to_dict(self.matter), "o": [[s, w.decode()] for s, w in self.outbox]})
+
+    @classmethod
+    def loads(cls, raw: bytes) -> "Stored":
+        body = orjson.loads(raw)
+        return cls(codec.from_dict(body["m"]), [(s, w.encode()) for s, w in body["o"]])
+
+
+@dataclass
+class Outcome:
+    """The result of one input: the new stored value (None when nothing changed) and what was sealed."""
+
+    stored: Stored | None
+    sealed: list[CloudEvent]
+
+
+def read_intake(raw: bytes) -> tuple[CloudEvent, Intake]:
+    """Decode, verify and upcast one record of ``petition.events``; Unreadable says why not."""
+    try:
+        event = CloudEvent.from_json(raw)
+    except (ValueError, ValidationError) as exc:
+        raise Unreadable(f"not a CloudEvent: {exc}") from None
+    if not event.hash_ok():
+        raise Unreadable(f"hash mismatch: event {event.id} was altered")
+    try:
+        current, data = UPCASTERS.decode(event.type, event.data)
+    except (KeyError, ValueError, ValidationError) as exc:
+        raise Unreadable(f"cannot read {event.type}: {exc}") from None
+    if CATALOGUE[current][1] != "events":
+        raise Unreadable(f"{event.type} is not an intake event")
+    return event, Intake(event.seq, event.occurred_at, event.recorded_at, data)
+
+
+class Processor:
+    """The county's rules applied to stored matters; one instance per worker."""
+
+    def __init__(self, county: County, source: str, hashalg: str = "sha256") -> None:
+        self.county, self.source, self.hashalg = county, source, hashalg
+
+    def on_intake(self, stored: Stored | None, raw: bytes, now: datetime, key: str | None = None) -> Outcome:
+        """One intake event for a matter (``stored`` None: first seen; ``key``: the record's key)."""
+        event, intake = read_intake(raw)
+        if key is not None and key != event.subject:
+            raise Unreadable(f"record key {key!r} is not the event's subject {event.subject!r}")
+        if stored is None and not isinstance(intake.data, Registered):
+            raise Unreadable(f"{event.type} for {event.subject}, a matter whose registration was never seen")
+        matter = stored.matter if stored else Matter(petition_id=event.subject)
+        if matter.petition_id != event.subject:
+            raise Unreadable(f"stored under {matter.petition_id}, event is about {event.subject}")
+        changed, facts = handle(self.county, matter, intake, now)
+        if changed == matter:
+            return Outcome(None, [])
+        return self._sealed(stored, changed, facts)
+
+    def on_time(self, stored: Stored, now: datetime) -> Outcome:
+        """The timer: every breach of this matter due by ``now``."""
+        changed, facts = advance(self.county, stored.matter, now)
+        if changed == stored.matter:
+            return Outcome(None, [])
+        return self._sealed(stored, changed, facts)
+
+    def _sealed(self, stored: Stored | None, matter: Matter, facts) -> Outcome:
+        matter, sealed = seal(matter, facts, source=self.source, hashalg=self.hashalg)
+        outbox = (stored.outbox if stored else []) + [(e.seq, e.to_json()) for e in sealed]
+        return Outcome(Stored(matter, outbox), sealed)
+
+    def next_breach(self, stored: Stored) -> datetime | None:
+        return next_breach(self.county, stored.matter)
+
+
+def confirmed(stored: Stored, seq: int) -> Stored | None:
+    """The stored matter without the events confirmed up to ``seq``; None if none were pending."""
+    if not stored.outbox or stored.outbox[0][0] > seq:
+        return None
+    return Stored(stored.matter, [(s, w) for s, w in stored.outbox if s > seq])

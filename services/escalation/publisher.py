@@ -1,0 +1,104 @@
+"""Sends sealed routing events to ``petition.routing`` once the state that holds them is durable.
+
+Each round: flush the producer (the table's changelog writes, made before the events were queued,
+are acknowledged), then send the queued events in order with the idempotent producer and wait for
+their acknowledgements, then report them confirmed so the agent can drop them from the outbox.
+A crash anywhere re-sends the stored bytes (same id, same content); it never decides again.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+log = logging.getLogger("escalation.publisher")
+
+
+@dataclass(frozen=True)
+class Pending:
+    partition: int
+    pid: str
+    seq: int
+    wire: bytes
+    breach_at: float | None  # a timer's event: when it was due (for the delay metric)
+
+
+class Publisher:
+    """One per worker; ``run`` is a task for the life of the worker."""
+
+    def __init__(self, send: Callable[..., Awaitable[Awaitable[Any]]], flush: Callable[[], Awaitable[None]],
+                 topic: str, on_sent: Callable[[Pending, float], None] | None = None) -> None:
+        self._send, self._flush, self.topic, self._on_sent = send, flush, topic, on_sent
+        self._queue: list[Pending] = []
+        self._wake = asyncio.Event()
+        self._enqueued: dict[int, dict[str, int]] = defaultdict(dict)  # highest seq queued per matter
+        self._confirmed: dict[int, dict[str, int]] = defaultdict(dict)  # acknowledged, not yet reported
+        self.sent = 0
+
+    def enqueue(self, partition: int, pid: str, outbox: list[tuple[int, bytes]],
+                breaches: dict[int, float] | None = None) -> int:
+        """Queue the outbox entries of a matter not already queued by this process; returns how many.
+
+        ``breaches``: for events a timer fired, seq → when the breach fell (for the delay metric)."""
+        done = self._enqueued[partition].get(pid, 0)
+        fresh = [(seq, wire) for seq, wire in outbox if seq > done]
+        for seq, wire in fresh:
+            self._queue.append(Pending(partition, pid, seq, wire, (breaches or {}).get(seq)))
+        if fresh:
+            self._enqueued[partition][pid] = fresh[-1][0]
+            self._wake.set()
+        return len(fresh)
+
+    def take_confirmed(self, partition: int) -> list[tuple[str, int]]:
+        """(petition id, seq) acknowledged on the topic since the last call, for the agent to clear."""
+        confirmed = self._confirmed.pop(partition, {})
+        return list(confirmed.items())
+
+    def forget(self, partition: int, pid: str, seq: int) -> None:
+        """The outbox of a matter is clear up to ``seq``: stop remembering it."""
+        known = self._enqueued.get(partition, {})
+        if known.get(pid, 0) <= seq:
+            known.pop(pid, None)
+
+    def revoke(self, partition: int) -> None:
+        """The partition went to another worker: its new owner re-sends what is unconfirmed."""
+        self._queue = [p for p in self._queue if p.partition != partition]
+        self._enqueued.pop(partition, None)
+        self._confirmed.pop(partition, None)
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queue = self._queue, []
+            if not batch:
+                continue
+            try:
+                await self._publish(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — the events stay stored; retry them in order
+                log.warning("publishing %d routing events failed, retrying: %s", len(batch), exc)
+                self._queue = batch + self._queue
+                await asyncio.sleep(1.0)
+                self._wake.set()
+
+    async def _publish(self, batch: list[Pending]) -> None:
+        await self._flush()  # the changelog records of the states holding these events are acknowledged
+        futures = [await self._send(self.topic, key=p.pid.encode(), value=p.wire, partition=p.partition,
+                                    timestamp=None, headers=None) for p in batch]
+        await asyncio.gather(*futures)
+        now = time.time()
+        for p in batch:
+            if p.pid in self._enqueued.get(p.partition, {}):
+                self._confirmed[p.partition][p.pid] = p.seq
+            if self._on_sent is not None:
+                self._on_sent(p, now)
+        self.sent += len(batch)

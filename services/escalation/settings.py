@@ -1,0 +1,34 @@
+"""escalation's settings: the shared ones plus the faust worker's (``XINFANG_ESCALATION_*``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from xinfang.settings import ROOT, CommonSettings
+
+
+class EscalationSettings(CommonSettings):
+    """Validated at start; every field can be set as ``XINFANG_<FIELD>``."""
+
+    escalation_app_id: str = Field("xinfang-escalation", pattern=r"^[A-Za-z0-9._-]{1,100}$",
+                                   description="faust app id: the consumer group and the prefix of its topics")
+    escalation_host: str = Field("127.0.0.1", description="address the web server binds")
+    escalation_port: int = Field(8003, ge=1, le=65535)
+    escalation_data_dir: Path = Field(ROOT / "var" / "escalation", description="RocksDB tables of this worker")
+    escalation_standby_replicas: int = Field(1, ge=0, description="faust standby replicas of each table partition")
+    escalation_timer_interval: float = Field(0.2, gt=0, le=60, description="seconds between looks for due timers")
+    escalation_session_timeout: float = Field(10.0, ge=6, description="Kafka group session timeout, seconds")
+    escalation_heartbeat_interval: float = Field(1.0, gt=0, description="Kafka group heartbeat, seconds")
+    escalation_commit_interval: float = Field(1.0, gt=0, description="seconds between offset commits")
+    escalation_ticks_retention_hours: int = Field(24, ge=1, description="the internal ticks topic's retention")
+    escalation_tick_batch: int = Field(2000, ge=1, le=20000, description="petition ids per tick message")
+
+    @property
+    def ticks_topic(self) -> str:
+        """The internal topic through which the timer hands due matters to the agent."""
+        return f"{self.escalation_app_id}-ticks"
+
+    @property
+    def table_changelog(self) -> str:
+        return f"{self.escalation_app_id}-matters-changelog"

@@ -1,0 +1,83 @@
+"""The worker's web pages: a matter's timer state, open clocks per tier and stage, health, metrics.
+
+- ``GET /matters/{petition_id}``: the state escalation keeps for one matter (routed to the worker
+  that owns the matter's partition); 404 if it has never seen the matter.
+- ``GET /timers``: open clocks per tier and stage on this worker's partitions, and which ones.
+- ``GET /livez``: the process answers.  ``GET /readyz``: it owns its partitions, their tables
+  are recovered and indexed (503 otherwise).  ``GET /metrics``: Prometheus text format.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from xinfang.county import TIERS
+from xinfang.events.envelope import rfc3339
+
+from escalation.domain import codec
+from escalation.domain.clock import CLOCK_STAGES
+
+if TYPE_CHECKING:
+    from escalation.app import Escalation
+
+
+def matter_view(worker: "Escalation", pid: str) -> dict[str, Any] | None:
+    """One matter's state as the API shows it."""
+    stored = worker._load(pid)  # noqa: SLF001 — the worker's own table
+    if stored is None:
+        return None
+    m = stored.matter
+    body = codec.to_dict(m)
+    body["head"] = {"seq": m.head.seq, "hash": m.head.hash}
+    nxt = worker.processor.next_breach(stored)
+    body["next_breach_at"] = None if nxt is None else rfc3339(nxt)
+    body["unconfirmed_events"] = [seq for seq, _ in stored.outbox]
+    body["timed"] = m.clock is not None and not m.imported
+    return body
+
+
+def register(worker: "Escalation") -> None:
+    app, matters = worker.app, worker.matters
+
+    @app.page("/matters/{petition_id}")
+    class MatterPage(View):
+        @app.table_route(table=matters, match_info="petition_id")
+        async def get(self, request: Request, petition_id: str) -> Response:
+            body = matter_view(worker, petition_id)
+            if body is None:
+                return self.json({"title": "未找到该事项 unknown matter", "petition_id": petition_id}, status=404)
+            return self.json(body)
+
+    @app.page("/timers")
+    class TimersPage(View):
+        async def get(self, request: Request) -> Response:
+            counts = worker.index.counts()
+            rows = [{"tier": tier, "stage": stage, "open": counts.get((tier, stage), 0)}
+                    for tier in TIERS for stage in CLOCK_STAGES]
+            return self.json({"partitions": worker.index.partitions, "total": sum(counts.values()),
+                              "by_tier_and_stage": rows})
+
+    @app.page("/livez")
+    class Live(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"status": "live"})
+
+    @app.page("/readyz")
+    class Ready(View):
+        async def get(self, request: Request) -> Response:
+            if worker.ready and not app.rebalancing:
+                return self.json({"status": "ready", "partitions": worker.index.partitions})
+            return self.json({"status": "starting or rebalancing"}, status=503)
+
+    @app.page("/metrics")
+    class MetricsPage(View):
+        async def get(self, request: Request) -> Response:
+            m = worker.metrics
+            m.open_timers.clear()
+            for (tier, stage), n in worker.index.counts().items():
+                m.open_timers.labels(tier, stage).set(n)
+            m.partitions.set(len(worker.index.partitions))
+            m.backlog.set(worker.publisher.backlog)
+            return self.bytes(generate_latest(m.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])
