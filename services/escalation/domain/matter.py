@@ -2,7 +2,7 @@
 
 - ``handle(county, matter, intake, now)``: an intake event arrives.  Breaches that fell before
   it happened are placed first (a late event is placed by its occurred time), then its routing
-  facts, then whatever else is already due at ``now``.
+  facts; what falls due after it is left to the timer.
 - ``advance(county, matter, now)``: the timer — every breach due by ``now``, in time order.
 - ``evolve(county, matter, fact)``: the state after one of escalation's own facts.
 
@@ -181,8 +181,9 @@ def handle(county: County, m: Matter, intake: Intake, now: datetime) -> tuple[Ma
     m = observe(county, m, intake)
     for fact in facts:
         m = evolve(county, m, fact)
-    m, after = advance(county, m, now)
-    return m, [*before, *facts, *after]
+    # What falls due after the event is the timer's: events already on their way (an offline
+    # terminal's batch, a relay catching up) are placed before the timer looks.
+    return m, [*before, *facts]
 
 
 def decide(county: County, m: Matter, e: Intake) -> list[Fact]:

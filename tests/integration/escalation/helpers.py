@@ -1,0 +1,150 @@
+"""Drive a real escalation worker: its own topics, app id and RocksDB folder; intake events in, routing read back."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from support.kafka import run_settings
+from support.process import ROOT, ServiceProcess, free_port
+from xinfang.events import CloudEvent, GENESIS_HASH
+from xinfang.events.catalogue import EventData, Registered, event_type_of
+from xinfang.kafka import sync_producer
+
+FAST_COUNTY = ROOT / "tests" / "fixtures" / "county_fast.yaml"
+ONE_STEP_COUNTY = ROOT / "tests" / "fixtures" / "escalation_county.yaml"
+VILLAGE, ROOM, STATION = "361501100201", "room.361501100201", "station.361501100000"
+BUREAU, CITY = "bureau.361501", "city.361500"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def registered(category: str = "labour", head_count: int = 1, imported: bool = False, unit: str = ROOM,
+               tier: str = "village") -> Registered:
+    return Registered(receipt_no="2026-361501-0000001", batch_id="b1", channel="visit", jurisdiction=VILLAGE,
+                      category=category, summary="拖欠工资", head_count=head_count, unit=unit, tier=tier,
+                      imported=imported)
+
+
+class Run:
+    """One test run's topics and worker environment."""
+
+    def __init__(self, settings, tmp: Path, county: Path, partitions: int = 3, session_timeout: float = 6.0) -> None:
+        self.id = uuid.uuid4().hex[:8]
+        self.settings = run_settings(settings, self.id, partitions=partitions)
+        self.tmp, self.county, self.partitions = tmp, county, partitions
+        self.app_id = f"esc-test-{self.id}"
+        self.session_timeout = session_timeout
+        self.producer = sync_producer(self.settings)
+        self.heads: dict[str, tuple[int, str]] = {}
+
+    def worker(self, name: str = "w1") -> ServiceProcess:
+        port = free_port()
+        env = {
+            "XINFANG_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            "XINFANG_TOPIC_EVENTS": self.settings.topic_events, "XINFANG_TOPIC_ROUTING": self.settings.topic_routing,
+            "XINFANG_TOPIC_DEADLETTER": self.settings.topic_deadletter, "XINFANG_PARTITIONS": str(self.partitions),
+            "XINFANG_COUNTY_FILE": str(self.county), "XINFANG_ESCALATION_APP_ID": self.app_id,
+            "XINFANG_ESCALATION_PORT": str(port), "XINFANG_ESCALATION_DATA_DIR": str(self.tmp / f"data-{name}"),
+            "XINFANG_ESCALATION_SESSION_TIMEOUT": str(self.session_timeout),
+            "XINFANG_ESCALATION_COMMIT_INTERVAL": "0.5",
+        }
+        return ServiceProcess("escalation", env, port, self.tmp / f"{name}.log")
+
+    # ---- intake's side ---------------------------------------------------------------------
+
+    def send(self, pid: str, data: EventData, occurred: datetime | None = None, recorded: datetime | None = None,
+             actor: str = "terminal:t-1") -> CloudEvent:
+        """One intake event on the matter's chain (sent, not flushed)."""
+        seq, prev = self.heads.get(pid, (0, GENESIS_HASH))
+        recorded = recorded or utcnow()
+        event = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake", type=event_type_of(data),
+                                subject=pid, recorded=recorded, occurred=occurred or recorded, actor=actor,
+                                seq=seq + 1, prevhash=prev, data=data.model_dump(mode="json"))
+        self.producer.send(self.settings.topic_events, key=pid.encode(), value=event.to_json())
+        self.heads[pid] = (event.seq, event.hash)
+        return event
+
+    def send_raw(self, key: bytes | None, value: bytes) -> None:
+        self.producer.send(self.settings.topic_events, key=key, value=value)
+
+    def flush(self) -> None:
+        self.producer.flush(30)
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+class Routing:
+    """petition.routing (or any topic) read as it grows, from the beginning, with poll()."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                      isolation_level="read_committed")
+        parts = self.consumer.partitions_for_topic(topic) or set()
+        self.tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        self.consumer.assign(self.tps)
+        self.consumer.seek_to_beginning(*self.tps)
+        self.records: list = []
+        self.by_pid: dict[str, list[dict]] = defaultdict(list)
+
+    def poll(self, seconds: float = 0.5) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            for batch in self.consumer.poll(timeout_ms=200, max_records=10000).values():
+                for record in batch:
+                    self.records.append(record)
+                    if record.value:
+                        envelope = orjson.loads(record.value)
+                        self.by_pid[envelope.get("subject", "?")].append(envelope)
+            if time.monotonic() >= deadline:
+                return
+
+    def wait(self, done, timeout: float, what: str = "") -> None:
+        """Poll until ``done(self)`` holds; fail with ``what`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not done(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            self.poll(0.3)
+
+    def types(self, pid: str) -> list[str]:
+        return [e["type"].removeprefix("petition.").removesuffix(".v1") for e in self.by_pid[pid]]
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def get(worker: ServiceProcess, path: str) -> httpx.Response:
+    return httpx.get(f"{worker.url}{path}", timeout=10)
+
+
+def wait_ready(workers: list[ServiceProcess], partitions: int, timeout: float = 60.0) -> dict[int, list[int]]:
+    """Wait until every worker is ready and together they own each partition exactly once."""
+    deadline = time.monotonic() + timeout
+    owned: dict[int, list[int]] = {}
+    while time.monotonic() < deadline:
+        try:
+            answers = [get(w, "/readyz") for w in workers]
+        except httpx.HTTPError:
+            answers = []
+        if answers and all(a.status_code == 200 for a in answers):
+            owned = {i: a.json()["partitions"] for i, a in enumerate(answers)}
+            flat = sorted(p for ps in owned.values() for p in ps)
+            if flat == list(range(partitions)):
+                return owned
+        time.sleep(0.3)
+    raise AssertionError(f"workers not ready with a clean partition split after {timeout}s: {owned}")
+
+
+def seconds_between(a: str, b: str) -> float:
+    parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(b) - parse(a)) / timedelta(seconds=1)
