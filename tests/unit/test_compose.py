@@ -1,0 +1,100 @@
+"""docker-compose.yml: valid against the compose-spec schema, and consistent with the services' settings.
+
+No Docker engine runs here, so the file is checked instead of run: the schema (check-jsonschema's
+bundled compose-spec), then what a schema cannot see — health checks behind every
+``service_healthy``, environment names the settings classes know, ports that match.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from xinfang.settings import ROOT, CommonSettings
+
+COMPOSE = ROOT / "docker-compose.yml"
+SETTINGS = {"intake": "intake.settings:IntakeSettings", "escalation": "escalation.settings:EscalationSettings",
+            "reporting": "reporting.settings:ReportingSettings", "topics": "xinfang.settings:CommonSettings"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def settings_class(name: str):
+    module, cls = SETTINGS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def env_names(cls) -> set[str]:
+    prefix = cls.model_config.get("env_prefix", "")
+    return {f"{prefix}{field}".upper() for field in cls.model_fields}
+
+
+def test_valid_against_the_compose_spec_schema():
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                           str(COMPOSE)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_check_would_catch_an_invalid_file(tmp_path):
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text("services:\n  x:\n    image: 3\n    depends_on: {y: {condition: sometimes}}\n")
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                           str(broken)], capture_output=True, text=True)
+    assert done.returncode != 0
+
+
+def test_every_service_healthy_dependency_has_a_health_check(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        for target, rule in (service.get("depends_on") or {}).items():
+            assert target in services, f"{name} depends on unknown {target}"
+            if rule.get("condition") == "service_healthy":
+                assert "healthcheck" in services[target], f"{name} waits for {target} to be healthy, which has no health check"
+
+
+def test_kafka_is_3_9_in_kraft_mode_with_a_three_broker_profile(compose):
+    services = compose["services"]
+    kafkas = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("apache/kafka:")}
+    assert all(s["image"].startswith("apache/kafka:3.9.") for s in kafkas.values())
+    assert all("controller" in s["environment"]["KAFKA_PROCESS_ROLES"] for s in kafkas.values())
+    assert sorted(n for n, s in kafkas.items() if "cluster" in s.get("profiles", [])) == ["kafka-2", "kafka-3"]
+    ids = {s["environment"]["KAFKA_NODE_ID"] for s in kafkas.values()}
+    assert len(ids) == 3
+    assert services["postgres"]["image"].startswith("postgres:")
+
+
+@pytest.mark.parametrize("name", [n for n in SETTINGS])
+def test_environment_names_are_settings_the_service_knows(compose, name):
+    if name not in compose["services"]:
+        pytest.fail(f"docker-compose.yml has no service {name}")
+    known = env_names(settings_class(name))
+    env = compose["services"][name].get("environment") or {}
+    unknown = sorted(k for k in env if k.startswith("XINFANG_") and k not in known)
+    assert unknown == [], f"{name}: environment names its settings do not define: {unknown}"
+
+
+def test_published_ports_match_the_services_settings_and_health_checks(compose):
+    for name in ("intake", "escalation", "reporting"):
+        service = compose["services"][name]
+        env = service["environment"]
+        port_vars = [k for k in env if k.endswith("_PORT") and k.startswith("XINFANG_")]
+        assert len(port_vars) == 1, f"{name}: one port setting expected, got {port_vars}"
+        port = env[port_vars[0]]
+        assert any(str(p).endswith(f":{port}") for p in service.get("ports", [])), f"{name} does not publish {port}"
+        assert f":{port}/" in " ".join(service["healthcheck"]["test"]), f"{name} health check is not on port {port}"
+
+
+def test_secrets_have_no_defaults(compose):
+    text = COMPOSE.read_text()
+    for secret in ("XINFANG_ADMIN_TOKEN", "XINFANG_MASTER_KEY", "POSTGRES_PASSWORD"):
+        assert re.search(r"\$\{" + secret + r":\?", text), f"{secret} must be required, not defaulted"
+    assert (ROOT / "Dockerfile").exists() and isinstance(CommonSettings, type)
+
+
