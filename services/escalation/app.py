@@ -28,7 +28,7 @@ from xinfang.deadletter import dead_letter
 from escalation.domain.chain import source_of
 from escalation.index import DueIndex
 from escalation.metrics import Metrics
-from escalation.processor import Processor, Stored, Unreadable, confirmed
+from escalation.processor import Processor, Stored, Unreadable, confirmed_raw
 from escalation.publisher import Pending, Publisher
 from escalation.settings import EscalationSettings
 
@@ -48,6 +48,35 @@ class EscalationApp(faust.App):
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
 
 
+class MattersTable(faust.Table):
+    """faust's table, keeping the changelog write of the last set (the publisher waits for that write
+    only), and recording changelog offsets in RocksDB once per timer look rather than once per write."""
+
+    last_write: asyncio.Future | None = None
+    _unrecorded: dict | None = None
+
+    def on_key_set(self, key: Any, value: Any) -> None:
+        self.last_write = self.send_changelog(self.partition_for_key(key), key, value)
+        self._sensor_on_set(self, key, value)
+
+    def raw(self, key: bytes) -> bytes | None:
+        """The stored value, one RocksDB read (faust's own look-up reads twice)."""
+        return self.data._get(key)  # noqa: SLF001 — raw keys and values: no serialization to apply
+
+    def _on_changelog_sent(self, fut: Any) -> None:
+        res = fut.result()
+        if self._unrecorded is None:
+            self._unrecorded = {}
+        self._unrecorded[res.topic_partition] = max(res.offset, self._unrecorded.get(res.topic_partition, -1))
+
+    def record_offsets(self) -> None:
+        """Persist the changelog offsets reached (recovery then reads on from there; older is only slower)."""
+        pending, self._unrecorded = self._unrecorded or {}, {}
+        for tp, offset in pending.items():
+            if tp.partition in self.data._dbs:  # noqa: SLF001 — only partitions still open here
+                self.data.set_persisted_offset(tp, offset)
+
+
 def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
     """The faust configuration the brief and the known traps call for."""
     host, port = settings.escalation_host, settings.escalation_port
@@ -58,6 +87,7 @@ def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
         table_standby_replicas=settings.escalation_standby_replicas,
         topic_partitions=settings.partitions, topic_replication_factor=settings.replication_factor,
         producer_acks=-1, producer_linger=0.002,
+        producer_max_batch_size=512 * 1024,  # one produce round trip carries many state writes (acks=all, in order)
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=settings.escalation_commit_interval,
         broker_session_timeout=settings.escalation_session_timeout,
@@ -81,13 +111,14 @@ class Escalation:
         self.events_topic, self.ticks_name = settings.topic_events, settings.ticks_topic
         self.inputs = self.app.topic(self.events_topic, self.ticks_name, key_type=bytes, value_type=bytes,
                                      key_serializer="raw", value_serializer="raw")
-        self.matters = self.app.Table(  # bytes in, bytes out: the state is our own JSON (escalation.processor)
-            "matters", default=None, partitions=settings.partitions, key_type=bytes, value_type=bytes,
-            extra_topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)})
+        self.matters = self.app.tables.add(MattersTable(  # bytes in, bytes out: the state is our JSON (processor)
+            self.app, name="matters", default=None, partitions=settings.partitions, key_type=bytes,
+            value_type=bytes, beacon=self.app.tables.beacon,
+            extra_topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)}))
         self.processor = Processor(county, source_of(county.code), settings.hash_algorithm)
         self.index = DueIndex()
         self.metrics = Metrics()
-        self.publisher = Publisher(self._send, self.app.producer.flush, settings.topic_routing, self._sent)
+        self.publisher = Publisher(self._send, settings.topic_routing, self._sent)
         self.ready = False
         self._wire()
 
@@ -122,12 +153,12 @@ class Escalation:
     # ---- the agent's two inputs ---------------------------------------------------------
 
     def _load(self, pid: str) -> Stored | None:
-        raw = self.matters.get(pid.encode())
+        raw = self.matters.raw(pid.encode())
         return None if raw is None else Stored.loads(raw)
 
     def _save(self, partition: int, pid: str, stored: Stored, breaches: dict[int, float] | None = None) -> None:
         self.matters[pid.encode()] = stored.dumps()
-        self.publisher.enqueue(partition, pid, stored.outbox, breaches)
+        self.publisher.enqueue(partition, pid, stored.outbox, self.matters.last_write, breaches)
 
     def _reschedule(self, partition: int, pid: str, stored: Stored) -> None:
         clock = stored.matter.clock
@@ -157,12 +188,11 @@ class Escalation:
         now = datetime.now(timezone.utc)
         self.metrics.inputs.labels("tick").inc()
         for pid, seq in body.get("confirmed", ()):
-            stored = self._load(pid)
-            cleared = None if stored is None else confirmed(stored, seq)
+            raw = self.matters.raw(pid.encode())
+            cleared = None if raw is None else confirmed_raw(raw, seq)
             if cleared is not None:
-                self.matters[pid.encode()] = cleared.dumps()
-                if not cleared.outbox:
-                    self.publisher.forget(partition, pid, seq)
+                self.matters[pid.encode()] = cleared
+            self.publisher.forget(partition, pid, seq)
         for pid in body.get("due", ()):
             stored = self._load(pid)
             if stored is None:
@@ -185,6 +215,7 @@ class Escalation:
 
     async def look(self) -> None:
         """Hand every due matter of the partitions this worker owns to the agent, with confirmations."""
+        self.matters.record_offsets()
         if not self.ready:
             return
         now = time.time()
@@ -231,6 +262,7 @@ class Escalation:
         for partition in set(self.index.partitions) - actives:
             self.index.drop(partition)
             self.publisher.revoke(partition)
+        self.publisher.keep_only(actives)
         self.metrics.scan_seconds.set(time.monotonic() - started)
         self.ready = True
         log.info("ready: %d partitions %s, %d timers, %d events to re-send, scanned in %.2fs",
@@ -244,7 +276,9 @@ class Escalation:
             pid = key.decode()
             self._reschedule(partition, pid, stored)
             if stored.outbox:
-                self.publisher.enqueue(partition, pid, stored.outbox)
+                # the local database may be ahead of the changelog after a crash: write it again, then send
+                durable = self.matters.send_changelog(partition, key, raw)
+                self.publisher.enqueue(partition, pid, stored.outbox, durable)
             if n % SCAN_YIELD_EVERY == 0:
                 await asyncio.sleep(0)
 

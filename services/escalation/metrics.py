@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from xinfang.events import CloudEvent
 
 
 class Metrics:
@@ -23,6 +22,6 @@ class Metrics:
         self.scan_seconds = Gauge("escalation_index_scan_seconds", "time to index the owned partitions at the "
                                   "last rebalance", registry=r)
 
-    def count(self, sealed: list[CloudEvent]) -> None:
+    def count(self, sealed: list) -> None:
         for event in sealed:
             self.emitted.labels(event.type).inc()

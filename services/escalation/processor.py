@@ -18,7 +18,7 @@ from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE, Registered
 
 from escalation.domain import codec
-from escalation.domain.chain import seal
+from escalation.domain.chain import SealedEvent, seal
 from escalation.domain.matter import Intake, Matter, advance, handle, next_breach
 
 Outbox = list[tuple[int, bytes]]  # (seq, wire bytes), in sequence order
@@ -30,18 +30,36 @@ class Unreadable(ValueError):
 
 @dataclass
 class Stored:
-    """What the table keeps for one matter."""
+    """What the table keeps for one matter.
+
+    Stored as lines: the chain head's seq, the matter as JSON, then the outbox's wire bytes (compact
+    JSON, which never holds a raw newline).  The outbox is always the chain's newest events, so a
+    confirmation is applied to the bytes without reading the matter (:func:`confirmed_raw`).
+    """
 
     matter: Matter
     outbox: Outbox = field(default_factory=list)
 
     def dumps(self) -> bytes:
-        return orjson.dumps({"m": codec.to_dict(self.matter), "o": [[s, w.decode()] for s, w in self.outbox]})
+        lines = [b"%d" % self.matter.head.seq, orjson.dumps(codec.to_dict(self.matter))]
+        return b"\n".join(lines + [wire for _, wire in self.outbox])
 
     @classmethod
     def loads(cls, raw: bytes) -> "Stored":
-        body = orjson.loads(raw)
-        return cls(codec.from_dict(body["m"]), [(s, w.encode()) for s, w in body["o"]])
+        head, matter, *wires = raw.split(b"\n")
+        last = int(head)
+        return cls(codec.from_dict(orjson.loads(matter)),
+                   [(last - len(wires) + 1 + i, wire) for i, wire in enumerate(wires)])
+
+
+def confirmed_raw(raw: bytes, seq: int) -> bytes | None:
+    """The stored bytes without the outbox events up to ``seq``; None if none of them is there."""
+    head, matter, *wires = raw.split(b"\n")
+    last = int(head)
+    keep = max(0, last - seq)
+    if keep >= len(wires):
+        return None
+    return b"\n".join([head, matter, *wires[len(wires) - keep:]])
 
 
 @dataclass
@@ -49,7 +67,7 @@ class Outcome:
     """The result of one input: the new stored value (None when nothing changed) and what was sealed."""
 
     stored: Stored | None
-    sealed: list[CloudEvent]
+    sealed: list[SealedEvent]
 
 
 def read_intake(raw: bytes) -> tuple[CloudEvent, Intake]:
@@ -104,10 +122,3 @@ class Processor:
 
     def next_breach(self, stored: Stored) -> datetime | None:
         return next_breach(self.county, stored.matter)
-
-
-def confirmed(stored: Stored, seq: int) -> Stored | None:
-    """The stored matter without the events confirmed up to ``seq``; None if none were pending."""
-    if not stored.outbox or stored.outbox[0][0] > seq:
-        return None
-    return Stored(stored.matter, [(s, w) for s, w in stored.outbox if s > seq])

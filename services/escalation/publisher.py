@@ -1,8 +1,9 @@
 """Sends sealed routing events to ``petition.routing`` once the state that holds them is durable.
 
-Each round: flush the producer (the table's changelog writes, made before the events were queued,
-are acknowledged), then send the queued events in order with the idempotent producer and wait for
-their acknowledgements, then report them confirmed so the agent can drop them from the outbox.
+Each round: wait until the table's changelog writes that hold the queued events are acknowledged
+(not a flush of the whole producer, which the agent keeps filling), then send the events in order
+with the idempotent producer and wait for their acknowledgements, then report them confirmed so
+the agent can drop them from the outbox.
 A crash anywhere re-sends the stored bytes (same id, same content); it never decides again.
 """
 from __future__ import annotations
@@ -23,30 +24,32 @@ class Pending:
     pid: str
     seq: int
     wire: bytes
+    durable: asyncio.Future | None  # the changelog write of the state that holds this event
     breach_at: float | None  # a timer's event: when it was due (for the delay metric)
 
 
 class Publisher:
     """One per worker; ``run`` is a task for the life of the worker."""
 
-    def __init__(self, send: Callable[..., Awaitable[Awaitable[Any]]], flush: Callable[[], Awaitable[None]],
-                 topic: str, on_sent: Callable[[Pending, float], None] | None = None) -> None:
-        self._send, self._flush, self.topic, self._on_sent = send, flush, topic, on_sent
+    def __init__(self, send: Callable[..., Awaitable[Awaitable[Any]]], topic: str,
+                 on_sent: Callable[[Pending, float], None] | None = None) -> None:
+        self._send, self.topic, self._on_sent = send, topic, on_sent
         self._queue: list[Pending] = []
         self._wake = asyncio.Event()
         self._enqueued: dict[int, dict[str, int]] = defaultdict(dict)  # highest seq queued per matter
+        self._acked: dict[int, dict[str, int]] = defaultdict(dict)  # highest seq acknowledged on the topic
         self._confirmed: dict[int, dict[str, int]] = defaultdict(dict)  # acknowledged, not yet reported
         self.sent = 0
 
-    def enqueue(self, partition: int, pid: str, outbox: list[tuple[int, bytes]],
+    def enqueue(self, partition: int, pid: str, outbox: list[tuple[int, bytes]], durable: asyncio.Future | None,
                 breaches: dict[int, float] | None = None) -> int:
         """Queue the outbox entries of a matter not already queued by this process; returns how many.
 
         ``breaches``: for events a timer fired, seq → when the breach fell (for the delay metric)."""
-        done = self._enqueued[partition].get(pid, 0)
+        done = max(self._enqueued[partition].get(pid, 0), self._acked[partition].get(pid, 0))
         fresh = [(seq, wire) for seq, wire in outbox if seq > done]
         for seq, wire in fresh:
-            self._queue.append(Pending(partition, pid, seq, wire, (breaches or {}).get(seq)))
+            self._queue.append(Pending(partition, pid, seq, wire, durable, (breaches or {}).get(seq)))
         if fresh:
             self._enqueued[partition][pid] = fresh[-1][0]
             self._wake.set()
@@ -59,15 +62,22 @@ class Publisher:
 
     def forget(self, partition: int, pid: str, seq: int) -> None:
         """The outbox of a matter is clear up to ``seq``: stop remembering it."""
-        known = self._enqueued.get(partition, {})
-        if known.get(pid, 0) <= seq:
-            known.pop(pid, None)
+        for known in (self._enqueued.get(partition, {}), self._acked.get(partition, {})):
+            if known.get(pid, 0) <= seq:
+                known.pop(pid, None)
 
     def revoke(self, partition: int) -> None:
-        """The partition went to another worker: its new owner re-sends what is unconfirmed."""
+        """A rebalance took the partition: drop what is queued, not yet sent (its owner re-sends it).
+
+        What was acknowledged is remembered: if the partition comes back, it is not sent again."""
         self._queue = [p for p in self._queue if p.partition != partition]
         self._enqueued.pop(partition, None)
-        self._confirmed.pop(partition, None)
+
+    def keep_only(self, partitions: set[int]) -> None:
+        """After a rebalance: forget everything about partitions that went to other workers."""
+        for memory in (self._enqueued, self._acked, self._confirmed):
+            for partition in set(memory) - partitions:
+                del memory[partition]
 
     @property
     def backlog(self) -> int:
@@ -91,14 +101,19 @@ class Publisher:
                 self._wake.set()
 
     async def _publish(self, batch: list[Pending]) -> None:
-        await self._flush()  # the changelog records of the states holding these events are acknowledged
+        started = time.time()
+        writes = {id(p.durable): p.durable for p in batch if p.durable is not None}
+        await asyncio.gather(*writes.values())  # the states holding these events are in the changelog
+        flushed = time.time()
         futures = [await self._send(self.topic, key=p.pid.encode(), value=p.wire, partition=p.partition,
                                     timestamp=None, headers=None) for p in batch]
         await asyncio.gather(*futures)
         now = time.time()
+        log.debug("published %d events: changelog %.3fs, send %.3fs", len(batch), flushed - started, now - flushed)
         for p in batch:
-            if p.pid in self._enqueued.get(p.partition, {}):
-                self._confirmed[p.partition][p.pid] = p.seq
+            acked = self._acked[p.partition]
+            acked[p.pid] = max(acked.get(p.pid, 0), p.seq)
+            self._confirmed[p.partition][p.pid] = acked[p.pid]
             if self._on_sent is not None:
                 self._on_sent(p, now)
         self.sent += len(batch)

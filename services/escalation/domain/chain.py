@@ -4,17 +4,44 @@ Escalation's chain per matter has its own source (``/xinfang/<county>/escalation
 numbers and hashes.  Ids are derived from what makes a fact unique, times come from the fact:
 sealing the same facts onto the same head gives the same bytes, so a re-emission after a crash
 is byte-identical and readers drop it by id.
+
+The envelope is built here directly as its canonical bytes — the same bytes as
+``CloudEvent.seal(...).to_json()`` (a unit test holds them equal) without validating again what
+the catalogue's models already validated: sealing is on the worker's hot path.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
-from xinfang.events import CloudEvent, derived_event_id, event_type_of
+import orjson
+
+from xinfang.events import derived_event_id, digest, event_type_of
 from xinfang.events.chain import ChainLink
 
 from escalation.domain.matter import Fact, Matter
+from escalation.domain.times import text
 
 ACTOR = "system:escalation"
+
+
+@dataclass(frozen=True)
+class SealedEvent:
+    """One routing event as it goes on the wire."""
+
+    id: str
+    type: str
+    seq: int
+    hash: str
+    occurred_at: datetime
+    wire: bytes
+
+    def to_json(self) -> bytes:
+        return self.wire
+
+    def envelope(self) -> dict[str, Any]:
+        return orjson.loads(self.wire)
 
 
 def source_of(county_code: str) -> str:
@@ -22,15 +49,21 @@ def source_of(county_code: str) -> str:
     return f"/xinfang/{county_code[:6]}/escalation"
 
 
-def seal(m: Matter, facts: list[Fact], *, source: str, hashalg: str = "sha256") -> tuple[Matter, list[CloudEvent]]:
+def seal(m: Matter, facts: list[Fact], *, source: str, hashalg: str = "sha256") -> tuple[Matter, list[SealedEvent]]:
     """The facts as events on the matter's chain, and the matter with its new chain head."""
     head, sealed = m.head, []
     for fact in facts:
         seq, prevhash = head.next()
-        event = CloudEvent.seal(
-            event_id=derived_event_id(m.petition_id, *fact.key), source=source, type=event_type_of(fact.data),
-            subject=m.petition_id, recorded=fact.recorded, occurred=fact.occurred, actor=ACTOR, seq=seq,
-            prevhash=prevhash, data=fact.data.model_dump(mode="json"), hashalg=hashalg)
+        event_type = event_type_of(fact.data)
+        envelope = {
+            "specversion": "1.0", "id": derived_event_id(m.petition_id, *fact.key), "source": source,
+            "type": event_type, "subject": m.petition_id, "time": text(fact.recorded),
+            "datacontenttype": "application/json", "occurred": text(fact.occurred), "actor": ACTOR, "seq": seq,
+            "prevhash": prevhash, "hashalg": hashalg, "data": fact.data.model_dump(mode="json"),
+        }
+        envelope["hash"] = digest(orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), hashalg)
+        event = SealedEvent(envelope["id"], event_type, seq, envelope["hash"], fact.occurred,
+                            orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS))
         head = ChainLink(seq, event.hash)
         sealed.append(event)
     return replace(m, head=head), sealed

@@ -1,22 +1,28 @@
-"""A matter's state as plain JSON values, for the table (times as RFC 3339 with microseconds)."""
+"""A matter's state as plain JSON values, for the table.
+
+Times are integer microseconds since the Unix epoch (UTC): exact, and much cheaper to write and
+read than RFC 3339 text on the hot path.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from xinfang.events.chain import ChainLink
-from xinfang.events.envelope import parse_time, rfc3339
 
 from escalation.domain.clock import Clock
 from escalation.domain.matter import Matter, Window
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MICROSECOND = timedelta(microseconds=1)
 
-def _t(moment: datetime | None) -> str | None:
-    return None if moment is None else rfc3339(moment)
+
+def _t(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - EPOCH) // MICROSECOND
 
 
-def _p(text: str | None) -> datetime | None:
-    return None if text is None else parse_time(text)
+def _p(micros: int | None) -> datetime | None:
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)
 
 
 def clock_to_dict(c: Clock | None) -> dict[str, Any] | None:
@@ -30,8 +36,8 @@ def clock_to_dict(c: Clock | None) -> dict[str, Any] | None:
 def clock_from_dict(d: dict[str, Any] | None) -> Clock | None:
     if d is None:
         return None
-    return Clock(d["stage"], d["unit"], d["tier"], parse_time(d["started_at"]), parse_time(d["due_at"]),
-                 parse_time(d["warn_at"]), d["warned"], _p(d["overdue_at"]), _p(d["suspended_at"]))
+    return Clock(d["stage"], d["unit"], d["tier"], _p(d["started_at"]), _p(d["due_at"]), _p(d["warn_at"]),
+                 d["warned"], _p(d["overdue_at"]), _p(d["suspended_at"]))
 
 
 def to_dict(m: Matter) -> dict[str, Any]:
@@ -55,6 +61,6 @@ def from_dict(d: dict[str, Any]) -> Matter:
         head_count=d["head_count"], imported=d["imported"], intake_seq=d["intake_seq"],
         known_at=_p(d["known_at"]), head=ChainLink(*d["head"]), basis_seq=d["basis_seq"], unit=d["unit"],
         tier=d["tier"], department=d["department"], redirect=d["redirect"], clock=clock_from_dict(d["clock"]),
-        answered_by=d["answered_by"], window=None if window is None else Window(window[0], parse_time(window[1])),
+        answered_by=d["answered_by"], window=None if window is None else Window(window[0], _p(window[1])),
         objectors=tuple(d["objectors"]), closed=d["closed"],
     )

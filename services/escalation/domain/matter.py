@@ -23,11 +23,11 @@ from xinfang.events.catalogue import (
     Transferred, VisitRecorded, Withdrawn,
 )
 from xinfang.events.chain import ChainLink
-from xinfang.events.envelope import rfc3339
 
 from escalation.domain import clock as clocks
 from escalation.domain import routing
 from escalation.domain.clock import Clock
+from escalation.domain.times import text as rfc3339
 
 FINAL = frozenset({"withdrawn", "terminated", "declined", "redirected"})
 

@@ -12,7 +12,7 @@ from xinfang.events.catalogue import (
     Objected, Overdue, RecheckReplied, RecheckRequested, Replied, Resumed, ReviewAssigned, ReviewReplied,
     ReviewRequested, Suspended, Terminated, Transferred, Withdrawn,
 )
-from xinfang.events.envelope import rfc3339
+from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
 
 from escalation.domain import codec
 from escalation.domain.chain import seal, source_of
@@ -248,7 +248,8 @@ def test_sealed_events_chain_verify_and_are_byte_identical_when_derived_again(fa
     assert [e.to_json() for e in first] == [e.to_json() for e in second]
     ordered = sorted(first, key=lambda e: e.seq)
     assert [e.seq for e in ordered] == list(range(1, 8)) and verify_chain([e.envelope() for e in ordered]) == []
-    assert all(e.source == "/xinfang/361501/escalation" and e.actor == "system:escalation" for e in first)
+    assert all(e.envelope()["source"] == "/xinfang/361501/escalation" and e.envelope()["actor"] == "system:escalation"
+               for e in first)
     assert len({e.id for e in first}) == 7
 
 
@@ -282,3 +283,27 @@ def test_overdue_and_escalations_do_not_depend_on_when_the_timer_looks(steps):
                                                s(18))[1] if not isinstance(f.data, DeadlineWarning)]
     assert len(set(breaches)) == len(breaches) == 6
     assert [f.occurred for f in fired] == sorted(f.occurred for f in fired)
+
+
+def test_sealing_writes_the_same_bytes_as_the_contracts_cloud_event():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from xinfang.events import CloudEvent, derived_event_id, event_type_of
+
+    from escalation.domain.chain import seal
+    from escalation.domain.matter import Fact, Matter
+    from escalation.domain.times import text
+
+    for moment in (s(0), s(3.2), datetime(2027, 1, 1, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai")),
+                   datetime(2026, 6, 1, tzinfo=timezone.utc)):
+        assert text(moment) == rfc3339(moment)
+    data = Closed(reason="review_window_passed")
+    fact = Fact(data, s(1.5), s(2), ("closed", "x"))
+    for alg in ("sha256", "sm3"):
+        _, [mine] = seal(Matter(petition_id="m-1"), [fact], source=SOURCE, hashalg=alg)
+        theirs = CloudEvent.seal(event_id=derived_event_id("m-1", "closed", "x"), source=SOURCE,
+                                 type=event_type_of(data), subject="m-1", recorded=s(2), occurred=s(1.5),
+                                 actor="system:escalation", seq=1, prevhash="0" * 64,
+                                 data=data.model_dump(mode="json"), hashalg=alg)
+        assert mine.to_json() == theirs.to_json() and CloudEvent.from_json(mine.to_json()).hash_ok()
