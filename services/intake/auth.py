@@ -1,6 +1,7 @@
 """Terminals and their bearer tokens: stored hashed, checked on every request, revoked at once."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -63,6 +64,8 @@ class TerminalCache:
         self.dsn, self.ttl = dsn, ttl
         self.entries: dict[bytes, tuple[Terminal, float]] = {}
         self.listening = False
+        self._stopped = False
+        self._reconnect: asyncio.Task | None = None
         self._conn: asyncpg.Connection | None = None
 
     async def start(self) -> None:
@@ -73,8 +76,22 @@ class TerminalCache:
 
     async def stop(self) -> None:
         self.listening = False
-        if self._conn is not None:
+        self._stopped = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        if self._conn is not None and not self._conn.is_closed():
             await self._conn.close()
+
+    async def _listen_again(self) -> None:
+        """After a lost connection (a database restart): listen again; until then, no cache."""
+        delay = 0.5
+        while not self._stopped:
+            try:
+                await self.start()
+                return
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     def _revoked(self, *_args) -> None:
         self.entries.clear()
@@ -82,6 +99,8 @@ class TerminalCache:
     def _lost(self, *_args) -> None:
         self.listening = False
         self.entries.clear()
+        if not self._stopped:
+            self._reconnect = asyncio.get_running_loop().create_task(self._listen_again())
 
     def get(self, token: str) -> Terminal | None:
         if not self.listening:

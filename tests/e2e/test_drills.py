@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 import uuid
 
-from support.broker import PrivateBroker
+from support.broker import PrivateBroker, PrivateCluster
 from support.kafka import run_settings
+from support.postgres import PrivatePostgres
 from support.system import Load, System, check_invariants
 
 
@@ -50,3 +51,48 @@ def test_kafka_stopped_for_60_seconds(settings, test_db, tmp_path):
             system.stop()
     finally:
         broker.stop()
+
+
+def test_postgresql_restarted_under_load(settings, kafka_bootstrap, tmp_path):
+    postgres = PrivatePostgres()
+    postgres.start()
+    try:
+        run = run_settings(settings.model_copy(update={"database_url": postgres.dsn}), uuid.uuid4().hex[:8])
+        system = System(run, postgres.dsn, tmp_path).start()
+        try:
+            with Load(system, rate=20) as load:
+                time.sleep(3)
+                before = len(load.acknowledged)
+                postgres.restart()
+                time.sleep(8)
+                assert len(load.acknowledged) > before, "registration resumes after the restart"
+            assert load.refused == []
+            check_invariants(system, set(load.acknowledged.values()))
+        finally:
+            system.stop()
+    finally:
+        postgres.stop()
+
+
+def test_three_brokers_lose_one_with_acks_all_and_min_insync_2(settings, test_db, tmp_path):
+    cluster = PrivateCluster(tmp_path / "cluster")
+    cluster.start()
+    try:
+        run = run_settings(settings.model_copy(update={
+            "database_url": test_db, "kafka_bootstrap": cluster.bootstrap, "replication_factor": 3,
+            "min_insync_replicas": 2}), uuid.uuid4().hex[:8])
+        system = System(run, test_db, tmp_path).start()
+        try:
+            with Load(system, rate=20) as load:
+                time.sleep(3)
+                cluster.nodes[1].kill()
+                time.sleep(10)
+                during = len(load.acknowledged)
+                cluster.nodes[1].start(timeout=120)
+                time.sleep(3)
+            assert load.refused == [] and during > 0
+            check_invariants(system, set(load.acknowledged.values()), timeout=180)
+        finally:
+            system.stop()
+    finally:
+        cluster.stop()

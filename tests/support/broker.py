@@ -22,28 +22,32 @@ LIB = ROOT / "deploy" / "kafka" / "lib"
 
 
 class PrivateBroker:
-    def __init__(self, folder: Path) -> None:
+    """One node of a private KRaft cluster (combined broker and controller)."""
+
+    def __init__(self, folder: Path, node: int = 1, voters: str | None = None, port: int | None = None,
+                 controller: int | None = None, cluster_id: str | None = None, replicas: int = 1) -> None:
         self.folder = folder
-        self.port, self.controller = free_port(), free_port()
+        self.port, self.controller = port or free_port(), controller or free_port()
         self.proc: subprocess.Popen | None = None
         (folder / "data").mkdir(parents=True, exist_ok=True)
         (folder / "server.properties").write_text(f"""process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{self.controller}
+node.id={node}
+controller.quorum.voters={voters or f'1@127.0.0.1:{self.controller}'}
 listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller}
 advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs={folder / 'data'}
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor={replicas}
 offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor={replicas}
+transaction.state.log.min.isr={min(replicas, 2)}
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 """)
-        self._java(["kafka.tools.StorageTool", "format", "-t", base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
-                    "-c", str(folder / "server.properties")], check=True)
+        cluster_id = cluster_id or base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self._java(["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(folder / "server.properties")],
+                   check=True)
 
     @property
     def bootstrap(self) -> str:
@@ -52,13 +56,23 @@ auto.create.topics.enable=false
     def _java(self, args: list[str], check: bool = False, **kw) -> subprocess.CompletedProcess:
         return subprocess.run(["java", "-cp", f"{LIB}/*", *args], capture_output=True, check=check, **kw)
 
-    def start(self, timeout: float = 60) -> None:
+    def kill(self) -> None:
+        """SIGKILL: the broker is gone, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def start(self, timeout: float = 60, wait: bool = True) -> None:
         log = open(self.folder / "console.out", "ab")
         env = {**os.environ, "KAFKA_HEAP_OPTS": "-Xmx384m"}
         self.proc = subprocess.Popen(
             ["java", "-Xmx384m", "-XX:+UseSerialGC", f"-Dlog4j.configuration=file:{ROOT / 'deploy/kafka/log4j.properties'}",
              f"-Dkafka.logs.dir={self.folder / 'logs'}", "-cp", f"{LIB}/*", "kafka.Kafka",
              str(self.folder / "server.properties")], stdout=log, stderr=subprocess.STDOUT, env=env)
+        if wait:
+            self.start_wait(timeout)
+
+    def start_wait(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -80,3 +94,28 @@ auto.create.topics.enable=false
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class PrivateCluster:
+    """Three brokers, all KRaft voters, for the drill that loses one of them."""
+
+    def __init__(self, folder: Path, size: int = 3) -> None:
+        ports = [(free_port(), free_port()) for _ in range(size)]
+        voters = ",".join(f"{n + 1}@127.0.0.1:{c}" for n, (_, c) in enumerate(ports))
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self.nodes = [PrivateBroker(folder / f"node{n + 1}", n + 1, voters, p, c, cluster_id, replicas=size)
+                      for n, (p, c) in enumerate(ports)]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    def start(self, timeout: float = 180) -> None:
+        for node in self.nodes:
+            node.start(wait=False)
+        for node in self.nodes:
+            node.start_wait(timeout)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
