@@ -27,7 +27,8 @@ VILLAGES = ["361501100201", "361501100202", "361501101201"]
 
 
 class System:
-    def __init__(self, settings, dsn: str, folder: Path, county: Path = FAST_COUNTY) -> None:
+    def __init__(self, settings, dsn: str, folder: Path, county: Path = FAST_COUNTY,
+                 terminal_unit: str = "bureau.361501") -> None:
         run = uuid.uuid4().hex[:8]
         self.settings, self.dsn, self.folder, self.run = settings, dsn, folder, run
         self.intake_schema, self.reporting_schema = f"intake_{run}", f"reporting_{run}"
@@ -53,12 +54,13 @@ class System:
                                         ports["reporting"], folder / "reporting.log"),
         }
         self.token: str | None = None
+        self.terminal_unit = terminal_unit
 
     def start(self) -> "System":
         for proc in self.procs.values():
             proc.start(timeout=90)
         r = httpx.post(f"{self.procs['intake'].url}/v1/terminals", headers={"Authorization": f"Bearer {ADMIN}"},
-                       json={"unit_id": "bureau.361501", "name": "演练终端", "roles": ["registrar", "handler"]})
+                       json={"unit_id": self.terminal_unit, "name": "演练终端", "roles": ["registrar", "handler"]})
         r.raise_for_status()
         self.token = r.json()["token"]
         return self

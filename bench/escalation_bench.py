@@ -1,0 +1,251 @@
+"""Escalation: events per second, delay from a deadline to its event, memory, recovery after a restart.
+
+    python bench/escalation_bench.py [--matters 100000] [--window 600] [--partitions 12]
+
+Needs the Kafka of `deploy/dev up`. Starts its own worker (python -m escalation) on scratch topics,
+app id and RocksDB folder, with a county whose village rooms have two hours to accept, a warning
+72 s before the deadline and escalation to the township 60 s after it (the township then has a day).
+
+1. Ingest: ``--matters`` registrations, back-dated so that their deadlines fall evenly over
+   ``--window`` seconds starting once the worker is expected to have read them all; figure:
+   intake events per second (first registration on the topic to the last assignment).
+2. Deadlines: every warning, overdue notice and escalation; figure: the delay from the breach time
+   (the event's ``occurred``) to the record's timestamp on petition.routing, p50/p99/max; breach
+   events per second at the busiest second; each matter's events counted by id (exactly once).
+3. Memory: the worker's resident set, sampled every second (max).
+4. Recovery: the worker stopped and started again with its RocksDB folder (restart), then with an
+   empty folder (a new machine: the table restored from its changelog); time to /readyz.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from common import ROOT, percentile, save
+
+import httpx
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from support.kafka import run_settings
+from support.process import ServiceProcess, free_port
+from xinfang.events import GENESIS_HASH, CloudEvent
+from xinfang.events.catalogue import Registered
+from xinfang.kafka import sync_producer
+from xinfang.settings import CommonSettings
+
+ACCEPT = 7200  # the village room's limit, seconds
+BREACHES = ("petition.deadline_warning.v1", "petition.overdue.v1", "petition.escalated.v1")
+
+
+def county_file(folder: Path) -> Path:
+    """The fast test county with a two-hour village limit, a late warning and a one-minute grace."""
+    text = (ROOT / "tests" / "fixtures" / "county_fast.yaml").read_text(encoding="utf-8")
+    head = text.split("time_limits:")[0]
+    head = head.replace("warning_fraction: 0.8", "warning_fraction: 0.99").replace(
+        "overdue_grace: {amount: 1, unit: seconds}", "overdue_grace: {amount: 60, unit: seconds}")
+    stages = ("accept", "handle", "extension", "review_request_window", "review", "recheck_request_window",
+              "recheck", "objection_window")
+    village = "\n".join(f"    {s}: {{amount: {ACCEPT}, unit: seconds}}" for s in stages)
+    day = "\n".join(f"    {s}: {{amount: 86400, unit: seconds}}" for s in stages)
+    path = folder / "county.yaml"
+    path.write_text(head + f"time_limits:\n  village:\n{village}\n  township: &day\n{day}\n  county: *day\n"
+                    f"  city: *day\n", encoding="utf-8")
+    return path
+
+
+class Sampler(threading.Thread):
+    """The worker's resident set size every second."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.pid: int | None = None
+        self.rss_mib: list[float] = []
+        self.stopped = False
+
+    def run(self) -> None:
+        while not self.stopped:
+            if self.pid:
+                try:
+                    kb = int(Path(f"/proc/{self.pid}/status").read_text().split("VmRSS:")[1].split()[0])
+                    self.rss_mib.append(kb / 1024)
+                except (OSError, IndexError, ValueError):
+                    pass
+            time.sleep(1)
+
+
+def wait_ready(worker: ServiceProcess, timeout: float = 900) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if worker.proc.poll() is not None:
+            raise RuntimeError(f"worker exited; see {worker.log}")
+        try:
+            if httpx.get(f"{worker.url}/readyz", timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"not ready after {timeout}s; see {worker.log}")
+
+
+def start(worker: ServiceProcess, sampler: Sampler) -> float:
+    """Start the worker; seconds from the process start to ready."""
+    out = open(worker.log, "ab")
+    begun = time.monotonic()
+    worker.proc = subprocess.Popen([*worker_cmd()], cwd=ROOT, env=worker.env, stdout=out, stderr=subprocess.STDOUT)
+    sampler.pid = worker.proc.pid
+    wait_ready(worker)
+    return time.monotonic() - begun
+
+
+def worker_cmd() -> list[str]:
+    import sys
+    return [sys.executable, "-m", "escalation"]
+
+
+def read_topic(bootstrap: str, topic: str) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
+    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    ends, records = consumer.end_offsets(tps), []
+    while any(consumer.position(tp) < ends[tp] for tp in tps):
+        for batch in consumer.poll(timeout_ms=1000, max_records=50000).values():
+            records.extend(batch)
+    consumer.close()
+    return records
+
+
+def count_by_type(bootstrap: str, topic: str) -> Counter:
+    return Counter(orjson.loads(r.value)["type"] for r in read_topic(bootstrap, topic))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--matters", type=int, default=100_000)
+    parser.add_argument("--window", type=float, default=600, help="seconds over which the deadlines fall")
+    parser.add_argument("--ingest-rate", type=float, default=250,
+                        help="intake events per second the worker is assumed to read (sets when deadlines begin)")
+    parser.add_argument("--partitions", type=int, default=12)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="escalation-bench-"))
+    run_id = uuid.uuid4().hex[:8]
+    settings = run_settings(CommonSettings(), f"bench{run_id}", partitions=args.partitions)
+    port = free_port()
+    env = {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": settings.topic_events,
+           "XINFANG_TOPIC_ROUTING": settings.topic_routing, "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
+           "XINFANG_PARTITIONS": str(args.partitions), "XINFANG_COUNTY_FILE": str(county_file(folder)),
+           "XINFANG_ESCALATION_APP_ID": f"esc-bench-{run_id}", "XINFANG_ESCALATION_PORT": str(port),
+           "XINFANG_ESCALATION_DATA_DIR": str(folder / "data"), "XINFANG_LOG_LEVEL": "WARNING"}
+    worker = ServiceProcess("escalation", env, port, folder / "worker.log")
+    sampler = Sampler()
+    sampler.start()
+    first_start = start(worker, sampler)
+    print(f"worker ready in {first_start:.1f}s; logs in {folder}")
+
+    # 1. ingest: deadlines from `begin` to `begin + window`
+    ingest_budget = args.matters / args.ingest_rate + 30
+    begin = datetime.now(timezone.utc) + timedelta(seconds=ingest_budget + 72)
+    producer = sync_producer(settings, batch_size=256 * 1024, linger_ms=20)
+    produced_at = time.time()
+    for i in range(args.matters):
+        pid = str(uuid.uuid4())
+        occurred = begin + timedelta(seconds=args.window * i / args.matters - ACCEPT)
+        data = Registered(receipt_no=f"2026-361501-{i:07d}", batch_id="b1", channel="visit",
+                          jurisdiction="361501100201", category="labour", summary="拖欠工资", head_count=1,
+                          unit="room.361501100201", tier="village").model_dump(mode="json")
+        event = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake",
+                                type="petition.registered.v1", subject=pid, recorded=datetime.now(timezone.utc),
+                                occurred=occurred, actor="terminal:bench", seq=1, prevhash=GENESIS_HASH, data=data)
+        producer.send(settings.topic_events, key=pid.encode(), value=event.to_json())
+    producer.flush(120)
+    producer.close()
+    print(f"{args.matters} registrations produced in {time.time() - produced_at:.1f}s")
+
+    http = httpx.Client(base_url=worker.url, timeout=10)
+    while True:
+        metrics = http.get("/metrics").text
+        done = next((float(line.split()[-1]) for line in metrics.splitlines()
+                     if line.startswith('escalation_inputs_total{kind="intake"}')), 0.0)
+        if done >= args.matters:
+            break
+        time.sleep(1)
+    ingested_at = time.time()
+    lead = (begin - datetime.now(timezone.utc)).total_seconds() - 72
+    print(f"ingested after {ingested_at - produced_at:.1f}s; first warning in {lead:.0f}s")
+
+    # 2. the deadlines fall; wait for the last escalation (grace 60 s after the last deadline)
+    end = begin + timedelta(seconds=args.window + 60)
+    while datetime.now(timezone.utc) < end + timedelta(seconds=5):
+        time.sleep(5)
+    while True:
+        escalated = next((float(line.split()[-1]) for line in http.get("/metrics").text.splitlines()
+                          if line.startswith('escalation_routing_events_total{type="petition.escalated.v1"}')), 0.0)
+        if escalated >= args.matters:
+            break
+        time.sleep(2)
+    rss_during = max(sampler.rss_mib) if sampler.rss_mib else float("nan")
+    timers = http.get("/timers").json()["total"]
+
+    records = read_topic(settings.kafka_bootstrap, settings.topic_routing)
+    delays: dict[str, list[float]] = defaultdict(list)
+    per_second: Counter = Counter()
+    assigned_ts: list[float] = []
+    ids_by_kind: dict[str, set] = defaultdict(set)
+    for record in records:
+        envelope = orjson.loads(record.value)
+        ids_by_kind[envelope["type"]].add(envelope["id"])
+        if envelope["type"] == "petition.assigned.v1":
+            assigned_ts.append(record.timestamp / 1000)
+        elif envelope["type"] in BREACHES:
+            occurred = datetime.fromisoformat(envelope["occurred"].replace("Z", "+00:00")).timestamp()
+            delays[envelope["type"]].append(record.timestamp / 1000 - occurred)
+            per_second[int(record.timestamp / 1000)] += 1
+    all_delays = [d for ds in delays.values() for d in ds]
+
+    # 4. recovery
+    worker.stop()
+    restart = start(worker, sampler)
+    worker.stop()
+    shutil.rmtree(folder / "data")
+    rebuild = start(worker, sampler)
+    rebuilt_timers = httpx.get(f"{worker.url}/timers", timeout=10).json()["total"]
+    worker.stop()
+    sampler.stopped = True
+
+    figures = {
+        "matters": args.matters, "partitions": args.partitions, "deadline_window_s": args.window,
+        "ingest": {"intake_events_per_s": round(args.matters / (max(assigned_ts) - produced_at), 1),
+                   "seconds": round(max(assigned_ts) - produced_at, 1)},
+        "breaches": {
+            "events": len(all_delays),
+            "by_type": {t: len(d) for t, d in delays.items()},
+            "busiest_second_events": max(per_second.values()) if per_second else 0,
+            "delay_s": {"p50": round(percentile(all_delays, 50), 3), "p99": round(percentile(all_delays, 99), 3),
+                        "max": round(max(all_delays), 3)},
+            "escalation_delay_s": {"p50": round(percentile(delays["petition.escalated.v1"], 50), 3),
+                                   "p99": round(percentile(delays["petition.escalated.v1"], 99), 3)},
+        },
+        "exactly_once": {"records": len(records), "distinct_ids": sum(len(s) for s in ids_by_kind.values()),
+                         "ids_by_type": {t: len(s) for t, s in ids_by_kind.items()}},
+        "open_timers_after": timers,
+        "rss_mib_max": round(rss_during, 1),
+        "recovery_s": {"restart_with_local_state": round(restart, 1),
+                       "new_machine_from_changelog": round(rebuild, 1), "timers_after_rebuild": rebuilt_timers},
+        "first_start_s": round(first_start, 1),
+    }
+    save("escalation", figures)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

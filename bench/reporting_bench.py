@@ -1,0 +1,138 @@
+"""Reporting: projection throughput (live service and replay driver) and /v1/stats latency over a county-year.
+
+    python bench/reporting_bench.py [--matters 10000] [--partitions 6] [--requests 40]
+
+Needs `deploy/dev up` (PostgreSQL and Kafka). Generates two years of a synthetic demo-county history
+(``--matters`` matters a year, about 9 events each: registrations, later visits, routing, acceptance,
+replies, reviews, evaluations, overdue notices and escalations), produces it to scratch topics, then
+1. starts the reporting service on a scratch schema and times it from its first projected batch to
+   the last record (events/s, target >= 10,000);
+2. replays the same topics into a second schema with the kafka-python driver (events/s);
+3. asks /v1/stats for the year (with year-on-year and month-on-month, i.e. three periods and the
+   per-unit table), a quarter, a township, and the written summary: latency p50/p95 (target <= 200 ms).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from common import percentile, save
+
+import asyncpg
+import httpx
+
+from integration.reporting.history import county_year
+from integration.reporting.running import drop_schema, projected, start_reporting
+from integration.reporting.seed import publish
+from reporting.replay import replay
+from support.kafka import run_settings
+from xinfang.county import load_county
+from xinfang.settings import DEMO_COUNTY, CommonSettings
+
+
+async def first_progress(dsn: str, schema: str, timeout: float = 120) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await projected(dsn, schema) > 0:
+            return time.perf_counter()
+        await asyncio.sleep(0.01)
+    raise RuntimeError("the service projected nothing")
+
+
+async def until_done(dsn: str, schema: str, total: int, timeout: float = 900) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await projected(dsn, schema) >= total:
+            return time.perf_counter()
+        await asyncio.sleep(0.02)
+    raise RuntimeError("the service did not finish")
+
+
+def latencies(http: httpx.Client, path: str, params: dict, n: int) -> dict:
+    http.get(path, params=params).raise_for_status()  # warm: plans, pool
+    took = []
+    for _ in range(n):
+        started = time.perf_counter()
+        r = http.get(path, params=params)
+        took.append((time.perf_counter() - started) * 1000)
+        r.raise_for_status()
+    return {"p50_ms": round(percentile(took, 50), 1), "p95_ms": round(percentile(took, 95), 1),
+            "max_ms": round(max(took), 1)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--matters", type=int, default=10000, help="matters per year (two years are generated)")
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--requests", type=int, default=40)
+    args = parser.parse_args()
+
+    base = CommonSettings()
+    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    county = load_county(DEMO_COUNTY)
+    run = uuid.uuid4().hex[:8]
+    topics = run_settings(base, f"bench{run}", partitions=args.partitions)
+
+    started = time.perf_counter()
+    history = county_year(county, 2025, args.matters, seed=1)
+    county_year(county, 2026, args.matters, seed=2, history=history)
+    generated = time.perf_counter() - started
+    total = history.count()
+    started = time.perf_counter()
+    publish(topics, history)
+    produced = time.perf_counter() - started
+    print(f"generated {total} events in {generated:.1f}s, produced in {produced:.1f}s", flush=True)
+
+    live, fresh = f"bench_live_{run}", f"bench_fresh_{run}"
+    log = Path(tempfile.mkdtemp()) / "reporting.log"
+    proc = start_reporting(topics, dsn, live, log)
+    try:
+        t0 = await first_progress(dsn, live)
+        first = await projected(dsn, live)
+        t1 = await until_done(dsn, live, total)
+        live_rate = (total - first) / (t1 - t0)
+        print(f"live projection: {live_rate:,.0f} events/s", flush=True)
+
+        replayed = await replay(topics, dsn, fresh)
+        replay_rate = replayed.records / replayed.seconds
+        print(f"replay: {replay_rate:,.0f} events/s", flush=True)
+
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'ANALYZE "{live}".batches, "{live}".matters, "{live}".holdings, "{live}".dues, '
+                               f'"{live}".replies, "{live}".decisions, "{live}".evaluations, "{live}".breaches, '
+                               f'"{live}".requests')
+            sizes = {t: await conn.fetchval(f'SELECT count(*) FROM "{live}".{t}') for t in ("matters", "batches")}
+        finally:
+            await conn.close()
+
+        http = httpx.Client(base_url=proc.url, timeout=30)
+        township = next(j.code for j in county.jurisdictions if j.tier == "township")
+        stats = {
+            "year_2026_yoy_mom": latencies(http, "/v1/stats", {"year": "2026"}, args.requests),
+            "quarter_2026Q1_yoy_mom": latencies(http, "/v1/stats", {"quarter": "2026Q1"}, args.requests),
+            "township_year": latencies(http, "/v1/stats", {"year": "2026", "jurisdiction": township}, args.requests),
+            "summary_quarter": latencies(http, "/v1/reports/summary", {"quarter": "2026Q1"}, args.requests),
+            "series_year": latencies(http, "/v1/stats/series", {"year": "2026"}, max(5, args.requests // 4)),
+        }
+        year = http.get("/v1/stats", params={"year": "2026"}).json()["figures"]
+        http.close()
+    finally:
+        proc.stop()
+        await drop_schema(dsn, live, fresh)
+
+    save("reporting", {
+        "events": total, "matters_per_year": args.matters, "partitions": args.partitions,
+        "rows": sizes, "year_2026": {k: year[k]["value"] for k in ("cases", "batches", "persons", "resolution_rate")},
+        "projection_live_events_per_s": round(live_rate), "projection_replay_events_per_s": round(replay_rate),
+        "stats_latency": stats,
+        "targets": {"projection_events_per_s": 10000, "stats_p95_ms": 200},
+    })
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
