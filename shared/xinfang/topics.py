@@ -89,6 +89,9 @@ def topic_specs(settings: CommonSettings) -> list[TopicSpec]:
         "retention.ms": "-1",
         "retention.bytes": "-1",
         "cleanup.policy": "delete",
+        # The broker stamps each record when it appends it: "what the broker held at time T" (offsets
+        # for times, the audit's point-in-time replay) then means exactly that, whatever a producer's clock says.
+        "message.timestamp.type": "LogAppendTime",
         "min.insync.replicas": str(settings.min_insync_replicas),
     }
     names = [settings.topic_events, settings.topic_routing, settings.topic_deadletter]

@@ -83,6 +83,7 @@ class Load:
         self.acknowledged: dict[str, str] = {}  # Idempotency-Key → petition id
         self.retries = 0
         self.refused: list[str] = []
+        self.id = uuid.uuid4().hex[:6]  # each load its own Idempotency-Keys
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -90,7 +91,7 @@ class Load:
         http = httpx.Client(base_url=self.system.procs["intake"].url, timeout=10)
         i = 0
         while not self._stop.is_set():
-            key, i = f"drill-{n}-{i}", i + 1
+            key, i = f"drill-{self.id}-{n}-{i}", i + 1
             body = {"channel": "visit", "jurisdiction": VILLAGES[i % 3], "category": "labour", "summary": "演练",
                     "head_count": 1 + i % 9, "petitioners": [{"name": "演练人"}]}
             while True:  # a terminal retries until it has its answer: that is when a registration counts
