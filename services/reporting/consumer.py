@@ -8,6 +8,7 @@ dead-letter topic with the reason, and the consumer goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -18,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from xinfang.deadletter import dead_letter
 from xinfang.kafka import aio_consumer, aio_producer
 
-from reporting.projection import Record, Role, Unreadable
+from reporting.projection import Changes, Record, Role, Unreadable, project
 from reporting.settings import ReportingSettings
 from reporting.store import Store
 
@@ -90,24 +91,38 @@ class LiveProjection:
         await self.producer.start()
         await self.consumer.start()
         last_lag = 0.0
+        writing: asyncio.Task | None = None
         try:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_max_records)
                 records = [Record.of(r) for rs in batches.values() for r in rs]
+                # Project this batch while the previous one commits (CPU here, I/O there), then write it
+                # only after the previous commit: the offsets advance in order.
+                changes = project(records, self.roles) if records else None
+                if writing is not None:
+                    await writing
+                    writing = None
                 if records:
-                    started = time.perf_counter()
-                    async with self.pool.acquire() as conn:
-                        changes = await self.store.apply(conn, records, self.roles, self._dead_letter)
-                    self.metrics.batch.observe(time.perf_counter() - started)
-                    for topic, n in changes.by_topic.items():  # records seen before (a redelivery) are not counted
-                        self.metrics.projected.labels(topic).inc(n)
+                    writing = asyncio.create_task(self._write(records, changes))
                 if time.monotonic() - last_lag > 1 or not records:
                     await self._measure_lag()
                     last_lag = time.monotonic()
         finally:
             self.assigned = False
+            if writing is not None:
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
             await self.consumer.stop()
             await self.producer.stop()
+
+    async def _write(self, records: list[Record], changes: Changes) -> None:
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn:
+            written = await self.store.apply(conn, records, self.roles, self._dead_letter, changes)
+        self.metrics.batch.observe(time.perf_counter() - started)
+        for topic, n in written.by_topic.items():  # records seen before (a redelivery) are not counted
+            self.metrics.projected.labels(topic).inc(n)
 
     async def _measure_lag(self) -> None:
         total = 0

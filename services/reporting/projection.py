@@ -94,6 +94,7 @@ class Changes:
     unreadable: list[Unreadable] = field(default_factory=list)
     events: int = 0
     by_topic: dict[str, int] = field(default_factory=dict)  # events projected per topic
+    touched: dict[str, set[str]] = field(default_factory=dict)  # table → the matters it got rows of
 
     def count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
@@ -196,6 +197,7 @@ def project(records: Iterable[Record], roles: dict[str, Role]) -> Changes:
             continue
         for table, row in rows:
             changes.rows[table].append(row)
+            changes.touched.setdefault(table, set()).add(event.subject)
         changes.events += 1
         changes.by_topic[record.topic] = changes.by_topic.get(record.topic, 0) + 1
     return changes

@@ -55,8 +55,13 @@ def _known(alias: str) -> str:
     return f"{alias}.occurred_at <= $3 AND {alias}.recorded_at <= $4"
 
 
-def ctes(schema: str) -> str:
-    """b: batches of the period; c: its cases; ci: what became of each case; o: obligations due in it."""
+def ctes(schema: str, now: bool = False) -> str:
+    """b: batches of the period; c: its cases; ci: what became of each case; o: obligations due in it.
+
+    ``now``: nothing is as of a past time or known at one, so the matters' current state (kept by the
+    projection, see :mod:`reporting.state`) stands in for the look-ups into their facts."""
+    if now:
+        return _ctes_now(schema)
     q = quoted(schema)
     return f"""
 b AS MATERIALIZED (
@@ -102,9 +107,41 @@ ci AS MATERIALIZED (
 {obligations(schema, unit_filter=True)}"""
 
 
-def obligations(schema: str, unit_filter: bool) -> str:
+def _ctes_now(schema: str) -> str:
+    q = quoted(schema)
+    return f"""
+b AS MATERIALIZED (
+  SELECT b.event_id, b.petition_id, b.is_first, b.head_count, b.channel, b.tier, b.unit AS at_unit, b.occurred_at,
+         s.handler, s.is_skip
+  FROM {q}.batches b
+  JOIN {q}.batch_state s ON s.event_id = b.event_id
+  JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
+  WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')}
+    AND ($7::text IS NULL OR b.channel = $7) AND ($8::text IS NULL OR s.handler = $8)
+),
+c AS MATERIALIZED (
+  SELECT petition_id, bool_or(head_count >= $9) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
+),
+ci AS MATERIALIZED (
+  SELECT c.petition_id, c.collective, s.resolved, s.replied, s.satisfaction, s.first_time
+  FROM c JOIN {q}.matter_state s USING (petition_id)
+),
+{obligations(schema, unit_filter=True, now=True)}"""
+
+
+def obligations(schema: str, unit_filter: bool, now: bool = False) -> str:
     """o: the latest due time of each (matter, unit, stage) that falls in the period, and whether it was met."""
     q = quoted(schema)
+    if now:
+        unit = "AND ($8::text IS NULL OR s.unit = $8)" if unit_filter else ""
+        return f"""
+o AS MATERIALIZED (
+  SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met
+  FROM {q}.obligation_state s
+  JOIN {q}.matters m ON m.petition_id = s.petition_id AND {_matter_filter('m')}
+  WHERE s.due_at >= $1 AND s.due_at < $2 AND (s.due_at <= $3 OR s.met)
+    AND ($7::text IS NULL OR m.channel = $7) {unit}
+)"""
     unit = "AND ($8::text IS NULL OR d.unit = $8)" if unit_filter else ""
     return f"""
 cand AS (
@@ -131,9 +168,9 @@ o AS MATERIALIZED (
 )"""
 
 
-def stats_sql(schema: str) -> str:
+def stats_sql(schema: str, now: bool = False) -> str:
     """One row: every count of the counting rules for the period."""
-    return f"""WITH {ctes(schema)}
+    return f"""WITH {ctes(schema, now)}
 SELECT
   (SELECT count(*) FROM c) AS cases,
   (SELECT count(*) FROM b) AS batches,
@@ -155,10 +192,21 @@ SELECT
   (SELECT count(*) FROM ci WHERE first_time) AS first_time_resolved"""
 
 
-def units_sql(schema: str) -> str:
+def units_sql(schema: str, now: bool = False) -> str:
     """One row per unit with anything in the period: the per-unit figures. ``$10``: the units to report."""
     q = quoted(schema)
-    return f"""WITH {obligations(schema, unit_filter=False)},
+    satisfaction = f"""
+sat AS (
+  SELECT s.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
+  FROM {q}.evaluations e JOIN scoped USING (petition_id) JOIN {q}.evaluation_state s ON s.event_id = e.event_id
+  WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_known('e')} GROUP BY s.reply_unit),""" if now else f"""
+sat AS (
+  SELECT r.unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
+  FROM {q}.evaluations e JOIN scoped USING (petition_id)
+  JOIN LATERAL (SELECT r.unit FROM {q}.replies r WHERE r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
+                AND r.recorded_at <= $4 ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1) r ON true
+  WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_known('e')} GROUP BY r.unit),"""
+    return f"""WITH {obligations(schema, unit_filter=False, now=now)},
 scoped AS (SELECT m.petition_id FROM {q}.matters m WHERE {_matter_filter('m')} AND ($7::text IS NULL OR m.channel = $7)
           AND $9::int IS NOT NULL),
 recv AS (
@@ -169,13 +217,7 @@ ovd AS (
   WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} GROUP BY x.unit),
 esc AS (
   SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h JOIN scoped USING (petition_id)
-  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.from_unit),
-sat AS (
-  SELECT r.unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
-  FROM {q}.evaluations e JOIN scoped USING (petition_id)
-  JOIN LATERAL (SELECT r.unit FROM {q}.replies r WHERE r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
-                AND r.recorded_at <= $4 ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1) r ON true
-  WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_known('e')} GROUP BY r.unit),
+  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.from_unit),{satisfaction}
 obl AS (
   SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,
          count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
@@ -187,10 +229,11 @@ SELECT u.unit,
   coalesce(obl.accepted_on_time, 0) AS accepted_on_time, coalesce(obl.handle_due, 0) AS handle_due,
   coalesce(obl.replied_on_time, 0) AS replied_on_time, coalesce(ovd.n, 0) AS overdue,
   coalesce(esc.n, 0) AS escalated_away, coalesce(sat.evaluated, 0) AS evaluated, coalesce(sat.satisfied, 0) AS satisfied
-FROM unnest($10::text[]) AS u(unit)
+FROM unnest($10::text[]) WITH ORDINALITY AS u(unit, n)
 LEFT JOIN recv USING (unit) LEFT JOIN ovd USING (unit) LEFT JOIN esc USING (unit)
 LEFT JOIN sat USING (unit) LEFT JOIN obl USING (unit)
-WHERE $8::text IS NULL OR u.unit = $8"""
+WHERE $8::text IS NULL OR u.unit = $8
+ORDER BY u.n"""
 
 
 #: drill-down: figure → (the rows it counts, as petition ids with how many batches/persons they contribute)
@@ -221,10 +264,10 @@ DRILL.update({"resolution_rate": DRILL["resolved"], "collective_resolution_rate"
               "first_time_resolution_rate": DRILL["first_time_resolved"]})
 
 
-def drill_sql(schema: str, figure: str) -> str:
+def drill_sql(schema: str, figure: str, now: bool = False) -> str:
     """The matters behind a figure, paged (``$10`` limit, ``$11`` offset), with the total count."""
     q = quoted(schema)
-    return f"""WITH {ctes(schema)}, hit (petition_id, batches, persons) AS ({DRILL[figure]})
+    return f"""WITH {ctes(schema, now)}, hit (petition_id, batches, persons) AS ({DRILL[figure]})
 SELECT m.petition_id, m.receipt_no, m.occurred_at, m.jurisdiction, m.category, m.channel,
        hit.batches, hit.persons, count(*) OVER () AS total
 FROM hit JOIN {q}.matters m USING (petition_id)

@@ -65,7 +65,8 @@ class Reporter:
 
     def __init__(self, pool: asyncpg.Pool, schema: str, county: County) -> None:
         self.pool, self.schema, self.county = pool, schema, county
-        self._stats, self._units = queries.stats_sql(schema), queries.units_sql(schema)
+        self._stats = {now: queries.stats_sql(schema, now) for now in (False, True)}
+        self._units = {now: queries.units_sql(schema, now) for now in (False, True)}
         self._series = queries.series_sql(schema)
 
     # ---- checking ---------------------------------------------------------------------
@@ -99,7 +100,7 @@ class Reporter:
         codes = None
         if request.jurisdiction is not None:
             codes = (request.jurisdiction, *(j.code for j in self.county.descendants(request.jurisdiction)))
-        return queries.Scope(as_of=request.as_of or FOREVER, known_at=request.known_at or FOREVER,
+        return queries.Scope(as_of=request.as_of or datetime.now(timezone.utc), known_at=request.known_at or FOREVER,
                              threshold=self.county.collective_threshold, jurisdictions=codes,
                              category=request.category, channel=request.channel, unit=request.unit)
 
@@ -124,26 +125,27 @@ class Reporter:
         async with self.pool.acquire() as conn:
             return await conn.fetch(sql, *args)
 
-    async def counts(self, period: Period, scope: queries.Scope) -> dict[str, int]:
+    async def counts(self, period: Period, scope: queries.Scope, now: bool = False) -> dict[str, int]:
         """Every count of the counting rules for one period."""
-        row = await self._fetchrow(self._stats, *scope.args(*period.bounds(self.county.zone)))
+        row = await self._fetchrow(self._stats[now], *scope.args(*period.bounds(self.county.zone)))
         return dict(row)
 
-    async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str]) -> list[dict[str, Any]]:
-        rows = await self._fetch(self._units, *scope.args(*period.bounds(self.county.zone)), units)
+    async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str],
+                          now: bool = False) -> list[dict[str, Any]]:
+        rows = await self._fetch(self._units[now], *scope.args(*period.bounds(self.county.zone)), units)
         return [dict(r) for r in rows]
 
     async def stats(self, request: Request) -> dict[str, Any]:
         """The JSON document of GET /v1/stats."""
         self.check(request)
-        scope = self.scope(request)
+        scope, now = self.scope(request), is_now(request)
         periods = {"current": request.period}
         if "yoy" in request.compare:
             periods["yoy"] = request.period.year_before()
         if "mom" in request.compare:
             periods["mom"] = request.period.before()
-        found = await asyncio.gather(*(self.counts(p, scope) for p in periods.values()),
-                                     self.unit_counts(request.period, scope, self.units_in_scope(request)))
+        found = await asyncio.gather(*(self.counts(p, scope, now) for p in periods.values()),
+                                     self.unit_counts(request.period, scope, self.units_in_scope(request), now))
         counts = dict(zip(periods, found[:-1]))
         return {
             "scope": self._scope_doc(request),
@@ -178,7 +180,7 @@ class Reporter:
     async def drilldown(self, request: Request, figure: str, limit: int, offset: int) -> dict[str, Any]:
         self.check(request)
         scope = self.scope(request)
-        rows = await self._fetch(queries.drill_sql(self.schema, figure),
+        rows = await self._fetch(queries.drill_sql(self.schema, figure, is_now(request)),
                                  *scope.args(*request.period.bounds(self.county.zone)), limit, offset)
         return {"figure": figure, "label": f.BY_KEY[figure].zh, "period": period_doc(request.period, self.county),
                 "scope": self._scope_doc(request), "total": rows[0]["total"] if rows else 0, "limit": limit,
@@ -215,6 +217,11 @@ class Reporter:
             "by_category": [{"category": r["key"], "name": names.get(r["key"], r["key"]), "cases": r["cases"],
                              "batches": r["batches"]} for r in categories],
         }
+
+
+def is_now(request: Request) -> bool:
+    """Figures for the present can read the matters' current state instead of their facts."""
+    return request.as_of is None and request.known_at is None
 
 
 def figures_doc(counts: dict[str, dict[str, int]]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import asyncpg
 from xinfang.migrations import migrate
 
 from reporting.projection import KEYS, TABLES, Changes, Record, Role, Unreadable, project
+from reporting.state import INPUTS, refresh_statements
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -36,6 +37,7 @@ class Store:
         self.schema = schema
         self.q = quoted(schema)
         self._inserts = {name: self._insert_sql(name, columns) for name, columns in TABLES.items()}
+        self._refresh = refresh_statements(self.q)
 
     def _insert_sql(self, name: str, columns: tuple[tuple[str, str], ...]) -> str:
         names = ", ".join(column for column, _ in columns)
@@ -52,12 +54,15 @@ class Store:
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     async def apply(self, conn: asyncpg.Connection, records: list[Record], roles: dict[str, Role],
-                    dead_letter: DeadLetterSink | None = None) -> Changes:
-        """Project ``records`` and write rows and offsets in one transaction; returns what was written."""
+                    dead_letter: DeadLetterSink | None = None, changes: Changes | None = None) -> Changes:
+        """Write the changes of ``records`` (projected here unless the caller did it already, e.g. while
+        the previous batch was committing) and their offsets in one transaction; returns what was written."""
+        changes = changes if changes is not None else project(records, roles)
         async with conn.transaction():
             stored = await self._lock(conn, {(r.topic, r.partition) for r in records})
-            fresh = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
-            changes = project(fresh, roles)
+            if any(r.offset < stored.get((r.topic, r.partition), 0) for r in records):
+                # seen before (a redelivery after a crash or a rebalance): only what is new counts
+                changes = project([r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)], roles)
             if changes.unreadable:
                 if dead_letter is not None:
                     await dead_letter(changes.unreadable)  # before the commit: at least once on the topic
@@ -68,6 +73,11 @@ class Store:
             for name, rows in changes.rows.items():
                 if rows:
                     await conn.execute(self._inserts[name], *map(list, zip(*rows)))
+            for state, statements in self._refresh.items():
+                subjects = set().union(*(changes.touched.get(table, ()) for table in INPUTS[state]))
+                if subjects:
+                    for statement in statements:
+                        await conn.execute(statement, sorted(subjects))
             if changes.positions:
                 keys = list(changes.positions)
                 await conn.execute(
@@ -91,13 +101,15 @@ class Store:
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
+#: every table of the projection, facts and current state, in the order a comparison reports them
+ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", "dead_letters", "offsets")
+
+
 async def differences(conn: asyncpg.Connection, left: str, right: str) -> dict[str, dict[str, int]]:
     """Per table, how many rows only ``left`` has and how many only ``right`` has (empty: equal)."""
     found: dict[str, dict[str, int]] = {}
-    for name, columns in [*TABLES.items(), ("dead_letters", (("topic", ""), ("partition", ""), ('"offset"', ""), ("reason", ""))),
-                          ("offsets", (("topic", ""), ("partition", ""), ("next_offset", "")))]:
-        cols = ", ".join(column for column, _ in columns)
-        a, b = f"SELECT {cols} FROM {quoted(left)}.{name}", f"SELECT {cols} FROM {quoted(right)}.{name}"
+    for name in ALL_TABLES:
+        a, b = f"SELECT * FROM {quoted(left)}.{name}", f"SELECT * FROM {quoted(right)}.{name}"
         only_left = await conn.fetchval(f"SELECT count(*) FROM ({a} EXCEPT ALL {b}) d")
         only_right = await conn.fetchval(f"SELECT count(*) FROM ({b} EXCEPT ALL {a}) d")
         if only_left or only_right:
@@ -105,4 +117,4 @@ async def differences(conn: asyncpg.Connection, left: str, right: str) -> dict[s
     return found
 
 
-__all__ = ["KEYS", "Store", "differences", "quoted"]
+__all__ = ["ALL_TABLES", "KEYS", "Store", "differences", "quoted"]

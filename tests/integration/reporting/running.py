@@ -29,7 +29,7 @@ async def projected(dsn: str, schema: str) -> int:
     """How many records of the run's topics the schema has consumed."""
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{schema}".offsets')
+        return int(await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{schema}".offsets'))
     except asyncpg.UndefinedTableError:
         return 0
     finally:

@@ -56,8 +56,38 @@ async def test_sigkill_during_a_50000_event_load_loses_and_doubles_nothing(topic
             assert await conn.fetchval(f'SELECT count(*) FROM "{live}".holdings') == holdings
         finally:
             await conn.close()
+        await same_figures_from_state_and_from_facts(test_dsn, fresh, county)
     finally:
         await drop_schema(test_dsn, live, fresh)
+
+
+async def same_figures_from_state_and_from_facts(dsn, schema, county):
+    """The figures for the present, read from the matters' current state, equal those worked out from
+    the facts (as of a time after everything happened) — for the county, a township, a unit, a channel."""
+    from datetime import datetime, timezone
+
+    from reporting.periods import parse_period
+    from reporting.stats import Reporter, Request
+
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    try:
+        reporter = Reporter(pool, schema, county)
+        later = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        township = next(j.code for j in county.jurisdictions if j.tier == "township")
+        station = county.unit(county.jurisdiction(township).unit).id
+        for period in (parse_period(year="2025"), parse_period(quarter="2025Q3"), parse_period(month="2025-12")):
+            for scope in ({}, {"jurisdiction": township}, {"unit": station}, {"channel": "visit"}):
+                now = await reporter.stats(Request(period=period, **scope))
+                then = await reporter.stats(Request(period=period, as_of=later, **scope))
+                assert now["figures"] == then["figures"], (period, scope)
+                assert now["units"] == then["units"], (period, scope)
+                assert now["figures"]["batches"]["value"] > 0
+        year = (await reporter.stats(Request(period=parse_period(year="2025"))))["figures"]
+        for key in ("skip_level_batches", "accept_due", "handle_due", "evaluated", "first_time_resolved",
+                    "collective_cases"):
+            assert year[key]["value"] > 0, key
+    finally:
+        await pool.close()
 
 
 async def test_a_replay_to_a_point_in_time_stops_there_and_resumes(topics, test_dsn, county, run_id):

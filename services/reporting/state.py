@@ -1,0 +1,76 @@
+"""The current state of each matter, recomputed from its facts (see migrations/0002_current_state.sql).
+
+:func:`refresh_statements` are run by :class:`reporting.store.Store` in the transaction that wrote
+new facts, for the matters those facts belong to (``$1``: their petition ids).  The definitions are
+those of :mod:`reporting.queries` with as_of and known_at left open.
+"""
+from __future__ import annotations
+
+
+#: each state table and the fact tables it is computed from
+INPUTS: dict[str, tuple[str, ...]] = {
+    "batch_state": ("batches", "holdings", "replies"),
+    "matter_state": ("matters", "replies", "evaluations", "requests", "batches"),
+    "obligation_state": ("dues", "decisions", "replies"),
+    "evaluation_state": ("evaluations", "replies"),
+}
+
+
+def refresh_statements(q: str) -> dict[str, tuple[str, str]]:
+    """Per state table, its (delete, insert) statements for the schema ``q`` (already quoted)."""
+    s = _statements(q)
+    return {name: (s[2 * i], s[2 * i + 1]) for i, name in enumerate(INPUTS)}
+
+
+def _statements(q: str) -> list[str]:
+    return [
+        f"DELETE FROM {q}.batch_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
+        f"""INSERT INTO {q}.batch_state (event_id, petition_id, handler, handler_tier, is_skip)
+SELECT b.event_id, b.petition_id, coalesce(h.unit, b.unit), h.tier,
+       (NOT b.is_first AND h.tier IS NOT NULL AND {q}.tier_rank(b.tier) > {q}.tier_rank(h.tier)
+        AND NOT EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = b.petition_id AND r.unit = h.unit
+                        AND r.occurred_at <= b.occurred_at))
+FROM unnest($1::text[]) AS t(petition_id)
+JOIN {q}.batches b ON b.petition_id = t.petition_id
+LEFT JOIN LATERAL (
+  SELECT h.unit, h.tier FROM {q}.holdings h WHERE h.petition_id = b.petition_id
+  ORDER BY (h.occurred_at <= b.occurred_at) DESC,
+           CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
+           h.occurred_at, h.event_id
+  LIMIT 1) h ON true""",
+        f"DELETE FROM {q}.matter_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
+        f"""INSERT INTO {q}.matter_state (petition_id, resolved, replied, satisfaction, first_time)
+SELECT m.petition_id, coalesce(lr.resolved, false),
+       EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = m.petition_id AND r.kind = 'reply'),
+       ev.satisfaction,
+       (coalesce(lr.resolved, false) AND lr.kind = 'reply'
+        AND NOT EXISTS (SELECT 1 FROM {q}.requests x WHERE x.petition_id = m.petition_id)
+        AND (SELECT count(*) FROM {q}.batches n WHERE n.petition_id = m.petition_id) = 1)
+FROM unnest($1::text[]) AS t(petition_id)
+JOIN {q}.matters m ON m.petition_id = t.petition_id
+LEFT JOIN LATERAL (
+  SELECT r.resolved, r.kind FROM {q}.replies r WHERE r.petition_id = m.petition_id
+  ORDER BY r.occurred_at DESC, r.recorded_at DESC, r.event_id DESC LIMIT 1) lr ON true
+LEFT JOIN LATERAL (
+  SELECT e.satisfaction FROM {q}.evaluations e WHERE e.petition_id = m.petition_id
+  ORDER BY e.occurred_at DESC, e.recorded_at DESC, e.event_id DESC LIMIT 1) ev ON true""",
+        f"DELETE FROM {q}.obligation_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
+        f"""INSERT INTO {q}.obligation_state (petition_id, unit, stage, due_at, met)
+SELECT d.petition_id, d.unit, d.stage, d.due_at,
+  CASE WHEN d.stage = 'accept'
+    THEN EXISTS (SELECT 1 FROM {q}.decisions x WHERE x.petition_id = d.petition_id AND x.occurred_at <= d.due_at)
+    ELSE EXISTS (SELECT 1 FROM {q}.replies x WHERE x.petition_id = d.petition_id AND x.kind = 'reply'
+                 AND x.occurred_at <= d.due_at) END
+FROM (SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
+      FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.dues d ON d.petition_id = t.petition_id
+      WHERE d.stage IN ('accept', 'handle')
+      ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC,
+               d.position DESC) d
+WHERE d.due_at IS NOT NULL""",
+        f"DELETE FROM {q}.evaluation_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
+        f"""INSERT INTO {q}.evaluation_state (event_id, petition_id, reply_unit)
+SELECT e.event_id, e.petition_id,
+       (SELECT r.unit FROM {q}.replies r WHERE r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
+        ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1)
+FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.evaluations e ON e.petition_id = t.petition_id""",
+    ]
