@@ -1,0 +1,116 @@
+"""Audit replay throughput over a large history, beside kcat reading the same topics to /dev/null.
+
+    python bench/audit_bench.py [--events 1000000]
+
+Generates a history (matters registered, visited again, accepted, replied, evaluated — each a valid
+hash chain) on scratch topics of 12 partitions, then in one run: kcat reads both topics to
+/dev/null (the raw read rate of this machine), and the audit replay rebuilds the reporting
+projections from them into a scratch schema (kafka-python → projection → PostgreSQL).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from common import save
+
+import asyncpg
+from kafka import KafkaProducer
+
+from support.kafka import run_settings
+from xinfang.events import CloudEvent, GENESIS_HASH
+from xinfang.events.catalogue import Accepted, Evaluated, Registered, Replied, VisitRecorded
+from xinfang.settings import CommonSettings
+
+VILLAGES = [f"361402{t:03d}{v:03d}" for t in (1, 101, 102, 201) for v in range(1, 11)]
+T0 = datetime(2026, 1, 1, 1, tzinfo=timezone.utc)
+
+
+def matter_events(n: int) -> list[bytes]:
+    subject, village = str(uuid.UUID(int=n + 1)), VILLAGES[n % len(VILLAGES)]
+    start = T0 + timedelta(minutes=n * 7 % 500000)
+    facts = [Registered(receipt_no=f"2026-361402-{n:07d}", batch_id=f"b{n}", channel="visit", jurisdiction=village,
+                        category="labour", summary="基准", head_count=1 + n % 9, unit=f"room.{village}", tier="village"),
+             VisitRecorded(batch_id=f"v{n}", channel="visit", head_count=2, unit=f"room.{village}", tier="village"),
+             Accepted(unit=f"room.{village}"),
+             Replied(unit=f"room.{village}", decision="support", resolved=n % 5 != 0, opinion="已办理"),
+             Evaluated(satisfaction="satisfied")]
+    out, prev = [], GENESIS_HASH
+    for seq, data in enumerate(facts, 1):
+        at = start + timedelta(days=seq)
+        event = CloudEvent.seal(event_id=str(uuid.UUID(int=(n << 4) + seq)), source="/xinfang/361402/intake",
+                                type=f"petition.{_type(data)}.v1", subject=subject, recorded=at, occurred=at,
+                                actor="terminal:bench", seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
+        prev = event.hash
+        out.append(event.to_json())
+    return out
+
+
+def _type(data) -> str:
+    return {"Registered": "registered", "VisitRecorded": "visit_recorded", "Accepted": "accepted",
+            "Replied": "replied", "Evaluated": "evaluated"}[type(data).__name__]
+
+
+def produce(settings, events: int) -> float:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20,
+                             batch_size=512 * 1024, compression_type=None, max_in_flight_requests_per_connection=5)
+    started = time.perf_counter()
+    for n in range(events // 5):
+        key = str(uuid.UUID(int=n + 1)).encode()
+        for body in matter_events(n):
+            producer.send(settings.topic_events, key=key, value=body)
+    producer.flush()
+    producer.close()
+    return time.perf_counter() - started
+
+
+def kcat_seconds(settings) -> float:
+    started = time.perf_counter()
+    for topic in (settings.topic_events, settings.topic_routing):
+        subprocess.run(["kcat", "-C", "-b", settings.kafka_bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
+                        "-X", "fetch.message.max.bytes=16777216"], stdout=subprocess.DEVNULL, check=True, timeout=600)
+    return time.perf_counter() - started
+
+
+async def replay_seconds(settings, dsn: str, schema: str) -> tuple[float, int]:
+    from reporting.replay import replay
+
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await conn.close()
+    started = time.perf_counter()
+    result = await replay(settings, dsn, schema)
+    seconds = time.perf_counter() - started
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await conn.close()
+    return seconds, result.records
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    base = CommonSettings()
+    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    settings = run_settings(base.model_copy(update={"database_url": dsn}), f"audit{uuid.uuid4().hex[:6]}",
+                            partitions=12)
+    produced = produce(settings, args.events)
+    kcat = kcat_seconds(settings)
+    seconds, records = asyncio.run(replay_seconds(settings, dsn, f"bench_replay_{uuid.uuid4().hex[:6]}"))
+    rate, raw = records / seconds, args.events / kcat
+    save("audit", {
+        "events": records, "produce_seconds": round(produced, 1),
+        "replay_seconds": round(seconds, 1), "replay_events_per_s": round(rate),
+        "kcat_seconds": round(kcat, 2), "kcat_events_per_s": round(raw),
+        "replay_fraction_of_kcat": round(rate / raw, 3),
+        "targets": {"replay_events_per_s": ">= 30000", "replay_fraction_of_kcat": ">= 0.25"},
+    })
+
+
+if __name__ == "__main__":
+    main()
