@@ -107,24 +107,27 @@ ci AS MATERIALIZED (
 {obligations(schema, unit_filter=True)}"""
 
 
+def _state_filter(alias: str) -> str:
+    return (f"($5::text[] IS NULL OR {alias}.jurisdiction = ANY($5::text[])) "
+            f"AND ($6::text IS NULL OR {alias}.category = $6) AND ($7::text IS NULL OR {alias}.channel = $7)")
+
+
 def _ctes_now(schema: str) -> str:
     q = quoted(schema)
     return f"""
 b AS MATERIALIZED (
-  SELECT b.event_id, b.petition_id, b.is_first, b.head_count, b.channel, b.tier, b.unit AS at_unit, b.occurred_at,
-         s.handler, s.is_skip
-  FROM {q}.batches b
-  JOIN {q}.batch_state s ON s.event_id = b.event_id
-  JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
-  WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')}
-    AND ($7::text IS NULL OR b.channel = $7) AND ($8::text IS NULL OR s.handler = $8)
+  SELECT s.event_id, s.petition_id, s.is_first, s.head_count, s.is_skip, s.resolved, s.replied, s.satisfaction,
+         s.first_time
+  FROM {q}.batch_state s
+  WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND s.occurred_at <= $3 AND $4::timestamptz IS NOT NULL
+    AND {_state_filter('s')} AND ($8::text IS NULL OR s.handler = $8)
 ),
 c AS MATERIALIZED (
   SELECT petition_id, bool_or(head_count >= $9) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
 ),
 ci AS MATERIALIZED (
-  SELECT c.petition_id, c.collective, s.resolved, s.replied, s.satisfaction, s.first_time
-  FROM c JOIN {q}.matter_state s USING (petition_id)
+  SELECT c.petition_id, c.collective, f.resolved, f.replied, f.satisfaction, f.first_time
+  FROM c JOIN b f ON f.petition_id = c.petition_id AND f.is_first
 ),
 {obligations(schema, unit_filter=True, now=True)}"""
 
@@ -138,9 +141,7 @@ def obligations(schema: str, unit_filter: bool, now: bool = False) -> str:
 o AS MATERIALIZED (
   SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met
   FROM {q}.obligation_state s
-  JOIN {q}.matters m ON m.petition_id = s.petition_id AND {_matter_filter('m')}
-  WHERE s.due_at >= $1 AND s.due_at < $2 AND (s.due_at <= $3 OR s.met)
-    AND ($7::text IS NULL OR m.channel = $7) {unit}
+  WHERE s.due_at >= $1 AND s.due_at < $2 AND (s.due_at <= $3 OR s.met) AND {_state_filter('s')} {unit}
 )"""
     unit = "AND ($8::text IS NULL OR d.unit = $8)" if unit_filter else ""
     return f"""
@@ -170,6 +171,8 @@ o AS MATERIALIZED (
 
 def stats_sql(schema: str, now: bool = False) -> str:
     """One row: every count of the counting rules for the period."""
+    if now:
+        return _stats_now(schema)
     return f"""WITH {ctes(schema, now)}
 SELECT
   (SELECT count(*) FROM c) AS cases,
@@ -192,14 +195,45 @@ SELECT
   (SELECT count(*) FROM ci WHERE first_time) AS first_time_resolved"""
 
 
-def units_sql(schema: str, now: bool = False) -> str:
-    """One row per unit with anything in the period: the per-unit figures. ``$10``: the units to report."""
+def _stats_now(schema: str) -> str:
+    # one pass over the period's batch rows, which carry their matter's outcome
+    return f"""WITH {ctes(schema, now=True)},
+p AS (SELECT petition_id, bool_or(is_first) AS is_case, bool_or(head_count >= $9) AS collective,
+             bool_or(is_first AND resolved) AS resolved FROM b GROUP BY petition_id),
+bb AS (SELECT count(*) AS batches, coalesce(sum(head_count), 0) AS persons,
+              count(*) FILTER (WHERE NOT is_first) AS repeat_batches, count(*) FILTER (WHERE is_skip) AS skip_level_batches,
+              count(*) FILTER (WHERE head_count >= $9) AS collective_batches,
+              coalesce(sum(head_count) FILTER (WHERE head_count >= $9), 0) AS collective_persons,
+              count(*) FILTER (WHERE is_first) AS cases, count(*) FILTER (WHERE is_first AND resolved) AS resolved,
+              count(*) FILTER (WHERE is_first AND replied) AS replied,
+              count(*) FILTER (WHERE is_first AND satisfaction IS NOT NULL) AS evaluated,
+              count(*) FILTER (WHERE is_first AND satisfaction IN {SATISFIED}) AS satisfied,
+              count(*) FILTER (WHERE is_first AND first_time) AS first_time_resolved FROM b),
+pp AS (SELECT count(*) FILTER (WHERE is_case AND collective) AS collective_cases,
+              count(*) FILTER (WHERE is_case AND collective AND resolved) AS collective_resolved FROM p),
+oo AS (SELECT count(*) FILTER (WHERE stage = 'accept') AS accept_due,
+              count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
+              count(*) FILTER (WHERE stage = 'handle') AS handle_due,
+              count(*) FILTER (WHERE stage = 'handle' AND met) AS replied_on_time FROM o)
+SELECT bb.cases, bb.batches, bb.persons, bb.repeat_batches, bb.skip_level_batches, pp.collective_cases,
+       bb.collective_batches, bb.collective_persons, bb.resolved, pp.collective_resolved, oo.accept_due,
+       oo.accepted_on_time, oo.handle_due, oo.replied_on_time, bb.replied, bb.evaluated, bb.satisfied,
+       bb.first_time_resolved
+FROM bb, pp, oo"""
+
+
+def units_sql(schema: str, now: bool = False, filtered: bool = True) -> str:
+    """One row per unit with anything in the period: the per-unit figures. ``$10``: the units to report.
+    ``filtered``: a jurisdiction, category or channel narrows the matters (else every matter counts)."""
     q = quoted(schema)
+    # for the present and every matter, the facts need no join with the matters
+    scoped = "" if now and not filtered else "JOIN scoped USING (petition_id)"
     satisfaction = f"""
 sat AS (
-  SELECT s.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
-  FROM {q}.evaluations e JOIN scoped USING (petition_id) JOIN {q}.evaluation_state s ON s.event_id = e.event_id
-  WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_known('e')} GROUP BY s.reply_unit),""" if now else f"""
+  SELECT s.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE s.satisfaction IN {SATISFIED}) AS satisfied
+  FROM {q}.evaluation_state s
+  WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND s.occurred_at <= $3 AND {_state_filter('s')}
+  GROUP BY s.reply_unit),""" if now else f"""
 sat AS (
   SELECT r.unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
   FROM {q}.evaluations e JOIN scoped USING (petition_id)
@@ -210,13 +244,13 @@ sat AS (
 scoped AS (SELECT m.petition_id FROM {q}.matters m WHERE {_matter_filter('m')} AND ($7::text IS NULL OR m.channel = $7)
           AND $9::int IS NOT NULL),
 recv AS (
-  SELECT h.unit, count(DISTINCT h.petition_id) AS n FROM {q}.holdings h JOIN scoped USING (petition_id)
+  SELECT h.unit, count(DISTINCT h.petition_id) AS n FROM {q}.holdings h {scoped}
   WHERE h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.unit),
 ovd AS (
-  SELECT x.unit, count(DISTINCT (x.petition_id, x.stage, x.due_at)) AS n FROM {q}.breaches x JOIN scoped USING (petition_id)
+  SELECT x.unit, count(DISTINCT (x.petition_id, x.stage, x.due_at)) AS n FROM {q}.breaches x {scoped}
   WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} GROUP BY x.unit),
 esc AS (
-  SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h JOIN scoped USING (petition_id)
+  SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h {scoped}
   WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.from_unit),{satisfaction}
 obl AS (
   SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,

@@ -1,4 +1,4 @@
-"""The current state of each matter, recomputed from its facts (see migrations/0002_current_state.sql).
+"""The current state of each matter, recomputed from its facts (migrations 0002 and 0003).
 
 :func:`refresh_statements` are run by :class:`reporting.store.Store` in the transaction that wrote
 new facts, for the matters those facts belong to (``$1``: their petition ids).  The definitions are
@@ -8,30 +8,39 @@ from __future__ import annotations
 
 
 #: each state table and the fact tables it is computed from
+#: (in this order: batch_state reads matter_state)
+_MATTER = ("matters", "replies", "evaluations", "requests", "batches")
 INPUTS: dict[str, tuple[str, ...]] = {
-    "batch_state": ("batches", "holdings", "replies"),
-    "matter_state": ("matters", "replies", "evaluations", "requests", "batches"),
-    "obligation_state": ("dues", "decisions", "replies"),
-    "evaluation_state": ("evaluations", "replies"),
+    "matter_state": _MATTER,
+    "batch_state": (*_MATTER, "holdings"),
+    "obligation_state": ("matters", "dues", "decisions", "replies"),
+    "evaluation_state": ("matters", "evaluations", "replies"),
 }
+_ORDER = ("batch_state", "matter_state", "obligation_state", "evaluation_state")  # of the statements below
 
 
 def refresh_statements(q: str) -> dict[str, tuple[str, str]]:
-    """Per state table, its (delete, insert) statements for the schema ``q`` (already quoted)."""
+    """Per state table, its (delete, insert) statements for the schema ``q`` (already quoted), in the order to run them."""
     s = _statements(q)
-    return {name: (s[2 * i], s[2 * i + 1]) for i, name in enumerate(INPUTS)}
+    by_name = {name: (s[2 * i], s[2 * i + 1]) for i, name in enumerate(_ORDER)}
+    return {name: by_name[name] for name in INPUTS}
 
 
 def _statements(q: str) -> list[str]:
     return [
         f"DELETE FROM {q}.batch_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
-        f"""INSERT INTO {q}.batch_state (event_id, petition_id, handler, handler_tier, is_skip)
+        f"""INSERT INTO {q}.batch_state (event_id, petition_id, handler, handler_tier, is_skip, occurred_at, is_first,
+    head_count, channel, jurisdiction, category, resolved, replied, satisfaction, first_time)
 SELECT b.event_id, b.petition_id, coalesce(h.unit, b.unit), h.tier,
        (NOT b.is_first AND h.tier IS NOT NULL AND {q}.tier_rank(b.tier) > {q}.tier_rank(h.tier)
         AND NOT EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = b.petition_id AND r.unit = h.unit
-                        AND r.occurred_at <= b.occurred_at))
+                        AND r.occurred_at <= b.occurred_at)),
+       b.occurred_at, b.is_first, b.head_count, b.channel, m.jurisdiction, m.category,
+       ms.resolved, ms.replied, ms.satisfaction, ms.first_time
 FROM unnest($1::text[]) AS t(petition_id)
 JOIN {q}.batches b ON b.petition_id = t.petition_id
+JOIN {q}.matters m ON m.petition_id = b.petition_id
+JOIN {q}.matter_state ms ON ms.petition_id = b.petition_id
 LEFT JOIN LATERAL (
   SELECT h.unit, h.tier FROM {q}.holdings h WHERE h.petition_id = b.petition_id
   ORDER BY (h.occurred_at <= b.occurred_at) DESC,
@@ -55,22 +64,27 @@ LEFT JOIN LATERAL (
   SELECT e.satisfaction FROM {q}.evaluations e WHERE e.petition_id = m.petition_id
   ORDER BY e.occurred_at DESC, e.recorded_at DESC, e.event_id DESC LIMIT 1) ev ON true""",
         f"DELETE FROM {q}.obligation_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
-        f"""INSERT INTO {q}.obligation_state (petition_id, unit, stage, due_at, met)
+        f"""INSERT INTO {q}.obligation_state (petition_id, unit, stage, due_at, met, jurisdiction, category, channel)
 SELECT d.petition_id, d.unit, d.stage, d.due_at,
   CASE WHEN d.stage = 'accept'
     THEN EXISTS (SELECT 1 FROM {q}.decisions x WHERE x.petition_id = d.petition_id AND x.occurred_at <= d.due_at)
     ELSE EXISTS (SELECT 1 FROM {q}.replies x WHERE x.petition_id = d.petition_id AND x.kind = 'reply'
-                 AND x.occurred_at <= d.due_at) END
+                 AND x.occurred_at <= d.due_at) END,
+  m.jurisdiction, m.category, m.channel
 FROM (SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
       FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.dues d ON d.petition_id = t.petition_id
       WHERE d.stage IN ('accept', 'handle')
       ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC,
                d.position DESC) d
+JOIN {q}.matters m ON m.petition_id = d.petition_id
 WHERE d.due_at IS NOT NULL""",
         f"DELETE FROM {q}.evaluation_state x USING unnest($1::text[]) AS t(petition_id) WHERE x.petition_id = t.petition_id",
-        f"""INSERT INTO {q}.evaluation_state (event_id, petition_id, reply_unit)
+        f"""INSERT INTO {q}.evaluation_state (event_id, petition_id, reply_unit, occurred_at, satisfaction, jurisdiction,
+    category, channel)
 SELECT e.event_id, e.petition_id,
        (SELECT r.unit FROM {q}.replies r WHERE r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
-        ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1)
-FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.evaluations e ON e.petition_id = t.petition_id""",
+        ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1),
+       e.occurred_at, e.satisfaction, m.jurisdiction, m.category, m.channel
+FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.evaluations e ON e.petition_id = t.petition_id
+JOIN {q}.matters m ON m.petition_id = e.petition_id""",
     ]

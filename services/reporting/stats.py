@@ -66,7 +66,8 @@ class Reporter:
     def __init__(self, pool: asyncpg.Pool, schema: str, county: County) -> None:
         self.pool, self.schema, self.county = pool, schema, county
         self._stats = {now: queries.stats_sql(schema, now) for now in (False, True)}
-        self._units = {now: queries.units_sql(schema, now) for now in (False, True)}
+        self._units = {(now, filtered): queries.units_sql(schema, now, filtered)
+                       for now in (False, True) for filtered in (False, True)}
         self._series = queries.series_sql(schema)
 
     # ---- checking ---------------------------------------------------------------------
@@ -132,7 +133,8 @@ class Reporter:
 
     async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str],
                           now: bool = False) -> list[dict[str, Any]]:
-        rows = await self._fetch(self._units[now], *scope.args(*period.bounds(self.county.zone)), units)
+        filtered = scope.jurisdictions is not None or scope.category is not None or scope.channel is not None
+        rows = await self._fetch(self._units[now, filtered], *scope.args(*period.bounds(self.county.zone)), units)
         return [dict(r) for r in rows]
 
     async def stats(self, request: Request) -> dict[str, Any]:
@@ -144,9 +146,11 @@ class Reporter:
             periods["yoy"] = request.period.year_before()
         if "mom" in request.compare:
             periods["mom"] = request.period.before()
-        found = await asyncio.gather(*(self.counts(p, scope, now) for p in periods.values()),
+        distinct = list(dict.fromkeys(periods.values()))  # a year's month-on-month period is its year-on-year one
+        found = await asyncio.gather(*(self.counts(p, scope, now) for p in distinct),
                                      self.unit_counts(request.period, scope, self.units_in_scope(request), now))
-        counts = dict(zip(periods, found[:-1]))
+        by_period = dict(zip(distinct, found[:-1]))
+        counts = {name: by_period[p] for name, p in periods.items()}
         return {
             "scope": self._scope_doc(request),
             "period": period_doc(request.period, self.county),
