@@ -63,6 +63,19 @@ class MattersTable(faust.Table):
         """The stored value, one RocksDB read (faust's own look-up reads twice)."""
         return self.data._get(key)  # noqa: SLF001 — raw keys and values: no serialization to apply
 
+    def confirm(self, partition: int, key: bytes, seq: int) -> None:
+        """Drop confirmed events from a matter's outbox in the local database only.
+
+        Not worth a changelog record: a confirmation only spares a local restart from sending the
+        same bytes again.  A worker that rebuilds the partition from the changelog (or a standby
+        taking over) sees the events as unconfirmed and re-sends them: duplicates by id, harmless.
+        """
+        db = self.data._db_for_partition(partition)  # noqa: SLF001
+        raw = db.get(key)
+        cleared = None if raw is None else confirmed_raw(raw, seq)
+        if cleared is not None:
+            db.put(key, cleared)
+
     def _on_changelog_sent(self, fut: Any) -> None:
         res = fut.result()
         if self._unrecorded is None:
@@ -188,10 +201,7 @@ class Escalation:
         now = datetime.now(timezone.utc)
         self.metrics.inputs.labels("tick").inc()
         for pid, seq in body.get("confirmed", ()):
-            raw = self.matters.raw(pid.encode())
-            cleared = None if raw is None else confirmed_raw(raw, seq)
-            if cleared is not None:
-                self.matters[pid.encode()] = cleared
+            self.matters.confirm(partition, pid.encode(), seq)
             self.publisher.forget(partition, pid, seq)
         for pid in body.get("due", ()):
             stored = self._load(pid)
