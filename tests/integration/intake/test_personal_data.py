@@ -123,3 +123,37 @@ def test_fuzzed_auth_headers_never_crash_and_never_leak_another_village(intake):
 
     probe()
 
+
+
+def test_the_audit_timeline_masks_personal_data_and_shows_erasure(intake):
+    import json
+    import os
+    import sys
+
+    from support.process import ROOT
+
+    pid = intake.register(petitioners=[{"name": "时间线上的人", "id_number": unique_id_number()}])["petition_id"]
+    ref = intake.get(f"/v1/petitions/{pid}").json()["petitioners"][0]["ref"]
+    read_all(intake.settings.kafka_bootstrap, intake.settings.topic_events, expect=1, key=pid.encode())
+    s = intake.settings
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}", "XINFANG_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
+           "XINFANG_TOPIC_EVENTS": s.topic_events, "XINFANG_TOPIC_ROUTING": s.topic_routing,
+           "XINFANG_PARTITIONS": str(s.partitions), "XINFANG_INTAKE_URL": intake.proc.url,
+           "XINFANG_TERMINAL_TOKEN": intake.terminal(VILLAGE)}
+
+    def timeline(*extra):
+        done = subprocess.run([sys.executable, "-m", "reporting.audit", "timeline", pid, *extra], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["events"]
+
+    masked = timeline()[0]["data"]["petitioners"][0]
+    assert masked["name"] == "***" and "时间线上的人" not in json.dumps(masked, ensure_ascii=False)
+    assert timeline("--reveal")[0]["data"]["petitioners"][0]["name"] == "时间线上的人"
+    r = intake.http.post(f"/v1/petitions/{pid}/petitioners/{ref}/erasure",
+                         headers={"Authorization": f"Bearer {ADMIN}", "Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 200
+    read_all(intake.settings.kafka_bootstrap, intake.settings.topic_events, expect=2, key=pid.encode())
+    events = timeline("--reveal")
+    assert events[0]["data"]["petitioners"][0]["name"] == "erased"
+    assert events[-1]["type"] == "petition.personal_data_erased.v1"
