@@ -106,6 +106,7 @@ def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
         broker_session_timeout=settings.escalation_session_timeout,
         broker_heartbeat_interval=settings.escalation_heartbeat_interval,
         broker_rebalance_timeout=max(settings.escalation_session_timeout * 2, 20.0),
+        consumer_group_instance_id=settings.escalation_instance_id,
         stream_ack_exceptions=False,  # a failed event is never committed past: the worker stops instead
         web_enabled=True, web_bind=host, web_port=port, web_host=host,
         canonical_url=f"http://{host}:{port}",

@@ -21,6 +21,10 @@ class EscalationSettings(CommonSettings):
     escalation_session_timeout: float = Field(10.0, ge=6, description="Kafka group session timeout, seconds")
     escalation_heartbeat_interval: float = Field(1.0, gt=0, description="Kafka group heartbeat, seconds")
     escalation_commit_interval: float = Field(1.0, gt=0, description="seconds between offset commits")
+    escalation_instance_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="static group membership: a worker restarted under the same id takes its partitions "
+                    "back at once instead of waiting for the session to expire (unique per worker)")
     escalation_ticks_retention_hours: int = Field(24, ge=1, description="the internal ticks topic's retention")
     escalation_tick_batch: int = Field(2000, ge=1, le=20000, description="petition ids per tick message")
 

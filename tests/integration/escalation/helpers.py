@@ -56,6 +56,7 @@ class Run:
             "XINFANG_COUNTY_FILE": str(self.county), "XINFANG_ESCALATION_APP_ID": self.app_id,
             "XINFANG_ESCALATION_PORT": str(port), "XINFANG_ESCALATION_DATA_DIR": str(self.tmp / f"data-{name}"),
             "XINFANG_ESCALATION_SESSION_TIMEOUT": str(self.session_timeout),
+            "XINFANG_ESCALATION_INSTANCE_ID": f"{self.app_id}-{name}",
             "XINFANG_ESCALATION_COMMIT_INTERVAL": "0.5", **({"XINFANG_LOG_LEVEL": os.environ["ESC_LOG"]} if os.environ.get("ESC_LOG") else {}),
         }
         return ServiceProcess("escalation", env, port, self.tmp / f"{name}.log")

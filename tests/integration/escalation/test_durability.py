@@ -5,7 +5,7 @@ at 2.4 s, overdue at 3 s, escalated to the township at 4 s (the township then ha
 """
 from __future__ import annotations
 
-import time
+import threading
 import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -70,11 +70,11 @@ def test_sigkill_with_a_thousand_deadlines_pending_then_restart_fires_each_exact
         routing.wait(lambda r: sum(e["type"] == "petition.overdue.v1" for es in r.by_pid.values() for e in es) >= 50,
                      20, "the first overdue notices")
         worker.kill()  # mid-firing: some breaches out, most pending, the outbox of some unconfirmed
+        routing.poll(0.5)
         fired_before = sum(e["type"] in BREACHES for es in routing.by_pid.values() for e in es)
-        time.sleep(2)  # the rest fall due while the worker is down
-        worker.start(timeout=60)
+        worker.start(timeout=60)  # the rest fall due while it is down and starting
         routing.wait(breaches_complete(pids), 60, "every breach after the restart")
-        routing.poll(2.0)  # anything sent twice would be here by now
+        routing.poll(1.0)  # anything sent twice would be here by now
         tally = check_exactly_once(routing, pids)
         assert 0 < fired_before < 2 * MATTERS, fired_before
         print(f"SIGKILL: {fired_before} breaches before the kill; after restart {tally}")
@@ -86,17 +86,19 @@ def test_sigkill_with_a_thousand_deadlines_pending_then_restart_fires_each_exact
 
 def test_two_workers_split_the_partitions_and_each_deadline_fires_once(settings, kafka_bootstrap, tmp_path):
     run = Run(settings, tmp_path, ONE_STEP_COUNTY, partitions=4)
-    first = run.worker("a").start(timeout=60)
-    second = run.worker("b")
+    first, second = run.worker("a"), run.worker("b")
     routing = Routing(run.settings.kafka_bootstrap, run.settings.topic_routing)
     try:
-        wait_ready([first], run.partitions)
-        pids = register_all(run, MATTERS, spread=3.0)
-        second.start(timeout=60)  # joins while the deadlines are pending: half the partitions move to it
+        starting = [threading.Thread(target=w.start, kwargs={"timeout": 60}) for w in (first, second)]
+        for thread in starting:
+            thread.start()
+        for thread in starting:
+            thread.join()
         owned = wait_ready([first, second], run.partitions)
         assert all(owned.values()) and not set(owned[0]) & set(owned[1]), owned
+        pids = register_all(run, MATTERS, spread=3.0)
         routing.wait(breaches_complete(pids), 60, "every breach with two workers")
-        routing.poll(2.0)
+        routing.poll(1.0)
         tally = check_exactly_once(routing, pids)
         timers = [get(w, "/timers").json() for w in (first, second)]
         assert sum(t["total"] for t in timers) == MATTERS  # each matter's township clock on exactly one worker
