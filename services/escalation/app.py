@@ -25,6 +25,7 @@ from mode import CrashingSupervisor
 from xinfang.county import County
 from xinfang.deadletter import dead_letter
 
+from escalation import web
 from escalation.domain.chain import source_of
 from escalation.index import DueIndex
 from escalation.metrics import Metrics
@@ -109,7 +110,7 @@ def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
         consumer_group_instance_id=settings.escalation_instance_id,
         stream_ack_exceptions=False,  # a failed event is never committed past: the worker stops instead
         web_enabled=True, web_bind=host, web_port=port, web_host=host,
-        canonical_url=f"http://{host}:{port}",
+        canonical_url=settings.escalation_url or f"http://{host}:{port}",  # where /matters/{id} is forwarded
         web_stats_enabled=False, web_graph_enabled=False, web_router_enabled=False,
         web_tables_enabled=False, web_metrics_enabled=False,
         autodiscover=False,
@@ -161,7 +162,6 @@ class Escalation:
         app.on_partitions_revoked.connect(self._revoked)
         app.on_partitions_assigned.connect(self._assigned)
         app.on_rebalance_complete.connect(self._recovered)
-        from escalation import web
         web.register(self)
 
     # ---- the agent's two inputs ---------------------------------------------------------

@@ -15,6 +15,8 @@ class EscalationSettings(CommonSettings):
                                    description="faust app id: the consumer group and the prefix of its topics")
     escalation_host: str = Field("127.0.0.1", description="address the web server binds")
     escalation_port: int = Field(8003, ge=1, le=65535)
+    escalation_url: str | None = Field(None, description="how other workers reach this one's web server "
+                                       "(default http://<host>:<port>); set it when binding 0.0.0.0")
     escalation_data_dir: Path = Field(ROOT / "var" / "escalation", description="RocksDB tables of this worker")
     escalation_standby_replicas: int = Field(1, ge=0, description="faust standby replicas of each table partition")
     escalation_timer_interval: float = Field(0.2, gt=0, le=60, description="seconds between looks for due timers")

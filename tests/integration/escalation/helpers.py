@@ -57,7 +57,9 @@ class Run:
             "XINFANG_ESCALATION_PORT": str(port), "XINFANG_ESCALATION_DATA_DIR": str(self.tmp / f"data-{name}"),
             "XINFANG_ESCALATION_SESSION_TIMEOUT": str(self.session_timeout),
             "XINFANG_ESCALATION_INSTANCE_ID": f"{self.app_id}-{name}",
-            "XINFANG_ESCALATION_COMMIT_INTERVAL": "0.5", **({"XINFANG_LOG_LEVEL": os.environ["ESC_LOG"]} if os.environ.get("ESC_LOG") else {}),
+            "XINFANG_ESCALATION_COMMIT_INTERVAL": "0.5",
+            # ESC_LOG=DEBUG in the test's environment: the worker's logs in detail (tmp_path/<name>.log)
+            "XINFANG_LOG_LEVEL": os.environ.get("ESC_LOG", "INFO"),
         }
         return ServiceProcess("escalation", env, port, self.tmp / f"{name}.log")
 

@@ -104,6 +104,10 @@ def test_two_workers_split_the_partitions_and_each_deadline_fires_once(settings,
         assert sum(t["total"] for t in timers) == MATTERS  # each matter's township clock on exactly one worker
         assert all(t["total"] > 0 for t in timers)
         assert [t["partitions"] for t in timers] == [owned[0], owned[1]]
+        for pid in pids[:20]:  # either worker answers for any matter: faust forwards to the owner
+            for worker in (first, second):
+                state = get(worker, f"/matters/{pid}").json()
+                assert (state["petition_id"], state["unit"]) == (pid, "station.361501100000")
         print(f"two workers: partitions {owned}, {tally}")
     finally:
         routing.close()

@@ -1,6 +1,7 @@
 """One matter's timer state as decide/evolve: warnings, overdue, escalation, reviews, event time."""
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -264,12 +265,17 @@ def test_the_state_survives_its_json_form(fast):
     assert codec.from_dict(codec.to_dict(m2)) == m2
 
 
+@functools.cache
+def _fast_county():
+    from xinfang.county import load_county
+    from unit.escalation.helpers import ROOT
+    return load_county(ROOT / "tests" / "fixtures" / "county_fast.yaml")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=3000), min_size=1, max_size=40))
 def test_overdue_and_escalations_do_not_depend_on_when_the_timer_looks(steps):
-    from xinfang.county import load_county
-    from unit.escalation.helpers import ROOT
-    fast = load_county(ROOT / "tests" / "fixtures" / "county_fast.yaml")
+    fast = _fast_county()
     m, _ = handle(fast, new(), intake(1, registered(), s(0)), s(0))
     now, fired = s(0), []
     for step in steps:
