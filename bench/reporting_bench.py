@@ -26,7 +26,7 @@ import asyncpg
 import httpx
 
 from integration.reporting.history import county_year
-from integration.reporting.running import drop_schema, projected, start_reporting
+from integration.reporting.running import drop_schema, projected, queued, start_reporting
 from integration.reporting.seed import publish
 from reporting.replay import replay
 from support.kafka import run_settings
@@ -46,7 +46,7 @@ async def first_progress(dsn: str, schema: str, timeout: float = 120) -> float:
 async def until_done(dsn: str, schema: str, total: int, timeout: float = 900) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await projected(dsn, schema) >= total:
+        if await projected(dsn, schema) >= total and await queued(dsn, schema) == 0:
             return time.perf_counter()
         await asyncio.sleep(0.02)
     raise RuntimeError("the service did not finish")
@@ -105,7 +105,8 @@ async def main() -> None:
         try:
             await conn.execute(f'ANALYZE "{live}".batches, "{live}".matters, "{live}".holdings, "{live}".dues, '
                                f'"{live}".replies, "{live}".decisions, "{live}".evaluations, "{live}".breaches, '
-                               f'"{live}".requests')
+                               f'"{live}".requests, "{live}".batch_state, "{live}".matter_state, "{live}".obligation_state, '
+                               f'"{live}".evaluation_state')
             sizes = {t: await conn.fetchval(f'SELECT count(*) FROM "{live}".{t}') for t in ("matters", "batches")}
         finally:
             await conn.close()

@@ -51,6 +51,7 @@ class Reporting:
         if self.settings.consumer_enabled:
             self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics)
             self.tasks.append(asyncio.create_task(self.live.run(), name="projection"))
+            self.tasks.append(asyncio.create_task(self.live.refresh(), name="refresh"))
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -102,12 +103,12 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     async def readyz() -> JSONResponse:
         try:
             async with reporting.pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
+                queued = await reporting.store.queued(conn)
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         live = reporting.live
         return JSONResponse({"status": "ok", "consumer_assigned": bool(live and live.assigned),
-                             "consumer_lag": live.lag_total if live else None})
+                             "consumer_lag": live.lag_total if live else None, "refresh_queue": queued})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

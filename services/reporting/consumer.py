@@ -34,6 +34,8 @@ class Metrics:
                                      ["topic"], registry=registry)
         self.lag = Gauge("reporting_consumer_lag", "records on the broker not yet projected", ["topic", "partition"],
                          registry=registry)
+        self.refreshed = Counter("reporting_matters_refreshed", "matters whose current state was recomputed",
+                                 registry=registry)
         self.batch = Histogram("reporting_batch_seconds", "time to project and commit one batch", registry=registry,
                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
@@ -115,6 +117,21 @@ class LiveProjection:
                     await writing
             await self.consumer.stop()
             await self.producer.stop()
+
+    async def refresh(self) -> None:
+        """Recompute the current state of queued matters, for the life of the service."""
+        while True:
+            try:
+                async with self.pool.acquire() as conn:
+                    done = await self.store.refresh(conn)
+                self.metrics.refreshed.inc(done)
+                if not done:
+                    await asyncio.sleep(0.2)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — the queue keeps the work; try again
+                log.warning("refresh failed, retrying: %s", exc)
+                await asyncio.sleep(2)
 
     async def _write(self, records: list[Record], changes: Changes) -> None:
         started = time.perf_counter()

@@ -90,6 +90,7 @@ async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: date
                 _count(result, written, progress)
             if records:
                 writing = asyncio.create_task(store.apply(conn, records, roles, changes=changes))
+        await store.refresh_all(conn)
     finally:
         if writing is not None and not writing.done():
             writing.cancel()

@@ -4,10 +4,14 @@ Exactly-once effect: inside the transaction the stored offsets of the batch's pa
 locked (``FOR UPDATE``) and records below them are dropped before projecting, so a batch that a
 consumer receives again — after a crash, a rebalance, or from a second consumer that still thinks
 it owns the partition — writes nothing twice.  Rows go in with one ``INSERT … SELECT FROM unnest``
-per table; an event seen before (same id) is a no-op.
+per table; an event seen before (same id) is a no-op.  The matters touched are queued for the
+recomputation of their current state (:mod:`reporting.state`), which :meth:`Store.refresh` does in
+transactions of its own, so the projection's transaction stays small and a matter touched by many
+batches is recomputed once.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable
@@ -38,6 +42,8 @@ class Store:
         self.q = quoted(schema)
         self._inserts = {name: self._insert_sql(name, columns) for name, columns in TABLES.items()}
         self._refresh = refresh_statements(self.q)
+        self._refresh_key = int.from_bytes(hashlib.sha256(f"reporting.refresh:{schema}".encode()).digest()[:8], "big",
+                                           signed=True)
 
     def _insert_sql(self, name: str, columns: tuple[tuple[str, str], ...]) -> str:
         names = ", ".join(column for column, _ in columns)
@@ -73,11 +79,12 @@ class Store:
             for name, rows in changes.rows.items():
                 if rows:
                     await conn.execute(self._inserts[name], *map(list, zip(*rows)))
-            for state, statements in self._refresh.items():
-                subjects = set().union(*(changes.touched.get(table, ()) for table in INPUTS[state]))
-                if subjects:
-                    for statement in statements:
-                        await conn.execute(statement, sorted(subjects))
+            queued = [(p, state) for state, inputs in INPUTS.items()
+                      for p in set().union(*(changes.touched.get(table, ()) for table in inputs))]
+            if queued:
+                await conn.execute(f"INSERT INTO {self.q}.refresh_queue (petition_id, state) "
+                                   "SELECT * FROM unnest($1::text[], $2::text[])",
+                                   [p for p, _ in queued], [s for _, s in queued])
             if changes.positions:
                 keys = list(changes.positions)
                 await conn.execute(
@@ -87,6 +94,35 @@ class Store:
                     "SET next_offset = GREATEST(offsets.next_offset, EXCLUDED.next_offset)",
                     [t for t, _ in keys], [p for _, p in keys], [changes.positions[k] for k in keys])
         return changes
+
+    async def refresh(self, conn: asyncpg.Connection, limit: int = 5000) -> int:
+        """Recompute the current state of up to ``limit`` queued matters in one transaction; how many."""
+        async with conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._refresh_key):
+                return 0  # another instance is refreshing this schema
+            rows = await conn.fetch(
+                f"DELETE FROM {self.q}.refresh_queue q USING (SELECT DISTINCT petition_id FROM {self.q}.refresh_queue "
+                f"ORDER BY petition_id LIMIT $1) pick WHERE q.petition_id = pick.petition_id "
+                "RETURNING q.petition_id, q.state", limit)
+            wanted: dict[str, set[str]] = {}
+            for row in rows:
+                wanted.setdefault(row["state"], set()).add(row["petition_id"])
+            for state, (delete, insert) in self._refresh.items():  # matter_state before batch_state
+                if state in wanted:
+                    petitions = sorted(wanted[state])
+                    await conn.execute(delete, petitions)
+                    await conn.execute(insert, petitions)
+            return len({row["petition_id"] for row in rows})
+
+    async def refresh_all(self, conn: asyncpg.Connection) -> int:
+        """Drain the queue (the replay does this at the end)."""
+        total = 0
+        while n := await self.refresh(conn, 20000):
+            total += n
+        return total
+
+    async def queued(self, conn: asyncpg.Connection) -> int:
+        return await conn.fetchval(f"SELECT count(*) FROM {self.q}.refresh_queue")
 
     async def _lock(self, conn: asyncpg.Connection, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
         if not partitions:
@@ -102,14 +138,16 @@ class Store:
 
 
 #: every table of the projection, facts and current state, in the order a comparison reports them
-ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", "dead_letters", "offsets")
+ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", "dead_letters", "offsets",
+              "refresh_queue")
 
 
 async def differences(conn: asyncpg.Connection, left: str, right: str) -> dict[str, dict[str, int]]:
     """Per table, how many rows only ``left`` has and how many only ``right`` has (empty: equal)."""
     found: dict[str, dict[str, int]] = {}
     for name in ALL_TABLES:
-        a, b = f"SELECT * FROM {quoted(left)}.{name}", f"SELECT * FROM {quoted(right)}.{name}"
+        columns = "petition_id, state" if name == "refresh_queue" else "*"
+        a, b = f"SELECT {columns} FROM {quoted(left)}.{name}", f"SELECT {columns} FROM {quoted(right)}.{name}"
         only_left = await conn.fetchval(f"SELECT count(*) FROM ({a} EXCEPT ALL {b}) d")
         only_right = await conn.fetchval(f"SELECT count(*) FROM ({b} EXCEPT ALL {a}) d")
         if only_left or only_right:

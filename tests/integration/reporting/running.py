@@ -36,12 +36,22 @@ async def projected(dsn: str, schema: str) -> int:
         await conn.close()
 
 
+async def queued(dsn: str, schema: str) -> int:
+    """Matters whose current state is still to be recomputed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(f'SELECT count(*) FROM "{schema}".refresh_queue')
+    finally:
+        await conn.close()
+
+
 async def wait_projected(dsn: str, schema: str, expected: int, timeout: float = 90) -> int:
+    """Until the schema has consumed ``expected`` records and recomputed every matter they touched."""
     deadline = time.monotonic() + timeout
     seen = 0
     while time.monotonic() < deadline:
         seen = await projected(dsn, schema)
-        if seen >= expected:
+        if seen >= expected and await queued(dsn, schema) == 0:
             return seen
         await asyncio.sleep(0.25)
     raise AssertionError(f"schema {schema} projected {seen} of {expected} records within {timeout}s")
