@@ -46,7 +46,10 @@ class Reporting:
             await self.store.migrate(conn)
         finally:
             await conn.close()
-        self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=self.settings.pool_size)
+        # Custom plans: the figures' queries have optional filters ($n IS NULL OR …) that a generic
+        # plan cannot prune, and they run long enough that planning each time costs nothing.
+        self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=self.settings.pool_size,
+                                              server_settings={"plan_cache_mode": "force_custom_plan"})
         self.reporter = Reporter(self.pool, self.settings.reporting_schema, self.county)
         if self.settings.consumer_enabled:
             self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics)
