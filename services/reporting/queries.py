@@ -198,8 +198,8 @@ SELECT
 def _stats_now(schema: str) -> str:
     # one pass over the period's batch rows, which carry their matter's outcome
     return f"""WITH {ctes(schema, now=True)},
-p AS (SELECT petition_id, bool_or(is_first) AS is_case, bool_or(head_count >= $9) AS collective,
-             bool_or(is_first AND resolved) AS resolved FROM b GROUP BY petition_id),
+later AS (SELECT DISTINCT petition_id FROM b WHERE NOT is_first AND head_count >= $9),  -- few: no grouping of all
+p AS (SELECT resolved FROM b WHERE is_first AND (head_count >= $9 OR petition_id IN (SELECT petition_id FROM later))),
 bb AS (SELECT count(*) AS batches, coalesce(sum(head_count), 0) AS persons,
               count(*) FILTER (WHERE NOT is_first) AS repeat_batches, count(*) FILTER (WHERE is_skip) AS skip_level_batches,
               count(*) FILTER (WHERE head_count >= $9) AS collective_batches,
@@ -209,8 +209,7 @@ bb AS (SELECT count(*) AS batches, coalesce(sum(head_count), 0) AS persons,
               count(*) FILTER (WHERE is_first AND satisfaction IS NOT NULL) AS evaluated,
               count(*) FILTER (WHERE is_first AND satisfaction IN {SATISFIED}) AS satisfied,
               count(*) FILTER (WHERE is_first AND first_time) AS first_time_resolved FROM b),
-pp AS (SELECT count(*) FILTER (WHERE is_case AND collective) AS collective_cases,
-              count(*) FILTER (WHERE is_case AND collective AND resolved) AS collective_resolved FROM p),
+pp AS (SELECT count(*) AS collective_cases, count(*) FILTER (WHERE resolved) AS collective_resolved FROM p),
 oo AS (SELECT count(*) FILTER (WHERE stage = 'accept') AS accept_due,
               count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
               count(*) FILTER (WHERE stage = 'handle') AS handle_due,
