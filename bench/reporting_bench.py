@@ -26,7 +26,7 @@ import asyncpg
 import httpx
 
 from integration.reporting.history import county_year
-from integration.reporting.running import drop_schema, projected, queued, start_reporting
+from integration.reporting.running import delete_topics, drop_schema, projected, queued, start_reporting
 from integration.reporting.seed import publish
 from reporting.replay import replay
 from support.kafka import run_settings
@@ -125,6 +125,7 @@ async def main() -> None:
     finally:
         proc.stop()
         await drop_schema(dsn, live, fresh)
+        delete_topics(topics)
 
     save("reporting", {
         "events": total, "matters_per_year": args.matters, "partitions": args.partitions,

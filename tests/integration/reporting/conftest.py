@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from integration.reporting.running import DEMO
+from integration.reporting.running import DEMO, delete_topics
 from support.kafka import run_settings
 from xinfang.county import load_county
 
@@ -28,5 +28,7 @@ def run_id() -> str:
 
 @pytest.fixture
 def topics(settings, kafka_bootstrap, run_id):
-    """Settings with this test's own topics (3 partitions), provisioned."""
-    return run_settings(settings, f"rep{run_id}")
+    """Settings with this test's own topics (3 partitions), provisioned, and deleted afterwards."""
+    made = run_settings(settings, f"rep{run_id}")
+    yield made
+    delete_topics(made)

@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from integration.reporting.running import drop_schema, start_reporting, wait_projected
+from integration.reporting.running import delete_topics, drop_schema, start_reporting, wait_projected
 from integration.reporting.seed import from_import_records, known_places, publish
 from support.kafka import run_settings
 from support.seed import EXPECTED, seed_records
@@ -43,6 +43,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, county, tmp_path_factory):
     http.close()
     proc.stop()
     asyncio.run(drop_schema(test_dsn, schema))
+    delete_topics(topics)
 
 
 def test_the_seed_quarter_figures(seeded):
