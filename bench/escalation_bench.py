@@ -35,12 +35,13 @@ import httpx
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
-from support.kafka import run_settings
+from integration.escalation.helpers import delete_run_topics
 from support.process import ServiceProcess, free_port
 from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import Registered
 from xinfang.kafka import sync_producer
 from xinfang.settings import CommonSettings
+from xinfang.topics import provision
 
 ACCEPT = 7200  # the village room's limit, seconds
 BREACHES = ("petition.deadline_warning.v1", "petition.overdue.v1", "petition.escalated.v1")
@@ -132,14 +133,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--matters", type=int, default=100_000)
     parser.add_argument("--window", type=float, default=600, help="seconds over which the deadlines fall")
-    parser.add_argument("--ingest-rate", type=float, default=250,
+    parser.add_argument("--ingest-rate", type=float, default=120,
                         help="intake events per second the worker is assumed to read (sets when deadlines begin)")
     parser.add_argument("--partitions", type=int, default=12)
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="escalation-bench-"))
     run_id = uuid.uuid4().hex[:8]
-    settings = run_settings(CommonSettings(), f"bench{run_id}", partitions=args.partitions)
+    # topic names of its own (not petition.*.<id>): nothing else on a shared broker should mistake them
+    settings = CommonSettings().model_copy(update={
+        "topic_events": f"escalation-bench-{run_id}.events", "topic_routing": f"escalation-bench-{run_id}.routing",
+        "topic_deadletter": f"escalation-bench-{run_id}.deadletter", "partitions": args.partitions})
+    provision(settings)
     port = free_port()
     env = {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": settings.topic_events,
            "XINFANG_TOPIC_ROUTING": settings.topic_routing, "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
@@ -245,6 +250,7 @@ def main() -> None:
     }
     save("escalation", figures)
     shutil.rmtree(folder, ignore_errors=True)
+    delete_run_topics(settings, f"esc-bench-{run_id}")
 
 
 if __name__ == "__main__":

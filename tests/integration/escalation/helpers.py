@@ -5,12 +5,12 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import orjson
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from support.kafka import run_settings
 from support.process import ROOT, ServiceProcess, free_port
@@ -84,7 +84,20 @@ class Run:
         self.producer.flush(30)
 
     def close(self) -> None:
+        """Close the producer and delete this run's topics from the shared broker (faust's own ones too)."""
         self.producer.close()
+        delete_run_topics(self.settings, self.app_id)
+
+
+def delete_run_topics(settings, app_id: str) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=30000)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(f"{app_id}-")
+                or t in (settings.topic_events, settings.topic_routing, settings.topic_deadletter)]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
 
 
 class Routing:
@@ -147,8 +160,3 @@ def wait_ready(workers: list[ServiceProcess], partitions: int, timeout: float = 
                 return owned
         time.sleep(0.3)
     raise AssertionError(f"workers not ready with a clean partition split after {timeout}s: {owned}")
-
-
-def seconds_between(a: str, b: str) -> float:
-    parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))  # noqa: E731
-    return (parse(b) - parse(a)) / timedelta(seconds=1)

@@ -19,7 +19,7 @@ from xinfang.events.catalogue import (
 from xinfang.events.envelope import rfc3339
 
 from integration.escalation.helpers import (
-    BUREAU, CITY, FAST_COUNTY, ROOM, STATION, Routing, Run, get, registered, seconds_between, utcnow, wait_ready,
+    BUREAU, CITY, FAST_COUNTY, ROOM, STATION, Routing, Run, get, registered, utcnow, wait_ready,
 )
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from xinfang.events import verify_chain
 from xinfang.events.catalogue import (
     Accepted, Assigned, Closed, DeadlineChanged, DeadlineWarning, Declined, Escalated, ExtensionGranted,
-    Objected, Overdue, RecheckReplied, RecheckRequested, Replied, Resumed, ReviewAssigned, ReviewReplied,
+    Objected, RecheckReplied, RecheckRequested, Replied, Resumed, ReviewAssigned, ReviewReplied,
     ReviewRequested, Suspended, Terminated, Transferred, Withdrawn,
 )
 from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with

@@ -16,7 +16,7 @@ from escalation.index import DueIndex
 from escalation.processor import Processor, Stored, Unreadable, confirmed_raw, read_intake
 from escalation.publisher import Publisher
 
-from unit.escalation.helpers import ROOM, STATION, registered, s
+from unit.escalation.helpers import ROOM, registered, s
 
 
 def intake_event(pid: str, data, seq: int = 1, occurred=None) -> CloudEvent:
@@ -116,4 +116,3 @@ def test_the_command_line_refuses_unknown_arguments_and_a_bad_county_file(tmp_pa
     monkeypatch.setenv("XINFANG_COUNTY_FILE", str(bad))
     assert main([]) == 1
     assert "county file is refused" in capsys.readouterr().err
-    assert STATION
