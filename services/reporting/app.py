@@ -14,13 +14,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from xinfang import logs
 from xinfang.county import load_county
 
+from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
 from reporting.api.problems import Problem
 from reporting.api.routes import router
 from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter
-from reporting.store import Store
+from reporting.store import Store, connect, pool
 
 log = logging.getLogger("reporting")
 VENDOR = Path(__file__).parent / "static" / "vendor"  # a copy of the npm assets, for images without node_modules
@@ -32,36 +33,82 @@ class Reporting:
     def __init__(self, settings: ReportingSettings) -> None:
         self.settings = settings
         self.county = load_county(settings.county_file)
-        self.store = Store(settings.reporting_schema)
+        self.schema = settings.reporting_schema  # the physical schema: see reporting.active
+        self.store = Store(self.schema)
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
         self.pool: asyncpg.Pool
         self.reporter: Reporter
         self.live: LiveProjection | None = None
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task] = []  # the projection's
+        self.follower: asyncio.Task | None = None
 
     async def start(self) -> None:
-        conn = await asyncpg.connect(self.settings.database_url)
+        conn = await connect(self.settings.database_url)
         try:
-            await self.store.migrate(conn)
+            await self._use(await active_schema(conn, self.settings.reporting_schema), conn)
         finally:
             await conn.close()
-        # Custom plans: the figures' queries have optional filters ($n IS NULL OR …) that a generic
-        # plan cannot prune, and they run long enough that planning each time costs nothing.
-        self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=self.settings.pool_size,
-                                              server_settings={"plan_cache_mode": "force_custom_plan"})
-        self.reporter = Reporter(self.pool, self.settings.reporting_schema, self.county)
+        self.pool = await pool(self.settings.database_url, min_size=2, max_size=self.settings.pool_size)
+        self.reporter = Reporter(self.pool, self.schema, self.county)
+        self._project()
+        self.follower = asyncio.create_task(self._follow(), name="follow-active-schema")
+
+    async def _use(self, schema: str, conn: asyncpg.Connection) -> None:
+        self.schema, self.store = schema, Store(schema)
+        await self.store.migrate(conn)
+
+    def _project(self) -> None:
         if self.settings.consumer_enabled:
             self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics)
-            self.tasks.append(asyncio.create_task(self.live.run(), name="projection"))
-            self.tasks.append(asyncio.create_task(self.live.refresh(), name="refresh"))
+            self.tasks = [asyncio.create_task(self.live.run(), name="projection"),
+                          asyncio.create_task(self.live.refresh(), name="refresh")]
 
-    async def stop(self) -> None:
+    async def _stop_projection(self) -> None:
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self.tasks, self.live = [], None
+
+    async def _follow(self) -> None:
+        """Switch to the schema a rebuild pointed the name at (NOTIFY, and a look every 5 s besides)."""
+        name, changed = self.settings.reporting_schema, asyncio.Event()
+        while True:
+            conn = None
+            try:
+                conn = await connect(self.settings.database_url)
+                await conn.add_listener(CHANNEL, lambda *_: changed.set())
+                while True:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(changed.wait(), 5)
+                    changed.clear()
+                    schema = await active_schema(conn, name)
+                    if schema != self.schema:
+                        log.info("switching from schema %s to %s (blue/green rebuild)", self.schema, schema)
+                        await self._stop_projection()
+                        old = self.schema
+                        await self._use(schema, conn)
+                        self.reporter = Reporter(self.pool, schema, self.county)
+                        self._project()
+                        log.info("now serving and projecting schema %s (was %s)", schema, old)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — the database may be restarting; keep following
+                log.warning("following the active schema failed, retrying: %s", exc)
+                await asyncio.sleep(2)
+            finally:
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+    async def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.follower
+        await self._stop_projection()
         await self.pool.close()
 
     def echarts(self) -> Path | None:
@@ -110,7 +157,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         live = reporting.live
-        return JSONResponse({"status": "ok", "consumer_assigned": bool(live and live.assigned),
+        return JSONResponse({"status": "ok", "schema": reporting.schema, "consumer_assigned": bool(live and live.assigned),
                              "consumer_lag": live.lag_total if live else None, "refresh_queue": queued})
 
     @app.get("/metrics", include_in_schema=False)

@@ -107,8 +107,10 @@ def decode(record: Record, role: Role) -> tuple[CloudEvent, c.EventData]:
     try:
         event = CloudEvent.from_json(record.value)
     except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise ValueError(f"不是 JSON not JSON: {exc.errors()[0].get('ctx', {}).get('error', exc)}") from None
         raise ValueError(f"不是有效的 CloudEvent not a valid CloudEvent: {_first_error(exc)}") from None
-    except Exception as exc:  # noqa: BLE001 — orjson's JSONDecodeError and anything a broken record raises
+    except Exception as exc:  # noqa: BLE001 — anything else a broken record raises
         raise ValueError(f"不是 JSON not JSON: {exc}") from None
     try:
         current, data = UPCASTERS.decode(event.type, event.data)

@@ -3,23 +3,43 @@
 
 The audit rebuilds the statistics with it into a scratch schema and compares with the live one;
 the rows come from the same :func:`reporting.projection.project` and :class:`reporting.store.Store`.
+
+Two ways of writing, one projection:
+
+- **bulk**, into a schema nothing has been projected into: the partitions are shared out among
+  worker processes (decoding is Python work; one process per core), each reads its partitions and
+  COPYs the rows into tables whose keys and indexes are put back at the end
+  (:meth:`Store.begin_bulk` / :meth:`Store.end_bulk`); then the current state of every matter is
+  computed.  An interrupted bulk load leaves the schema marked, and the next replay starts it over.
+- **incremental**, into a schema that already holds offsets (a rebuild catching up, or a second
+  replay with a later ``until``): batch by batch through :meth:`Store.apply`, as the live service.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
+import os
+import queue
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-import asyncpg
 from kafka import TopicPartition
 
 from xinfang.kafka import sync_consumer
 from xinfang.settings import CommonSettings
 
 from reporting.projection import Changes, Record, Role, project
-from reporting.store import Store
+from reporting.store import FirstSeen, Store, connect, pool, quoted
+
+# check_crcs=False: kafka-python checks CRCs in pure Python, most of the read time here; the broker
+# checked them on the way in, and what an audit relies on is the SHA-256/SM3 hash chain of each event.
+READ = {"max_partition_fetch_bytes": 16 * 1024 * 1024, "fetch_max_bytes": 64 * 1024 * 1024, "check_crcs": False,
+        "receive_buffer_bytes": 4 * 1024 * 1024}
+Span = tuple[str, int, int, int]  # topic, partition, first offset, end offset (exclusive)
 
 
 @dataclass
@@ -29,6 +49,75 @@ class ReplayResult:
     events: int = 0
     unreadable: int = 0
     seconds: float = 0.0
+    mode: str = "incremental"
+    processes: int = 1
+    phases: dict[str, float] | None = None  # bulk: seconds reading and copying, putting keys and states back
+
+
+def _ends(consumer, tps: list[TopicPartition], until: datetime | None) -> dict[TopicPartition, int]:
+    ends = consumer.end_offsets(tps)
+    if until is not None:
+        found = consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
+        ends = {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
+    return ends
+
+
+def _read(consumer, spans: list[Span], batch: int):
+    """Batches of Records of ``spans`` (assigned and sought here) until each partition reaches its end."""
+    ends = {TopicPartition(t, p): end for t, p, start, end in spans if end > start}
+    consumer.assign(list(ends))
+    for t, p, start, end in spans:
+        if end > start:
+            consumer.seek(TopicPartition(t, p), start)
+    todo = set(ends)
+    while todo:
+        records: list[Record] = []
+        for tp, rs in consumer.poll(timeout_ms=1000, max_records=batch).items():
+            records += [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in rs if r.offset < ends[tp]]
+        for tp in list(todo):  # at the end (a transaction marker may hold the last offset)
+            if consumer.position(tp) >= ends[tp]:
+                todo.discard(tp)
+                consumer.pause(tp)
+        yield records
+
+
+async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: datetime | None = None,
+                 upto: dict[tuple[str, int], int] | None = None, batch: int = 10000,
+                 progress: Callable[[int], None] | None = None, processes: int | None = None) -> ReplayResult:
+    """Project both topics into ``schema`` (created and migrated if new) up to their end or ``until``
+    (the broker's time index: records appended before it), and no further than ``upto`` (next offset
+    per topic and partition) where given.  ``processes``: bulk-load workers (default: one per core)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    store, result = Store(schema), ReplayResult(schema)
+    roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
+    conn = await connect(dsn)
+    consumer = sync_consumer(settings, group_id=None, **READ)
+    try:
+        await store.migrate(conn)
+        if await store.loading(conn):  # a bulk load that did not finish: start it over
+            await conn.execute(f"DROP SCHEMA {quoted(schema)} CASCADE")
+            await store.migrate(conn)
+        stored = await store.positions(conn, roles)
+        tps = [TopicPartition(topic, p) for topic in roles for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not tps:
+            raise LookupError(f"主题不存在 topics {list(roles)} do not exist")
+        ends = _ends(consumer, tps, until)
+        if upto is not None:
+            ends = {tp: min(end, upto.get((tp.topic, tp.partition), 0)) for tp, end in ends.items()}
+        starts = {tp: stored.get((tp.topic, tp.partition)) for tp in tps}
+        missing = [tp for tp in tps if starts[tp] is None]
+        starts.update(consumer.beginning_offsets(missing) if missing else {})
+        spans = [(tp.topic, tp.partition, starts[tp], ends[tp]) for tp in tps if starts[tp] < ends[tp]]
+        if spans and await store.empty(conn):
+            await _bulk(settings, dsn, store, roles, spans, batch, progress, processes or os.cpu_count() or 1, result)
+        elif spans:
+            await _incremental(conn, consumer, store, roles, spans, batch, progress, result)
+    finally:
+        consumer.close()
+        await conn.close()
+    result.seconds = loop.time() - started
+    return result
 
 
 def _count(result: ReplayResult, written: Changes, progress: Callable[[int], None] | None) -> None:
@@ -40,54 +129,20 @@ def _count(result: ReplayResult, written: Changes, progress: Callable[[int], Non
         progress(n)
 
 
-def _ends(consumer, tps: list[TopicPartition], until: datetime | None) -> dict[TopicPartition, int]:
-    ends = consumer.end_offsets(tps)
-    if until is not None:
-        found = consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
-        ends = {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
-    return ends
-
-
-async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: datetime | None = None,
-                 batch: int = 10000, progress: Callable[[int], None] | None = None) -> ReplayResult:
-    """Project both topics into ``schema`` (created and migrated if new) up to their end or ``until``
-    (the broker's time index: records appended before it)."""
+async def _incremental(conn, consumer, store: Store, roles: dict[str, Role], spans: list[Span], batch: int,
+                       progress: Callable[[int], None] | None, result: ReplayResult) -> None:
     loop = asyncio.get_running_loop()
-    started = loop.time()
-    store, result = Store(schema), ReplayResult(schema)
-    roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
-    conn = await asyncpg.connect(dsn)
+    reader = _read(consumer, spans, batch)
     writing: asyncio.Task | None = None
-    # check_crcs=False: kafka-python checks CRCs in pure Python, 90% of the read time here; the broker
-    # checked them on the way in, and what an audit relies on is the SHA-256/SM3 hash chain of each event.
-    consumer = sync_consumer(settings, group_id=None, max_partition_fetch_bytes=16 * 1024 * 1024,
-                             fetch_max_bytes=64 * 1024 * 1024, check_crcs=False)
     try:
-        await store.migrate(conn)
-        stored = await store.positions(conn, roles)
-        tps = [TopicPartition(topic, p) for topic in roles for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not tps:
-            raise LookupError(f"主题不存在 topics {list(roles)} do not exist")
-        ends = _ends(consumer, tps, until)
-        todo = {tp for tp in tps if stored.get((tp.topic, tp.partition), 0) < ends[tp]}
-        consumer.assign(list(todo))
-        for tp in todo:
-            consumer.seek(tp, stored.get((tp.topic, tp.partition), 0))
-        while todo or writing is not None:
-            records = []
-            if todo:
-                polled = await loop.run_in_executor(None, lambda: consumer.poll(timeout_ms=1000, max_records=batch))
-                for tp, rs in polled.items():
-                    records += [Record.of(r) for r in rs if r.offset < ends[tp]]
-                for tp in list(todo):  # at the end (a transaction marker may hold the last offset)
-                    if consumer.position(tp) >= ends[tp]:
-                        todo.discard(tp)
-                        consumer.pause(tp)
+        while True:
+            records = await loop.run_in_executor(None, next, reader, None)
             changes = project(records, roles) if records else None  # while the previous batch commits
             if writing is not None:
-                written = await writing
+                _count(result, await writing, progress)
                 writing = None
-                _count(result, written, progress)
+            if records is None:
+                break
             if records:
                 writing = asyncio.create_task(store.apply(conn, records, roles, changes=changes))
         await store.refresh_all(conn)
@@ -96,7 +151,94 @@ async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: date
             writing.cancel()
             with contextlib.suppress(BaseException):
                 await writing
+
+
+def _share(spans: list[Span], parts: int) -> list[list[Span]]:
+    """The spans in ``parts`` groups of about equal record counts (largest first, to the lightest group)."""
+    groups: list[list[Span]] = [[] for _ in range(max(1, min(parts, len(spans))))]
+    loads = [0] * len(groups)
+    for span in sorted(spans, key=lambda s: s[3] - s[2], reverse=True):
+        i = loads.index(min(loads))
+        groups[i].append(span)
+        loads[i] += span[3] - span[2]
+    return groups
+
+
+async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[str, Role], spans: list[Span],
+                batch: int, progress: Callable[[int], None] | None, processes: int, result: ReplayResult) -> None:
+    result.mode, started = "bulk", time.monotonic()
+    groups = _share(spans, processes)
+    result.processes = len(groups)
+    connections = await pool(dsn, min_size=1, max_size=max(2, len(groups)))
+    try:
+        async with connections.acquire() as conn:
+            keys = await store.begin_bulk(conn)
+        context = multiprocessing.get_context("spawn")
+        with context.Manager() as manager, ProcessPoolExecutor(len(groups), mp_context=context) as workers:
+            counts = manager.Queue()
+            loop = asyncio.get_running_loop()
+            jobs = [loop.run_in_executor(workers, _load, settings.model_dump_json(), type(settings), dsn, store.schema,
+                                         group, roles, batch, counts) for group in groups]
+            pending = set(jobs)
+            while pending:
+                _, pending = await asyncio.wait(pending, timeout=0.25)
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        n = counts.get_nowait()
+                        if progress:
+                            progress(n)
+            positions: dict[tuple[str, int], int] = {}
+            for job in jobs:
+                loaded = job.result()
+                result.records += loaded["records"]
+                result.events += loaded["events"]
+                result.unreadable += loaded["unreadable"]
+                positions.update(loaded["positions"])
+        loaded_at = time.monotonic()
+        await store.end_bulk(connections, keys, positions)
+        result.phases = {"load": round(loaded_at - started, 2), "finish": round(time.monotonic() - loaded_at, 2)}
+    finally:
+        await connections.close()
+
+
+def _load(settings_json: str, settings_type: type, dsn: str, schema: str, spans: list[Span], roles: dict[str, Role],
+          batch: int, counts) -> dict:
+    """A bulk-load worker process: read ``spans``, project, COPY (each batch projected while the last is copied)."""
+    settings = settings_type.model_validate_json(settings_json)
+    return asyncio.run(_load_async(settings, dsn, schema, spans, roles, batch, counts))
+
+
+async def _load_async(settings: CommonSettings, dsn: str, schema: str, spans: list[Span], roles: dict[str, Role],
+                      batch: int, counts) -> dict:
+    loop = asyncio.get_running_loop()
+    store, first_seen = Store(schema), FirstSeen()
+    out = {"records": 0, "events": 0, "unreadable": 0, "positions": {}}
+    conn = await connect(dsn)
+    consumer = sync_consumer(settings, group_id=None, **READ)
+    reader = _read(consumer, spans, batch)
+    writing: asyncio.Task | None = None
+    try:
+        while True:
+            records = await loop.run_in_executor(None, next, reader, None)
+            changes = first_seen(project(records, roles)) if records else None
+            if writing is not None:
+                await writing
+                writing = None
+            if records is None:
+                break
+            if records:
+                writing = asyncio.create_task(store.copy(conn, changes))
+                n = changes.events + len(changes.unreadable)
+                out["records"] += n
+                out["events"] += changes.events
+                out["unreadable"] += len(changes.unreadable)
+                out["positions"].update({k: max(v, out["positions"].get(k, 0)) for k, v in changes.positions.items()})
+                counts.put(n)
+    finally:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            with contextlib.suppress(BaseException):
+                await writing
         consumer.close()
         await conn.close()
-    result.seconds = loop.time() - started
-    return result
+    return out

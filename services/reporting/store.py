@@ -11,8 +11,10 @@ batches is recomputed once.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable
 
@@ -24,14 +26,60 @@ from reporting.projection import KEYS, TABLES, Changes, Record, Role, Unreadable
 from reporting.state import INPUTS, refresh_statements
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOADING = "xinfang: bulk load in progress"
 SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DeadLetterSink = Callable[[list[Unreadable]], Awaitable[None]]
+
+
+#: Every connection of reporting runs with these.  JIT off: the projection's and the figures' queries
+#: are short index-driven statements whose cost estimates still cross jit_above_cost, and compiling
+#: them took 0.5 s a statement here — more than running them.  Custom plans: the figures' queries
+#: have optional filters ($n IS NULL OR …) that a generic plan cannot prune, and planning is cheap.
+SERVER_SETTINGS = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection to the reporting database (the projection, the replay, the audit)."""
+    return await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)
+
+
+async def pool(dsn: str, *, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
+    """A pool of such connections (the API, the audit's comparisons)."""
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, server_settings=SERVER_SETTINGS)
 
 
 def quoted(schema: str) -> str:
     if not SCHEMA.match(schema):
         raise ValueError(f"schema name {schema!r} must match {SCHEMA.pattern}")
     return f'"{schema}"'
+
+
+@dataclass
+class BulkKeys:
+    """The keys and indexes a bulk load dropped: (table, name, definition) and (name, CREATE INDEX …)."""
+
+    constraints: list[tuple[str, str, str]]
+    indexes: list[tuple[str, str]]
+
+
+class FirstSeen:
+    """Drops the rows whose key a table already has, as ``ON CONFLICT DO NOTHING`` does (bulk loads)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, set] = {name: set() for name in TABLES}
+        self._key = {name: [i for i, (column, _) in enumerate(columns) if column in KEYS.get(name, ("event_id",))]
+                     for name, columns in TABLES.items()}
+
+    def __call__(self, changes: Changes) -> Changes:
+        for name, rows in changes.rows.items():
+            seen, key, kept = self.seen[name], self._key[name], []
+            for row in rows:
+                k = row[key[0]] if len(key) == 1 else tuple(row[i] for i in key)
+                if k not in seen:
+                    seen.add(k)
+                    kept.append(row)
+            changes.rows[name] = kept
+        return changes
 
 
 class Store:
@@ -85,15 +133,114 @@ class Store:
                 await conn.execute(f"INSERT INTO {self.q}.refresh_queue (petition_id, state) "
                                    "SELECT * FROM unnest($1::text[], $2::text[])",
                                    [p for p, _ in queued], [s for _, s in queued])
-            if changes.positions:
-                keys = list(changes.positions)
-                await conn.execute(
-                    f"INSERT INTO {self.q}.offsets (topic, partition, next_offset) "
-                    "SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[]) "
-                    "ON CONFLICT (topic, partition) DO UPDATE "
-                    "SET next_offset = GREATEST(offsets.next_offset, EXCLUDED.next_offset)",
-                    [t for t, _ in keys], [p for _, p in keys], [changes.positions[k] for k in keys])
+            await self._store_positions(conn, changes.positions)
         return changes
+
+    # --- bulk load: a replay into a fresh schema -------------------------------------------------
+    # The same rows as :meth:`apply`, written with COPY into tables whose keys and indexes are put
+    # back once everything is in (building an index from sorted data costs a fraction of keeping it
+    # up to date row by row).  A redelivered event is dropped by :class:`FirstSeen` as ``ON CONFLICT
+    # DO NOTHING`` would drop it.  The schema is marked while loading: an interrupted load is
+    # incomplete and is dropped by the next replay rather than continued.
+
+    async def loading(self, conn: asyncpg.Connection) -> bool:
+        """True if a bulk load of this schema began and did not finish."""
+        return await conn.fetchval("SELECT obj_description(oid, 'pg_namespace') = $1 FROM pg_namespace "
+                                   "WHERE nspname = $2", LOADING, self.schema) or False
+
+    async def empty(self, conn: asyncpg.Connection) -> bool:
+        """True if nothing has been projected into this schema yet."""
+        return not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.q}.offsets WHERE next_offset > 0)")
+
+    async def begin_bulk(self, conn: asyncpg.Connection) -> "BulkKeys":
+        """Mark the (empty) schema as loading and drop its keys and indexes; returns what to put back."""
+        if not await self.empty(conn):
+            raise ValueError(f"模式 {self.schema} 不是空的 schema {self.schema} is not empty: bulk load refused")
+        constraints = [(r["tbl"], r["name"], r["definition"]) for r in await conn.fetch(
+            "SELECT c.conrelid::regclass::text AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS definition "
+            "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE n.nspname = $1 AND c.contype IN ('p', 'u') ORDER BY 1, 2", self.schema)]
+        indexes = [(r["indexname"], r["indexdef"]) for r in await conn.fetch(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = $1 AND NOT EXISTS ("
+            "SELECT 1 FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE n.nspname = i.schemaname AND c.conname = i.indexname) ORDER BY 1", self.schema)]
+        async with conn.transaction():
+            await conn.execute(f"COMMENT ON SCHEMA {self.q} IS '{LOADING}'")
+            for name, _ in indexes:
+                await conn.execute(f'DROP INDEX {self.q}."{name}"')
+            for table, name, _ in constraints:
+                await conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        return BulkKeys(constraints, indexes)
+
+    async def copy(self, conn: asyncpg.Connection, changes: Changes) -> None:
+        """Write the rows of ``changes`` (already passed through :class:`FirstSeen`) with COPY, one transaction."""
+        async with conn.transaction():
+            for name, rows in changes.rows.items():
+                if rows:
+                    await conn.copy_records_to_table(name, schema_name=self.schema, records=rows,
+                                                     columns=[column for column, _ in TABLES[name]])
+            if changes.unreadable:
+                await conn.copy_records_to_table(
+                    "dead_letters", schema_name=self.schema, columns=["topic", "partition", "offset", "reason"],
+                    records=[(u.record.topic, u.record.partition, u.record.offset, u.reason) for u in changes.unreadable])
+
+    async def end_bulk(self, pool: asyncpg.Pool, keys: "BulkKeys", positions: dict[tuple[str, int], int],
+                       chunk: int = 20000) -> int:
+        """Put keys and indexes back (in parallel over the pool's connections), compute the current state of
+        every matter, store the offsets reached and clear the mark; returns the number of matters."""
+        async def add_key(table: str, name: str, definition: str) -> None:
+            async with pool.acquire() as conn:
+                try:
+                    await conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                except asyncpg.UniqueViolationError:
+                    # the same event in two partitions (an injected copy): keep one, as ON CONFLICT would
+                    columns = [c.strip() for c in definition[definition.index("(") + 1:definition.rindex(")")].split(",")]
+                    same = " AND ".join(f"a.{c} = b.{c}" for c in columns)
+                    await conn.execute(f"DELETE FROM {table} a USING {table} b WHERE {same} AND a.ctid > b.ctid")
+                    await conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+        async def add_index(definition: str) -> None:
+            async with pool.acquire() as conn:
+                await conn.execute(definition)
+
+        await asyncio.gather(*(add_key(*c) for c in keys.constraints))
+        await asyncio.gather(*(add_index(d) for _, d in keys.indexes))
+        async with pool.acquire() as conn:
+            await conn.execute(f"ANALYZE {self.q}.matters, {self.q}.batches, {self.q}.replies, {self.q}.evaluations, "
+                               f"{self.q}.requests, {self.q}.decisions, {self.q}.holdings, {self.q}.dues")
+            petitions = [r[0] for r in await conn.fetch(f"SELECT petition_id FROM {self.q}.matters ORDER BY 1")]
+
+        # matter_state first everywhere (batch_state reads it), then the rest, each in parallel chunks
+        first = {"matter_state": None}
+        await asyncio.gather(*(self._states(pool, petitions[i:i + chunk], first) for i in range(0, len(petitions), chunk)))
+        await asyncio.gather(*(self._states(pool, petitions[i:i + chunk], {s: None for s in INPUTS if s not in first})
+                               for i in range(0, len(petitions), chunk)))
+        async with pool.acquire() as conn, conn.transaction():
+            await self._store_positions(conn, positions)
+            await conn.execute(f"COMMENT ON SCHEMA {self.q} IS NULL")
+        return len(petitions)
+
+    async def _states(self, pool: asyncpg.Pool, ids: list[str], which: dict[str, None]) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await self.recompute(conn, {state: ids for state in which})
+
+    async def recompute(self, conn: asyncpg.Connection, wanted: dict[str, list[str]]) -> None:
+        """Recompute the given state tables of the given matters (in the caller's transaction)."""
+        for state, (delete, insert) in self._refresh.items():  # matter_state before batch_state
+            if state in wanted:
+                petitions = sorted(wanted[state])
+                await conn.execute(delete, petitions)
+                await conn.execute(insert, petitions)
+
+    async def _store_positions(self, conn: asyncpg.Connection, positions: dict[tuple[str, int], int]) -> None:
+        if positions:
+            keys = list(positions)
+            await conn.execute(
+                f"INSERT INTO {self.q}.offsets (topic, partition, next_offset) "
+                "SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[]) "
+                "ON CONFLICT (topic, partition) DO UPDATE "
+                "SET next_offset = GREATEST(offsets.next_offset, EXCLUDED.next_offset)",
+                [t for t, _ in keys], [p for _, p in keys], [positions[k] for k in keys])
 
     async def refresh(self, conn: asyncpg.Connection, limit: int = 5000) -> int:
         """Recompute the current state of up to ``limit`` queued matters in one transaction; how many."""
@@ -107,11 +254,7 @@ class Store:
             wanted: dict[str, set[str]] = {}
             for row in rows:
                 wanted.setdefault(row["state"], set()).add(row["petition_id"])
-            for state, (delete, insert) in self._refresh.items():  # matter_state before batch_state
-                if state in wanted:
-                    petitions = sorted(wanted[state])
-                    await conn.execute(delete, petitions)
-                    await conn.execute(insert, petitions)
+            await self.recompute(conn, {state: list(ids) for state, ids in wanted.items()})
             return len({row["petition_id"] for row in rows})
 
     async def refresh_all(self, conn: asyncpg.Connection) -> int:
@@ -155,4 +298,4 @@ async def differences(conn: asyncpg.Connection, left: str, right: str) -> dict[s
     return found
 
 
-__all__ = ["ALL_TABLES", "KEYS", "Store", "differences", "quoted"]
+__all__ = ["ALL_TABLES", "KEYS", "SERVER_SETTINGS", "Store", "connect", "differences", "pool", "quoted"]

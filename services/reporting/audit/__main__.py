@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Optional
 
 import asyncpg
@@ -25,11 +25,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from xinfang.county import load_county
 from xinfang.settings import CommonSettings
 
+from reporting.active import active_schema, switch
 from reporting.audit import integrity, reading
 from reporting.audit.compare import compare
 from reporting.periods import PeriodError, parse_period
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter, Request
+from reporting.store import connect
+from reporting.store import pool as connection_pool
 from reporting.audit.timeline import timeline as build_timeline
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -63,16 +66,18 @@ def _moment(text: str | None, county) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=county.zone)
 
 
-async def _replay(settings: CommonSettings, schema: str, until: datetime | None, fresh: bool) -> dict:
+async def _replay(settings: CommonSettings, schema: str, until: datetime | None, fresh: bool,
+                  upto: dict[tuple[str, int], int] | None = None) -> dict:
     from reporting.replay import replay as run_replay
 
-    conn = await asyncpg.connect(settings.database_url)
+    conn = await connect(settings.database_url)
     try:
         if fresh:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
-    total = sum(reading.total(settings.kafka_bootstrap, t, until) for t in topics(settings).values())
+    # a fresh schema reads everything; one that holds offsets only what it lacks (no total known up front)
+    total = sum(reading.total(settings.kafka_bootstrap, t, until) for t in topics(settings).values()) if fresh else None
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("重放 replay", total=total, rate="")
@@ -81,10 +86,19 @@ async def _replay(settings: CommonSettings, schema: str, until: datetime | None,
             done = bar.tasks[0].completed + n
             bar.update(task, advance=n, rate=f"{done / max(time.perf_counter() - started, 1e-6):,.0f} events/s")
 
-        result = await run_replay(settings, settings.database_url, schema, until=until, progress=advance)
+        result = await run_replay(settings, settings.database_url, schema, until=until, upto=upto, progress=advance)
     seconds = time.perf_counter() - started
     return {"schema": schema, "records": result.records, "events": result.events, "unreadable": result.unreadable,
-            "seconds": round(seconds, 2), "events_per_s": round(result.records / max(seconds, 1e-6))}
+            "seconds": round(seconds, 2), "events_per_s": round(result.records / max(seconds, 1e-6)),
+            "mode": result.mode, "processes": result.processes, "phases": result.phases}
+
+
+async def _active(settings: ReportingSettings) -> str:
+    conn = await connect(settings.database_url)
+    try:
+        return await active_schema(conn, settings.reporting_schema)
+    finally:
+        await conn.close()
 
 
 def _settings(bootstrap: str | None) -> ReportingSettings:
@@ -107,6 +121,60 @@ def replay(schema: str = typer.Option("audit_replay", help="scratch schema to re
 
 
 @app.command()
+def rebuild(into: Optional[str] = typer.Option(None, help="the new schema (default: <name>_<UTC time>)"),
+            attempts: int = typer.Option(20, help="catch-up rounds before giving up"),
+            bootstrap: Optional[str] = typer.Option(None)) -> None:
+    """蓝绿重建：在在用统计表旁重建新版本，追平后切换，服务不中断。Blue/green rebuild of the live projections: replay
+    both topics into a new schema beside the live one while the service keeps serving and projecting, catch up,
+    then switch the service to it in one step (see reporting.active). The old schema is kept for the auditors."""
+    settings = _settings(bootstrap)
+    name = settings.reporting_schema
+    new = into or f"{name}_{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+
+    async def run() -> dict:
+        conn = await connect(settings.database_url)
+        try:
+            old = await active_schema(conn, name)
+            if new == old:
+                err.print(f"[red]{new} 正在使用 is the schema in use")
+                raise typer.Exit(USAGE)
+            exists = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", new)
+        finally:
+            await conn.close()
+        if exists:
+            err.print(f"[red]模式 {new} 已存在 schema {new} exists: choose another --into")
+            raise typer.Exit(USAGE)
+        started = time.perf_counter()
+        first = await _replay(settings, new, None, fresh=True)  # from the beginning, bulk
+        rounds: list[dict] = []
+        for _ in range(attempts):  # what arrived meanwhile, until little is left
+            rounds.append(await _replay(settings, new, None, fresh=False))
+            if rounds[-1]["records"] < 1000:
+                break
+        conn = await connect(settings.database_url)
+        try:
+            async def last_round(upto: dict[tuple[str, int], int]) -> None:
+                rounds.append(await _replay(settings, new, None, fresh=False, upto=upto))
+
+            paused = time.perf_counter()
+            missing = await switch(conn, name, old, new, last_round)  # the live projection waits meanwhile
+            paused = time.perf_counter() - paused
+        finally:
+            await conn.close()
+        return {"name": name, "previous": old, "schema": new, "switched": missing == 0, "replay": first,
+                "catch_up_rounds": rounds, "behind_at_switch": missing, "projection_paused_s": round(paused, 2),
+                "seconds": round(time.perf_counter() - started, 2)}
+
+    try:
+        outcome = asyncio.run(run())
+    except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
+        err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
+        raise typer.Exit(UNREACHABLE)
+    emit({"rebuild": outcome})
+    raise typer.Exit(OK if outcome["switched"] else FINDINGS)
+
+
+@app.command()
 def verify(live: Optional[str] = typer.Option(None, help="live schema (default: the service's)"),
            scratch: str = typer.Option("audit_verify", help="scratch schema for the rebuild"),
            bootstrap: Optional[str] = typer.Option(None)) -> None:
@@ -114,8 +182,8 @@ def verify(live: Optional[str] = typer.Option(None, help="live schema (default: 
     table and figure by figure, and check every matter's hash chains on both topics. Exit 1 on any difference or finding."""
     settings = _settings(bootstrap)
     county = load_county(settings.county_file)
-    live = live or settings.reporting_schema
     try:
+        live = live or asyncio.run(_active(settings))
         rebuilt = asyncio.run(_replay(settings, scratch, None, fresh=True))
         compared = asyncio.run(compare(settings.database_url, live, scratch, county))
         report = integrity.verify({role: reading.read_topic(settings.kafka_bootstrap, topic)
@@ -147,7 +215,7 @@ def report(as_of: str = typer.Option(..., "--as-of", help="the moment (ISO 8601)
 
     async def run() -> dict:
         rebuilt = await _replay(settings, scratch, moment, fresh=True)
-        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+        pool = await connection_pool(settings.database_url, max_size=2)
         try:
             # what had been recorded by then, and what had happened by then: "now" is the moment asked for
             figures = await Reporter(pool, scratch, county).stats(Request(period=period, jurisdiction=jurisdiction,

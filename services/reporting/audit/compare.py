@@ -12,6 +12,7 @@ from xinfang.county.model import County
 from reporting.periods import parse_period
 from reporting.stats import Reporter, Request
 from reporting.store import differences
+from reporting.store import pool as connection_pool
 
 
 async def periods_covered(conn: asyncpg.Connection, schema: str, county: County) -> list[str]:
@@ -53,7 +54,7 @@ def figure_differences(live: dict[str, dict[str, Any]], rebuilt: dict[str, dict[
 
 async def compare(dsn: str, live: str, rebuilt: str, county: County) -> dict[str, Any]:
     """Both comparisons; empty lists mean the live figures are what the events say."""
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    pool = await connection_pool(dsn)
     try:
         async with pool.acquire() as conn:
             tables = await differences(conn, live, rebuilt)

@@ -27,8 +27,8 @@ def audit(system: System, *args: str) -> subprocess.CompletedProcess:
                           env=env, timeout=300)
 
 
-def caught_up(system: System, timeout: float = 60) -> None:
-    """Wait until reporting has projected everything on both topics."""
+def caught_up(system: System, timeout: float = 60, schema: str | None = None) -> None:
+    """Wait until reporting has projected everything on both topics (into ``schema``, by default the system's)."""
     import asyncio
 
     import asyncpg
@@ -41,7 +41,7 @@ def caught_up(system: System, timeout: float = 60) -> None:
     async def projected() -> int:
         conn = await asyncpg.connect(system.dsn)
         try:
-            return await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{system.reporting_schema}".offsets')
+            return await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{schema or system.reporting_schema}".offsets')
         finally:
             await conn.close()
 
