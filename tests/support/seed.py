@@ -3,15 +3,24 @@
 Current quarter (2026Q1): 176 cases, 212 batches, 820 persons, 143 resolved; collective visits 26 cases,
 39 batches, 508 persons, 22 resolved.  A year before (2025Q1): 180 batches, 976 persons.
 So: 81.25% resolved, batches 上升17.78%, persons 下降15.98%, collective 84.62% resolved.
-Deterministic (a fixed random seed), so every run imports the same history.
+Deterministic (a fixed random seed), so every run imports the same history.  The matters arise in
+the villages of the demo county (deploy/counties/demo.yaml) and are handled by their work rooms,
+the units the county file names for them.
 """
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, timezone
 
+import orjson
+
+from support.process import ROOT
+from xinfang.county import load_county
+
 CST = timezone(timedelta(hours=8))
-VILLAGES = [f"361402{t:03d}{v:03d}" for t in (1, 101, 102, 201) for v in range(1, 11)]
+DEMO = ROOT / "deploy" / "counties" / "demo.yaml"
+# (village code, its work room) for every village of the demo county, in the file's order
+VILLAGES = [(j.code, j.unit) for j in load_county(DEMO).jurisdictions if j.tier == "village"]
 EXPECTED = {"cases": 176, "batches": 212, "persons": 820, "resolved": 143, "resolution_rate": "81.25",
             "collective_cases": 26, "collective_batches": 39, "collective_persons": 508, "collective_resolved": 22,
             "collective_resolution_rate": "84.62", "last_year_batches": 180, "last_year_persons": 976}
@@ -30,9 +39,9 @@ def _split(total: int, parts: int, low: int, high: int, rng: random.Random) -> l
     return values
 
 
-def _matter(external_id: str, village: str, start: datetime, heads: list[int], resolved: bool,
+def _matter(external_id: str, place: tuple[str, str], start: datetime, heads: list[int], resolved: bool,
             rng: random.Random, category: str = "labour") -> dict:
-    room = f"room.{village}"
+    village, room = place
     times = sorted(start + timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8)) for _ in heads[1:])
     batches = [{"occurred_at": start.isoformat(), "channel": "visit", "head_count": heads[0], "unit": room,
                 "petitioners": [{"name": f"信访人{external_id}"}]}]
@@ -70,3 +79,8 @@ def seed_records(run: str) -> list[dict]:
     current = quarter(2026, f"{run}-2026", rng, collective=(26, 39, 508, 22), plain=(150, 173, 312, 121))
     last_year = quarter(2025, f"{run}-2025", rng, collective=(20, 30, 420, 15), plain=(120, 150, 556, 90))
     return current + last_year
+
+
+def ndjson(records: list[dict]) -> bytes:
+    """The body of intake's POST /v1/imports: one matter per line."""
+    return b"".join(orjson.dumps(record) + b"\n" for record in records)
