@@ -196,7 +196,7 @@ async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[st
                 positions.update(loaded["positions"])
         loaded_at = time.monotonic()
         await store.end_bulk(connections, keys, positions)
-        result.phases = {"load": round(loaded_at - started, 2), "finish": round(time.monotonic() - loaded_at, 2)}
+        result.phases = {"load": round(loaded_at - started, 2), **store.timings}
     finally:
         await connections.close()
 

@@ -20,7 +20,7 @@ class ReportingSettings(CommonSettings):
     reporting_port: int = Field(8002, ge=1, le=65535)
     consumer_group: str | None = Field(None, description="Kafka group id; default reporting-<schema>")
     consumer_enabled: bool = True
-    batch_max_records: int = Field(5000, ge=1, le=100000, description="records per projection transaction")
+    batch_max_records: int = Field(10000, ge=1, le=100000, description="records per projection transaction")
     pool_size: int = Field(10, ge=2)
     assets_dir: Path = Field(ECHARTS_DIST, description="folder holding echarts.min.js (npm install)")
 
