@@ -15,6 +15,20 @@ TITLES = {
 }
 
 
+NOTES = ROOT / "bench" / "notes.md"  # written by hand: what changed between rounds, and why targets are missed
+
+
+def flat(figures: dict, prefix: str = "") -> dict:
+    """Nested figures as one row each: ``{"delay": {"p99": 1}}`` → ``{"delay.p99": 1}``."""
+    out: dict = {}
+    for key, value in figures.items():
+        if isinstance(value, dict) and value:
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def render() -> str:
     m = machine()
     lines = ["# 性能基准 Benchmarks", "",
@@ -37,11 +51,14 @@ def render() -> str:
                   "|---|---|---|"]
         figures.pop("machine", None)
         figures.pop("benchmark", None)
-        for key, value in figures.items():
+        targets = flat(targets)
+        for key, value in flat(figures).items():
             lines.append(f"| {key} | {value} | {targets.get(key, '')} |")
         if notes:
             lines += ["", notes]
         lines.append("")
+    if NOTES.exists():
+        lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines)
 
 
