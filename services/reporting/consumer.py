@@ -97,7 +97,7 @@ class LiveProjection:
         try:
             while True:
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_max_records)
-                records = [Record.of(r) for rs in batches.values() for r in rs]
+                records = [r for rs in batches.values() for r in rs]  # aiokafka's records: see projection.Record
                 # Project this batch while the previous one commits (CPU here, I/O there), then write it
                 # only after the previous commit: the offsets advance in order.
                 changes = project(records, self.roles) if records else None

@@ -63,7 +63,8 @@ KEYS: dict[str, tuple[str, ...]] = {"matters": ("petition_id",), "dues": ("event
 
 @dataclass(frozen=True)
 class Record:
-    """One Kafka record as any client delivers it."""
+    """One Kafka record.  The drivers pass the clients' own records (aiokafka's and kafka-python's
+    ConsumerRecord have these attributes) without copying them into this class; tests build these."""
 
     topic: str
     partition: int
@@ -71,10 +72,6 @@ class Record:
     key: bytes | None
     value: bytes | None
 
-    @classmethod
-    def of(cls, record: Any) -> "Record":
-        """From an aiokafka ConsumerRecord or a kafka-python one (same attribute names)."""
-        return cls(record.topic, record.partition, record.offset, record.key, record.value)
 
 
 @dataclass(frozen=True)

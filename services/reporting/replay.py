@@ -73,7 +73,7 @@ def _read(consumer, spans: list[Span], batch: int):
     while todo:
         records: list[Record] = []
         for tp, rs in consumer.poll(timeout_ms=1000, max_records=batch).items():
-            records += [Record(r.topic, r.partition, r.offset, r.key, r.value) for r in rs if r.offset < ends[tp]]
+            records += rs if not rs or rs[-1].offset < ends[tp] else [r for r in rs if r.offset < ends[tp]]  # see projection.Record
         for tp in list(todo):  # at the end (a transaction marker may hold the last offset)
             if consumer.position(tp) >= ends[tp]:
                 todo.discard(tp)
