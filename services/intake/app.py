@@ -25,7 +25,7 @@ from intake.api.deps import RateLimiter
 from intake.api.routes import router
 from intake.auth import TerminalCache
 from intake.keyring import Keyring
-from intake.relay import Relay
+from intake.relay import OutboxBell, Relay
 from intake.routing import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
@@ -72,10 +72,11 @@ class Intake:
                                               server_settings=self.server_settings, connection_class=PooledConnection)
         self.terminals = TerminalCache(dsn)
         await self.terminals.start()
-        self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
-                                     self.settings.county_code)
-        await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
         self.relay = Relay(self.settings, dsn, self.server_settings)
+        self.bell = OutboxBell(self.pool, self.relay if self.settings.relay_enabled else None)
+        self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
+                                     self.settings.county_code, committed=self.bell.ring)
+        await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
         self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}")
         if self.settings.relay_enabled:
             self.tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
@@ -85,6 +86,7 @@ class Intake:
 
     async def stop(self) -> None:
         await self.terminals.stop()
+        await self.bell.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

@@ -52,12 +52,16 @@ class Stored:
     body: bytes
 
 
+def in_flight() -> Problem:
+    return Problem(409, "idempotency.in_flight", "相同 Idempotency-Key 的请求正在处理，请稍后重试",
+                   "a request with this Idempotency-Key is still being processed; retry later")
+
+
 def check(locked: bool, request_hash: bytes | None, status: int | None, body: bytes | None,
           idem: IdempotencyKey) -> Stored | None:
     """Given the transaction lock on the key and its stored record: replay, refuse, or go ahead (None)."""
     if not locked:
-        raise Problem(409, "idempotency.in_flight", "相同 Idempotency-Key 的请求正在处理，请稍后重试",
-                      "a request with this Idempotency-Key is still being processed; retry later")
+        raise in_flight()
     if request_hash is None:
         return None
     if bytes(request_hash) != idem.fingerprint:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 import zlib
@@ -90,12 +91,16 @@ class Relay:
             self.active = False
             await conn.close()
 
+    def wake(self) -> None:
+        """Events were committed to the outbox (by this process): look now rather than at the next poll."""
+        self._wake.set()
+
     async def _loop(self, conn: asyncpg.Connection, producer) -> None:
         while True:
+            self._wake.clear()  # before the read: a wake-up during it is not lost
             rows = await conn.fetch(
                 "SELECT position, event_id, petition_id, body FROM outbox ORDER BY position LIMIT $1", BATCH)
             if not rows:
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
                 except asyncio.TimeoutError:
@@ -163,3 +168,42 @@ class Relay:
     async def lag(self, conn: asyncpg.Connection) -> int:
         """Events committed but not yet acknowledged by Kafka."""
         return await conn.fetchval("SELECT count(*) FROM outbox")
+
+
+class OutboxBell:
+    """Wakes the active relay after a command committed events, without a NOTIFY in the command's transaction.
+
+    PostgreSQL serialises the commits of transactions that NOTIFY (a database-wide lock held through the
+    commit's WAL flush), which capped registrations at the rate of one fsync after another.  So commands
+    commit without it and ring here afterwards: the relay of this process, when it is the active one, is
+    woken directly; otherwise one NOTIFY on its own connection stands for every commit made while the last
+    was being sent.  A lost ring (a crash right after the commit) costs at most the relay's poll interval."""
+
+    def __init__(self, pool: asyncpg.Pool, relay: Relay | None, min_interval: float = 0.005) -> None:
+        self.pool, self.relay, self.min_interval = pool, relay, min_interval
+        self._pending = False
+        self._task: asyncio.Task | None = None
+
+    def ring(self) -> None:
+        if self.relay is not None and self.relay.active:
+            self.relay.wake()
+            return
+        self._pending = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._notify(), name="outbox-bell")
+
+    async def _notify(self) -> None:
+        while self._pending:
+            self._pending = False
+            try:
+                async with self.pool.acquire() as conn:
+                    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+            except Exception as exc:  # noqa: BLE001 — the relay's poll picks the events up
+                log.debug("outbox bell: NOTIFY failed: %s", exc)
+            await asyncio.sleep(self.min_interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task

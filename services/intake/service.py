@@ -5,6 +5,7 @@ Entry points (HTTP routes, the import CLI) call these methods; they hold no busi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -49,8 +50,10 @@ class IntakeService:
     """Runs commands against the event store with optimistic concurrency and idempotency."""
 
     def __init__(self, pool: asyncpg.Pool, county: County, keyring: Keyring, hashalg: str,
-                 county_code: str | None = None) -> None:
+                 county_code: str | None = None, committed: Callable[[], None] | None = None) -> None:
         self.pool, self.county, self.keyring, self.hashalg = pool, county, keyring, hashalg
+        # called after each commit of events (rings the relay); None: the write NOTIFYs in its transaction
+        self.committed = committed
         self.county_code = county_code or county.code[:6]  # 6-digit county code: readable on the phone
         self.source = f"/xinfang/{self.county_code}/intake"
         self._receipt_years: set[int] = set()
@@ -61,12 +64,17 @@ class IntakeService:
     async def execute(
         self, terminal: Terminal, petition_id: str, make: Make, respond: Respond, *, occurred: datetime | None,
         idem: idempotency.IdempotencyKey | None, actor: str | None = None, roles: frozenset[str] | None = None,
-        people: list[dict] | None = None, receipt: bool = False,
+        people: list[dict] | None = None, receipt: bool = False, make_writes: bool = True,
     ) -> Answer:
         """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
 
-        ``make(state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to seal
-        (their keys and fields are written with the events); ``receipt`` draws a receipt number."""
+        ``make(conn, state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to seal
+        (their keys and fields are written with the events); ``receipt`` draws a receipt number.
+
+        ``make_writes``: make() writes with ``conn`` (erasure), so the command runs in an explicit transaction
+        that takes the Idempotency-Key's lock first (four round trips: BEGIN, read, write, COMMIT).  Otherwise
+        the read needs no transaction (the write is guarded by the version it read) and the write is one
+        statement that takes the key's lock, so it commits alone: two round trips, same answers."""
         logs.petition_id.set(petition_id)
         recorded = datetime.now(timezone.utc)
         sealed_people = [self.keyring.seal_new(person) for person in people or []]
@@ -76,29 +84,36 @@ class IntakeService:
             raise Problem(422, "occurred_in_future", "发生时间不能晚于当前时间", "occurred_at lies in the future")
         for _ in range(MAX_ATTEMPTS):
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    loaded, stored, serial = await self._begin(conn, petition_id, idem, year)
-                    if stored is not None:
-                        return Answer(stored.status, stored.body)
-                    if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
-                        raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
-                                      "the matter is outside this terminal's unit")
-                    receipt_no = self.receipt_no(year, serial) if year else None
-                    command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in sealed_people))
-                    tier = loaded.state.holder_tier if loaded.state else None
-                    ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
-                    produced = decide(loaded.state, command, ctx)
-                    state, sealed = store.seal_events(
-                        loaded, petition_id, produced, occurred=occurred, recorded=recorded,
-                        actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
-                    status, body = respond(state, loaded.version + 1)
-                    answer = Answer(status, dumps(body))
-                    record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
-                    await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
-                                      idempotency=record, people=sealed_people, seal_alg=self.keyring.alg)
+                async with self.pool.acquire() as conn:
+                    async with (conn.transaction() if make_writes else contextlib.nullcontext()):
+                        loaded, stored, serial = await self._begin(conn, petition_id, idem, year, lock=make_writes)
+                        if stored is not None:
+                            return Answer(stored.status, stored.body)
+                        if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
+                            raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
+                                          "the matter is outside this terminal's unit")
+                        receipt_no = self.receipt_no(year, serial) if year else None
+                        command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in sealed_people))
+                        tier = loaded.state.holder_tier if loaded.state else None
+                        ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
+                        produced = decide(loaded.state, command, ctx)
+                        state, sealed = store.seal_events(
+                            loaded, petition_id, produced, occurred=occurred, recorded=recorded,
+                            actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
+                        status, body = respond(state, loaded.version + 1)
+                        answer = Answer(status, dumps(body))
+                        record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
+                        await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
+                                          idempotency=record, people=sealed_people, seal_alg=self.keyring.alg,
+                                          notify=self.committed is None,
+                                          lock_id=idem.lock_id if idem and not make_writes else None)
+                if self.committed is not None:
+                    self.committed()
                 log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in sealed),
                          extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
                 return answer
+            except store.KeyInFlight:
+                raise idempotency.in_flight() from None
             except store.Conflict:
                 continue  # another command won the race: decide again on the new state
             except asyncpg.UniqueViolationError:
@@ -106,15 +121,17 @@ class IntakeService:
         raise Problem(409, "conflict", "事项正被同时修改，请重试", "the matter is being changed concurrently; retry")
 
     async def _begin(self, conn: asyncpg.Connection, petition_id: str, idem: idempotency.IdempotencyKey | None,
-                     receipt_year: int | None) -> tuple[store.Loaded, idempotency.Stored | None, int | None]:
-        """One round trip: the key's lock and stored answer, the matter as it stands, a receipt serial."""
+                     receipt_year: int | None, lock: bool = True,
+                     ) -> tuple[store.Loaded, idempotency.Stored | None, int | None]:
+        """One round trip: the key's stored answer (and, with ``lock``, its transaction lock), the matter as it
+        stands, a receipt serial."""
         serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
         row = await conn.fetchrow(
             f"""SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, {serial} AS serial
                FROM (SELECT CASE WHEN $1::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock($1) END AS locked) l
                LEFT JOIN idempotency_keys k ON k.terminal_id = $2 AND k.key = $3
                LEFT JOIN petitions p ON p.petition_id = $4""",
-            idem.lock_id if idem else None, idem.terminal_id if idem else None, idem.key if idem else None,
+            idem.lock_id if idem and lock else None, idem.terminal_id if idem else None, idem.key if idem else None,
             uuid.UUID(petition_id))
         if idem is not None:
             stored = idempotency.check(row["locked"], row["request_hash"], row["status"], row["body"], idem)

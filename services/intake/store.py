@@ -87,35 +87,58 @@ def seal_events(
     return dataclasses.replace(state, petition_id=petition_id), sealed
 
 
+# One statement writes a command: the write model first (``pt``: the new row, or the update guarded by the version
+# the command decided on), and only if that row was written the events, their outbox rows, the Idempotency-Key
+# record and the petitioners (each reads ``pt``, so a lost race writes nothing even outside a transaction).
+# ``l`` takes the Idempotency-Key's transaction lock when the caller did not already hold it ($31 / $27 NULL:
+# held or no key); not getting it writes nothing and answers ``locked`` false.
+_LOCK = """l AS (SELECT CASE WHEN ${n}::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock(${n}) END AS locked)"""
 _EVENTS = """ev AS (
     INSERT INTO events (event_id, petition_id, seq, type, occurred_at, recorded_at, body)
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bytea[])
+    WHERE EXISTS (SELECT FROM pt)
     RETURNING position, event_id, petition_id, body),
   ob AS (INSERT INTO outbox (position, event_id, petition_id, body) SELECT position, event_id, petition_id, body FROM ev),
   idem AS (INSERT INTO idempotency_keys (terminal_id, key, request_hash, status, body)
-           SELECT $8::text, $9::text, $10::bytea, $11::int, $12::bytea WHERE $8::text IS NOT NULL),
+           SELECT $8::text, $9::text, $10::bytea, $11::int, $12::bytea WHERE $8::text IS NOT NULL AND EXISTS (SELECT FROM pt)),
   keys AS (INSERT INTO petitioner_keys (ref, alg, wrapped)
-           SELECT r, $13::text, w FROM unnest($14::text[], $15::bytea[]) AS t(r, w)),
+           SELECT r, $13::text, w FROM unnest($14::text[], $15::bytea[]) AS t(r, w) WHERE EXISTS (SELECT FROM pt)),
   people AS (INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
-             SELECT $2[1], * FROM unnest($14::text[], $16::text[], $17::text[], $18::text[], $19::text[]))"""
-_INSERT = f"""WITH {_EVENTS},
+             SELECT $2[1], * FROM unnest($14::text[], $16::text[], $17::text[], $18::text[], $19::text[])
+             WHERE EXISTS (SELECT FROM pt))"""
+_INSERT = f"""WITH {_LOCK.format(n=31)},
   pt AS (INSERT INTO petitions (petition_id, receipt_no, external_id, jurisdiction, category, status, holder_unit,
              accused_unit, registered_unit, next_due_at, head_hash, version, state)
-         VALUES ($2[1], $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30::jsonb) RETURNING 1)
-SELECT (SELECT count(*) FROM pt) AS saved, pg_notify('{NOTIFY_CHANNEL}', '')"""
-_UPDATE = f"""WITH {_EVENTS},
+         SELECT ($2::uuid[])[1], $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30::jsonb WHERE (SELECT locked FROM l)
+         RETURNING 1),
+  {_EVENTS}
+SELECT (SELECT count(*) FROM pt) AS saved, (SELECT locked FROM l) AS locked"""
+_UPDATE = f"""WITH {_LOCK.format(n=27)},
   pt AS (UPDATE petitions SET status = $20, holder_unit = $21, next_due_at = $22, head_hash = $23, state = $24::jsonb,
              category = $25, version = version + 1, updated_at = now()
-         WHERE petition_id = $2[1] AND version = $26 RETURNING 1)
-SELECT (SELECT count(*) FROM pt) AS saved, pg_notify('{NOTIFY_CHANNEL}', '')"""
+         WHERE petition_id = ($2::uuid[])[1] AND version = $26 AND (SELECT locked FROM l) RETURNING 1),
+  {_EVENTS}
+SELECT (SELECT count(*) FROM pt) AS saved, (SELECT locked FROM l) AS locked"""
+# With the relay's wake-up in the transaction (imports: one transaction per matter, several appends).  Commands
+# leave it out and ring the OutboxBell after their commit: transactions that NOTIFY commit one after another.
+_NOTIFY = f", pg_notify('{NOTIFY_CHANNEL}', '')"
+_STATEMENTS = {(True, False): _INSERT, (False, False): _UPDATE,
+               (True, True): _INSERT + _NOTIFY, (False, True): _UPDATE + _NOTIFY}
+
+
+class KeyInFlight(Exception):
+    """The Idempotency-Key's lock is held: a request with the same key is being processed."""
 
 
 async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, sealed: list[CloudEvent], *,
                 occurred: datetime, recorded: datetime,
                 idempotency: tuple[str, str, bytes, int, bytes] | None = None,
-                people: list | None = None, seal_alg: str = "aes-gcm") -> None:
-    """Events, outbox rows, the write model, the Idempotency-Key record and the relay's wake-up: one
-    statement, one round trip.  Raises :class:`Conflict` if another command got there first."""
+                people: list | None = None, seal_alg: str = "aes-gcm", notify: bool = True,
+                lock_id: int | None = None) -> None:
+    """Events, outbox rows, the write model, the Idempotency-Key record and (``notify``) the relay's wake-up:
+    one statement, one round trip; outside a transaction it is one by itself.  ``lock_id``: take the
+    Idempotency-Key's transaction lock in the same statement (:class:`KeyInFlight` if another holds it).
+    Raises :class:`Conflict` if another command got there first; nothing is written then."""
     pid = uuid.UUID(state.petition_id)
     n = len(sealed)
     events = ([uuid.UUID(e.id) for e in sealed], [pid] * n, [e.seq for e in sealed], [e.type for e in sealed],
@@ -127,17 +150,21 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
     head_hash, state_json, next_due = sealed[-1].hash, state_to_json(state).decode(), _next_due(state)
     try:
         if loaded.state is None:
-            saved = await conn.fetchval(_INSERT, *events, *idem, *persons, state.receipt_no, state.external_id,
-                                        state.jurisdiction, state.category, state.status, state.holder_unit,
-                                        state.accused_unit, state.registered_unit, next_due, head_hash, state_json)
+            row = await conn.fetchrow(_STATEMENTS[True, notify], *events, *idem, *persons, state.receipt_no,
+                                      state.external_id, state.jurisdiction, state.category, state.status,
+                                      state.holder_unit, state.accused_unit, state.registered_unit, next_due, head_hash,
+                                      state_json, lock_id)
         else:
-            saved = await conn.fetchval(_UPDATE, *events, *idem, *persons, state.status, state.holder_unit, next_due, head_hash,
-                                        state_json, state.category, loaded.version)
+            row = await conn.fetchrow(_STATEMENTS[False, notify], *events, *idem, *persons, state.status,
+                                      state.holder_unit, next_due, head_hash, state_json, state.category, loaded.version,
+                                      lock_id)
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name and "idempotency" in exc.constraint_name:
             raise
         raise Conflict(str(exc)) from exc
-    if saved != 1:
+    if not row["locked"]:
+        raise KeyInFlight()
+    if row["saved"] != 1:
         raise Conflict("事项已被并发修改 the matter changed concurrently")
 
 

@@ -94,7 +94,7 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
 
     return _answer(await app.service.execute(terminal, petition_id, make, respond, occurred=body.occurred_at,
                                              idem=idem, people=[p.model_dump() for p in body.petitioners],
-                                             receipt=True))
+                                             receipt=True, make_writes=False))
 
 
 @router.post("/petitions/{petition_id}/visits", status_code=201, response_model=s.PetitionPublic,
@@ -111,7 +111,7 @@ async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, t
 
     return _answer(await app.service.execute(
         terminal, pid, make, lambda state, version: (201, public(state, version)), occurred=body.occurred_at, idem=idem,
-        people=[p.model_dump() for p in body.petitioners]))
+        people=[p.model_dump() for p in body.petitioners], make_writes=False))
 
 
 @router.post("/petitions/{petition_id}/actions", response_model=s.PetitionPublic, tags=["petitions 信访事项"],
@@ -133,7 +133,7 @@ async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.Action
     app = request.app.state.intake
     return _answer(await app.service.execute(
         terminal, str(petition_id), make, lambda state, version: (200, public(state, version)),
-        occurred=body.occurred_at, idem=idem))
+        occurred=body.occurred_at, idem=idem, make_writes=False))
 
 
 @router.get("/petitions/{petition_id}", response_model=s.PetitionPublic, tags=["petitions 信访事项"],
