@@ -179,7 +179,7 @@ class OutboxBell:
     woken directly; otherwise one NOTIFY on its own connection stands for every commit made while the last
     was being sent.  A lost ring (a crash right after the commit) costs at most the relay's poll interval."""
 
-    def __init__(self, pool: asyncpg.Pool, relay: Relay | None, min_interval: float = 0.005) -> None:
+    def __init__(self, pool: asyncpg.Pool, relay: Relay | None, min_interval: float = 0.02) -> None:
         self.pool, self.relay, self.min_interval = pool, relay, min_interval
         self._pending = False
         self._task: asyncio.Task | None = None
