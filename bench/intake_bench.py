@@ -87,6 +87,19 @@ def wrk(url: str, token: str, seconds: float, concurrency: int) -> tuple[float, 
     return rate, ms("50%"), ms("99%"), bad
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by a process with its children (the uvicorn workers), and by the whole machine
+    (busy time of all cores: intake, PostgreSQL, Kafka, wrk and anything else running)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    def own(p: int) -> int:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    kids = [int(k) for t in Path(f"/proc/{pid}/task").iterdir()
+            for k in (t / "children").read_text().split()]
+    busy = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (own(pid) + sum(own(k) for k in kids)) / tick, (sum(busy) - busy[3] - busy[4]) / tick
+
+
 def pgbench(dsn: str, seconds: int, clients: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "insert.sql"
@@ -115,7 +128,10 @@ def main() -> None:
     try:
         token = Intake(proc, settings, schema).terminal(VILLAGE)
         asyncio.run(closed_loop(proc.url, token, 3, 8))  # warm up
+        cpu0 = cpu_seconds(proc.proc.pid)
         throughput, p50, p99, errors = wrk(proc.url, token, args.seconds, args.concurrency)
+        cpu1 = cpu_seconds(proc.proc.pid)
+        done = throughput * int(args.seconds)
         ok2, errors2, lat2 = asyncio.run(open_loop(proc.url, token, args.seconds, args.rate))
         light = round(throughput * 0.6)  # below capacity: the latency a terminal sees on a normal day
         ok3, errors3, lat3 = asyncio.run(open_loop(proc.url, token, args.seconds, light))
@@ -131,6 +147,9 @@ def main() -> None:
         "offered_60pct_rate_per_s": light, "offered_60pct_errors": errors3,
         "offered_60pct_p50_ms": round(percentile(lat3, 50) * 1000, 1),
         "offered_60pct_p99_ms": round(percentile(lat3, 99) * 1000, 1),
+        "closed_loop_cpu_ms_per_registration": {"intake": round((cpu1[0] - cpu0[0]) * 1000 / done, 2),
+                                                "machine": round((cpu1[1] - cpu0[1]) * 1000 / done, 2),
+                                                "cores": os.cpu_count()},
         "pgbench_one_row_insert_tps": round(ceiling, 1),
         "fraction_of_pgbench": round(throughput / ceiling, 3),
         "targets": {"registrations_per_s": ">= 1000", "offered_p99_ms": "<= 100 at 500/s"},
