@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Awaitable, Callable
 
 from kafka import TopicPartition
 
@@ -129,28 +129,37 @@ def _count(result: ReplayResult, written: Changes, progress: Callable[[int], Non
         progress(n)
 
 
-async def _incremental(conn, consumer, store: Store, roles: dict[str, Role], spans: list[Span], batch: int,
-                       progress: Callable[[int], None] | None, result: ReplayResult) -> None:
+async def _pipeline(reader, roles: dict[str, Role], write: Callable[[list[Record], Changes], Awaitable[Changes]],
+                    result: ReplayResult, progress: Callable[[int], None] | None) -> None:
+    """Batches from ``reader`` (read in a thread), each projected while the previous one is written, written in
+    order; what ``write`` wrote is counted into ``result``."""
     loop = asyncio.get_running_loop()
-    reader = _read(consumer, spans, batch)
     writing: asyncio.Task | None = None
     try:
         while True:
             records = await loop.run_in_executor(None, next, reader, None)
-            changes = project(records, roles) if records else None  # while the previous batch commits
+            changes = project(records, roles) if records else None
             if writing is not None:
                 _count(result, await writing, progress)
                 writing = None
             if records is None:
-                break
+                return
             if records:
-                writing = asyncio.create_task(store.apply(conn, records, roles, changes=changes))
-        await store.refresh_all(conn)
+                writing = asyncio.create_task(write(records, changes))
     finally:
         if writing is not None and not writing.done():
             writing.cancel()
             with contextlib.suppress(BaseException):
                 await writing
+
+
+async def _incremental(conn, consumer, store: Store, roles: dict[str, Role], spans: list[Span], batch: int,
+                       progress: Callable[[int], None] | None, result: ReplayResult) -> None:
+    async def write(records: list[Record], changes: Changes) -> Changes:
+        return await store.apply(conn, records, roles, changes=changes)
+
+    await _pipeline(_read(consumer, spans, batch), roles, write, result, progress)
+    await store.refresh_all(conn)
 
 
 def _share(spans: list[Span], parts: int) -> list[list[Span]]:
@@ -210,35 +219,20 @@ def _load(settings_json: str, settings_type: type, dsn: str, schema: str, spans:
 
 async def _load_async(settings: CommonSettings, dsn: str, schema: str, spans: list[Span], roles: dict[str, Role],
                       batch: int, counts) -> dict:
-    loop = asyncio.get_running_loop()
     store, first_seen = Store(schema), FirstSeen()
-    out = {"records": 0, "events": 0, "unreadable": 0, "positions": {}}
+    loaded, positions = ReplayResult(schema), {}
     conn = await connect(dsn)
     consumer = sync_consumer(settings, group_id=None, **READ)
-    reader = _read(consumer, spans, batch)
-    writing: asyncio.Task | None = None
+
+    async def write(records: list[Record], changes: Changes) -> Changes:
+        await store.copy(conn, first_seen(changes))
+        positions.update({k: max(v, positions.get(k, 0)) for k, v in changes.positions.items()})
+        return changes
+
     try:
-        while True:
-            records = await loop.run_in_executor(None, next, reader, None)
-            changes = first_seen(project(records, roles)) if records else None
-            if writing is not None:
-                await writing
-                writing = None
-            if records is None:
-                break
-            if records:
-                writing = asyncio.create_task(store.copy(conn, changes))
-                n = changes.events + len(changes.unreadable)
-                out["records"] += n
-                out["events"] += changes.events
-                out["unreadable"] += len(changes.unreadable)
-                out["positions"].update({k: max(v, out["positions"].get(k, 0)) for k, v in changes.positions.items()})
-                counts.put(n)
+        await _pipeline(_read(consumer, spans, batch), roles, write, loaded, counts.put)
     finally:
-        if writing is not None and not writing.done():
-            writing.cancel()
-            with contextlib.suppress(BaseException):
-                await writing
         consumer.close()
         await conn.close()
-    return out
+    return {"records": loaded.records, "events": loaded.events, "unreadable": loaded.unreadable,
+            "positions": positions}
