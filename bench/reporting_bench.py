@@ -26,7 +26,7 @@ import asyncpg
 import httpx
 
 from integration.reporting.history import county_year
-from integration.reporting.running import delete_topics, drop_schema, projected, queued, start_reporting
+from integration.reporting.running import delete_topics, drop_schema, start_reporting
 from integration.reporting.seed import publish
 from reporting.replay import replay
 from support.kafka import run_settings
@@ -34,22 +34,37 @@ from xinfang.county import load_county
 from xinfang.settings import DEMO_COUNTY, CommonSettings
 
 
-async def first_progress(dsn: str, schema: str, timeout: float = 120) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await projected(dsn, schema) > 0:
-            return time.perf_counter()
-        await asyncio.sleep(0.01)
-    raise RuntimeError("the service projected nothing")
+class Progress:
+    """Where the service's schema stands, asked over one connection: a poller that connected anew
+    every few milliseconds would make PostgreSQL fork a backend each time, beside the work measured."""
 
+    def __init__(self, conn: asyncpg.Connection, schema: str) -> None:
+        self.conn, self.schema = conn, schema
 
-async def until_done(dsn: str, schema: str, total: int, timeout: float = 900) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await projected(dsn, schema) >= total and await queued(dsn, schema) == 0:
-            return time.perf_counter()
-        await asyncio.sleep(0.02)
-    raise RuntimeError("the service did not finish")
+    async def projected(self) -> int:
+        try:
+            return int(await self.conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{self.schema}".offsets'))
+        except asyncpg.UndefinedTableError:
+            return 0
+
+    async def queued(self) -> int:
+        return await self.conn.fetchval(f'SELECT count(*) FROM "{self.schema}".refresh_queue')
+
+    async def first_progress(self, timeout: float = 120) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self.projected() > 0:
+                return time.perf_counter()
+            await asyncio.sleep(0.01)
+        raise RuntimeError("the service projected nothing")
+
+    async def until_done(self, total: int, timeout: float = 900) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await self.projected() >= total and await self.queued() == 0:
+                return time.perf_counter()
+            await asyncio.sleep(0.02)
+        raise RuntimeError("the service did not finish")
 
 
 def latencies(http: httpx.Client, path: str, params: dict, n: int) -> dict:
@@ -91,9 +106,14 @@ async def main() -> None:
     log = Path(tempfile.mkdtemp()) / "reporting.log"
     proc = start_reporting(topics, dsn, live, log)
     try:
-        t0 = await first_progress(dsn, live)
-        first = await projected(dsn, live)
-        t1 = await until_done(dsn, live, total)
+        poll = await asyncpg.connect(dsn)
+        try:
+            progress = Progress(poll, live)
+            t0 = await progress.first_progress()
+            first = await progress.projected()
+            t1 = await progress.until_done(total)
+        finally:
+            await poll.close()
         live_rate = (total - first) / (t1 - t0)
         print(f"live projection: {live_rate:,.0f} events/s", flush=True)
 

@@ -96,13 +96,42 @@ class Changes:
     def count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
 
+    @classmethod
+    def merged(cls, parts: Iterable["Changes"]) -> "Changes":
+        """The changes of consecutive parts of one batch (projected apart, e.g. in two processes)."""
+        whole = cls()
+        for part in parts:
+            for name, rows in part.rows.items():
+                whole.rows[name].extend(rows)
+            for position, offset in part.positions.items():
+                whole.positions[position] = max(whole.positions.get(position, 0), offset)
+            whole.unreadable.extend(part.unreadable)
+            whole.events += part.events
+            for topic, n in part.by_topic.items():
+                whole.by_topic[topic] = whole.by_topic.get(topic, 0) + n
+            for table, ids in part.touched.items():
+                whole.touched.setdefault(table, set()).update(ids)
+        return whole
+
 
 def decode(record: Record, role: Role) -> tuple[CloudEvent, c.EventData]:
     """The event and its current data; ValueError with the reason if it cannot be read."""
     if record.value is None:
         raise ValueError("空记录 empty record (tombstone)")
+    event = UPCASTERS.read_current(record.value)  # nearly always an event of a current type
+    if event is not None:
+        current, data = event.type, event.data
+    else:
+        event, current, data = _decode_in_steps(record.value)
+    if CATALOGUE[current][1] != role:
+        raise ValueError(f"{event.type} 不属于 {role} 主题 does not belong on the {role} topic")
+    return event, data
+
+
+def _decode_in_steps(value: bytes) -> tuple[CloudEvent, str, c.EventData]:
+    """Envelope, then upcasting and data: an old version, or a broken record and what is wrong with it."""
     try:
-        event = CloudEvent.from_json(record.value)
+        event = CloudEvent.from_json(value)
     except ValidationError as exc:
         if exc.errors()[0]["type"] == "json_invalid":
             raise ValueError(f"不是 JSON not JSON: {exc.errors()[0].get('ctx', {}).get('error', exc)}") from None
@@ -115,9 +144,7 @@ def decode(record: Record, role: Role) -> tuple[CloudEvent, c.EventData]:
         raise ValueError(f"未知的事件类型 unknown event type {event.type}") from None
     except ValidationError as exc:
         raise ValueError(f"{event.type} 的数据不符合模型 data does not fit the model: {_first_error(exc)}") from None
-    if CATALOGUE[current][1] != role:
-        raise ValueError(f"{event.type} 不属于 {role} 主题 does not belong on the {role} topic")
-    return event, data
+    return event, current, data
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -200,3 +227,9 @@ def project(records: Iterable[Record], roles: dict[str, Role]) -> Changes:
         changes.events += 1
         changes.by_topic[record.topic] = changes.by_topic.get(record.topic, 0) + 1
     return changes
+
+
+def project_plain(records: list[tuple[str, int, int, bytes | None, bytes | None]], roles: dict[str, Role]) -> Changes:
+    """:func:`project` of records given as plain (topic, partition, offset, key, value) tuples: what a
+    driver sends to a projecting process of its own (a client's records do not pickle)."""
+    return project([Record(*r) for r in records], roles)

@@ -21,6 +21,8 @@ class ReportingSettings(CommonSettings):
     consumer_group: str | None = Field(None, description="Kafka group id; default reporting-<schema>")
     consumer_enabled: bool = True
     batch_max_records: int = Field(10000, ge=1, le=100000, description="records per projection transaction")
+    projection_processes: int = Field(2, ge=1, le=16, description="processes that decode and project the "
+                                      "records of a batch, in parts, while the previous batch is written")
     pool_size: int = Field(10, ge=2)
     assets_dir: Path = Field(ECHARTS_DIST, description="folder holding echarts.min.js (npm install)")
 

@@ -103,6 +103,32 @@ def test_upcasters_chain_old_versions_to_the_current_model():
         registry.register("petition.accepted.v0", "petition.accepted.v1")(lambda d: d)
 
 
+def test_an_event_of_a_current_type_is_read_in_one_pass_as_in_two_steps():
+    registry = Upcasters()
+    event = seal()
+    read = registry.read_current(event.to_json())
+    assert isinstance(read, CloudEvent) and isinstance(read.data, Registered)
+    assert read.data == registry.decode(event.type, event.data)[1]
+    assert read.envelope() == event.envelope() and read.hash_ok()
+    # what the one pass does not read is left to the two steps, which say what is wrong
+    assert registry.read_current(b"{not json") is None
+    assert registry.read_current(event.to_json().replace(b'"labour"', b'1')) is None  # data off its model
+    wrong_hash = orjson.loads(event.to_json()) | {"hash": "x"}
+    assert registry.read_current(orjson.dumps(wrong_hash)) is None  # envelope off its model
+    old = orjson.loads(event.to_json()) | {"type": "petition.registered.v0"}
+    assert registry.read_current(orjson.dumps(old)) is None
+
+
+def test_a_type_given_an_upcaster_is_no_longer_read_in_one_pass():
+    registry = Upcasters()
+    accepted = CloudEvent.seal(event_id="a1", source="/xinfang/110105/intake", type="petition.accepted.v1",
+                               subject="m1", recorded=NOW, occurred=NOW, actor="unit:u1", seq=2,
+                               prevhash=GENESIS_HASH, data={"unit": "u1"})
+    assert registry.read_current(accepted.to_json()) is not None
+    registry.register("petition.accepted.v1", "petition.accepted.v2")(lambda d: d)
+    assert registry.read_current(accepted.to_json()) is None
+
+
 def test_derived_ids_are_deterministic_and_distinguish_breaches():
     first = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-01T00:00:00Z")
     again = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-01T00:00:00Z")
