@@ -3,8 +3,10 @@
 Registers matters at village rooms, township stations and the county hall (some collective, some
 coming back as repeat visits), and handles what lands on each unit's worklist: accept, reply,
 sometimes a review request. Some units never get to theirs, so their deadlines pass and the
-matters escalate. Matters are spread over the last weeks by when they happened (terminals that
-sync late send back-dated visits), so the dashboard's charts fill at once.
+matters escalate. Most matters come in today, since the office opened at 08:30 (county time); a
+share of them (``--backlog``) happened over the last weeks — terminals that sync late send
+back-dated visits — so the charts over time have something to show, and those whose limits have
+passed by now are warned, marked overdue and escalated at once.
 
 Everything goes through the terminal API like a real terminal: tokens, Idempotency-Keys, retries.
 """
@@ -17,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import typer
+
+from xinfang.calendar import DEFAULT_TZ
 
 app = typer.Typer(add_completion=False, help="终端模拟器 Terminal simulator for the demo county.")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -57,7 +61,8 @@ def person(rng: random.Random) -> dict:
 def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE_URL"),
          admin_token: str = typer.Option(..., envvar="XINFANG_ADMIN_TOKEN"),
          matters: int = typer.Option(300, help="matters to register"),
-         days: int = typer.Option(45, help="spread over the last N days (by when they happened)"),
+         days: int = typer.Option(45, help="the back-dated ones happened over the last N days"),
+         backlog: float = typer.Option(0.25, min=0, max=1, help="share of matters back-dated (synced late)"),
          seed: int = typer.Option(7), neglect: float = typer.Option(0.25, help="share of units that never handle")) -> None:
     """Play a working day; prints what it did."""
     rng = random.Random(seed)
@@ -69,6 +74,9 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
                     if u["kind"] in ("room", "station", "bureau", "department")}
         lazy = {unit for unit in handlers if rng.random() < neglect and not unit.startswith("bureau")}
         now = datetime.now(timezone.utc)
+        local = now.astimezone(DEFAULT_TZ)  # the demo county's time
+        opened = local.replace(hour=8, minute=30, second=0, microsecond=0)
+        office = max((local - opened).total_seconds(), 3600.0)  # before 08:30: the last hour
         registered: list[tuple[str, Terminal]] = []
         stats = {"registered": 0, "collective": 0, "repeat_visits": 0, "accepted": 0, "replied": 0, "reviews": 0}
         for n in range(matters):
@@ -78,7 +86,10 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
                 [r["jurisdiction"] for r in rooms if desk["id"] == "bureau.361402" or r["jurisdiction"].startswith(desk["jurisdiction"][:9])])
             collective = rng.random() < 0.12
             category = rng.choice(list(SUMMARIES))
-            when = now - timedelta(days=rng.uniform(0, days) * (n / matters) ** 0.5 + 0.01)
+            if rng.random() < backlog:
+                when = now - timedelta(days=rng.uniform(1, days))
+            else:
+                when = now - timedelta(seconds=rng.uniform(60, office))
             terminal = handlers[desk["id"]]
             r = terminal.post("/v1/petitions", {
                 "channel": rng.choice(["visit", "visit", "visit", "letter", "online", "phone"]), "jurisdiction": place,

@@ -1,0 +1,60 @@
+"""The demo as a newcomer runs it: the terminal simulator plays a working day at the demo county's
+terminals, and within a minute the statistics and the dashboard's series show that day — today's
+registrations, the back-dated ones, and escalations from the units that let deadlines pass."""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import httpx
+
+from support.kafka import run_settings
+from support.process import ROOT
+from support.system import ADMIN, System
+from xinfang.calendar import DEFAULT_TZ
+from xinfang.settings import DEMO_COUNTY
+
+
+def test_the_simulated_day_fills_the_statistics_within_a_minute(settings, test_db, tmp_path):
+    run = run_settings(settings.model_copy(update={"database_url": test_db}), uuid.uuid4().hex[:8])
+    system = System(run, test_db, tmp_path, county=DEMO_COUNTY, terminal_unit="bureau.361402").start()
+    try:
+        played = subprocess.run(
+            [sys.executable, "-m", "intake.simulator", "--url", system.procs["intake"].url, "--matters", "60",
+             "--days", "30", "--seed", "3"],
+            env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}", "XINFANG_ADMIN_TOKEN": ADMIN},
+            capture_output=True, text=True, timeout=300)
+        assert played.returncode == 0, played.stderr[-2000:]
+        done = ast.literal_eval(played.stdout.strip().splitlines()[-2])  # the simulator's tally
+        assert done["registered"] == 60 and done["collective"] > 0 and done["repeat_visits"] > 0, done
+        assert done["accepted"] > 0 and done["replied"] > 0, done
+
+        # the last 31 days of the county's calendar: every registration, whichever year they fall in
+        today = datetime.now(DEFAULT_TZ).date()
+        period = {"from": (today - timedelta(days=31)).isoformat(), "to": today.isoformat()}
+        reporting = httpx.Client(base_url=system.procs["reporting"].url, timeout=30)
+        deadline = time.monotonic() + 60
+        while True:
+            figures = reporting.get("/v1/stats", params=period).json()
+            units = figures["units"]
+            seen = {k: figures["figures"][k]["value"] for k in ("cases", "batches", "collective_cases", "replied")}
+            escalated = sum(u["escalated_away"] for u in units)
+            if seen["cases"] == 60 and seen["batches"] == 60 + done["repeat_visits"] and escalated > 0:
+                break
+            assert time.monotonic() < deadline, f"not filled within a minute: {seen}, escalated {escalated}"
+            time.sleep(1)
+        assert seen["collective_cases"] > 0 and seen["replied"] > 0, seen
+
+        series = reporting.get("/v1/stats/series", params=period).json()
+        months = series["months"]
+        assert sum(m["cases"] for m in months) == 60, months
+        assert sum(m["escalated"] for m in months) > 0, months
+        dashboard = reporting.get("/v1/dashboard")
+        assert dashboard.status_code == 200 and "echarts" in dashboard.text
+    finally:
+        system.stop()
