@@ -24,7 +24,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from xinfang.deadletter import dead_letter
-from xinfang.kafka import aio_consumer, aio_producer
+from xinfang.kafka import aio_consumer, aio_producer, consumer_lag
 
 from reporting.projection import Changes, Record, Role, Unreadable, project_plain
 from reporting.settings import ReportingSettings
@@ -156,18 +156,10 @@ class LiveProjection:
             self.metrics.projected.labels(topic).inc(n)
 
     async def _measure_lag(self) -> None:
-        total = 0
-        for tp in self.consumer.assignment():
-            end = self.consumer.highwater(tp)
-            if end is None:
-                continue
-            try:
-                lag = max(0, end - await asyncio.wait_for(self.consumer.position(tp), 1))
-            except Exception:  # noqa: BLE001 — a partition being reassigned has no position for a moment
-                continue
-            self.metrics.lag.labels(tp.topic, str(tp.partition)).set(lag)
-            total += lag
-        self.lag_total = total
+        lag = await consumer_lag(self.consumer)
+        for (topic, partition), n in lag.items():
+            self.metrics.lag.labels(topic, str(partition)).set(n)
+        self.lag_total = sum(lag.values())
 
     async def _dead_letter(self, unreadable: list[Unreadable]) -> None:
         for item in unreadable:

@@ -50,3 +50,22 @@ def aio_consumer(settings: CommonSettings, *topics: str, **overrides: Any):
 
     return AIOKafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap,
                             **{**CONSUMER_DEFAULTS, **overrides})
+
+
+async def consumer_lag(consumer, timeout: float = 1.0) -> dict[tuple[str, int], int]:
+    """Records on the broker that an (aiokafka) consumer has not read yet, per assigned partition:
+    the partition's high-water mark (as of the last fetch) minus the consumer's position.  A partition
+    without either yet (just assigned, being reassigned) is left out."""
+    import asyncio
+
+    lag: dict[tuple[str, int], int] = {}
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if end is None:
+            continue
+        try:
+            position = await asyncio.wait_for(consumer.position(tp), timeout)
+        except Exception:  # noqa: BLE001 — a partition being reassigned has no position for a moment
+            continue
+        lag[(tp.topic, tp.partition)] = max(0, end - position)
+    return lag
