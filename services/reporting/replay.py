@@ -178,7 +178,7 @@ async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[st
     result.mode, started = "bulk", time.monotonic()
     groups = _share(spans, processes)
     result.processes = len(groups)
-    connections = await pool(dsn, min_size=1, max_size=max(2, len(groups)))
+    connections = await pool(dsn, min_size=1, max_size=max(4, len(groups)))  # end_bulk: indexes beside states
     try:
         async with connections.acquire() as conn:
             keys = await store.begin_bulk(conn)

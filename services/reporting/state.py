@@ -88,3 +88,67 @@ SELECT e.event_id, e.petition_id,
 FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.evaluations e ON e.petition_id = t.petition_id
 JOIN {q}.matters m ON m.petition_id = e.petition_id""",
     ]
+
+
+def bulk_statements(q: str) -> dict[str, str]:
+    """Per state table, one whole-table INSERT computing every matter's rows at once (a bulk load, the state
+    tables empty): the same rows as :func:`refresh_statements` — each LATERAL "latest/earliest row" becomes a
+    DISTINCT ON over a join, each correlated EXISTS a comparison with the earliest matching time — in hash
+    joins and sorts instead of one index lookup per row.  ``batch_state`` reads ``matter_state``: run it after."""
+    return {
+        "matter_state": f"""INSERT INTO {q}.matter_state (petition_id, resolved, replied, satisfaction, first_time)
+SELECT m.petition_id, coalesce(lr.resolved, false), coalesce(rp.replied, false), ev.satisfaction,
+       (coalesce(lr.resolved, false) AND lr.kind = 'reply' AND rq.petition_id IS NULL AND coalesce(bc.n, 0) = 1)
+FROM {q}.matters m
+LEFT JOIN (SELECT DISTINCT ON (r.petition_id) r.petition_id, r.resolved, r.kind FROM {q}.replies r
+           ORDER BY r.petition_id, r.occurred_at DESC, r.recorded_at DESC, r.event_id DESC) lr
+  ON lr.petition_id = m.petition_id
+LEFT JOIN (SELECT r.petition_id, bool_or(r.kind = 'reply') AS replied FROM {q}.replies r GROUP BY 1) rp
+  ON rp.petition_id = m.petition_id
+LEFT JOIN (SELECT DISTINCT ON (e.petition_id) e.petition_id, e.satisfaction FROM {q}.evaluations e
+           ORDER BY e.petition_id, e.occurred_at DESC, e.recorded_at DESC, e.event_id DESC) ev
+  ON ev.petition_id = m.petition_id
+LEFT JOIN (SELECT DISTINCT x.petition_id FROM {q}.requests x) rq ON rq.petition_id = m.petition_id
+LEFT JOIN (SELECT n.petition_id, count(*) AS n FROM {q}.batches n GROUP BY 1) bc ON bc.petition_id = m.petition_id""",
+        "batch_state": f"""INSERT INTO {q}.batch_state (event_id, petition_id, handler, handler_tier, is_skip, occurred_at,
+    is_first, head_count, channel, jurisdiction, category, resolved, replied, satisfaction, first_time)
+SELECT b.event_id, b.petition_id, coalesce(b.h_unit, b.unit), b.h_tier,
+       (NOT b.is_first AND b.h_tier IS NOT NULL AND {q}.tier_rank(b.tier) > {q}.tier_rank(b.h_tier)
+        AND NOT coalesce(ru.first_at <= b.occurred_at, false)),
+       b.occurred_at, b.is_first, b.head_count, b.channel, m.jurisdiction, m.category,
+       ms.resolved, ms.replied, ms.satisfaction, ms.first_time
+FROM (SELECT DISTINCT ON (b.event_id) b.*, h.unit AS h_unit, h.tier AS h_tier
+      FROM {q}.batches b LEFT JOIN {q}.holdings h ON h.petition_id = b.petition_id
+      ORDER BY b.event_id, (h.occurred_at <= b.occurred_at) DESC,
+               CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
+               h.occurred_at, h.event_id) b
+JOIN {q}.matters m ON m.petition_id = b.petition_id
+JOIN {q}.matter_state ms ON ms.petition_id = b.petition_id
+LEFT JOIN (SELECT r.petition_id, r.unit, min(r.occurred_at) AS first_at FROM {q}.replies r GROUP BY 1, 2) ru
+  ON ru.petition_id = b.petition_id AND ru.unit = b.h_unit""",
+        "obligation_state": f"""INSERT INTO {q}.obligation_state (petition_id, unit, stage, due_at, met, jurisdiction,
+    category, channel)
+SELECT d.petition_id, d.unit, d.stage, d.due_at,
+  CASE WHEN d.stage = 'accept' THEN coalesce(dc.first_at <= d.due_at, false)
+       ELSE coalesce(rp.first_at <= d.due_at, false) END,
+  m.jurisdiction, m.category, m.channel
+FROM (SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
+      FROM {q}.dues d
+      WHERE d.stage IN ('accept', 'handle')
+      ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC,
+               d.position DESC) d
+JOIN {q}.matters m ON m.petition_id = d.petition_id
+LEFT JOIN (SELECT x.petition_id, min(x.occurred_at) AS first_at FROM {q}.decisions x GROUP BY 1) dc
+  ON dc.petition_id = d.petition_id
+LEFT JOIN (SELECT x.petition_id, min(x.occurred_at) AS first_at FROM {q}.replies x WHERE x.kind = 'reply' GROUP BY 1) rp
+  ON rp.petition_id = d.petition_id
+WHERE d.due_at IS NOT NULL""",
+        "evaluation_state": f"""INSERT INTO {q}.evaluation_state (event_id, petition_id, reply_unit, occurred_at, satisfaction,
+    jurisdiction, category, channel)
+SELECT e.event_id, e.petition_id, e.reply_unit, e.occurred_at, e.satisfaction, m.jurisdiction, m.category, m.channel
+FROM (SELECT DISTINCT ON (e.event_id) e.event_id, e.petition_id, e.occurred_at, e.satisfaction, r.unit AS reply_unit
+      FROM {q}.evaluations e
+      LEFT JOIN {q}.replies r ON r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
+      ORDER BY e.event_id, r.occurred_at DESC, r.event_id DESC) e
+JOIN {q}.matters m ON m.petition_id = e.petition_id""",
+    }

@@ -25,10 +25,11 @@ import asyncpg
 from xinfang.migrations import migrate
 
 from reporting.projection import KEYS, TABLES, Changes, Record, Role, Unreadable, project
-from reporting.state import INPUTS, refresh_statements
+from reporting.state import INPUTS, bulk_statements, refresh_statements
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOADING = "xinfang: bulk load in progress"
+BULK_WORK_MEM = "256MB"  # the bulk load's whole-table state statements: hashes and sorts in memory
 SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DeadLetterSink = Callable[[list[Unreadable]], Awaitable[None]]
 
@@ -92,6 +93,7 @@ class Store:
         self.q = quoted(schema)
         self._inserts = {name: self._insert_sql(name, columns) for name, columns in TABLES.items()}
         self._refresh = refresh_statements(self.q)
+        self._bulk_states = bulk_statements(self.q)
         self.timings: dict[str, float] = {}  # of the last end_bulk
         self._refresh_key = int.from_bytes(hashlib.sha256(f"reporting.refresh:{schema}".encode()).digest()[:8], "big",
                                            signed=True)
@@ -194,11 +196,11 @@ class Store:
                 await conn.copy_records_to_table(name, schema_name=self.schema, records=rows,
                                                  columns=[column for column, _ in TABLES[name]])
 
-    async def end_bulk(self, pool: asyncpg.Pool, keys: "BulkKeys", positions: dict[tuple[str, int], int],
-                       chunk: int = 50000) -> int:
-        """Put the fact tables' keys and indexes back (in parallel over the pool's connections), compute the
-        current state of every matter into the still unindexed state tables, index those, store the offsets
-        reached and clear the mark; returns the number of matters."""
+    async def end_bulk(self, pool: asyncpg.Pool, keys: "BulkKeys", positions: dict[tuple[str, int], int]) -> int:
+        """Put the fact tables' keys back, then (in parallel over the pool's connections) their indexes and
+        the current state of every matter, computed by whole-table statements (:func:`reporting.state.bulk_statements`)
+        into the still unindexed state tables; index those, store the offsets reached and clear the mark;
+        returns the number of matters."""
         async def add_key(table: str, name: str, definition: str) -> None:
             async with pool.acquire() as conn:
                 try:
@@ -217,29 +219,37 @@ class Store:
         def of_states(table: str) -> bool:
             return table.rsplit(".", 1)[-1].strip('"') in INPUTS
 
-        async def put_back(states: bool) -> None:
+        async def add_keys(states: bool) -> None:
             await asyncio.gather(*(add_key(*c) for c in keys.constraints if of_states(c[0]) == states))
+
+        async def add_indexes(states: bool) -> None:
             await asyncio.gather(*(add_index(d) for t, _, d in keys.indexes if of_states(t) == states))
 
+        async def state(name: str) -> None:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+                await conn.execute(self._bulk_states[name])
+
+        async def states() -> None:
+            # whole-table statements (hash joins, sorts) need none of the fact tables' indexes: they run while
+            # those are built; matter_state first (batch_state reads it), then the other three at once
+            await state("matter_state")
+            await asyncio.gather(*(state(name) for name in INPUTS if name != "matter_state"))
+
         clock = time.monotonic()
-        await put_back(states=False)
-        self.timings = {"keys_and_indexes": round(time.monotonic() - clock, 2)}
+        await add_keys(states=False)  # first: an event in two partitions (an injected copy) is dropped here
         async with pool.acquire() as conn:
             await conn.execute(f"ANALYZE {self.q}.matters, {self.q}.batches, {self.q}.replies, {self.q}.evaluations, "
                                f"{self.q}.requests, {self.q}.decisions, {self.q}.holdings, {self.q}.dues")
-            petitions = [r[0] for r in await conn.fetch(f"SELECT petition_id FROM {self.q}.matters ORDER BY 1")]
-
-        # matter_state first everywhere (batch_state reads it), then the rest, each in parallel chunks
-        first = {"matter_state": None}
-        await asyncio.gather(*(self._states(pool, petitions[i:i + chunk], first) for i in range(0, len(petitions), chunk)))
-        await asyncio.gather(*(self._states(pool, petitions[i:i + chunk], {s: None for s in INPUTS if s not in first})
-                               for i in range(0, len(petitions), chunk)))
-        await put_back(states=True)
+        self.timings = {"keys_and_indexes": round(time.monotonic() - clock, 2)}
+        await asyncio.gather(add_indexes(states=False), states())
+        await add_keys(states=True)
+        await add_indexes(states=True)
         self.timings["states"] = round(time.monotonic() - clock - self.timings["keys_and_indexes"], 2)
         async with pool.acquire() as conn, conn.transaction():
             await self._store_positions(conn, positions)
             await conn.execute(f"COMMENT ON SCHEMA {self.q} IS NULL")
-        return len(petitions)
+            return await conn.fetchval(f"SELECT count(*) FROM {self.q}.matters")
 
     async def _states(self, pool: asyncpg.Pool, ids: list[str], which: dict[str, None]) -> None:
         async with pool.acquire() as conn, conn.transaction():

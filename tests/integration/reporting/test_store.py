@@ -74,3 +74,81 @@ async def test_an_event_published_twice_counts_once_live_and_in_bulk(test_dsn):
             await conn.execute(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE')
         await connections.close()
         await conn.close()
+
+
+def _edge_facts(seed: int, matters: int) -> dict[str, list[tuple]]:
+    """Fact rows full of ties and edge cases (times on a coarse grid, several holdings, replies of every kind,
+    suspended due times, evaluations before any reply), in the tables' column order."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    rng = random.Random(seed)
+    t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    at = lambda: t0 + timedelta(hours=rng.randint(0, 6))  # noqa: E731
+    units, tiers = ["u1", "u2", "u3"], ["village", "township", "county", "city"]
+    rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
+    n = 0
+
+    def eid() -> str:
+        nonlocal n
+        n += 1
+        return f"e{rng.randint(0, 9)}-{n:06d}"  # ids not in time order
+
+    for m in range(matters):
+        pid = f"p{rng.randint(0, 99)}-{m:05d}"
+        rows["matters"].append((pid, eid(), f"R{m}", at(), at(), "visit", "j1", "c1", rng.choice(units),
+                                rng.choice(tiers), False))
+        for i in range(rng.choice([1, 1, 2, 3])):
+            rows["batches"].append((eid(), pid, f"b{i}", i == 0, at(), at(), "visit", rng.choice(units),
+                                    rng.choice(tiers), rng.randint(1, 9), False))
+        for _ in range(rng.choice([0, 1, 2, 3])):
+            rows["holdings"].append((eid(), pid, "assigned", rng.choice(units), rng.choice(tiers), None, None,
+                                     "handle", at(), at()))
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            rows["replies"].append((eid(), pid, rng.choice(["reply", "reply", "review", "recheck"]), rng.choice(units),
+                                    "support", rng.random() < 0.6, at(), at()))
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            rows["requests"].append((eid(), pid, "review", at(), at()))
+        for _ in range(rng.choice([0, 1, 2])):
+            rows["evaluations"].append((eid(), pid, rng.choice(["satisfied", "dissatisfied"]), at(), at()))
+        for _ in range(rng.choice([0, 1, 2])):
+            rows["decisions"].append((eid(), pid, rng.choice(["accepted", "declined"]), rng.choice(units), at(), at()))
+        for _ in range(rng.choice([0, 1, 2, 3])):
+            e, when, seen = eid(), at(), at()
+            for position in range(rng.choice([1, 1, 2])):
+                rows["dues"].append((e, position, pid, rng.choice(units), rng.choice(["accept", "handle", "review"]),
+                                     None if rng.random() < 0.15 else at() + timedelta(hours=rng.randint(-3, 3)),
+                                     when, seen))
+    return rows
+
+
+@pytest.mark.asyncio
+async def test_bulk_state_statements_equal_the_per_matter_ones(test_dsn):
+    """The whole-table statements of a bulk load leave the same state rows as the per-matter statements of
+    the live path, over facts full of ties (same times, several holdings, suspended dues)."""
+    facts = _edge_facts(seed=11, matters=600)
+    run = uuid.uuid4().hex[:8]
+    per_matter, whole = Store(f"st_pm_{run}"), Store(f"st_wh_{run}")
+    conn = await connect(test_dsn)
+    try:
+        for store in (per_matter, whole):
+            await store.migrate(conn)
+            for name, rows in facts.items():
+                if rows:
+                    await conn.copy_records_to_table(name, schema_name=store.schema, records=rows,
+                                                     columns=[c for c, _ in TABLES[name]])
+        ids = [r[0] for r in facts["matters"]]
+        async with conn.transaction():
+            await per_matter.recompute(conn, {state: ids for state in ("matter_state", "batch_state",
+                                                                      "obligation_state", "evaluation_state")},
+                                       first_time=True)
+        for name in ("matter_state", "batch_state", "obligation_state", "evaluation_state"):
+            await conn.execute(whole._bulk_states[name])
+        assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".batch_state') == len(facts["batches"])
+        assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".evaluation_state WHERE reply_unit IS NULL') > 0
+        assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".batch_state WHERE is_skip') > 0
+        assert await differences(conn, per_matter.schema, whole.schema) == {}
+    finally:
+        for store in (per_matter, whole):
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE')
+        await conn.close()
