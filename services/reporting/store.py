@@ -30,6 +30,7 @@ from reporting.state import INPUTS, bulk_statements, refresh_statements
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOADING = "xinfang: bulk load in progress"
 BULK_WORK_MEM = "256MB"  # the bulk load's whole-table state statements: hashes and sorts in memory
+BULK_MAINTENANCE_WORK_MEM = "512MB"  # and its key and index builds: sorted in memory, not in runs on disk
 SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DeadLetterSink = Callable[[list[Unreadable]], Awaitable[None]]
 
@@ -203,6 +204,7 @@ class Store:
         returns the number of matters."""
         async def add_key(table: str, name: str, definition: str) -> None:
             async with pool.acquire() as conn:
+                await conn.execute(f"SET maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
                 try:
                     await conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
                 except asyncpg.UniqueViolationError:
@@ -214,6 +216,7 @@ class Store:
 
         async def add_index(definition: str) -> None:
             async with pool.acquire() as conn:
+                await conn.execute(f"SET maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
                 await conn.execute(definition)
 
         def of_states(table: str) -> bool:
@@ -236,13 +239,16 @@ class Store:
             await state("matter_state")
             await asyncio.gather(*(state(name) for name in INPUTS if name != "matter_state"))
 
+        async def facts() -> None:
+            await add_indexes(states=False)
+            async with pool.acquire() as conn:  # for the readers to come (the state statements need no statistics)
+                await conn.execute(f"ANALYZE {self.q}.matters, {self.q}.batches, {self.q}.replies, {self.q}.evaluations, "
+                                   f"{self.q}.requests, {self.q}.decisions, {self.q}.holdings, {self.q}.dues")
+
         clock = time.monotonic()
         await add_keys(states=False)  # first: an event in two partitions (an injected copy) is dropped here
-        async with pool.acquire() as conn:
-            await conn.execute(f"ANALYZE {self.q}.matters, {self.q}.batches, {self.q}.replies, {self.q}.evaluations, "
-                               f"{self.q}.requests, {self.q}.decisions, {self.q}.holdings, {self.q}.dues")
         self.timings = {"keys_and_indexes": round(time.monotonic() - clock, 2)}
-        await asyncio.gather(add_indexes(states=False), states())
+        await asyncio.gather(facts(), states())
         await add_keys(states=True)
         await add_indexes(states=True)
         self.timings["states"] = round(time.monotonic() - clock - self.timings["keys_and_indexes"], 2)
