@@ -115,9 +115,11 @@ def main() -> None:
     dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
     settings = run_settings(base.model_copy(update={"database_url": dsn}), f"audit{uuid.uuid4().hex[:6]}",
                             partitions=12)
+    load_at_start = os.getloadavg()
     try:
         produced = produce(settings, args.events)
         kcat = kcat_seconds(settings)
+        load_before = os.getloadavg()  # the machine is shared: how busy it was when the replay began
         seconds, result = asyncio.run(replay_seconds(settings, dsn, f"bench_replay_{uuid.uuid4().hex[:6]}"))
     finally:
         delete_topics(settings)
@@ -130,6 +132,8 @@ def main() -> None:
         **{f"replay_{phase}_s": value for phase, value in (result.phases or {}).items()},
         "kcat_seconds": round(kcat, 2), "kcat_events_per_s": round(raw),
         "replay_fraction_of_kcat": round(rate / raw, 3),
+        "load_average_at_start": [round(x, 2) for x in load_at_start],  # the producers load the machine after it
+        "load_average_at_replay": [round(x, 2) for x in load_before],
         "targets": {"replay_events_per_s": ">= 30000", "replay_fraction_of_kcat": ">= 0.25"},
     })
 

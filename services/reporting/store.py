@@ -235,9 +235,13 @@ class Store:
 
         async def states() -> None:
             # whole-table statements (hash joins, sorts) need none of the fact tables' indexes: they run while
-            # those are built; matter_state first (batch_state reads it), then the other three at once
-            await state("matter_state")
-            await asyncio.gather(*(state(name) for name in INPUTS if name != "matter_state"))
+            # those are built, all at once but batch_state, which reads matter_state
+            async def matters_then_batches() -> None:
+                await state("matter_state")
+                await state("batch_state")
+
+            await asyncio.gather(matters_then_batches(),
+                                 *(state(name) for name in INPUTS if name not in ("matter_state", "batch_state")))
 
         async def facts() -> None:
             await add_indexes(states=False)
