@@ -117,11 +117,12 @@ SELECT b.event_id, b.petition_id, coalesce(b.h_unit, b.unit), b.h_tier,
         AND NOT coalesce(ru.first_at <= b.occurred_at, false)),
        b.occurred_at, b.is_first, b.head_count, b.channel, m.jurisdiction, m.category,
        ms.resolved, ms.replied, ms.satisfaction, ms.first_time
-FROM (SELECT DISTINCT ON (b.event_id) b.*, h.unit AS h_unit, h.tier AS h_tier
-      FROM {q}.batches b LEFT JOIN {q}.holdings h ON h.petition_id = b.petition_id
-      ORDER BY b.event_id, (h.occurred_at <= b.occurred_at) DESC,
-               CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
-               h.occurred_at, h.event_id) b
+FROM (SELECT b.*, bh.h_unit, bh.h_tier FROM {q}.batches b
+      LEFT JOIN (SELECT DISTINCT ON (b.event_id) b.event_id, h.unit AS h_unit, h.tier AS h_tier
+                 FROM {q}.batches b JOIN {q}.holdings h ON h.petition_id = b.petition_id
+                 ORDER BY b.event_id, (h.occurred_at <= b.occurred_at) DESC,
+                          CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
+                          h.occurred_at, h.event_id) bh ON bh.event_id = b.event_id) b
 JOIN {q}.matters m ON m.petition_id = b.petition_id
 JOIN {q}.matter_state ms ON ms.petition_id = b.petition_id
 LEFT JOIN (SELECT r.petition_id, r.unit, min(r.occurred_at) AS first_at FROM {q}.replies r GROUP BY 1, 2) ru

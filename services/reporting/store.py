@@ -198,10 +198,10 @@ class Store:
                                                  columns=[column for column, _ in TABLES[name]])
 
     async def end_bulk(self, pool: asyncpg.Pool, keys: "BulkKeys", positions: dict[tuple[str, int], int]) -> int:
-        """Put the fact tables' keys back, then (in parallel over the pool's connections) their indexes and
-        the current state of every matter, computed by whole-table statements (:func:`reporting.state.bulk_statements`)
-        into the still unindexed state tables; index those, store the offsets reached and clear the mark;
-        returns the number of matters."""
+        """Put the fact tables' keys back, then (in parallel over the pool's connections) their indexes, one
+        after the other, beside the current state of every matter, computed by whole-table statements
+        (:func:`reporting.state.bulk_statements`) into the still unindexed state tables, each indexed once
+        written; store the offsets reached and clear the mark; returns the number of matters."""
         async def add_key(table: str, name: str, definition: str) -> None:
             async with pool.acquire() as conn:
                 await conn.execute(f"SET maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
@@ -222,48 +222,54 @@ class Store:
         def of_states(table: str) -> bool:
             return table.rsplit(".", 1)[-1].strip('"') in INPUTS
 
-        async def add_keys(states: bool) -> None:
-            await asyncio.gather(*(add_key(*c) for c in keys.constraints if of_states(c[0]) == states))
+        def table_of(table: str) -> str:
+            return table.rsplit(".", 1)[-1].strip('"')
 
-        async def add_indexes(states: bool) -> None:
-            await asyncio.gather(*(add_index(d) for t, _, d in keys.indexes if of_states(t) == states))
+        async def put_back(name: str) -> None:
+            """The keys, then the indexes, of the state table ``name``."""
+            await asyncio.gather(*(add_key(*c) for c in keys.constraints if table_of(c[0]) == name))
+            await asyncio.gather(*(add_index(d) for t, _, d in keys.indexes if table_of(t) == name))
 
-        async def state(name: str) -> None:
+        async def state(name: str, keyed: bool = True) -> None:
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
                 await conn.execute(self._bulk_states[name])
+            if keyed:
+                await put_back(name)
 
         async def states() -> None:
             # whole-table statements (hash joins, sorts) need none of the fact tables' indexes: they run while
-            # those are built, all at once but batch_state, which reads matter_state
+            # those are built, all at once but batch_state, which reads matter_state (whose key waits for it);
+            # each table is indexed as soon as it is written
             async def matters_then_batches() -> None:
-                await state("matter_state")
+                await state("matter_state", keyed=False)
                 await state("batch_state")
+                await put_back("matter_state")
 
             await asyncio.gather(matters_then_batches(),
                                  *(state(name) for name in INPUTS if name not in ("matter_state", "batch_state")))
 
         async def facts() -> None:
-            await add_indexes(states=False)
-            async with pool.acquire() as conn:  # for the readers to come (the state statements need no statistics)
+            # one connection, one index after the other: the state statements (the longer path) keep the others
+            async with pool.acquire() as conn:
+                await conn.execute(f"SET maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
+                for table, _, definition in keys.indexes:
+                    if not of_states(table):
+                        await conn.execute(definition)
+                # for the readers to come (the state statements need no statistics)
                 await conn.execute(f"ANALYZE {self.q}.matters, {self.q}.batches, {self.q}.replies, {self.q}.evaluations, "
                                    f"{self.q}.requests, {self.q}.decisions, {self.q}.holdings, {self.q}.dues")
 
         clock = time.monotonic()
-        await add_keys(states=False)  # first: an event in two partitions (an injected copy) is dropped here
+        await asyncio.gather(*(add_key(*c) for c in keys.constraints if not of_states(c[0])))  # first: an event in
+        # two partitions (an injected copy) is dropped here
         self.timings = {"keys_and_indexes": round(time.monotonic() - clock, 2)}
         await asyncio.gather(facts(), states())
-        await add_keys(states=True)
-        await add_indexes(states=True)
         self.timings["states"] = round(time.monotonic() - clock - self.timings["keys_and_indexes"], 2)
         async with pool.acquire() as conn, conn.transaction():
             await self._store_positions(conn, positions)
             await conn.execute(f"COMMENT ON SCHEMA {self.q} IS NULL")
             return await conn.fetchval(f"SELECT count(*) FROM {self.q}.matters")
-
-    async def _states(self, pool: asyncpg.Pool, ids: list[str], which: dict[str, None]) -> None:
-        async with pool.acquire() as conn, conn.transaction():
-            await self.recompute(conn, {state: ids for state in which}, first_time=True)
 
     async def recompute(self, conn: asyncpg.Connection, wanted: dict[str, list[str]], first_time: bool = False) -> None:
         """Recompute the given state tables of the given matters (in the caller's transaction); ``first_time``:
