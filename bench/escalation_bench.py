@@ -148,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--matters", type=int, default=100_000)
     parser.add_argument("--window", type=float, default=600, help="seconds over which the deadlines fall")
-    parser.add_argument("--ingest-rate", type=float, default=120,
+    parser.add_argument("--ingest-rate", type=float, default=800,
                         help="intake events per second the worker is assumed to read (sets when deadlines begin)")
     parser.add_argument("--partitions", type=int, default=12)
     args = parser.parse_args()

@@ -117,6 +117,13 @@ def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
     )
 
 
+def rocksdb_options(settings: EscalationSettings) -> dict[str, int]:
+    """The table store's memory: bounded per partition (faust's defaults let memtables and caches grow to GiBs)."""
+    mib = 1024 * 1024
+    return dict(write_buffer_size=settings.escalation_rocksdb_write_buffer_mib * mib, max_write_buffer_number=2,
+                block_cache_size=settings.escalation_rocksdb_block_cache_mib * mib)
+
+
 class Escalation:
     """The worker's parts and their wiring; ``app`` is what faust runs."""
 
@@ -128,7 +135,7 @@ class Escalation:
                                      key_serializer="raw", value_serializer="raw")
         self.matters = self.app.tables.add(MattersTable(  # bytes in, bytes out: the state is our JSON (processor)
             self.app, name="matters", default=None, partitions=settings.partitions, key_type=bytes,
-            value_type=bytes, beacon=self.app.tables.beacon,
+            value_type=bytes, beacon=self.app.tables.beacon, options=rocksdb_options(settings),
             extra_topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)}))
         self.processor = Processor(county, source_of(county.code), settings.hash_algorithm)
         self.index = DueIndex()

@@ -19,6 +19,8 @@ class Metrics:
                                  ["tier", "stage"], registry=r)
         self.partitions = Gauge("escalation_partitions", "partitions this worker owns", registry=r)
         self.backlog = Gauge("escalation_publish_backlog", "sealed events waiting to be sent", registry=r)
+        self.lag = Gauge("escalation_consumer_lag", "records of petition.events and the ticks topic on the broker "
+                         "not yet fetched by this worker", ["topic", "partition"], registry=r)
         self.scan_seconds = Gauge("escalation_index_scan_seconds", "time to index the owned partitions at the "
                                   "last rebalance", registry=r)
 

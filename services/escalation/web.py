@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from xinfang.county import TIERS
 from xinfang.events.envelope import rfc3339
+from xinfang.kafka import consumer_lag
 
 from escalation.domain import codec
 from escalation.domain.clock import CLOCK_STAGES
@@ -80,4 +81,9 @@ def register(worker: "Escalation") -> None:
                 m.open_timers.labels(tier, stage).set(n)
             m.partitions.set(len(worker.index.partitions))
             m.backlog.set(worker.publisher.backlog)
+            lag = await consumer_lag(worker.app.consumer)
+            m.lag.clear()  # partitions given away in a rebalance drop out
+            for (topic, partition), n in lag.items():
+                if topic in (worker.events_topic, worker.ticks_name):  # not the table's changelog
+                    m.lag.labels(topic, str(partition)).set(n)
             return self.bytes(generate_latest(m.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])

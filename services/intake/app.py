@@ -77,7 +77,8 @@ class Intake:
         self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
                                      self.settings.county_code, committed=self.bell.ring)
         await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
-        self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}")
+        self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}",
+                                       self.registry)
         if self.settings.relay_enabled:
             self.tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         if self.settings.routing_consumer_enabled:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import asyncpg
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
 from xinfang.deadletter import dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
-from xinfang.kafka import aio_consumer, aio_producer
+from xinfang.kafka import aio_consumer, aio_producer, consumer_lag
 from xinfang.settings import CommonSettings
 
 from intake.store import apply_routing_event
@@ -26,10 +28,16 @@ log = logging.getLogger("intake.routing")
 class RoutingConsumer:
     """Runs for the life of the service; restarts itself after an outage."""
 
-    def __init__(self, settings: CommonSettings, pool: asyncpg.Pool, group_id: str) -> None:
+    def __init__(self, settings: CommonSettings, pool: asyncpg.Pool, group_id: str,
+                 registry: CollectorRegistry | None = None) -> None:
         self.settings, self.pool, self.group_id = settings, pool, group_id
-        self.applied = 0
-        self.dead_lettered = 0
+        registry = registry or CollectorRegistry()
+        self.applied = Counter("intake_routing_applied_total", "routing events applied to the write model "
+                               "(a redelivered one is not counted)", registry=registry)
+        self.dead_lettered = Counter("intake_routing_dead_letters_total", "routing events sent to the dead-letter "
+                                     "topic", registry=registry)
+        self.lag = Gauge("intake_routing_consumer_lag", "records on petition.routing not yet applied",
+                         ["partition"], registry=registry)
 
     async def run(self) -> None:
         while True:
@@ -46,6 +54,7 @@ class RoutingConsumer:
         producer = aio_producer(self.settings)
         await consumer.start()
         await producer.start()
+        measured = 0.0
         try:
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
@@ -53,6 +62,12 @@ class RoutingConsumer:
                     await self._apply(records, producer, tp.topic)
                 if batches:
                     await consumer.commit()
+                if time.monotonic() - measured > 1 or not batches:
+                    lag = await consumer_lag(consumer)
+                    self.lag.clear()  # partitions given away in a rebalance drop out
+                    for (_, partition), n in lag.items():
+                        self.lag.labels(str(partition)).set(n)
+                    measured = time.monotonic()
         finally:
             await consumer.stop()
             await producer.stop()
@@ -69,7 +84,7 @@ class RoutingConsumer:
                     key, value = dead_letter(self.group_id, topic, record.partition, record.offset,
                                              record.key, record.value, f"unreadable routing event: {exc}")
                     await producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
-                    self.dead_lettered += 1
+                    self.dead_lettered.inc()
                     continue
                 if await apply_routing_event(conn, event, data):
-                    self.applied += 1
+                    self.applied.inc()

@@ -53,7 +53,7 @@ def aio_consumer(settings: CommonSettings, *topics: str, **overrides: Any):
 
 
 async def consumer_lag(consumer, timeout: float = 1.0) -> dict[tuple[str, int], int]:
-    """Records on the broker that an (aiokafka) consumer has not read yet, per assigned partition:
+    """Records on the broker that an aiokafka (or faust) consumer has not read yet, per assigned partition:
     the partition's high-water mark (as of the last fetch) minus the consumer's position.  A partition
     without either yet (just assigned, being reassigned) is left out."""
     import asyncio

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 import uuid
 
 import orjson
@@ -184,3 +185,28 @@ def test_worklist_soonest_due_first_and_reference_data(intake):
     units = intake.get("/v1/units").json()
     assert any(u["id"] == BUREAU and u["tier"] == "county" for u in units)
     assert any(c["code"] == "labour" for c in intake.get("/v1/categories").json())
+
+
+def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intake):
+    pid = intake.register()["petition_id"]
+    intake.route(pid, VILLAGE, "village")
+    bad_key = uuid.uuid4().hex.encode()
+    intake.producer.send(intake.settings.topic_routing, key=bad_key, value=b'{"not": "an event"}').get(30)
+    dead = read_all(intake.settings.kafka_bootstrap, intake.settings.topic_deadletter, expect=1, key=bad_key)
+    assert len(dead) == 1 and b"unreadable routing event" in dead[0].value
+
+    def value(text: str, name: str) -> float | None:
+        lines = [line for line in text.splitlines() if line.startswith(name)]
+        return sum(float(line.rsplit(" ", 1)[1]) for line in lines) if lines else None
+
+    deadline = time.monotonic() + 10
+    while True:  # the lag is measured at most a second after the last batch
+        text = intake.http.get("/metrics").text
+        if value(text, "intake_routing_consumer_lag{") == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert value(text, "intake_routing_applied_total") >= 1
+    assert value(text, "intake_routing_dead_letters_total") >= 1
+    assert value(text, "intake_routing_consumer_lag{") == 0, text
+    # the matter is held as routed, the bad record changed nothing
+    assert intake.get(f"/v1/petitions/{pid}").json()["holder_unit"] == VILLAGE
