@@ -60,7 +60,8 @@ async def offer(system: System, rate: float, seconds: float, acknowledged: dict[
 
 async def watch(dsn: str, schema: str, pending: dict[str, float], offering: asyncio.Event,
                 stop_after: float) -> dict[str, float]:
-    """When each matter first shows in the reporting tables (polled every 20 ms), until all are seen."""
+    """When each matter's first batch shows in batch_state, the state /v1/stats counts from (polled every 20 ms),
+    until all are seen."""
     seen: dict[str, float] = {}
     conn = await asyncpg.connect(dsn)
     deadline = time.monotonic() + stop_after
@@ -68,8 +69,8 @@ async def watch(dsn: str, schema: str, pending: dict[str, float], offering: asyn
         while time.monotonic() < deadline and not (offering.is_set() and len(seen) >= len(pending)):
             waiting = [pid for pid in list(pending) if pid not in seen]
             if waiting:
-                rows = await conn.fetch(f'SELECT petition_id FROM "{schema}".matters WHERE petition_id = ANY($1::text[])',
-                                        waiting)
+                rows = await conn.fetch(f'SELECT petition_id FROM "{schema}".batch_state '
+                                        'WHERE is_first AND petition_id = ANY($1::text[])', waiting)
                 now = time.time()
                 for row in rows:
                     seen[row["petition_id"]] = now
@@ -109,9 +110,11 @@ def main() -> None:
         "seen_in_stats": len(latencies), "p50_ms": round(percentile(latencies, 50) * 1000, 1),
         "p99_ms": round(percentile(latencies, 99) * 1000, 1), "max_ms": round(max(latencies, default=0) * 1000, 1),
         "stats_cases_after": stats["figures"]["cases"]["value"],
-        "targets": {"p99_ms": "<= 2000 at 200 registrations/s"},
-        "notes": "Latency from the 201 of a registration to its row in the reporting tables that /v1/stats reads "
-                 "(outbox relay → Kafka → reporting projection), polled every 20 ms; the demo county, all three services running.",
+        "targets": {"p99_ms": "<= 2000 at 200 registrations/s", "stats_cases_after": f"= {len(acknowledged)}"},
+        "notes": "Latency from the 201 of a registration to its first batch's row in batch_state, the state "
+                 "/v1/stats counts cases from (outbox relay → Kafka → reporting projection → state refresh), "
+                 "polled every 20 ms; the demo county, all three services running. `stats_cases_after`: this "
+                 "year's cases in /v1/stats once all were seen.",
     })
 
 
