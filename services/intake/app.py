@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from xinfang import logs
 from xinfang.county import load_county
 from xinfang.migrations import migrate
+from xinfang.problems import problem_response
 from xinfang.sealing import master_key_from_text
 
 from intake import idempotency
@@ -131,7 +132,7 @@ class LimitsAndMetrics:
         limit = self.settings.max_import_bytes if path == "/v1/imports" else self.settings.max_body_bytes
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            response = problems.problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes", path)
+            response = problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes", path)
             return await response(scope, receive, send)
         status = 500
         rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex

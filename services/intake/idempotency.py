@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from intake.api.problems import Problem
+from xinfang.problems import Problem
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 

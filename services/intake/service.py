@@ -17,9 +17,9 @@ import orjson
 
 from xinfang import logs
 from xinfang.county.model import County
+from xinfang.problems import Problem
 
 from intake import idempotency, store
-from intake.api.problems import Problem
 from intake.auth import Terminal
 from intake.domain import commands as c
 from intake.domain.decide import decide

@@ -13,10 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from xinfang import logs
 from xinfang.county import load_county
+from xinfang.problems import Problem
 
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
-from reporting.api.problems import Problem
 from reporting.api.routes import router
 from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from xinfang.problems import Problem
+
 from intake import idempotency
-from intake.api.problems import Problem
 from intake.auth import Terminal, authenticate, is_admin
 
 

@@ -9,10 +9,11 @@ import hashlib
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
+from xinfang.problems import PROBLEM, Problem
+
 from intake import idempotency
 from intake.api import schemas as s
 from intake.api.deps import AdminDep, IdemDep, TerminalDep
-from intake.api.problems import PROBLEM, Problem
 from intake.auth import Terminal, create_terminal, revoke_terminal
 from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState

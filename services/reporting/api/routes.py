@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from reporting import exports, figures, summary
-from reporting.api.problems import Problem
+from xinfang.problems import Problem
 from reporting.dashboard import page
 from reporting.periods import parse_period
 from reporting.queries import DRILL

@@ -212,7 +212,7 @@ TestLifecycle.settings = settings(max_examples=150, stateful_step_count=40, dead
 
 def test_rate_limiter_allows_a_minutes_burst_then_refuses_with_retry_after(monkeypatch):
     from intake.api.deps import RateLimiter
-    from intake.api.problems import Problem
+    from xinfang.problems import Problem
 
     clock = [1000.0]
     monkeypatch.setattr("intake.api.deps.time.monotonic", lambda: clock[0])
