@@ -26,8 +26,7 @@ from common import save
 import asyncpg
 from kafka import KafkaProducer
 
-from integration.reporting.running import delete_topics
-from support.kafka import run_settings
+from support.kafka import delete_run_topics, run_settings
 from support.seed import VILLAGES as SEED_VILLAGES
 from xinfang.events import CloudEvent, GENESIS_HASH
 from xinfang.events.catalogue import Accepted, Evaluated, Registered, Replied, VisitRecorded
@@ -122,7 +121,7 @@ def main() -> None:
         load_before = os.getloadavg()  # the machine is shared: how busy it was when the replay began
         seconds, result = asyncio.run(replay_seconds(settings, dsn, f"bench_replay_{uuid.uuid4().hex[:6]}"))
     finally:
-        delete_topics(settings)
+        delete_run_topics(settings)
     records = result.records
     rate, raw = records / seconds, args.events / kcat
     save("audit", {

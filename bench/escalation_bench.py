@@ -40,7 +40,7 @@ import httpx
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
-from integration.escalation.helpers import delete_run_topics
+from support.kafka import delete_run_topics
 from support.process import ServiceProcess, free_port
 from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import Registered

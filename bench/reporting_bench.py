@@ -26,10 +26,10 @@ import asyncpg
 import httpx
 
 from integration.reporting.history import county_year
-from integration.reporting.running import delete_topics, drop_schema, start_reporting
+from integration.reporting.running import drop_schema, start_reporting
 from integration.reporting.seed import publish
 from reporting.replay import replay
-from support.kafka import run_settings
+from support.kafka import delete_run_topics, run_settings
 from xinfang.county import load_county
 from xinfang.settings import DEMO_COUNTY, CommonSettings
 
@@ -145,7 +145,7 @@ async def main() -> None:
     finally:
         proc.stop()
         await drop_schema(dsn, live, fresh)
-        delete_topics(topics)
+        delete_run_topics(topics)
 
     save("reporting", {
         "events": total, "matters_per_year": args.matters, "partitions": args.partitions,

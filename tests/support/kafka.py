@@ -10,6 +10,24 @@ from xinfang.settings import CommonSettings
 from xinfang.topics import provision
 
 
+def delete_run_topics(settings: CommonSettings, app_id: str | None = None) -> None:
+    """Remove a run's topics from the shared broker (they hold nothing anyone else reads), and those of a faust
+    app id of its own (``<app_id>-…``: changelogs, ticks) if given; a topic already gone is no error."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=30000)
+    try:
+        mine = [t for t in admin.list_topics() if (app_id and t.startswith(f"{app_id}-"))
+                or t in (settings.topic_events, settings.topic_routing, settings.topic_deadletter)]
+        if mine:
+            admin.delete_topics(mine)
+    except KafkaError:
+        pass
+    finally:
+        admin.close()
+
+
 def run_settings(base: CommonSettings, run: str, **overrides) -> CommonSettings:
     """Settings with topics of their own for one test run, provisioned on the broker."""
     settings = base.model_copy(update={

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import orjson
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
-from support.kafka import run_settings
+from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT, ServiceProcess, free_port
 from xinfang.events import CloudEvent, GENESIS_HASH
 from xinfang.events.catalogue import EventData, Registered, event_type_of
@@ -87,17 +87,6 @@ class Run:
         """Close the producer and delete this run's topics from the shared broker (faust's own ones too)."""
         self.producer.close()
         delete_run_topics(self.settings, self.app_id)
-
-
-def delete_run_topics(settings, app_id: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=30000)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(f"{app_id}-")
-                or t in (settings.topic_events, settings.topic_routing, settings.topic_deadletter)]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
 
 
 class Routing:

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from integration.reporting.running import DEMO, delete_topics
-from support.kafka import run_settings
+from integration.reporting.running import DEMO
+from support.kafka import delete_run_topics, run_settings
 from xinfang.county import load_county
 
 
@@ -31,4 +31,4 @@ def topics(settings, kafka_bootstrap, run_id):
     """Settings with this test's own topics (3 partitions), provisioned, and deleted afterwards."""
     made = run_settings(settings, f"rep{run_id}")
     yield made
-    delete_topics(made)
+    delete_run_topics(made)

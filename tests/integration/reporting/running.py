@@ -64,17 +64,3 @@ async def drop_schema(dsn: str, *schemas: str) -> None:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
-
-
-def delete_topics(settings) -> None:
-    """Remove a run's topics from the shared broker (they hold nothing anyone else reads)."""
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
-    try:
-        admin.delete_topics([settings.topic_events, settings.topic_routing, settings.topic_deadletter])
-    except KafkaError:
-        pass
-    finally:
-        admin.close()
