@@ -6,7 +6,6 @@ dead-letter topic with the reason, and the consumer goes on.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 from xinfang.deadletter import dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
-from xinfang.kafka import aio_consumer, aio_producer, consumer_lag
+from xinfang.kafka import aio_consumer, aio_producer, consumer_lag, keep_consuming
 from xinfang.settings import CommonSettings
 
 from intake.store import apply_routing_event
@@ -40,14 +39,7 @@ class RoutingConsumer:
                          ["partition"], registry=registry)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — keep consuming after any outage
-                log.warning("routing consumer interrupted, restarting: %s", exc)
-                await asyncio.sleep(2)
+        await keep_consuming(self._consume, log, "routing consumer")
 
     async def _consume(self) -> None:
         consumer = aio_consumer(self.settings, self.settings.topic_routing, group_id=self.group_id)

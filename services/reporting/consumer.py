@@ -24,7 +24,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from xinfang.deadletter import dead_letter
-from xinfang.kafka import aio_consumer, aio_producer, consumer_lag
+from xinfang.kafka import aio_consumer, aio_producer, consumer_lag, keep_consuming
 
 from reporting.projection import Changes, Record, Role, Unreadable, project_plain
 from reporting.settings import ReportingSettings
@@ -70,15 +70,10 @@ class LiveProjection:
         self.lag_total: int | None = None
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — keep projecting after any outage
-                log.warning("projection interrupted, restarting: %s", exc, exc_info=True)
-                self.assigned = False
-                await asyncio.sleep(2)
+        await keep_consuming(self._consume, log, "projection", on_interrupt=self._unassigned)
+
+    def _unassigned(self) -> None:
+        self.assigned = False
 
     async def seek(self, assigned) -> None:
         async with self.pool.acquire() as conn:

@@ -7,7 +7,8 @@ so one matter lands in the same partition number of every topic.
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Awaitable, Callable
 
 from xinfang.settings import CommonSettings
 
@@ -69,3 +70,22 @@ async def consumer_lag(consumer, timeout: float = 1.0) -> dict[tuple[str, int], 
             continue
         lag[(tp.topic, tp.partition)] = max(0, end - position)
     return lag
+
+
+async def keep_consuming(consume: Callable[[], Awaitable[None]], log: logging.Logger, what: str,
+                         on_interrupt: Callable[[], None] | None = None, pause: float = 2.0) -> None:
+    """Run a consumer loop for the life of a service: after any failure (Kafka or the database gone, a
+    rebalance gone wrong) log it, wait ``pause`` seconds and start ``consume`` again; it resumes from the
+    offsets it committed or stored, so nothing is skipped."""
+    import asyncio
+
+    while True:
+        try:
+            await consume()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — keep consuming after any outage
+            log.warning("%s interrupted, restarting: %s", what, exc, exc_info=True)
+            if on_interrupt is not None:
+                on_interrupt()
+            await asyncio.sleep(pause)
