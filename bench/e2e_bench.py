@@ -23,7 +23,7 @@ import httpx
 
 from common import ROOT, percentile, save
 
-from support.kafka import run_settings
+from support.kafka import delete_run_topics, run_settings
 from support.system import System
 from xinfang.settings import CommonSettings
 
@@ -104,6 +104,7 @@ def main() -> None:
         stats = httpx.get(f"{system.procs['reporting'].url}/v1/stats", params={"year": time.strftime("%Y")}).json()
     finally:
         system.stop()
+        delete_run_topics(settings, f"escalation-{system.run}")
     latencies = [seen[pid] - at for pid, at in acknowledged.items() if pid in seen]
     save("e2e", {
         "offered_rate_per_s": args.rate, "registrations": len(acknowledged), "errors": errors,

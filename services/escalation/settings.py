@@ -19,10 +19,12 @@ class EscalationSettings(CommonSettings):
                                        "(default http://<host>:<port>); set it when binding 0.0.0.0")
     escalation_data_dir: Path = Field(ROOT / "var" / "escalation", description="RocksDB tables of this worker")
     escalation_rocksdb_write_buffer_mib: int = Field(
-        8, ge=1, le=256, description="RocksDB memtable size per table partition, MiB (two of them at most per "
-        "partition: with 12 partitions at most 192 MiB); faust's default of 64 MiB x 3 grows a worker past 1 GB")
+        8, ge=1, le=256, description="RocksDB memtable size per table partition, MiB, two at most per partition "
+        "(active and standby partitions alike); faust's default of 64 MiB x 3 grew a worker past 1 GB")
     escalation_rocksdb_block_cache_mib: int = Field(
-        16, ge=1, le=4096, description="RocksDB block cache per table partition, MiB (faust's default: 2 GiB each)")
+        16, ge=1, le=4096, description="RocksDB block cache per table partition, MiB (faust's default: 2 GiB each); "
+        "with the memtables, at most (2 x write buffer + cache) per partition the worker holds: 12 partitions, "
+        "384 MiB")
     escalation_standby_replicas: int = Field(1, ge=0, description="faust standby replicas of each table partition")
     escalation_timer_interval: float = Field(0.2, gt=0, le=60, description="seconds between looks for due timers")
     escalation_session_timeout: float = Field(10.0, ge=6, description="Kafka group session timeout, seconds")

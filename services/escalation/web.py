@@ -81,9 +81,8 @@ def register(worker: "Escalation") -> None:
                 m.open_timers.labels(tier, stage).set(n)
             m.partitions.set(len(worker.index.partitions))
             m.backlog.set(worker.publisher.backlog)
-            lag = await consumer_lag(worker.app.consumer)
-            m.lag.clear()  # partitions given away in a rebalance drop out
+            lag = await consumer_lag(worker.app.consumer, topics={worker.events_topic, worker.ticks_name})
+            m.lag.clear()  # partitions given away in a rebalance drop out; not the table's changelog
             for (topic, partition), n in lag.items():
-                if topic in (worker.events_topic, worker.ticks_name):  # not the table's changelog
-                    m.lag.labels(topic, str(partition)).set(n)
+                m.lag.labels(topic, str(partition)).set(n)
             return self.bytes(generate_latest(m.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])

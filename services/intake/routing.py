@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -65,6 +66,7 @@ class RoutingConsumer:
             await producer.stop()
 
     async def _apply(self, records, producer, topic: str) -> None:
+        applied = dead_lettered = 0
         async with self.pool.acquire() as conn, conn.transaction():
             for record in records:
                 try:
@@ -72,11 +74,23 @@ class RoutingConsumer:
                     current, data = UPCASTERS.decode(event.type, event.data)
                     if CATALOGUE[current][1] != "routing":
                         raise ValueError(f"not a routing event type: {event.type}")
+                    _petition_id(event.subject)
                 except (ValueError, ValidationError, KeyError) as exc:
                     key, value = dead_letter(self.group_id, topic, record.partition, record.offset,
                                              record.key, record.value, f"unreadable routing event: {exc}")
                     await producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
-                    self.dead_lettered.inc()
+                    dead_lettered += 1
                     continue
                 if await apply_routing_event(conn, event, data):
-                    self.applied.inc()
+                    applied += 1
+        # counted once committed: a batch rolled back comes again and is counted then
+        self.applied.inc(applied)
+        self.dead_lettered.inc(dead_lettered)
+
+
+def _petition_id(subject: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(subject)
+    except ValueError:
+        raise ValueError(f"subject {subject!r} is not a petition id") from None
+

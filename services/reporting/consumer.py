@@ -7,17 +7,17 @@ dead-letter topic with the reason, and the consumer goes on.
 
 A batch is projected in processes of their own (``projection_processes``, each a part of it) while
 the previous batch is written: decoding and validating the events is half the CPU of the service,
-and in the service's own process it held up the event loop that feeds the write (live projection
-here: about 10,000 events/s in-process, about 12,000 with two projecting processes).
+and in the service's own process it held up the event loop that feeds the write (measured side by side
+on a busy machine: about 10,000 events/s in-process, about 12,000 with two projecting processes; the
+current figure is in docs/benchmarks.md).  The processes die with the service, even under SIGKILL
+(:mod:`xinfang.processes`).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import asyncpg
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from xinfang.deadletter import dead_letter
 from xinfang.kafka import aio_consumer, aio_producer, consumer_lag, keep_consuming
+from xinfang.processes import process_pool
 
 from reporting.projection import Changes, Record, Role, Unreadable, project_plain
 from reporting.settings import ReportingSettings
@@ -93,7 +94,7 @@ class LiveProjection:
         self.consumer.subscribe(list(self.roles), listener=_SeekToStored(self))
         self.producer = aio_producer(self.settings)
         processes = self.settings.projection_processes
-        projector = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+        projector = process_pool(processes)
         loop = asyncio.get_running_loop()
         await self.producer.start()
         await self.consumer.start()
@@ -152,6 +153,7 @@ class LiveProjection:
 
     async def _measure_lag(self) -> None:
         lag = await consumer_lag(self.consumer)
+        self.metrics.lag.clear()  # partitions given away in a rebalance drop out
         for (topic, partition), n in lag.items():
             self.metrics.lag.labels(topic, str(partition)).set(n)
         self.lag_total = sum(lag.values())

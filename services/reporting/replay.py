@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import queue
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable
@@ -30,6 +28,7 @@ from typing import Awaitable, Callable
 from kafka import TopicPartition
 
 from xinfang.kafka import sync_consumer
+from xinfang.processes import manager, process_pool
 from xinfang.settings import CommonSettings
 
 from reporting.projection import Changes, Record, Role, project
@@ -51,7 +50,8 @@ class ReplayResult:
     seconds: float = 0.0
     mode: str = "incremental"
     processes: int = 1
-    phases: dict[str, float] | None = None  # bulk: seconds reading and copying, putting keys and states back
+    phases: dict[str, float] | None = None  # bulk: seconds loading, putting the fact keys back, then the
+    # states and the fact tables' indexes (built side by side)
 
 
 def _ends(consumer, tps: list[TopicPartition], until: datetime | None) -> dict[TopicPartition, int]:
@@ -182,9 +182,8 @@ async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[st
     try:
         async with connections.acquire() as conn:
             keys = await store.begin_bulk(conn)
-        context = multiprocessing.get_context("spawn")
-        with context.Manager() as manager, ProcessPoolExecutor(len(groups), mp_context=context) as workers:
-            counts = manager.Queue()
+        with manager() as shared, process_pool(len(groups)) as workers:
+            counts = shared.Queue()
             loop = asyncio.get_running_loop()
             jobs = [loop.run_in_executor(workers, _load, settings.model_dump_json(), type(settings), dsn, store.schema,
                                          group, roles, batch, counts) for group in groups]

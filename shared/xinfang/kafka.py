@@ -53,20 +53,27 @@ def aio_consumer(settings: CommonSettings, *topics: str, **overrides: Any):
                             **{**CONSUMER_DEFAULTS, **overrides})
 
 
-async def consumer_lag(consumer, timeout: float = 1.0) -> dict[tuple[str, int], int]:
-    """Records on the broker that an aiokafka (or faust) consumer has not read yet, per assigned partition:
-    the partition's high-water mark (as of the last fetch) minus the consumer's position.  A partition
-    without either yet (just assigned, being reassigned) is left out."""
+async def consumer_lag(consumer, timeout: float = 1.0, topics: set[str] | None = None) -> dict[tuple[str, int], int]:
+    """Records on the broker that an aiokafka (or faust) consumer has not read yet, per assigned partition
+    (of ``topics`` only, if given): the partition's high-water mark (as of the last fetch) minus the
+    consumer's position.  A partition without either (just assigned, being taken away by a rebalance
+    meanwhile) is left out; a consumer not started yet has no lag to tell."""
     import asyncio
 
     lag: dict[tuple[str, int], int] = {}
-    for tp in consumer.assignment():
-        end = consumer.highwater(tp)
-        if end is None:
+    try:
+        assigned = consumer.assignment()
+    except Exception:  # noqa: BLE001 — not started yet (faust's web server comes up before its consumer)
+        return lag
+    for tp in assigned:
+        if topics is not None and tp.topic not in topics:
             continue
         try:
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
             position = await asyncio.wait_for(consumer.position(tp), timeout)
-        except Exception:  # noqa: BLE001 — a partition being reassigned has no position for a moment
+        except Exception:  # noqa: BLE001 — unassigned by a rebalance while we awaited (aiokafka asserts)
             continue
         lag[(tp.topic, tp.partition)] = max(0, end - position)
     return lag

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from support.kafka import run_settings
+from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT
 from support.system import ADMIN, System
 from xinfang.calendar import DEFAULT_TZ
@@ -58,3 +58,4 @@ def test_the_simulated_day_fills_the_statistics_within_a_minute(settings, test_d
         assert dashboard.status_code == 200 and "echarts" in dashboard.text
     finally:
         system.stop()
+        delete_run_topics(run, f"escalation-{system.run}")

@@ -16,7 +16,10 @@ def delete_run_topics(settings: CommonSettings, app_id: str | None = None) -> No
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=30000)
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=30000)
+    except KafkaError:
+        return  # no broker to tidy up
     try:
         mine = [t for t in admin.list_topics() if (app_id and t.startswith(f"{app_id}-"))
                 or t in (settings.topic_events, settings.topic_routing, settings.topic_deadletter)]

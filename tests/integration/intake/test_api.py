@@ -4,11 +4,13 @@ from __future__ import annotations
 import concurrent.futures
 import time
 import uuid
+from datetime import datetime, timezone
 
 import orjson
 
 from support.kafka import envelopes, read_all
-from xinfang.events import verify_chain
+from xinfang.events import GENESIS_HASH, CloudEvent, verify_chain
+from xinfang.events.catalogue import Assigned
 
 from support.intake import ADMIN, BUREAU, OTHER_VILLAGE, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE
 
@@ -192,8 +194,21 @@ def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intak
     intake.route(pid, VILLAGE, "village")
     bad_key = uuid.uuid4().hex.encode()
     intake.producer.send(intake.settings.topic_routing, key=bad_key, value=b'{"not": "an event"}').get(30)
+    # well formed and sealed, but about no matter intake could hold: dead-lettered, not retried for ever
+    now = datetime.now(timezone.utc)
+    stray = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
+                            type="petition.assigned.v1", subject="not-a-petition", recorded=now, occurred=now,
+                            actor="system:escalation", seq=1, prevhash=GENESIS_HASH,
+                            data=Assigned(unit=VILLAGE, tier="village", jurisdiction=VILLAGE_CODE, rule="test",
+                                          stage="accept", due=[], basis_seq=1).model_dump(mode="json"))
+    stray_key = uuid.uuid4().hex.encode()
+    intake.producer.send(intake.settings.topic_routing, key=stray_key, value=stray.to_json()).get(30)
     dead = read_all(intake.settings.kafka_bootstrap, intake.settings.topic_deadletter, expect=1, key=bad_key)
     assert len(dead) == 1 and b"unreadable routing event" in dead[0].value
+    dead = read_all(intake.settings.kafka_bootstrap, intake.settings.topic_deadletter, expect=1, key=stray_key)
+    assert len(dead) == 1 and b"not-a-petition" in dead[0].value
+    later = intake.register()["petition_id"]
+    intake.route(later, VILLAGE, "village")  # the consumer went on past both
 
     def value(text: str, name: str) -> float | None:
         lines = [line for line in text.splitlines() if line.startswith(name)]
@@ -205,8 +220,8 @@ def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intak
         if value(text, "intake_routing_consumer_lag{") == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert value(text, "intake_routing_applied_total") >= 1
-    assert value(text, "intake_routing_dead_letters_total") >= 1
+    assert value(text, "intake_routing_applied_total") >= 2
+    assert value(text, "intake_routing_dead_letters_total") >= 2
     assert value(text, "intake_routing_consumer_lag{") == 0, text
     # the matter is held as routed, the bad record changed nothing
     assert intake.get(f"/v1/petitions/{pid}").json()["holder_unit"] == VILLAGE
