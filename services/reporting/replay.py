@@ -27,7 +27,7 @@ from typing import Awaitable, Callable
 
 from kafka import TopicPartition
 
-from xinfang.kafka import sync_consumer
+from xinfang.kafka import end_offsets_at, sync_consumer
 from xinfang.processes import manager, process_pool
 from xinfang.settings import CommonSettings
 
@@ -52,14 +52,6 @@ class ReplayResult:
     processes: int = 1
     phases: dict[str, float] | None = None  # bulk: seconds loading, putting the fact keys back, then the
     # states and the fact tables' indexes (built side by side)
-
-
-def _ends(consumer, tps: list[TopicPartition], until: datetime | None) -> dict[TopicPartition, int]:
-    ends = consumer.end_offsets(tps)
-    if until is not None:
-        found = consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
-        ends = {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
-    return ends
 
 
 def _read(consumer, spans: list[Span], batch: int):
@@ -102,7 +94,7 @@ async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: date
         tps = [TopicPartition(topic, p) for topic in roles for p in sorted(consumer.partitions_for_topic(topic) or [])]
         if not tps:
             raise LookupError(f"主题不存在 topics {list(roles)} do not exist")
-        ends = _ends(consumer, tps, until)
+        ends = end_offsets_at(consumer, tps, until)
         if upto is not None:
             ends = {tp: min(end, upto.get((tp.topic, tp.partition), 0)) for tp, end in ends.items()}
         starts = {tp: stored.get((tp.topic, tp.partition)) for tp in tps}

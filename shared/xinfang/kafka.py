@@ -8,6 +8,7 @@ so one matter lands in the same partition number of every topic.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from xinfang.settings import CommonSettings
@@ -51,6 +52,17 @@ def aio_consumer(settings: CommonSettings, *topics: str, **overrides: Any):
 
     return AIOKafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap,
                             **{**CONSUMER_DEFAULTS, **overrides})
+
+
+def end_offsets_at(client, tps: list, until: datetime | None = None) -> dict:
+    """Where reading each partition stops (exclusive) for a kafka-python consumer: its end, or with ``until``
+    the first record at or after that time (the broker's offsets-for-times); a partition with nothing that
+    late ends at its end."""
+    ends = client.end_offsets(tps)
+    if until is None:
+        return ends
+    found = client.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
+    return {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
 
 
 async def consumer_lag(consumer, timeout: float = 1.0, topics: set[str] | None = None) -> dict[tuple[str, int], int]:

@@ -12,6 +12,8 @@ from datetime import datetime
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
+from xinfang.kafka import end_offsets_at
+
 
 @dataclass(frozen=True)
 class Span:
@@ -41,10 +43,7 @@ def spans(client: KafkaConsumer, topic: str, until: datetime | None = None,
     if not partitions:
         raise LookupError(f"主题不存在 topic {topic!r} does not exist")
     tps = [TopicPartition(topic, p) for p in partitions if only is None or p in only]
-    begins, ends = client.beginning_offsets(tps), client.end_offsets(tps)
-    if until is not None:
-        found = client.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
-        ends = {tp: (found[tp].offset if found[tp] is not None else ends[tp]) for tp in tps}
+    begins, ends = client.beginning_offsets(tps), end_offsets_at(client, tps, until)
     return [Span(tp.partition, begins[tp], ends[tp]) for tp in tps]
 
 
