@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from xinfang.county import TIERS
 from xinfang.events.envelope import rfc3339
-from xinfang.kafka import consumer_lag
+from xinfang.kafka import measure_lag
 
 from escalation.domain import codec
 from escalation.domain.clock import CLOCK_STAGES
@@ -81,8 +81,6 @@ def register(worker: "Escalation") -> None:
                 m.open_timers.labels(tier, stage).set(n)
             m.partitions.set(len(worker.index.partitions))
             m.backlog.set(worker.publisher.backlog)
-            lag = await consumer_lag(worker.app.consumer, topics={worker.events_topic, worker.ticks_name})
-            m.lag.clear()  # partitions given away in a rebalance drop out; not the table's changelog
-            for (topic, partition), n in lag.items():
-                m.lag.labels(topic, str(partition)).set(n)
+            # its input topics, not the table's changelog
+            await measure_lag(worker.app.consumer, m.lag, topics={worker.events_topic, worker.ticks_name})
             return self.bytes(generate_latest(m.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from xinfang.deadletter import dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
-from xinfang.kafka import aio_consumer, aio_producer, consumer_lag, keep_consuming
+from xinfang.kafka import aio_consumer, aio_producer, keep_consuming, measure_lag
 from xinfang.settings import CommonSettings
 
 from intake.store import apply_routing_event
@@ -37,7 +37,7 @@ class RoutingConsumer:
         self.dead_lettered = Counter("intake_routing_dead_letters_total", "routing events sent to the dead-letter "
                                      "topic", registry=registry)
         self.lag = Gauge("intake_routing_consumer_lag", "records on petition.routing not yet applied",
-                         ["partition"], registry=registry)
+                         ["topic", "partition"], registry=registry)
 
     async def run(self) -> None:
         await keep_consuming(self._consume, log, "routing consumer")
@@ -56,10 +56,7 @@ class RoutingConsumer:
                 if batches:
                     await consumer.commit()
                 if time.monotonic() - measured > 1 or not batches:
-                    lag = await consumer_lag(consumer)
-                    self.lag.clear()  # partitions given away in a rebalance drop out
-                    for (_, partition), n in lag.items():
-                        self.lag.labels(str(partition)).set(n)
+                    await measure_lag(consumer, self.lag)
                     measured = time.monotonic()
         finally:
             await consumer.stop()
@@ -74,14 +71,14 @@ class RoutingConsumer:
                     current, data = UPCASTERS.decode(event.type, event.data)
                     if CATALOGUE[current][1] != "routing":
                         raise ValueError(f"not a routing event type: {event.type}")
-                    _petition_id(event.subject)
+                    pid = _petition_id(event.subject)
                 except (ValueError, ValidationError, KeyError) as exc:
                     key, value = dead_letter(self.group_id, topic, record.partition, record.offset,
                                              record.key, record.value, f"unreadable routing event: {exc}")
                     await producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
                     dead_lettered += 1
                     continue
-                if await apply_routing_event(conn, event, data):
+                if await apply_routing_event(conn, pid, event, data):
                     applied += 1
         # counted once committed: a batch rolled back comes again and is counted then
         self.applied.inc(applied)
@@ -93,4 +90,3 @@ def _petition_id(subject: str) -> uuid.UUID:
         return uuid.UUID(subject)
     except ValueError:
         raise ValueError(f"subject {subject!r} is not a petition id") from None
-

@@ -178,9 +178,8 @@ async def append(conn: asyncpg.Connection, loaded: Loaded, petition_id: str, pro
     return state, sealed
 
 
-async def apply_routing_event(conn: asyncpg.Connection, event: CloudEvent, data: EventData) -> bool:
-    """Fold one of escalation's routing facts into the write model; False if already applied."""
-    pid = uuid.UUID(event.subject)
+async def apply_routing_event(conn: asyncpg.Connection, pid: uuid.UUID, event: CloudEvent, data: EventData) -> bool:
+    """Fold one of escalation's routing facts about matter ``pid`` into the write model; False if already applied."""
     row = await conn.fetchrow(
         "SELECT state, version, routing_seq FROM petitions WHERE petition_id = $1 FOR UPDATE", pid)
     if row is None or event.seq <= row["routing_seq"]:

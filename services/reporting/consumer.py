@@ -24,7 +24,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from xinfang.deadletter import dead_letter
-from xinfang.kafka import aio_consumer, aio_producer, consumer_lag, keep_consuming
+from xinfang.kafka import aio_consumer, aio_producer, keep_consuming, measure_lag
 from xinfang.processes import process_pool
 
 from reporting.projection import Changes, Record, Role, Unreadable, project_plain
@@ -152,10 +152,7 @@ class LiveProjection:
             self.metrics.projected.labels(topic).inc(n)
 
     async def _measure_lag(self) -> None:
-        lag = await consumer_lag(self.consumer)
-        self.metrics.lag.clear()  # partitions given away in a rebalance drop out
-        for (topic, partition), n in lag.items():
-            self.metrics.lag.labels(topic, str(partition)).set(n)
+        lag = await measure_lag(self.consumer, self.metrics.lag)
         self.lag_total = sum(lag.values())
 
     async def _dead_letter(self, unreadable: list[Unreadable]) -> None:

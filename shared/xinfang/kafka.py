@@ -91,6 +91,16 @@ async def consumer_lag(consumer, timeout: float = 1.0, topics: set[str] | None =
     return lag
 
 
+async def measure_lag(consumer, gauge, topics: set[str] | None = None) -> dict[tuple[str, int], int]:
+    """:func:`consumer_lag` into a Prometheus gauge labelled (topic, partition); partitions given away in a
+    rebalance drop out of it.  Returns the lag."""
+    lag = await consumer_lag(consumer, topics=topics)
+    gauge.clear()
+    for (topic, partition), n in lag.items():
+        gauge.labels(topic, str(partition)).set(n)
+    return lag
+
+
 async def keep_consuming(consume: Callable[[], Awaitable[None]], log: logging.Logger, what: str,
                          on_interrupt: Callable[[], None] | None = None, pause: float = 2.0) -> None:
     """Run a consumer loop for the life of a service: after any failure (Kafka or the database gone, a

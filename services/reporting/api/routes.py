@@ -8,8 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from reporting import exports, figures, summary
 from xinfang.problems import Problem
+
+from reporting import exports, figures, summary
 from reporting.dashboard import page
 from reporting.periods import parse_period
 from reporting.queries import DRILL
