@@ -38,7 +38,6 @@ from common import ROOT, percentile, save
 
 import httpx
 import orjson
-from kafka import KafkaConsumer, TopicPartition
 
 from support.kafka import delete_run_topics
 from support.process import ServiceProcess, free_port
@@ -47,6 +46,8 @@ from xinfang.events.catalogue import Registered
 from xinfang.kafka import sync_producer
 from xinfang.settings import CommonSettings
 from xinfang.topics import provision
+
+from reporting.audit import reading
 
 ACCEPT = 7200  # the village room's limit, seconds
 BREACHES = ("petition.deadline_warning.v1", "petition.overdue.v1", "petition.escalated.v1")
@@ -127,21 +128,12 @@ def worker_cmd() -> list[str]:
     return [sys.executable, "-m", "escalation"]
 
 
-def read_topic(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed")
-    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-    consumer.assign(tps)
-    consumer.seek_to_beginning(*tps)
-    ends, records = consumer.end_offsets(tps), []
-    while any(consumer.position(tp) < ends[tp] for tp in tps):
-        for batch in consumer.poll(timeout_ms=1000, max_records=50000).values():
-            records.extend(batch)
-    consumer.close()
-    return records
+def read_topic(settings: CommonSettings, topic: str) -> list:
+    return [record for batch in reading.read_topic(settings, topic, batch=50000) for record in batch]
 
 
-def count_by_type(bootstrap: str, topic: str) -> Counter:
-    return Counter(orjson.loads(r.value)["type"] for r in read_topic(bootstrap, topic))
+def count_by_type(settings: CommonSettings, topic: str) -> Counter:
+    return Counter(orjson.loads(r.value)["type"] for r in read_topic(settings, topic))
 
 
 def main() -> None:
@@ -225,7 +217,7 @@ def main() -> None:
     rss_during = max(sampler.rss_mib) if sampler.rss_mib else float("nan")
     timers = http.get("/timers").json()["total"]
 
-    records = read_topic(settings.kafka_bootstrap, settings.topic_routing)
+    records = read_topic(settings, settings.topic_routing)
     delays: dict[str, list[float]] = defaultdict(list)
     per_second: Counter = Counter()
     assigned_ts: list[float] = []

@@ -23,7 +23,7 @@ from faust.transport.drivers.aiokafka import Producer as AIOKafkaProducerDriver
 from mode import CrashingSupervisor
 
 from xinfang.county import County
-from xinfang.deadletter import dead_letter
+from xinfang.deadletter import send_dead_letter
 
 from escalation import web
 from escalation.domain.chain import source_of
@@ -225,9 +225,12 @@ class Escalation:
     async def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes, reason: str) -> None:
         log.warning("dead-lettered %s[%d]@%d: %s", self.events_topic, partition, offset, reason)
         self.metrics.dead_letters.inc()
-        dl_key, dl_value = dead_letter(self.settings.escalation_app_id, self.events_topic, partition, offset,
-                                       key, value, reason)
-        await self.app.producer.send(self.settings.topic_deadletter, dl_key, dl_value, None, None, None)
+
+        async def send(topic: str, *, key: bytes | None, value: bytes) -> Any:  # faust's send, in aiokafka's shape
+            return await self.app.producer.send(topic, key, value, None, None, None)
+
+        await send_dead_letter(send, self.settings.topic_deadletter, self.settings.escalation_app_id,
+                               self.events_topic, partition, offset, key, value, reason)
 
     # ---- the timer ------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
+from xinfang.retry import Backoff, retrying
+
 log = logging.getLogger("escalation.publisher")
 
 
@@ -87,18 +89,19 @@ class Publisher:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            batch, self._queue = self._queue, []
-            if not batch:
-                continue
-            try:
-                await self._publish(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — the events stay stored; retry them in order
-                log.warning("publishing %d routing events failed, retrying: %s", len(batch), exc)
-                self._queue = batch + self._queue
-                await asyncio.sleep(1.0)
-                self._wake.set()
+            await retrying(self._publish_queued, "publishing routing events", log, Backoff(cap=5.0))
+
+    async def _publish_queued(self) -> None:
+        """Send what is queued; on a failure it goes back to the front of the queue (a rebalance meanwhile
+        may take some of it away), to be retried in order."""
+        batch, self._queue = self._queue, []
+        if not batch:
+            return
+        try:
+            await self._publish(batch)
+        except Exception:
+            self._queue = batch + self._queue
+            raise
 
     async def _publish(self, batch: list[Pending]) -> None:
         started = time.time()

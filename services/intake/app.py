@@ -18,6 +18,7 @@ from xinfang import logs
 from xinfang.county import load_county
 from xinfang.migrations import migrate
 from xinfang.problems import problem_response
+from xinfang.retry import retrying
 from xinfang.sealing import master_key_from_text
 
 from intake import idempotency
@@ -98,11 +99,13 @@ class Intake:
 
     async def _housekeeping(self) -> None:
         while True:
-            with contextlib.suppress(Exception):
-                async with self.pool.acquire() as conn:
-                    await idempotency.purge(conn, self.settings.idempotency_retention_days)
-                    await conn.execute("DELETE FROM access_log WHERE at < now() - interval '400 days'")
+            await retrying(self._purge, "housekeeping (idempotency keys, access log)", log)
             await asyncio.sleep(3600)
+
+    async def _purge(self) -> None:
+        async with self.pool.acquire() as conn:
+            await idempotency.purge(conn, self.settings.idempotency_retention_days)
+            await conn.execute("DELETE FROM access_log WHERE at < now() - interval '400 days'")
 
     async def audit(self, terminal_id: str | None, unit_id: str | None, action: str, petition_id: str | None,
                     outcome: str, detail: str) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 
 import asyncpg
 
+from xinfang.retry import retrying
+
+log = logging.getLogger("intake.auth")
 ROLES = ("registrar", "handler", "supervisor", "auditor", "admin")
 TOKEN_PREFIX = "xft_"
 
@@ -83,15 +87,8 @@ class TerminalCache:
             await self._conn.close()
 
     async def _listen_again(self) -> None:
-        """After a lost connection (a database restart): listen again; until then, no cache."""
-        delay = 0.5
-        while not self._stopped:
-            try:
-                await self.start()
-                return
-            except (OSError, asyncpg.PostgresError):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        """After a lost connection (a database restart): listen again; until then, no cache (stop cancels this)."""
+        await retrying(self.start, "listening for terminal revocations", log)
 
     def _revoked(self, *_args) -> None:
         self.entries.clear()

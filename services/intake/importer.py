@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from xinfang.retry import retrying_blocking
+
+log = logging.getLogger("intake.importer")
 app = typer.Typer(add_completion=False, help="导入历史信访事项 Import petition history (NDJSON) into intake.")
 
 
@@ -34,20 +37,21 @@ def chunks(path: Path, size: int):
 
 
 def post(client: httpx.Client, body: bytes, key: str, attempts: int = 8) -> dict:
-    for attempt in range(attempts):
-        try:
-            r = client.post("/v1/imports", content=body, headers={"Idempotency-Key": key,
-                                                                  "Content-Type": "application/x-ndjson"})
-            if r.status_code in (409, 429) or r.status_code >= 500:
-                raise httpx.HTTPStatusError(r.text, request=r.request, response=r)
-            r.raise_for_status()
-            return r.json()
-        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", 0)
-            if 400 <= status < 500 and status not in (409, 429) or attempt == attempts - 1:
-                raise
-            time.sleep(min(2 ** attempt * 0.5, 10))
-    raise AssertionError("unreachable")
+    def attempt() -> dict:
+        r = client.post("/v1/imports", content=body, headers={"Idempotency-Key": key,
+                                                              "Content-Type": "application/x-ndjson"})
+        r.raise_for_status()
+        return r.json()
+
+    return retrying_blocking(attempt, "import request", log, attempts=attempts, retry_if=_worth_retrying)
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    """No answer, busy (409: the same key in flight; 429) or a server error; any other refusal is final."""
+    if isinstance(exc, httpx.TransportError):
+        return True
+    status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else 0
+    return status in (409, 429) or status >= 500
 
 
 @app.command()

@@ -9,7 +9,7 @@
   sequence numbers; the idempotent producer keeps order within a partition.
 - Once: after a crash between the broker's acknowledgement and the outbox delete, the relay
   reads each partition on from the last offset it recorded and drops what is already there.
-- Kafka down: the rows wait; the relay retries with backoff and drains when Kafka returns.
+- Kafka down: the rows wait; the relay retries (:mod:`xinfang.retry`) and drains when Kafka returns.
 """
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ import zlib
 
 import asyncpg
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from xinfang.kafka import CONSUMER_DEFAULTS, aio_producer
+from xinfang.kafka import aio_producer, read_to_end, sync_consumer
+from xinfang.retry import Backoff, retrying
 from xinfang.settings import CommonSettings
 
 from intake.store import NOTIFY_CHANNEL
@@ -31,16 +32,6 @@ from intake.store import NOTIFY_CHANNEL
 log = logging.getLogger("intake.relay")
 
 BATCH = 1000
-
-
-async def stop_quietly(consumer: AIOKafkaConsumer) -> None:
-    """aiokafka 0.14 lets its own internal CancelledError escape stop(); ours still propagates."""
-    try:
-        await consumer.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
 
 
 class Relay:
@@ -59,18 +50,7 @@ class Relay:
 
     async def run(self) -> None:
         """Forever: win the lock, relay until something breaks, back off, try again."""
-        backoff = 0.5
-        while True:
-            try:
-                await self._run_once()
-                backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — the relay must outlive any outage
-                self.active = False
-                log.warning("relay interrupted, retrying in %.1fs: %s", backoff, exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+        await retrying(self._run_once, "relay", log, Backoff(cap=5.0))  # the rows wait: drain soon after Kafka is back
 
     async def _run_once(self) -> None:
         conn = await asyncpg.connect(self.dsn, server_settings=self.server_settings)
@@ -135,35 +115,34 @@ class Relay:
         pending = await conn.fetchval("SELECT count(*) FROM outbox")
         recorded = {row["partition"]: row["last_offset"] for row in await conn.fetch(
             "SELECT partition, last_offset FROM relay_positions WHERE topic = $1", self.topic)}
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap,
-                                    **{**CONSUMER_DEFAULTS, "enable_auto_commit": False})
-        await consumer.start()
+        # kafka-python, in a thread: a read to the end is written once, for that client (xinfang.kafka)
+        ends, found, highest = await asyncio.to_thread(self._on_topic, partition_ids, recorded, bool(pending))
+        if not pending:  # nothing can be published twice: start from the topic's end
+            await self._record(conn, {partition: end - 1 for partition, end in ends.items()})
+            return
+        if highest:
+            async with conn.transaction():
+                await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1::uuid[])", found)
+                await self._record(conn, highest)
+            log.info("reconciled %d events already on %s", len(found), self.topic)
+
+    def _on_topic(self, partition_ids: list[int], recorded: dict[int, int],
+                  read: bool) -> tuple[dict[int, int], list[uuid.UUID], dict[int, int]]:
+        """Each partition's end; with ``read``, the ids and last offsets of the events after the recorded offsets."""
+        consumer = sync_consumer(self.settings, group_id=None)
         try:
             partitions = [TopicPartition(self.topic, p) for p in partition_ids]
-            consumer.assign(partitions)
-            ends = await consumer.end_offsets(partitions)
-            if not pending:  # nothing can be published twice: start from the topic's end
-                await self._record(conn, {tp.partition: ends[tp] - 1 for tp in partitions})
-                return
+            ends = consumer.end_offsets(partitions)
             found: list[uuid.UUID] = []
             highest: dict[int, int] = {}
-            for tp in partitions:
-                start = recorded.get(tp.partition, -1) + 1
-                if start >= ends[tp]:
-                    continue
-                consumer.seek(tp, start)
-                while (await consumer.position(tp)) < ends[tp]:
-                    batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
-                    for record in batch.get(tp, []):
-                        found.append(uuid.UUID(orjson.loads(record.value)["id"]))
-                        highest[tp.partition] = record.offset
-            if highest:
-                async with conn.transaction():
-                    await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1::uuid[])", found)
-                    await self._record(conn, highest)
-                log.info("reconciled %d events already on %s", len(found), self.topic)
+            spans = {tp: (recorded.get(tp.partition, -1) + 1, ends[tp]) for tp in partitions} if read else {}
+            for polled in read_to_end(consumer, spans, 5000):
+                for tp, records in polled.items():
+                    found += [uuid.UUID(orjson.loads(record.value)["id"]) for record in records]
+                    highest[tp.partition] = records[-1].offset
+            return {tp.partition: end for tp, end in ends.items()}, found, highest
         finally:
-            await stop_quietly(consumer)
+            consumer.close()
 
     async def lag(self, conn: asyncpg.Connection) -> int:
         """Events committed but not yet acknowledged by Kafka."""
@@ -195,12 +174,12 @@ class OutboxBell:
     async def _notify(self) -> None:
         while self._pending:
             self._pending = False
-            try:
-                async with self.pool.acquire() as conn:
-                    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-            except Exception as exc:  # noqa: BLE001 — the relay's poll picks the events up
-                log.debug("outbox bell: NOTIFY failed: %s", exc)
-            await asyncio.sleep(self.min_interval)
+            await retrying(self._send_notify, "outbox bell NOTIFY", log, Backoff(first=self.min_interval, cap=1.0))
+            await asyncio.sleep(self.min_interval)  # rings meanwhile are answered by one NOTIFY
+
+    async def _send_notify(self) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
     async def stop(self) -> None:
         if self._task is not None:

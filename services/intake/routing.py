@@ -14,10 +14,11 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
-from xinfang.deadletter import dead_letter
+from xinfang.deadletter import send_dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
-from xinfang.kafka import aio_consumer, aio_producer, keep_consuming, measure_lag
+from xinfang.kafka import aio_consumer, aio_producer, measure_lag
+from xinfang.retry import retrying
 from xinfang.settings import CommonSettings
 
 from intake.store import apply_routing_event
@@ -40,7 +41,7 @@ class RoutingConsumer:
                          ["topic", "partition"], registry=registry)
 
     async def run(self) -> None:
-        await keep_consuming(self._consume, log, "routing consumer")
+        await retrying(self._consume, "routing consumer", log)  # resumes from the committed offsets
 
     async def _consume(self) -> None:
         consumer = aio_consumer(self.settings, self.settings.topic_routing, group_id=self.group_id)
@@ -73,9 +74,9 @@ class RoutingConsumer:
                         raise ValueError(f"not a routing event type: {event.type}")
                     pid = _petition_id(event.subject)
                 except (ValueError, ValidationError, KeyError) as exc:
-                    key, value = dead_letter(self.group_id, topic, record.partition, record.offset,
-                                             record.key, record.value, f"unreadable routing event: {exc}")
-                    await producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
+                    await send_dead_letter(producer.send, self.settings.topic_deadletter, self.group_id, topic,
+                                           record.partition, record.offset, record.key, record.value,
+                                           f"unreadable routing event: {exc}")
                     dead_lettered += 1
                     continue
                 if await apply_routing_event(conn, pid, event, data):

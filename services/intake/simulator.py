@@ -12,6 +12,7 @@ Everything goes through the terminal API like a real terminal: tokens, Idempoten
 """
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -21,7 +22,9 @@ import httpx
 import typer
 
 from xinfang.calendar import DEFAULT_TZ
+from xinfang.retry import retrying_blocking
 
+log = logging.getLogger("intake.simulator")
 app = typer.Typer(add_completion=False, help="终端模拟器 Terminal simulator for the demo county.")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "志强", "桂兰", "海燕", "卫东", "红梅", "国华", "丽娟", "德胜"]
@@ -38,14 +41,10 @@ class Terminal:
         self.http, self.unit, self.token = http, unit, token
 
     def post(self, path: str, body: dict) -> httpx.Response:
-        key = uuid.uuid4().hex
-        for attempt in range(5):  # a village network drops requests: retry with the same key
-            try:
-                return self.http.post(path, json=body, headers={"Authorization": f"Bearer {self.token}",
-                                                                "Idempotency-Key": key})
-            except httpx.TransportError:
-                time.sleep(0.5 * (attempt + 1))
-        raise RuntimeError(f"{path}: no answer after 5 tries")
+        headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": uuid.uuid4().hex}
+        # a village network drops requests: retry with the same key
+        return retrying_blocking(lambda: self.http.post(path, json=body, headers=headers), f"POST {path}", log,
+                                 attempts=5, retry_if=lambda exc: isinstance(exc, httpx.TransportError))
 
     def get(self, path: str) -> httpx.Response:
         return self.http.get(path, headers={"Authorization": f"Bearer {self.token}"})

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from xinfang import logs
 from xinfang.county import load_county
 from xinfang.problems import Problem
+from xinfang.retry import retrying
 
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
@@ -74,34 +75,29 @@ class Reporting:
 
     async def _follow(self) -> None:
         """Switch to the schema a rebuild pointed the name at (NOTIFY, and a look every 5 s besides)."""
+        await retrying(self._follow_once, "following the active schema", log)  # the database may be restarting
+
+    async def _follow_once(self) -> None:
         name, changed = self.settings.reporting_schema, asyncio.Event()
-        while True:
-            conn = None
-            try:
-                conn = await connect(self.settings.database_url)
-                await conn.add_listener(CHANNEL, lambda *_: changed.set())
-                while True:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(changed.wait(), 5)
-                    changed.clear()
-                    schema = await active_schema(conn, name)
-                    if schema != self.schema:
-                        log.info("switching from schema %s to %s (blue/green rebuild)", self.schema, schema)
-                        await self._stop_projection()
-                        old = self.schema
-                        await self._use(schema, conn)
-                        self.reporter = Reporter(self.pool, schema, self.county)
-                        self._project()
-                        log.info("now serving and projecting schema %s (was %s)", schema, old)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — the database may be restarting; keep following
-                log.warning("following the active schema failed, retrying: %s", exc)
-                await asyncio.sleep(2)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+        conn = await connect(self.settings.database_url)
+        try:
+            await conn.add_listener(CHANNEL, lambda *_: changed.set())
+            while True:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 5)
+                changed.clear()
+                schema = await active_schema(conn, name)
+                if schema != self.schema:
+                    log.info("switching from schema %s to %s (blue/green rebuild)", self.schema, schema)
+                    await self._stop_projection()
+                    old = self.schema
+                    await self._use(schema, conn)
+                    self.reporter = Reporter(self.pool, schema, self.county)
+                    self._project()
+                    log.info("now serving and projecting schema %s (was %s)", schema, old)
+        finally:
+            with contextlib.suppress(Exception):  # the connection is gone already when the database went away
+                await conn.close()
 
     async def stop(self) -> None:
         if self.follower is not None:

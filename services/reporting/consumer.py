@@ -23,9 +23,10 @@ import asyncpg
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from xinfang.deadletter import dead_letter
-from xinfang.kafka import aio_consumer, aio_producer, keep_consuming, measure_lag
+from xinfang.deadletter import send_dead_letter
+from xinfang.kafka import aio_consumer, aio_producer, measure_lag
 from xinfang.processes import process_pool
+from xinfang.retry import retrying
 
 from reporting.projection import Changes, Record, Role, Unreadable, project_plain
 from reporting.settings import ReportingSettings
@@ -71,10 +72,7 @@ class LiveProjection:
         self.lag_total: int | None = None
 
     async def run(self) -> None:
-        await keep_consuming(self._consume, log, "projection", on_interrupt=self._unassigned)
-
-    def _unassigned(self) -> None:
-        self.assigned = False
+        await retrying(self._consume, "projection", log)  # resumes from the offsets stored with the rows
 
     async def seek(self, assigned) -> None:
         async with self.pool.acquire() as conn:
@@ -131,17 +129,14 @@ class LiveProjection:
     async def refresh(self) -> None:
         """Recompute the current state of queued matters, for the life of the service."""
         while True:
-            try:
-                async with self.pool.acquire() as conn:
-                    done = await self.store.refresh(conn)
-                self.metrics.refreshed.inc(done)
-                if not done:
-                    await asyncio.sleep(0.2)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 — the queue keeps the work; try again
-                log.warning("refresh failed, retrying: %s", exc)
-                await asyncio.sleep(2)
+            done = await retrying(self._refresh_some, "refresh", log)  # the queue keeps the work
+            self.metrics.refreshed.inc(done)
+            if not done:
+                await asyncio.sleep(0.2)
+
+    async def _refresh_some(self) -> int:
+        async with self.pool.acquire() as conn:
+            return await self.store.refresh(conn)
 
     async def _write(self, records: list[Record], changes: Changes) -> None:
         started = time.perf_counter()
@@ -158,8 +153,8 @@ class LiveProjection:
     async def _dead_letter(self, unreadable: list[Unreadable]) -> None:
         for item in unreadable:
             r = item.record
-            key, value = dead_letter(self.settings.group_id, r.topic, r.partition, r.offset, r.key, r.value, item.reason)
-            await self.producer.send_and_wait(self.settings.topic_deadletter, value=value, key=key)
+            await send_dead_letter(self.producer.send, self.settings.topic_deadletter, self.settings.group_id, r.topic,
+                                   r.partition, r.offset, r.key, r.value, item.reason)
             self.metrics.dead_lettered.labels(r.topic).inc()
             log.warning("dead-lettered %s[%d]@%d: %s", r.topic, r.partition, r.offset, item.reason)
 

@@ -27,17 +27,13 @@ from typing import Awaitable, Callable
 
 from kafka import TopicPartition
 
-from xinfang.kafka import end_offsets_at, sync_consumer
+from xinfang.kafka import WHOLE_TOPIC_READ, end_offsets_at, read_to_end, sync_consumer
 from xinfang.processes import manager, process_pool
 from xinfang.settings import CommonSettings
 
 from reporting.projection import Changes, Record, Role, project
 from reporting.store import FirstSeen, Store, connect, pool, quoted
 
-# check_crcs=False: kafka-python checks CRCs in pure Python, most of the read time here; the broker
-# checked them on the way in, and what an audit relies on is the SHA-256/SM3 hash chain of each event.
-READ = {"max_partition_fetch_bytes": 16 * 1024 * 1024, "fetch_max_bytes": 64 * 1024 * 1024, "check_crcs": False,
-        "receive_buffer_bytes": 4 * 1024 * 1024}
 Span = tuple[str, int, int, int]  # topic, partition, first offset, end offset (exclusive)
 
 
@@ -55,22 +51,9 @@ class ReplayResult:
 
 
 def _read(consumer, spans: list[Span], batch: int):
-    """Batches of Records of ``spans`` (assigned and sought here) until each partition reaches its end."""
-    ends = {TopicPartition(t, p): end for t, p, start, end in spans if end > start}
-    consumer.assign(list(ends))
-    for t, p, start, end in spans:
-        if end > start:
-            consumer.seek(TopicPartition(t, p), start)
-    todo = set(ends)
-    while todo:
-        records: list[Record] = []
-        for tp, rs in consumer.poll(timeout_ms=1000, max_records=batch).items():
-            records += rs if not rs or rs[-1].offset < ends[tp] else [r for r in rs if r.offset < ends[tp]]  # see projection.Record
-        for tp in list(todo):  # at the end (a transaction marker may hold the last offset)
-            if consumer.position(tp) >= ends[tp]:
-                todo.discard(tp)
-                consumer.pause(tp)
-        yield records
+    """Batches of Records of ``spans`` (assigned and sought here), one a poll, until each partition reaches its end."""
+    for polled in read_to_end(consumer, {TopicPartition(t, p): (start, end) for t, p, start, end in spans}, batch):
+        yield [r for records in polled.values() for r in records]  # see projection.Record
 
 
 async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: datetime | None = None,
@@ -84,7 +67,7 @@ async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: date
     store, result = Store(schema), ReplayResult(schema)
     roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
     conn = await connect(dsn)
-    consumer = sync_consumer(settings, group_id=None, **READ)
+    consumer = sync_consumer(settings, group_id=None, **WHOLE_TOPIC_READ)
     try:
         await store.migrate(conn)
         if await store.loading(conn):  # a bulk load that did not finish: start it over
@@ -213,7 +196,7 @@ async def _load_async(settings: CommonSettings, dsn: str, schema: str, spans: li
     store, first_seen = Store(schema), FirstSeen()
     loaded, positions = ReplayResult(schema), {}
     conn = await connect(dsn)
-    consumer = sync_consumer(settings, group_id=None, **READ)
+    consumer = sync_consumer(settings, group_id=None, **WHOLE_TOPIC_READ)
 
     async def write(records: list[Record], changes: Changes) -> Changes:
         await store.copy(conn, first_seen(changes))

@@ -7,9 +7,9 @@ so one matter lands in the same partition number of every topic.
 """
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from xinfang.settings import CommonSettings
 
@@ -28,6 +28,11 @@ def aio_producer(settings: CommonSettings, **overrides: Any):
 
     return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap,
                             **{**AIO_PRODUCER_DEFAULTS, **overrides})
+# Reading whole topics with kafka-python (the replay, the audit): large fetches, and check_crcs=False:
+# kafka-python checks CRCs in pure Python, most of the read time; the broker checked them on the way in,
+# and what an audit relies on is the SHA-256/SM3 hash chain of each event.
+WHOLE_TOPIC_READ: dict[str, Any] = {"max_partition_fetch_bytes": 16 * 1024 * 1024, "fetch_max_bytes": 64 * 1024 * 1024,
+                                    "check_crcs": False, "receive_buffer_bytes": 4 * 1024 * 1024}
 
 
 def sync_producer(settings: CommonSettings, **overrides: Any):
@@ -52,6 +57,34 @@ def aio_consumer(settings: CommonSettings, *topics: str, **overrides: Any):
 
     return AIOKafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap,
                             **{**CONSUMER_DEFAULTS, **overrides})
+
+
+def read_to_end(consumer, spans: dict[Any, tuple[int, int]], max_records: int = 10000) -> Iterator[dict[Any, list]]:
+    """What a kafka-python consumer holds of each partition from its start to its end (exclusive), as
+    ``{partition: records}`` a poll (only partitions with records, each in offset order); ``spans`` maps a
+    TopicPartition to (start, end), and the consumer is assigned and sought here.
+
+    A partition is done when the consumer's position reaches its end, not when a record at ``end - 1``
+    comes: a transaction marker may hold the last offset.  A done partition is paused, so later polls
+    fetch only what is still wanted.  Batches of ``poll(max_records=...)``: iterating the consumer is
+    several times slower."""
+    ends = {tp: end for tp, (start, end) in spans.items() if end > start}
+    consumer.assign(list(ends))
+    for tp in ends:
+        consumer.seek(tp, spans[tp][0])
+    todo = set(ends)
+    while todo:
+        polled = {}
+        for tp, records in consumer.poll(timeout_ms=1000, max_records=max_records).items():
+            if records and records[-1].offset >= ends[tp]:
+                records = [r for r in records if r.offset < ends[tp]]
+            if records:
+                polled[tp] = records
+        for tp in [tp for tp in todo if consumer.position(tp) >= ends[tp]]:
+            todo.discard(tp)
+            consumer.pause(tp)
+        if polled:
+            yield polled
 
 
 def end_offsets_at(client, tps: list, until: datetime | None = None) -> dict:
@@ -99,22 +132,3 @@ async def measure_lag(consumer, gauge, topics: set[str] | None = None) -> dict[t
     for (topic, partition), n in lag.items():
         gauge.labels(topic, str(partition)).set(n)
     return lag
-
-
-async def keep_consuming(consume: Callable[[], Awaitable[None]], log: logging.Logger, what: str,
-                         on_interrupt: Callable[[], None] | None = None, pause: float = 2.0) -> None:
-    """Run a consumer loop for the life of a service: after any failure (Kafka or the database gone, a
-    rebalance gone wrong) log it, wait ``pause`` seconds and start ``consume`` again; it resumes from the
-    offsets it committed or stored, so nothing is skipped."""
-    import asyncio
-
-    while True:
-        try:
-            await consume()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 — keep consuming after any outage
-            log.warning("%s interrupted, restarting: %s", what, exc, exc_info=True)
-            if on_interrupt is not None:
-                on_interrupt()
-            await asyncio.sleep(pause)

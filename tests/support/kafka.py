@@ -4,8 +4,9 @@ from __future__ import annotations
 import time
 
 import orjson
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from xinfang.kafka import sync_consumer
 from xinfang.settings import CommonSettings
 from xinfang.topics import provision
 
@@ -44,8 +45,7 @@ def read_all(bootstrap: str, topic: str, expect: int | None = None, timeout: flo
              key: bytes | None = None) -> list:
     """Every record of a topic (of one key, if given), from the beginning to its end,
     waiting up to ``timeout`` for at least ``expect`` of them."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             isolation_level="read_committed", consumer_timeout_ms=1000)
+    consumer = sync_consumer(CommonSettings(kafka_bootstrap=bootstrap), group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)

@@ -77,7 +77,7 @@ async def _replay(settings: CommonSettings, schema: str, until: datetime | None,
     finally:
         await conn.close()
     # a fresh schema reads everything; one that holds offsets only what it lacks (no total known up front)
-    total = sum(reading.total(settings.kafka_bootstrap, t, until) for t in topics(settings).values()) if fresh else None
+    total = sum(reading.total(settings, t, until) for t in topics(settings).values()) if fresh else None
     started = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("重放 replay", total=total, rate="")
@@ -186,7 +186,7 @@ def verify(live: Optional[str] = typer.Option(None, help="live schema (default: 
         live = live or asyncio.run(_active(settings))
         rebuilt = asyncio.run(_replay(settings, scratch, None, fresh=True))
         compared = asyncio.run(compare(settings.database_url, live, scratch, county))
-        report = integrity.verify({role: reading.read_topic(settings.kafka_bootstrap, topic)
+        report = integrity.verify({role: reading.read_topic(settings, topic)
                                    for role, topic in topics(settings).items()})
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
@@ -237,7 +237,7 @@ def verify_integrity(bootstrap: Optional[str] = typer.Option(None, help="Kafka b
     on both topics; name each altered, missing, reordered or injected event. Exit 1 on any finding."""
     settings = CommonSettings(**({"kafka_bootstrap": bootstrap} if bootstrap else {}))
     try:
-        sizes = {role: reading.total(settings.kafka_bootstrap, topic) for role, topic in topics(settings).items()}
+        sizes = {role: reading.total(settings, topic) for role, topic in topics(settings).items()}
         started = time.perf_counter()
         with progress_bar() as bar:
             task = bar.add_task("校验 verify", total=sum(sizes.values()), rate="")
@@ -246,7 +246,7 @@ def verify_integrity(bootstrap: Optional[str] = typer.Option(None, help="Kafka b
                 done = bar.tasks[0].completed + n
                 bar.update(task, advance=n, rate=f"{done / max(time.perf_counter() - started, 1e-6):,.0f} events/s")
 
-            report = integrity.verify({role: reading.read_topic(settings.kafka_bootstrap, topic)
+            report = integrity.verify({role: reading.read_topic(settings, topic)
                                        for role, topic in topics(settings).items()}, advance)
     except (KafkaError, LookupError) as exc:
         err.print(f"[red]Kafka 不可用 unreachable: {exc}")
@@ -275,7 +275,7 @@ def timeline(matter: str = typer.Argument(..., help="事项编号 petition id"),
             raise typer.Exit(FINDINGS)
         people = {p["ref"]: p for p in answer.json()["petitioners"]}
     try:
-        entries = build_timeline(settings.kafka_bootstrap, topics(settings), matter, settings.partitions, people)
+        entries = build_timeline(settings, topics(settings), matter, settings.partitions, people)
     except (KafkaError, LookupError) as exc:
         err.print(f"[red]Kafka 不可用 unreachable: {exc}")
         raise typer.Exit(UNREACHABLE)

@@ -1,7 +1,7 @@
 """Reading whole topics fast with kafka-python: assigned partitions, poll batches, committed data only.
 
-``for record in consumer`` is several times slower than ``poll(max_records=...)`` here, so every
-reader goes through :func:`read_topic`, which yields batches in partition order.
+Every reader of the audit goes through :func:`read_topic`, which yields batches in partition order
+(read by :func:`xinfang.kafka.read_to_end`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from datetime import datetime
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
 
-from xinfang.kafka import end_offsets_at
+from xinfang.kafka import WHOLE_TOPIC_READ, end_offsets_at, read_to_end, sync_consumer
+from xinfang.settings import CommonSettings
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,8 @@ class Span:
     end: int
 
 
-def consumer(bootstrap: str) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False, group_id=None,
-                         isolation_level="read_committed", fetch_max_bytes=64 * 1024 * 1024,
-                         max_partition_fetch_bytes=16 * 1024 * 1024, receive_buffer_bytes=4 * 1024 * 1024,
-                         consumer_timeout_ms=1000)
+def consumer(settings: CommonSettings) -> KafkaConsumer:
+    return sync_consumer(settings, group_id=None, **WHOLE_TOPIC_READ)
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -47,36 +45,21 @@ def spans(client: KafkaConsumer, topic: str, until: datetime | None = None,
     return [Span(tp.partition, begins[tp], ends[tp]) for tp in tps]
 
 
-def read_topic(bootstrap: str, topic: str, until: datetime | None = None, only: list[int] | None = None,
+def read_topic(settings: CommonSettings, topic: str, until: datetime | None = None, only: list[int] | None = None,
                batch: int = 10000) -> Iterator[list]:
     """Batches of records of ``topic`` (up to ``until``), each batch from one partition, in offset order."""
-    client = consumer(bootstrap)
+    client = consumer(settings)
     try:
-        todo = {s.partition: s for s in spans(client, topic, until, only) if s.end > s.start}
-        if not todo:
-            return
-        tps = {p: TopicPartition(topic, p) for p in todo}
-        client.assign(list(tps.values()))
-        for p, span in todo.items():
-            client.seek(tps[p], span.start)
-        while todo:
-            for tp, records in client.poll(timeout_ms=1000, max_records=batch).items():
-                span = todo.get(tp.partition)
-                if span is None:
-                    continue
-                records = [r for r in records if r.offset < span.end]
-                if records:
-                    yield records
-                if records and records[-1].offset >= span.end - 1 or client.position(tp) >= span.end:
-                    del todo[tp.partition]
-                    client.pause(tp)
+        wanted = {TopicPartition(topic, s.partition): (s.start, s.end) for s in spans(client, topic, until, only)}
+        for polled in read_to_end(client, wanted, batch):
+            yield from polled.values()
     finally:
         client.close()
 
 
-def total(bootstrap: str, topic: str, until: datetime | None = None) -> int:
+def total(settings: CommonSettings, topic: str, until: datetime | None = None) -> int:
     """How many records a read would return (for progress bars)."""
-    client = consumer(bootstrap)
+    client = consumer(settings)
     try:
         return sum(s.end - s.start for s in spans(client, topic, until))
     finally:

@@ -5,13 +5,15 @@ from typing import Any
 
 import orjson
 
+from xinfang.settings import CommonSettings
+
 from reporting.audit.reading import partition_of, read_topic
 
 PERSONAL = ("name", "id_number", "phone", "address")
 MASK = "***"
 
 
-def timeline(bootstrap: str, topics: dict[str, str], matter: str, partitions: int,
+def timeline(settings: CommonSettings, topics: dict[str, str], matter: str, partitions: int,
              people: dict[str, dict] | None = None) -> list[dict[str, Any]]:
     """Every event of ``matter`` in recorded order; personal fields masked unless ``people`` reveals them.
 
@@ -20,7 +22,7 @@ def timeline(bootstrap: str, topics: dict[str, str], matter: str, partitions: in
     entries = []
     partition = partition_of(matter, partitions)
     for role, topic in topics.items():
-        for records in read_topic(bootstrap, topic, only=[partition]):
+        for records in read_topic(settings, topic, only=[partition]):
             for record in records:
                 if record.key != matter.encode():
                     continue
