@@ -131,6 +131,16 @@ class Escalation:
         self.index.schedule(partition, pid, self.processor.next_breach(stored),
                             None if clock is None else (clock.tier, clock.stage))
 
+    def _confirm(self, partition: int, pid: str, seq: int) -> None:
+        """Drop confirmed events from a matter's outbox in the local database only.
+
+        Not worth a changelog record: a confirmation only spares a local restart from sending the
+        same bytes again.  A worker that rebuilds the partition from the changelog (or a standby
+        taking over) sees the events as unconfirmed and re-sends them: duplicates by id, harmless.
+        """
+        self.matters.rewrite_local(partition, pid.encode(), lambda raw: confirmed_raw(raw, seq))
+        self.publisher.forget(partition, pid, seq)
+
     async def on_intake(self, partition: int, offset: int, key: bytes | None, value: bytes) -> None:
         """One record of petition.events."""
         now = datetime.now(timezone.utc)
@@ -165,16 +175,6 @@ class Escalation:
                 self._save(partition, pid, stored, {e.seq: e.occurred_at.timestamp() for e in outcome.sealed})
                 self.metrics.count(outcome.sealed)
             self._reschedule(partition, pid, stored)
-
-    def _confirm(self, partition: int, pid: str, seq: int) -> None:
-        """Drop confirmed events from a matter's outbox in the local database only.
-
-        Not worth a changelog record: a confirmation only spares a local restart from sending the
-        same bytes again.  A worker that rebuilds the partition from the changelog (or a standby
-        taking over) sees the events as unconfirmed and re-sends them: duplicates by id, harmless.
-        """
-        self.matters.rewrite_local(partition, pid.encode(), lambda raw: confirmed_raw(raw, seq))
-        self.publisher.forget(partition, pid, seq)
 
     async def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes, reason: str) -> None:
         log.warning("dead-lettered %s[%d]@%d: %s", self.events_topic, partition, offset, reason)

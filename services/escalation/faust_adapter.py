@@ -8,10 +8,10 @@ tasks, topics, pages, signals, ``app.producer.send``).  What is relied on here, 
 - ``faust.transport.drivers.aiokafka.Producer(transport, loop=, beacon=)`` and its ``_settings_extra()``,
   the keyword arguments it adds for ``aiokafka.AIOKafkaProducer``: faust asks for idempotence only under
   exactly-once; ours always has it, with acks=all (a retried batch is neither written twice nor reordered).
-- ``faust.Table.on_key_set(key, value)``, which ``table[key] = value`` calls before the store write:
-  overridden to keep the future of the changelog write (``send_changelog``, public) for the publisher, which
-  waits for that write only.  faust's own also calls ``_maybe_set_key_ttl`` (no TTL here) and
-  ``_sensor_on_set(table, key, value)`` (kept: the monitor's count).
+- ``faust.Table.on_key_set(key, value)``, which ``table[key] = value`` (mode's ``ManagedUserDict``) calls
+  before the store write: overridden to keep the future of the changelog write (``send_changelog``, public)
+  for the publisher, which waits for that write only.  faust's own also calls ``_maybe_set_key_ttl`` (no TTL
+  here) and ``_sensor_on_set(table, key, value)`` (kept: the monitor's count).
 - ``faust.Table._on_changelog_sent(fut)``, the callback ``send_changelog`` attaches: faust writes the
   offset into RocksDB on every acknowledged write; overridden to keep the highest per partition, written
   once per timer look (:meth:`RawTable.record_offsets`).

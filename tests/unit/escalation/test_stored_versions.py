@@ -78,7 +78,8 @@ def test_unknown_fields_are_ignored_and_missing_ones_take_their_defaults():
     assert codec.from_dict({"petition_id": "m-bare"}) == Matter(petition_id="m-bare")
 
 
-@pytest.mark.parametrize("version, says", [(VERSION + 1, "a newer escalation wrote it"), (0, "not a version escalation ever wrote")])
+@pytest.mark.parametrize("version, says", [(VERSION + 1, "a newer escalation wrote it"),
+                                           (0, "not a version escalation ever wrote")])
 def test_a_row_of_a_version_this_code_does_not_know_is_refused(version, says):
     raw = with_state(ROW_BEFORE_VERSIONS, lambda state: {**state, "version": version})
     with pytest.raises(UnknownVersion, match=f"'m-old' has layout version {version}.*reads version 1: .*{says}"):
