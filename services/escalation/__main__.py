@@ -1,16 +1,18 @@
 """``python -m escalation [worker]``: run the faust worker (topics checked, county file validated first)."""
 from __future__ import annotations
 
+import logging
 import sys
-
-import faust
 
 from xinfang import logs
 from xinfang.county import CountyConfigError, load_county
 
 from escalation.app import Escalation
+from escalation.faust_adapter import Worker
 from escalation.settings import EscalationSettings
 from escalation.topics import TopicLayoutError, prepare
+
+log = logging.getLogger("escalation")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,17 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         county = load_county(settings.county_file)
     except CountyConfigError as exc:
-        print(f"escalation: 县配置文件有误 the county file is refused:\n{exc}", file=sys.stderr)
+        log.error("县配置文件有误 the county file is refused:\n%s", exc)
         return 1
     try:
         prepare(settings)
     except (TopicLayoutError, RuntimeError) as exc:
-        print(f"escalation: {exc}", file=sys.stderr)
+        log.error("%s", exc)
         return 1
     settings.escalation_data_dir.mkdir(parents=True, exist_ok=True)
     worker = Escalation(settings, county)
-    faust.Worker(worker.app, loglevel=settings.log_level, override_logging=False, quiet=True,
-                 redirect_stdouts=False).execute_from_commandline()
+    Worker(worker.app, settings.log_level).execute_from_commandline()
     return 0
 
 

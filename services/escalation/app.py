@@ -15,11 +15,10 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 import faust
 import orjson
-from faust.transport.drivers.aiokafka import Producer as AIOKafkaProducerDriver
 from mode import CrashingSupervisor
 
 from xinfang.county import County
@@ -27,6 +26,7 @@ from xinfang.deadletter import send_dead_letter
 
 from escalation import web
 from escalation.domain.chain import source_of
+from escalation.faust_adapter import EscalationApp
 from escalation.index import DueIndex
 from escalation.metrics import Metrics
 from escalation.processor import Processor, Stored, Unreadable, confirmed_raw
@@ -35,60 +35,6 @@ from escalation.settings import EscalationSettings
 
 log = logging.getLogger("escalation")
 SCAN_YIELD_EVERY = 2000
-
-
-class IdempotentProducer(AIOKafkaProducerDriver):
-    """faust's aiokafka producer sets idempotence only for exactly-once; ours always has it, with acks=all."""
-
-    def _settings_extra(self) -> dict[str, Any]:
-        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
-
-
-class EscalationApp(faust.App):
-    def _new_producer(self) -> IdempotentProducer:
-        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
-
-
-class MattersTable(faust.Table):
-    """faust's table, keeping the changelog write of the last set (the publisher waits for that write
-    only), and recording changelog offsets in RocksDB once per timer look rather than once per write."""
-
-    last_write: asyncio.Future | None = None
-    _unrecorded: dict | None = None
-
-    def on_key_set(self, key: Any, value: Any) -> None:
-        self.last_write = self.send_changelog(self.partition_for_key(key), key, value)
-        self._sensor_on_set(self, key, value)
-
-    def raw(self, key: bytes) -> bytes | None:
-        """The stored value, one RocksDB read (faust's own look-up reads twice)."""
-        return self.data._get(key)  # noqa: SLF001 — raw keys and values: no serialization to apply
-
-    def confirm(self, partition: int, key: bytes, seq: int) -> None:
-        """Drop confirmed events from a matter's outbox in the local database only.
-
-        Not worth a changelog record: a confirmation only spares a local restart from sending the
-        same bytes again.  A worker that rebuilds the partition from the changelog (or a standby
-        taking over) sees the events as unconfirmed and re-sends them: duplicates by id, harmless.
-        """
-        db = self.data._db_for_partition(partition)  # noqa: SLF001
-        raw = db.get(key)
-        cleared = None if raw is None else confirmed_raw(raw, seq)
-        if cleared is not None:
-            db.put(key, cleared)
-
-    def _on_changelog_sent(self, fut: Any) -> None:
-        res = fut.result()
-        if self._unrecorded is None:
-            self._unrecorded = {}
-        self._unrecorded[res.topic_partition] = max(res.offset, self._unrecorded.get(res.topic_partition, -1))
-
-    def record_offsets(self) -> None:
-        """Persist the changelog offsets reached (recovery then reads on from there; older is only slower)."""
-        pending, self._unrecorded = self._unrecorded or {}, {}
-        for tp, offset in pending.items():
-            if tp.partition in self.data._dbs:  # noqa: SLF001 — only partitions still open here
-                self.data.set_persisted_offset(tp, offset)
 
 
 def faust_settings(settings: EscalationSettings) -> dict[str, Any]:
@@ -133,10 +79,9 @@ class Escalation:
         self.events_topic, self.ticks_name = settings.topic_events, settings.ticks_topic
         self.inputs = self.app.topic(self.events_topic, self.ticks_name, key_type=bytes, value_type=bytes,
                                      key_serializer="raw", value_serializer="raw")
-        self.matters = self.app.tables.add(MattersTable(  # bytes in, bytes out: the state is our JSON (processor)
-            self.app, name="matters", default=None, partitions=settings.partitions, key_type=bytes,
-            value_type=bytes, beacon=self.app.tables.beacon, options=rocksdb_options(settings),
-            extra_topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)}))
+        self.matters = self.app.raw_table(  # bytes in, bytes out: the state is our JSON (processor)
+            "matters", partitions=settings.partitions, options=rocksdb_options(settings),
+            topic_configs={"min.insync.replicas": str(settings.min_insync_replicas)})
         self.processor = Processor(county, source_of(county.code), settings.hash_algorithm)
         self.index = DueIndex()
         self.metrics = Metrics()
@@ -186,6 +131,16 @@ class Escalation:
         self.index.schedule(partition, pid, self.processor.next_breach(stored),
                             None if clock is None else (clock.tier, clock.stage))
 
+    def _confirm(self, partition: int, pid: str, seq: int) -> None:
+        """Drop confirmed events from a matter's outbox in the local database only.
+
+        Not worth a changelog record: a confirmation only spares a local restart from sending the
+        same bytes again.  A worker that rebuilds the partition from the changelog (or a standby
+        taking over) sees the events as unconfirmed and re-sends them: duplicates by id, harmless.
+        """
+        self.matters.rewrite_local(partition, pid.encode(), lambda raw: confirmed_raw(raw, seq))
+        self.publisher.forget(partition, pid, seq)
+
     async def on_intake(self, partition: int, offset: int, key: bytes | None, value: bytes) -> None:
         """One record of petition.events."""
         now = datetime.now(timezone.utc)
@@ -209,8 +164,7 @@ class Escalation:
         now = datetime.now(timezone.utc)
         self.metrics.inputs.labels("tick").inc()
         for pid, seq in body.get("confirmed", ()):
-            self.matters.confirm(partition, pid.encode(), seq)
-            self.publisher.forget(partition, pid, seq)
+            self._confirm(partition, pid, seq)
         for pid in body.get("due", ()):
             stored = self._load(pid)
             if stored is None:
@@ -292,7 +246,7 @@ class Escalation:
 
     async def _scan(self, partition: int) -> None:
         self.index.adopt(partition)
-        for n, (key, raw) in enumerate(self._partition_items(partition), 1):
+        for n, (key, raw) in enumerate(self.matters.local_items(partition), 1):
             stored = Stored.loads(raw)
             pid = key.decode()
             self._reschedule(partition, pid, stored)
@@ -302,8 +256,3 @@ class Escalation:
                 self.publisher.enqueue(partition, pid, stored.outbox, durable)
             if n % SCAN_YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-
-    def _partition_items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
-        # faust's RocksDB store keeps one database per partition; read this partition's directly
-        store = self.matters.data
-        return store._visible_items(store._db_for_partition(partition))  # noqa: SLF001

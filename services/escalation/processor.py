@@ -22,10 +22,15 @@ from escalation.domain.chain import SealedEvent, seal
 from escalation.domain.matter import Intake, Matter, advance, handle, next_breach
 
 Outbox = list[tuple[int, bytes]]  # (seq, wire bytes), in sequence order
+VERSION = 1  # of the stored row's layout; rows written before it was labelled have the same layout
 
 
 class Unreadable(ValueError):
     """An input the worker cannot process: it goes to the dead-letter topic with this reason."""
+
+
+class UnknownVersion(ValueError):
+    """A stored row of a layout this code does not know: the worker stops rather than guess at it."""
 
 
 @dataclass
@@ -35,21 +40,35 @@ class Stored:
     Stored as lines: the chain head's seq, the matter as JSON, then the outbox's wire bytes (compact
     JSON, which never holds a raw newline).  The outbox is always the chain's newest events, so a
     confirmation is applied to the bytes without reading the matter (:func:`confirmed_raw`).
+    The matter's JSON carries the row's layout ``version`` (none: 1, the layout before it was
+    labelled); a newer one is refused.  A field added to the matter needs no new version (reading
+    is tolerant: :mod:`escalation.domain.codec`); what would: a change to the lines or a field's meaning.
     """
 
     matter: Matter
     outbox: Outbox = field(default_factory=list)
 
     def dumps(self) -> bytes:
-        lines = [b"%d" % self.matter.head.seq, orjson.dumps(codec.to_dict(self.matter))]
+        lines = [b"%d" % self.matter.head.seq, orjson.dumps({"version": VERSION, **codec.to_dict(self.matter)})]
         return b"\n".join(lines + [wire for _, wire in self.outbox])
 
     @classmethod
     def loads(cls, raw: bytes) -> "Stored":
         head, matter, *wires = raw.split(b"\n")
+        state = orjson.loads(matter)
+        version = state.get("version", 1)
+        if version != VERSION:
+            raise UnknownVersion(_refusal(state.get("petition_id"), version))
         last = int(head)
-        return cls(codec.from_dict(orjson.loads(matter)),
-                   [(last - len(wires) + 1 + i, wire) for i, wire in enumerate(wires)])
+        return cls(codec.from_dict(state), [(last - len(wires) + 1 + i, wire) for i, wire in enumerate(wires)])
+
+
+def _refusal(pid: object, version: object) -> str:
+    found = f"已存事项 {pid!r} 的格式版本为 {version!r} stored matter {pid!r} has layout version {version!r}; " \
+            f"this code reads version {VERSION}"
+    if isinstance(version, int) and version > VERSION:
+        return f"{found}: a newer escalation wrote it, run that one (older code cannot read its state)"
+    return f"{found}: not a version escalation ever wrote"
 
 
 def confirmed_raw(raw: bytes, seq: int) -> bytes | None:

@@ -1,7 +1,10 @@
 """A matter's state as plain JSON values, for the table.
 
 Times are integer microseconds since the Unix epoch (UTC): exact, and much cheaper to write and
-read than RFC 3339 text on the hot path.
+read than RFC 3339 text on the hot path.  Reading is tolerant, so that a field added to the state
+needs no new layout version (the row's version is the processor's ``Stored``): an unknown field is
+ignored, a missing one takes the default of ``Matter`` or ``Clock``.  Only what has no default (the
+petition id, a clock's stage, unit, tier and times) must be there.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def clock_from_dict(d: dict[str, Any] | None) -> Clock | None:
     if d is None:
         return None
     return Clock(d["stage"], d["unit"], d["tier"], _p(d["started_at"]), _p(d["due_at"]), _p(d["warn_at"]),
-                 d["warned"], _p(d["overdue_at"]), _p(d["suspended_at"]))
+                 d.get("warned", False), _p(d.get("overdue_at")), _p(d.get("suspended_at")))
 
 
 def to_dict(m: Matter) -> dict[str, Any]:
@@ -53,14 +56,18 @@ def to_dict(m: Matter) -> dict[str, Any]:
     }
 
 
+# the fields stored as they are (JSON values of their own type); read only when present
+_AS_IS = ("jurisdiction", "category", "head_count", "imported", "intake_seq", "basis_seq", "unit", "tier",
+          "department", "redirect", "answered_by", "closed")
+
+
 def from_dict(d: dict[str, Any]) -> Matter:
-    """The matter from its JSON values."""
-    window = d["window"]
+    """The matter from its JSON values (unknown fields ignored, missing ones defaulted)."""
+    head, window = d.get("head"), d.get("window")
     return Matter(
-        petition_id=d["petition_id"], jurisdiction=d["jurisdiction"], category=d["category"],
-        head_count=d["head_count"], imported=d["imported"], intake_seq=d["intake_seq"],
-        known_at=_p(d["known_at"]), head=ChainLink(*d["head"]), basis_seq=d["basis_seq"], unit=d["unit"],
-        tier=d["tier"], department=d["department"], redirect=d["redirect"], clock=clock_from_dict(d["clock"]),
-        answered_by=d["answered_by"], window=None if window is None else Window(window[0], _p(window[1])),
-        objectors=tuple(d["objectors"]), closed=d["closed"],
+        petition_id=d["petition_id"], **{name: d[name] for name in _AS_IS if name in d},
+        known_at=_p(d.get("known_at")), head=ChainLink() if head is None else ChainLink(*head),
+        clock=clock_from_dict(d.get("clock")),
+        window=None if window is None else Window(window[0], _p(window[1])),
+        objectors=tuple(d.get("objectors", ())),
     )
