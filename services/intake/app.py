@@ -16,9 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from xinfang import logs
 from xinfang.county import load_county
+from xinfang.encryption import master_key_from_text
 from xinfang.migrations import migrate
 from xinfang.problems import problem_response
-from xinfang.sealing import master_key_from_text
 
 from intake import idempotency
 from intake.api import problems

@@ -133,7 +133,7 @@ class KeyInFlight(Exception):
 async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, sealed: list[CloudEvent], *,
                 occurred: datetime, recorded: datetime,
                 idempotency: tuple[str, str, bytes, int, bytes] | None = None,
-                people: list | None = None, seal_alg: str = "aes-gcm", notify: bool = True,
+                people: list | None = None, cipher_alg: str = "aes-gcm", notify: bool = True,
                 lock_id: int | None = None) -> None:
     """Events, outbox rows, the write model, the Idempotency-Key record and (``notify``) the relay's wake-up:
     one statement, one round trip; outside a transaction it is one by itself.  ``lock_id``: take the
@@ -144,9 +144,9 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
     events = ([uuid.UUID(e.id) for e in sealed], [pid] * n, [e.seq for e in sealed], [e.type for e in sealed],
               [occurred] * n, [recorded] * n, [e.to_json() for e in sealed])
     idem = idempotency or (None, None, None, None, None)
-    sealed_people = [p for p, _ in people or []]
-    persons = (seal_alg, [p.ref for p in sealed_people], [w for _, w in people or []], [p.name for p in sealed_people],
-               [p.id_number for p in sealed_people], [p.phone for p in sealed_people], [p.address for p in sealed_people])
+    encrypted_people = [p for p, _ in people or []]
+    persons = (cipher_alg, [p.ref for p in encrypted_people], [w for _, w in people or []], [p.name for p in encrypted_people],
+               [p.id_number for p in encrypted_people], [p.phone for p in encrypted_people], [p.address for p in encrypted_people])
     head_hash, state_json, next_due = sealed[-1].hash, state_to_json(state).decode(), _next_due(state)
     try:
         if loaded.state is None:

@@ -12,13 +12,13 @@ from xinfang.events import (
 from xinfang.events.catalogue import Registered
 
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=timezone.utc)
-SEALED = "enc:aes-gcm:p1:bm9uY2U:Y2lwaGVy"
+ENCRYPTED = "enc:aes-gcm:p1:bm9uY2U:Y2lwaGVy"
 
 
 def registered(**overrides) -> dict:
     data = dict(receipt_no="2026-110105-000001", batch_id="b1", channel="visit",
                 jurisdiction="110105001001", category="labour", summary="拖欠工资",
-                head_count=12, petitioners=[{"ref": "p1", "name": SEALED}],
+                head_count=12, petitioners=[{"ref": "p1", "name": ENCRYPTED}],
                 unit="room-001", tier="village")
     data.update(overrides)
     return Registered(**data).model_dump(mode="json")

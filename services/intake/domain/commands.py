@@ -10,8 +10,8 @@ Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 
 
 @dataclass(frozen=True)
-class SealedPetitioner:
-    """A petitioner whose personal fields are already sealed (the domain never sees plain text)."""
+class EncryptedPetitioner:
+    """A petitioner whose personal fields are already encrypted (the domain never sees plain text)."""
 
     ref: str
     name: str
@@ -30,7 +30,7 @@ class RegisterPetition:
     category: str
     summary: str
     head_count: int
-    petitioners: tuple[SealedPetitioner, ...] = ()
+    petitioners: tuple[EncryptedPetitioner, ...] = ()
     imported: bool = False
     external_id: str | None = None
     accused_unit: str | None = None
@@ -41,7 +41,7 @@ class RecordVisit:
     batch_id: str
     channel: Channel
     head_count: int
-    petitioners: tuple[SealedPetitioner, ...] = ()
+    petitioners: tuple[EncryptedPetitioner, ...] = ()
     summary: str | None = None
     imported: bool = False
 

@@ -2,7 +2,7 @@
 
 Intake writes the petition facts to ``petition.events``; escalation writes the routing
 facts to ``petition.routing``.  Times inside ``data`` are RFC 3339 text in UTC.  Personal
-data appears only as sealed (encrypted) strings: ``enc:<alg>:<key id>:<nonce>:<ciphertext>``.
+data appears only as encrypted strings: ``enc:<alg>:<key id>:<nonce>:<ciphertext>``.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ Stage = Literal["accept", "handle", "review", "recheck", "objection"]
 Decision = Literal["support", "explain", "reject"]  # 支持 / 解释说明 / 不予支持
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 Time = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
-Sealed = Annotated[str, Field(pattern=r"^(enc:(aes-gcm|sm4-gcm):[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]+|erased)$")]
+Encrypted = Annotated[str, Field(pattern=r"^(enc:(aes-gcm|sm4-gcm):[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]+|erased)$")]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Text = Annotated[str, Field(max_length=4000)]
 
@@ -28,14 +28,14 @@ class EventData(BaseModel):
 
 
 class Petitioner(BaseModel):
-    """A petitioner as events carry them: a reference and sealed personal fields."""
+    """A petitioner as events carry them: a reference and encrypted personal fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     ref: Code = Field(description="petitioner reference; also the id of their data key")
-    name: Sealed
-    id_number: Sealed | None = None
-    phone: Sealed | None = None
-    address: Sealed | None = None
+    name: Encrypted
+    id_number: Encrypted | None = None
+    phone: Encrypted | None = None
+    address: Encrypted | None = None
 
 
 class Due(BaseModel):
