@@ -97,19 +97,19 @@ class IntakeService:
                         tier = loaded.state.holder_tier if loaded.state else None
                         ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
                         produced = decide(loaded.state, command, ctx)
-                        state, sealed = store.seal_events(
+                        state, chained = store.chain_events(
                             loaded, petition_id, produced, occurred=occurred, recorded=recorded,
                             actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
                         status, body = respond(state, loaded.version + 1)
                         answer = Answer(status, dumps(body))
                         record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
-                        await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
+                        await store.write(conn, loaded, state, chained, occurred=occurred, recorded=recorded,
                                           idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
                                           notify=self.committed is None,
                                           lock_id=idem.lock_id if idem and not make_writes else None)
                 if self.committed is not None:
                     self.committed()
-                log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in sealed),
+                log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in chained),
                          extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
                 return answer
             except store.KeyInFlight:
