@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Channel = Literal["visit", "letter", "online", "phone"]
-Decision = Literal["support", "explain", "reject"]
-Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Accept:
 @dataclass(frozen=True)
 class Decline:
     reason: str
-    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+    redirect: Redirect | None = None
 
 
 @dataclass(frozen=True)
