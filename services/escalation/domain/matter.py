@@ -29,7 +29,8 @@ from escalation.domain import routing
 from escalation.domain.clock import Clock
 from escalation.domain.times import text as rfc3339
 
-FINAL = frozenset({"withdrawn", "terminated", "declined", "redirected"})
+#: closing reasons after which a later decline, withdrawal or termination closes nothing again
+FINAL_CLOSE_REASONS = frozenset({"withdrawn", "terminated", "declined", "redirected"})
 
 
 @dataclass(frozen=True)
@@ -236,10 +237,10 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
             return [fact(ReviewAssigned(kind=kind, unit=place.unit, tier=place.tier,
                                         due=[_due(timed)] if timed else [], basis_seq=e.seq),
                          "review_assigned", kind, str(e.seq), clock=timed)]
-        case Declined() if m.closed not in FINAL:
+        case Declined() if m.closed not in FINAL_CLOSE_REASONS:
             reason = "redirected" if data.redirect or m.redirect else "declined"
             return [fact(Closed(reason=reason), "closed", reason, str(e.seq))]
-        case Withdrawn() | Terminated() if m.closed not in FINAL:
+        case Withdrawn() | Terminated() if m.closed not in FINAL_CLOSE_REASONS:
             reason = "withdrawn" if isinstance(data, Withdrawn) else "terminated"
             return [fact(Closed(reason=reason), "closed", reason, str(e.seq))]
     return []

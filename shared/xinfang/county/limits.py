@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinfang.calendar import Unit
+from xinfang.calendar import TimeUnit
 from xinfang.vocabulary import LimitKind
 
 
@@ -17,7 +17,7 @@ class TimeLimit(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     amount: int = Field(ge=0)
-    unit: Unit = "calendar"
+    unit: TimeUnit = "calendar"
 
     def nominal_days(self) -> float:
         """The limit in nominal calendar days, to compare limits of different units."""
