@@ -27,7 +27,7 @@ from intake.api.routes import router
 from intake.auth import TerminalCache
 from intake.keyring import Keyring
 from intake.relay import OutboxBell, Relay
-from intake.routing import RoutingConsumer
+from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 

@@ -9,7 +9,7 @@ from xinfang.county.model import (
     RANK, TIERS, CalendarYear, Category, Condition, County, Department, Jurisdiction, Outcome,
     RoutingRule, Unit,
 )
-from xinfang.county.routing import Route, route
+from xinfang.county.rules import Route, route
 
 __all__ = [
     "LEGAL_LIMITS", "RANK", "TIERS", "CalendarYear", "Category", "Condition",
