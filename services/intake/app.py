@@ -162,7 +162,7 @@ def _petition_in(path: str) -> str | None:
 
 def _document_imports(app: FastAPI) -> None:
     """The import body is NDJSON, which FastAPI cannot infer: publish its line schema in the OpenAPI."""
-    from intake.imports import ImportedMatter
+    from intake.history_import import ImportedMatter
 
     generate = app.openapi
 
