@@ -48,9 +48,9 @@ def matter_events(n: int) -> list[bytes]:
     out, prev = [], GENESIS_HASH
     for seq, data in enumerate(facts, 1):
         at = start + timedelta(days=seq)
-        event = CloudEvent.seal(event_id=str(uuid.UUID(int=(n << 4) + seq)), source="/xinfang/361402/intake",
-                                type=f"petition.{_type(data)}.v1", subject=subject, recorded=at, occurred=at,
-                                actor="terminal:bench", seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
+        event = CloudEvent.chained(event_id=str(uuid.UUID(int=(n << 4) + seq)), source="/xinfang/361402/intake",
+                                   type=f"petition.{_type(data)}.v1", subject=subject, recorded=at, occurred=at,
+                                   actor="terminal:bench", seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         prev = event.hash
         out.append(event.to_json())
     return out
@@ -73,7 +73,7 @@ def _produce_part(bootstrap: str, topic: str, matters: range) -> None:
 
 
 def produce(settings, events: int) -> float:
-    """Five events a matter, sealed and produced by one process per core (sealing is the slow part)."""
+    """Five events a matter, chained and produced by one process per core (chaining is the slow part)."""
     started = time.perf_counter()
     parts = os.cpu_count() or 1
     matters = events // 5

@@ -8,7 +8,7 @@ app id and RocksDB folder, with a county whose village rooms have two hours to a
 
 1. Ingest: ``--matters`` registrations, back-dated so that their deadlines fall evenly over
    ``--window`` seconds starting once the worker is expected to have read them all (``--ingest-rate``);
-   sealed beforehand, then sent at once; figures: intake events per second (first registration sent
+   chained beforehand, then sent at once; figures: intake events per second (first registration sent
    to the last assignment on the routing topic), the steady rate (20 % to 80 % read), the worker's
    CPU milliseconds per event.
 2. Deadlines: every warning, overdue notice and escalation; figure: the delay from the breach time
@@ -164,10 +164,10 @@ def main() -> None:
     first_start = start(worker, sampler)
     print(f"worker ready in {first_start:.1f}s; logs in {folder}")
 
-    # 1. ingest: deadlines from `begin` to `begin + window`; the registrations are sealed first (about
+    # 1. ingest: deadlines from `begin` to `begin + window`; the registrations are chained first (about
     # 10,000 a second here) so that sending them costs the worker's two cores little
-    seal_budget = args.matters / 5000
-    ingest_budget = seal_budget + args.matters / args.ingest_rate + 30
+    chain_budget = args.matters / 5000
+    ingest_budget = chain_budget + args.matters / args.ingest_rate + 30
     begin = datetime.now(timezone.utc) + timedelta(seconds=ingest_budget + 72)
     registrations = []
     for i in range(args.matters):
@@ -176,9 +176,9 @@ def main() -> None:
         data = Registered(receipt_no=f"2026-361501-{i:07d}", batch_id="b1", channel="visit",
                           jurisdiction="361501100201", category="labour", summary="拖欠工资", head_count=1,
                           unit="room.361501100201", tier="village").model_dump(mode="json")
-        event = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake",
-                                type="petition.registered.v1", subject=pid, recorded=datetime.now(timezone.utc),
-                                occurred=occurred, actor="terminal:bench", seq=1, prevhash=GENESIS_HASH, data=data)
+        event = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake",
+                                   type="petition.registered.v1", subject=pid, recorded=datetime.now(timezone.utc),
+                                   occurred=occurred, actor="terminal:bench", seq=1, prevhash=GENESIS_HASH, data=data)
         registrations.append((pid.encode(), event.to_json()))
     producer = sync_producer(settings, batch_size=256 * 1024, linger_ms=20)
     cpu_before = cpu_seconds(worker.proc.pid)
@@ -284,7 +284,7 @@ def main() -> None:
                     "timers_after_new_machine": f"= {args.matters}"},
         "notes": ("Delays run from the moment a warning, overdue notice or escalation falls due (its `occurred`) "
                   "to the broker's append time of the event on the routing topic; an escalation falls due 60 s "
-                  "after its deadline (the grace). The registrations are sealed before the clock starts and "
+                  "after its deadline (the grace). The registrations are chained before the clock starts and "
                   "sent as fast as the producer goes while the worker reads them. `recovery_restart_s`: the "
                   "worker stopped and started on its RocksDB folder; `recovery_new_machine_s`: started on an "
                   "empty folder, the table restored from its changelog (every restored matter's last events "

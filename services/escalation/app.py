@@ -7,7 +7,7 @@
   worker owns and sends each due matter's id to its own partition of the ticks topic; the agent
   then decides from the stored state (a timer cannot write a table: faust writes the changelog
   partition of the event being processed).  The same tick carries the publisher's confirmations.
-- The publisher sends sealed events after the changelog holding them is acknowledged.
+- The publisher sends chained events after the changelog holding them is acknowledged.
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ class Escalation:
         if outcome.stored is not None:
             self._save(partition, pid, outcome.stored)
             self._reschedule(partition, pid, outcome.stored)
-            self.metrics.count(outcome.sealed)
+            self.metrics.count(outcome.chained)
 
     async def on_tick(self, partition: int, value: bytes) -> None:
         """The timer's due matters and the publisher's confirmations for one partition."""
@@ -172,8 +172,8 @@ class Escalation:
             outcome = self.processor.on_time(stored, now)
             if outcome.stored is not None:
                 stored = outcome.stored
-                self._save(partition, pid, stored, {e.seq: e.occurred_at.timestamp() for e in outcome.sealed})
-                self.metrics.count(outcome.sealed)
+                self._save(partition, pid, stored, {e.seq: e.occurred_at.timestamp() for e in outcome.chained})
+                self.metrics.count(outcome.chained)
             self._reschedule(partition, pid, stored)
 
     async def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes, reason: str) -> None:

@@ -9,7 +9,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()
         self.inputs = Counter("escalation_inputs_total", "records handled by the agent", ["kind"], registry=r)
-        self.emitted = Counter("escalation_routing_events_total", "routing events sealed", ["type"], registry=r)
+        self.emitted = Counter("escalation_routing_events_total", "routing events chained", ["type"], registry=r)
         self.dead_letters = Counter("escalation_dead_letters_total", "intake records sent to the dead-letter topic",
                                     registry=r)
         self.breach_delay = Histogram(
@@ -18,12 +18,12 @@ class Metrics:
         self.open_timers = Gauge("escalation_open_timers", "open clocks on this worker's partitions",
                                  ["tier", "stage"], registry=r)
         self.partitions = Gauge("escalation_partitions", "partitions this worker owns", registry=r)
-        self.backlog = Gauge("escalation_publish_backlog", "sealed events waiting to be sent", registry=r)
+        self.backlog = Gauge("escalation_publish_backlog", "chained events waiting to be sent", registry=r)
         self.lag = Gauge("escalation_consumer_lag", "records of petition.events and the ticks topic on the broker "
                          "not yet fetched by this worker", ["topic", "partition"], registry=r)
         self.scan_seconds = Gauge("escalation_index_scan_seconds", "time to index the owned partitions at the "
                                   "last rebalance", registry=r)
 
-    def count(self, sealed: list) -> None:
-        for event in sealed:
+    def count(self, chained: list) -> None:
+        for event in chained:
             self.emitted.labels(event.type).inc()

@@ -1,7 +1,7 @@
 """From a stored matter and one input to the new stored matter and the events to publish (no I/O).
 
-The table holds, per petition id, the matter's state and its *outbox*: the sealed routing events
-not yet confirmed on ``petition.routing``.  Events are sealed and stored before they are sent,
+The table holds, per petition id, the matter's state and its *outbox*: the chained routing events
+not yet confirmed on ``petition.routing``.  Events are chained and stored before they are sent,
 and sent only after the store's changelog write is acknowledged; a crash in between re-sends
 the same bytes, never decides again.  A confirmation drops the events up to a sequence number.
 """
@@ -18,7 +18,7 @@ from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE, Registered
 
 from escalation.domain import codec
-from escalation.domain.chain import SealedEvent, seal
+from escalation.domain.chain import ChainedEvent, chain_facts
 from escalation.domain.matter import Intake, Matter, advance, handle, next_breach
 
 Outbox = list[tuple[int, bytes]]  # (seq, wire bytes), in sequence order
@@ -83,10 +83,10 @@ def confirmed_raw(raw: bytes, seq: int) -> bytes | None:
 
 @dataclass
 class Outcome:
-    """The result of one input: the new stored value (None when nothing changed) and what was sealed."""
+    """The result of one input: the new stored value (None when nothing changed) and what was chained."""
 
     stored: Stored | None
-    sealed: list[SealedEvent]
+    chained: list[ChainedEvent]
 
 
 def read_intake(raw: bytes) -> tuple[CloudEvent, Intake]:
@@ -125,19 +125,19 @@ class Processor:
         changed, facts = handle(self.county, matter, intake, now)
         if changed == matter:
             return Outcome(None, [])
-        return self._sealed(stored, changed, facts)
+        return self._chained(stored, changed, facts)
 
     def on_time(self, stored: Stored, now: datetime) -> Outcome:
         """The timer: every breach of this matter due by ``now``."""
         changed, facts = advance(self.county, stored.matter, now)
         if changed == stored.matter:
             return Outcome(None, [])
-        return self._sealed(stored, changed, facts)
+        return self._chained(stored, changed, facts)
 
-    def _sealed(self, stored: Stored | None, matter: Matter, facts) -> Outcome:
-        matter, sealed = seal(matter, facts, source=self.source, hashalg=self.hashalg)
-        outbox = (stored.outbox if stored else []) + [(e.seq, e.to_json()) for e in sealed]
-        return Outcome(Stored(matter, outbox), sealed)
+    def _chained(self, stored: Stored | None, matter: Matter, facts) -> Outcome:
+        matter, chained = chain_facts(matter, facts, source=self.source, hashalg=self.hashalg)
+        outbox = (stored.outbox if stored else []) + [(e.seq, e.to_json()) for e in chained]
+        return Outcome(Stored(matter, outbox), chained)
 
     def next_breach(self, stored: Stored) -> datetime | None:
         return next_breach(self.county, stored.matter)

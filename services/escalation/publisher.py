@@ -1,4 +1,4 @@
-"""Sends sealed routing events to ``petition.routing`` once the state that holds them is durable.
+"""Sends chained routing events to ``petition.routing`` once the state that holds them is durable.
 
 Each round: wait until the table's changelog writes that hold the queued events are acknowledged
 (not a flush of the whole producer, which the agent keeps filling), then send the events in order

@@ -16,10 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from xinfang import logs
 from xinfang.county import load_county
+from xinfang.encryption import master_key_from_text
 from xinfang.migrations import migrate
 from xinfang.problems import problem_response
 from xinfang.retry import retrying
-from xinfang.sealing import master_key_from_text
 
 from intake import idempotency
 from intake.api import problems
@@ -28,7 +28,7 @@ from intake.api.routes import router
 from intake.auth import TerminalCache
 from intake.keyring import Keyring
 from intake.relay import OutboxBell, Relay
-from intake.routing import RoutingConsumer
+from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 
@@ -165,7 +165,7 @@ def _petition_in(path: str) -> str | None:
 
 def _document_imports(app: FastAPI) -> None:
     """The import body is NDJSON, which FastAPI cannot infer: publish its line schema in the OpenAPI."""
-    from intake.imports import ImportedMatter
+    from intake.history_import import ImportedMatter
 
     generate = app.openapi
 

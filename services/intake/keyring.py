@@ -6,10 +6,10 @@ from typing import Iterable
 
 import asyncpg
 
-from xinfang import sealing
-from xinfang.sealing import SealAlgorithm
+from xinfang import encryption
+from xinfang.encryption import CipherAlgorithm
 
-from intake.domain.commands import SealedPetitioner
+from intake.domain.commands import EncryptedPetitioner
 
 PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
 
@@ -17,20 +17,20 @@ PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
 class Keyring:
     """Creates, opens and destroys per-petitioner data keys."""
 
-    def __init__(self, master: bytes, alg: SealAlgorithm) -> None:
+    def __init__(self, master: bytes, alg: CipherAlgorithm) -> None:
         self.master, self.alg = master, alg
 
-    def seal_new(self, person: dict[str, str | None]) -> tuple[SealedPetitioner, bytes]:
-        """A new petitioner's sealed fields under a fresh data key, and that key wrapped for storage."""
+    def encrypt_new(self, person: dict[str, str | None]) -> tuple[EncryptedPetitioner, bytes]:
+        """A new petitioner's encrypted fields under a fresh data key, and that key wrapped for storage."""
         ref = uuid.uuid4().hex
-        key = sealing.new_data_key(self.alg)
-        sealed = {field: sealing.seal(self.alg, ref, key, field, value)
+        key = encryption.new_data_key(self.alg)
+        encrypted = {field: encryption.encrypt_field(self.alg, ref, key, field, value)
                   for field in PERSONAL_FIELDS if (value := person.get(field))}
-        return SealedPetitioner(ref=ref, **sealed), sealing.wrap_key(self.master, self.alg, ref, key)
+        return EncryptedPetitioner(ref=ref, **encrypted), encryption.wrap_key(self.master, self.alg, ref, key)
 
     async def store(self, conn: asyncpg.Connection, petition_id: str,
-                    people: list[tuple[SealedPetitioner, bytes]], receipt_year: int | None = None) -> int | None:
-        """Wrapped keys and sealed fields in one round trip; with a year, also the next receipt serial."""
+                    people: list[tuple[EncryptedPetitioner, bytes]], receipt_year: int | None = None) -> int | None:
+        """Wrapped keys and encrypted fields in one round trip; with a year, also the next receipt serial."""
         pid = uuid.UUID(petition_id)
         refs = [p.ref for p, _ in people]
         serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
@@ -47,7 +47,7 @@ class Keyring:
         """The data keys of these petitioners (None where erased)."""
         rows = await conn.fetch("SELECT ref, alg, wrapped FROM petitioner_keys WHERE ref = ANY($1::text[])",
                                 list(refs))
-        return {row["ref"]: (sealing.unwrap_key(self.master, row["alg"], row["ref"], bytes(row["wrapped"]))
+        return {row["ref"]: (encryption.unwrap_key(self.master, row["alg"], row["ref"], bytes(row["wrapped"]))
                              if row["wrapped"] is not None else None) for row in rows}
 
     async def destroy(self, conn: asyncpg.Connection, ref: str) -> None:
@@ -57,8 +57,8 @@ class Keyring:
             "UPDATE petitioners SET name = 'erased', id_number = NULL, phone = NULL, address = NULL WHERE ref = $1",
             ref)
 
-    def open(self, sealed: SealedPetitioner | dict, key: bytes | None) -> dict[str, str | None]:
+    def decrypt(self, encrypted: EncryptedPetitioner | dict, key: bytes | None) -> dict[str, str | None]:
         """Plain fields for an authorised reader; erased fields read as None."""
-        get = sealed.get if isinstance(sealed, dict) else lambda f: getattr(sealed, f)
-        return {field: sealing.open_sealed(get(field), key, field) if get(field) else None
+        get = encrypted.get if isinstance(encrypted, dict) else lambda f: getattr(encrypted, f)
+        return {field: encryption.decrypt_field(get(field), key, field) if get(field) else None
                 for field in PERSONAL_FIELDS}

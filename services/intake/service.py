@@ -68,7 +68,7 @@ class IntakeService:
     ) -> Answer:
         """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
 
-        ``make(conn, state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to seal
+        ``make(conn, state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to encrypt
         (their keys and fields are written with the events); ``receipt`` draws a receipt number.
 
         ``make_writes``: make() writes with ``conn`` (erasure), so the command runs in an explicit transaction
@@ -77,7 +77,7 @@ class IntakeService:
         statement that takes the key's lock, so it commits alone: two round trips, same answers."""
         logs.petition_id.set(petition_id)
         recorded = datetime.now(timezone.utc)
-        sealed_people = [self.keyring.seal_new(person) for person in people or []]
+        encrypted_people = [self.keyring.encrypt_new(person) for person in people or []]
         year = await self.receipt_year(recorded) if receipt else None
         occurred = occurred or recorded
         if occurred > recorded:
@@ -93,23 +93,23 @@ class IntakeService:
                             raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
                                           "the matter is outside this terminal's unit")
                         receipt_no = self.receipt_no(year, serial) if year else None
-                        command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in sealed_people))
+                        command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
                         tier = loaded.state.holder_tier if loaded.state else None
                         ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
                         produced = decide(loaded.state, command, ctx)
-                        state, sealed = store.seal_events(
+                        state, chained = store.chain_events(
                             loaded, petition_id, produced, occurred=occurred, recorded=recorded,
                             actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
                         status, body = respond(state, loaded.version + 1)
                         answer = Answer(status, dumps(body))
                         record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
-                        await store.write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded,
-                                          idempotency=record, people=sealed_people, seal_alg=self.keyring.alg,
+                        await store.write(conn, loaded, state, chained, occurred=occurred, recorded=recorded,
+                                          idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
                                           notify=self.committed is None,
                                           lock_id=idem.lock_id if idem and not make_writes else None)
                 if self.committed is not None:
                     self.committed()
-                log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in sealed),
+                log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in chained),
                          extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
                 return answer
             except store.KeyInFlight:
@@ -164,17 +164,17 @@ class IntakeService:
             self._receipt_years.add(year)
 
     async def petitioners(self, conn: asyncpg.Connection, petition_id: str, people: list[dict],
-                          receipt_at: datetime | None = None) -> tuple[tuple[c.SealedPetitioner, ...], str | None]:
-        """Seal and store new petitioners (and draw a receipt number when registering)."""
-        sealed = [self.keyring.seal_new(person) for person in people]
+                          receipt_at: datetime | None = None) -> tuple[tuple[c.EncryptedPetitioner, ...], str | None]:
+        """Encrypt and store new petitioners (and draw a receipt number when registering)."""
+        encrypted = [self.keyring.encrypt_new(person) for person in people]
         year = await self.receipt_year(receipt_at) if receipt_at else None
-        serial = await self.keyring.store(conn, petition_id, sealed, year)
-        return tuple(p for p, _ in sealed), (self.receipt_no(year, serial) if year else None)
+        serial = await self.keyring.store(conn, petition_id, encrypted, year)
+        return tuple(p for p, _ in encrypted), (self.receipt_no(year, serial) if year else None)
 
     # ---- reads ----------------------------------------------------------------------
 
     async def read(self, terminal: Terminal, petition_id: str) -> tuple[PetitionState, int, list[dict]]:
-        """A matter as the terminal may see it, with its sealed petitioners (404 outside its scope)."""
+        """A matter as the terminal may see it, with its decrypted petitioners (404 outside its scope)."""
         try:
             pid = uuid.UUID(petition_id)
         except ValueError:
@@ -192,6 +192,6 @@ class IntakeService:
         opened = []
         for person in people:
             key = keys.get(person["ref"])
-            plain = self.keyring.open(person, key)
+            plain = self.keyring.decrypt(person, key)
             opened.append({"ref": person["ref"], **plain, "erased": key is None})
         return state, row["version"], opened

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
-from xinfang.sealing import SealAlgorithm
+from xinfang.encryption import CipherAlgorithm
 from xinfang.settings import CommonSettings
 
 WEAK_SECRETS = {"changeme", "admin", "secret", "password", "test", "demo"}
@@ -18,7 +18,8 @@ class IntakeSettings(CommonSettings):
     intake_port: int = Field(8001, ge=1, le=65535)
     admin_token: SecretStr = Field(description="creates and revokes terminals; at least 24 characters")
     master_key: SecretStr = Field(description="base64 master key that wraps petitioners' data keys")
-    seal_algorithm: SealAlgorithm = "aes-gcm"
+    # the cipher of personal fields (xinfang.encryption); named after XINFANG_SEAL_ALGORITHM, which operators set
+    seal_algorithm: CipherAlgorithm = "aes-gcm"
     county_code: str | None = Field(None, description="defaults to the county file's code")
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_import_bytes: int = Field(512_000_000, ge=1024)

@@ -67,24 +67,24 @@ def _next_due(state: PetitionState) -> datetime | None:
     return min(dues) if dues else None
 
 
-def seal_events(
+def chain_events(
     loaded: Loaded, petition_id: str, produced: list[EventData], *, occurred: datetime, recorded: datetime,
     actor: str, source: str, hashalg: str,
 ) -> tuple[PetitionState, list[CloudEvent]]:
-    """The matter's new state and its new events, sealed onto its chain (no I/O)."""
-    state, head, sealed = loaded.state, loaded.head, []
+    """The matter's new state and its new events, appended to its hash chain (no I/O)."""
+    state, head, chained = loaded.state, loaded.head, []
     for data in produced:
         seq, prevhash = head.next()
-        event = CloudEvent.seal(
+        event = CloudEvent.chained(
             event_id=str(uuid.uuid4()), source=source, type=event_type_of(data), subject=petition_id,
             recorded=recorded, occurred=occurred, actor=actor, seq=seq, prevhash=prevhash,
             data=data.model_dump(mode="json"), hashalg=hashalg,
         )
         state = evolve(state, data, occurred, seq)
         head = ChainLink(seq, event.hash)
-        sealed.append(event)
+        chained.append(event)
     assert state is not None
-    return dataclasses.replace(state, petition_id=petition_id), sealed
+    return dataclasses.replace(state, petition_id=petition_id), chained
 
 
 # One statement writes a command: the write model first (``pt``: the new row, or the update guarded by the version
@@ -130,24 +130,24 @@ class KeyInFlight(Exception):
     """The Idempotency-Key's lock is held: a request with the same key is being processed."""
 
 
-async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, sealed: list[CloudEvent], *,
+async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, chained: list[CloudEvent], *,
                 occurred: datetime, recorded: datetime,
                 idempotency: tuple[str, str, bytes, int, bytes] | None = None,
-                people: list | None = None, seal_alg: str = "aes-gcm", notify: bool = True,
+                people: list | None = None, cipher_alg: str = "aes-gcm", notify: bool = True,
                 lock_id: int | None = None) -> None:
     """Events, outbox rows, the write model, the Idempotency-Key record and (``notify``) the relay's wake-up:
     one statement, one round trip; outside a transaction it is one by itself.  ``lock_id``: take the
     Idempotency-Key's transaction lock in the same statement (:class:`KeyInFlight` if another holds it).
     Raises :class:`Conflict` if another command got there first; nothing is written then."""
     pid = uuid.UUID(state.petition_id)
-    n = len(sealed)
-    events = ([uuid.UUID(e.id) for e in sealed], [pid] * n, [e.seq for e in sealed], [e.type for e in sealed],
-              [occurred] * n, [recorded] * n, [e.to_json() for e in sealed])
+    n = len(chained)
+    events = ([uuid.UUID(e.id) for e in chained], [pid] * n, [e.seq for e in chained], [e.type for e in chained],
+              [occurred] * n, [recorded] * n, [e.to_json() for e in chained])
     idem = idempotency or (None, None, None, None, None)
-    sealed_people = [p for p, _ in people or []]
-    persons = (seal_alg, [p.ref for p in sealed_people], [w for _, w in people or []], [p.name for p in sealed_people],
-               [p.id_number for p in sealed_people], [p.phone for p in sealed_people], [p.address for p in sealed_people])
-    head_hash, state_json, next_due = sealed[-1].hash, state_to_json(state).decode(), _next_due(state)
+    encrypted_people = [p for p, _ in people or []]
+    persons = (cipher_alg, [p.ref for p in encrypted_people], [w for _, w in people or []], [p.name for p in encrypted_people],
+               [p.id_number for p in encrypted_people], [p.phone for p in encrypted_people], [p.address for p in encrypted_people])
+    head_hash, state_json, next_due = chained[-1].hash, state_to_json(state).decode(), _next_due(state)
     try:
         if loaded.state is None:
             row = await conn.fetchrow(_STATEMENTS[True, notify], *events, *idem, *persons, state.receipt_no,
@@ -171,11 +171,11 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
 async def append(conn: asyncpg.Connection, loaded: Loaded, petition_id: str, produced: list[EventData], *,
                  occurred: datetime, recorded: datetime, actor: str, source: str,
                  hashalg: str) -> tuple[PetitionState, list[CloudEvent]]:
-    """Seal and write in one go (imports); commands with a response use seal_events + write."""
-    state, sealed = seal_events(loaded, petition_id, produced, occurred=occurred, recorded=recorded,
+    """Chain and write in one go (imports); commands with a response use chain_events + write."""
+    state, chained = chain_events(loaded, petition_id, produced, occurred=occurred, recorded=recorded,
                                 actor=actor, source=source, hashalg=hashalg)
-    await write(conn, loaded, state, sealed, occurred=occurred, recorded=recorded)
-    return state, sealed
+    await write(conn, loaded, state, chained, occurred=occurred, recorded=recorded)
+    return state, chained
 
 
 async def apply_routing_event(conn: asyncpg.Connection, pid: uuid.UUID, event: CloudEvent, data: EventData) -> bool:

@@ -11,13 +11,12 @@ from typing import Any
 import asyncpg
 
 from xinfang.county import County
+from xinfang.vocabulary import CHANNEL_LABELS, TIER_LABELS
 
 from reporting import figures as f
 from reporting import queries
 from reporting.periods import Period
 
-CHANNELS = {"visit": "来访", "letter": "来信", "online": "网上信访", "phone": "电话"}
-TIER_ZH = {"village": "村（社区）", "township": "镇（街道）", "county": "县（区）", "city": "市"}
 FOREVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
@@ -91,8 +90,8 @@ class Reporter:
             except KeyError:
                 raise ScopeError("category", f"未知的事项类别 {request.category}",
                                  f"unknown category {request.category}") from None
-        if request.channel is not None and request.channel not in CHANNELS:
-            raise ScopeError("channel", f"渠道只能是 {'、'.join(CHANNELS)}", f"channel must be one of {', '.join(CHANNELS)}")
+        if request.channel is not None and request.channel not in CHANNEL_LABELS:
+            raise ScopeError("channel", f"渠道只能是 {'、'.join(CHANNEL_LABELS)}", f"channel must be one of {', '.join(CHANNEL_LABELS)}")
         for name in request.compare:
             if name not in ("yoy", "mom"):
                 raise ScopeError("compare", "对比只能是 yoy（同比）或 mom（环比）", "compare must be yoy and/or mom")
@@ -216,7 +215,7 @@ class Reporter:
             "period": period_doc(current, self.county),
             "months": [{"month": m, **{k: by_month.get(m, empty)[k] for k in empty}} for m in months],
             "last_year": [{"month": m, **{k: then_by_month.get(m, empty)[k] for k in empty}} for m in then_months],
-            "by_tier": [{"tier": r["key"], "name": TIER_ZH.get(r["key"], r["key"]), "batches": r["batches"],
+            "by_tier": [{"tier": r["key"], "name": TIER_LABELS.get(r["key"], r["key"]), "batches": r["batches"],
                          "persons": r["persons"]} for r in tiers],
             "by_category": [{"category": r["key"], "name": names.get(r["key"], r["key"]), "cases": r["cases"],
                              "batches": r["batches"]} for r in categories],
@@ -274,4 +273,4 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-__all__ = ["CHANNELS", "FOREVER", "Reporter", "Request", "ScopeError", "figures_doc", "parse_moment", "period_doc"]
+__all__ = ["FOREVER", "Reporter", "Request", "ScopeError", "figures_doc", "parse_moment", "period_doc"]

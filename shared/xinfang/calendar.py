@@ -23,7 +23,7 @@ import chinese_calendar
 
 log = logging.getLogger(__name__)
 
-Unit = Literal["calendar", "working", "seconds"]
+TimeUnit = Literal["calendar", "working", "seconds"]
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59, 999999)
 _ONE_DAY = timedelta(days=1)
@@ -87,7 +87,7 @@ class WorkCalendar:
             day = self.next_working_day(day + _ONE_DAY)
         return day
 
-    def add_days(self, start: datetime, n: int, unit: Unit, tz: tzinfo | str = DEFAULT_TZ) -> datetime:
+    def add_days(self, start: datetime, n: int, unit: TimeUnit, tz: tzinfo | str = DEFAULT_TZ) -> datetime:
         """Due time of an n-unit limit from start: end of the due day in tz, or start + n seconds."""
         if start.tzinfo is None or start.utcoffset() is None:
             raise ValueError("起算时间必须带时区 start must be timezone-aware")

@@ -11,14 +11,14 @@ from xinfang.events.catalogue import Registered
 from xinfang.kafka import SYNC_PRODUCER_DEFAULTS, sync_producer
 
 
-def sealed_event(subject: str) -> CloudEvent:
+def chained_event(subject: str) -> CloudEvent:
     now = datetime.now(timezone.utc)
     data = Registered(receipt_no="2026-361402-0000001", batch_id="b1", channel="visit", jurisdiction="361402001001",
                       category="labour", summary="拖欠工资（集体）", head_count=12, unit="room.361402001001",
                       tier="village").model_dump(mode="json")
-    return CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361402/intake", type="petition.registered.v1",
-                           subject=subject, recorded=now, occurred=now, actor="terminal:t-1", seq=1,
-                           prevhash=GENESIS_HASH, data=data)
+    return CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/intake", type="petition.registered.v1",
+                              subject=subject, recorded=now, occurred=now, actor="terminal:t-1", seq=1,
+                              prevhash=GENESIS_HASH, data=data)
 
 
 def test_producer_defaults_are_acks_all_and_idempotent():
@@ -28,7 +28,7 @@ def test_producer_defaults_are_acks_all_and_idempotent():
 def test_kcat_and_kafka_python_read_the_same_bytes_and_the_hash_verifies(settings, kafka_bootstrap, tmp_path):
     run = run_settings(settings, uuid.uuid4().hex[:8])
     subject = str(uuid.uuid4())
-    event = sealed_event(subject)
+    event = chained_event(subject)
     producer = sync_producer(run)
     metadata = producer.send(run.topic_events, key=subject.encode(), value=event.to_json()).get(timeout=30)
     producer.close()

@@ -70,10 +70,10 @@ class Intake:
         else:
             data = ReviewAssigned(kind=kind, unit=unit, tier=tier, due=due, basis_seq=basis + 100)
         now = datetime.now(timezone.utc)
-        event = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
-                                type=f"petition.{'assigned' if kind == 'assigned' else 'review_assigned'}.v1",
-                                subject=petition_id, recorded=now, occurred=now, actor="system:escalation",
-                                seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
+        event = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
+                                   type=f"petition.{'assigned' if kind == 'assigned' else 'review_assigned'}.v1",
+                                   subject=petition_id, recorded=now, occurred=now, actor="system:escalation",
+                                   seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         chain.append(event.envelope())
         self.producer.send(self.settings.topic_routing, key=petition_id.encode(), value=event.to_json()).get(10)
         for _ in range(100):

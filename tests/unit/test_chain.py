@@ -11,10 +11,10 @@ def chain(length: int = 5) -> list[dict]:
     events, head = [], None
     for n in range(length):
         seq, prev = next_link(head)
-        event = CloudEvent.seal(event_id=f"e{seq}", source="/xinfang/110105/intake",
-                                type="petition.accepted.v1", subject="m1", recorded=NOW,
-                                occurred=NOW, actor="unit:u1", seq=seq, prevhash=prev,
-                                data={"unit": "u1", "note": f"step {n}"})
+        event = CloudEvent.chained(event_id=f"e{seq}", source="/xinfang/110105/intake",
+                                   type="petition.accepted.v1", subject="m1", recorded=NOW,
+                                   occurred=NOW, actor="unit:u1", seq=seq, prevhash=prev,
+                                   data={"unit": "u1", "note": f"step {n}"})
         events.append(event.envelope())
         head = chain_head(events)
     return events

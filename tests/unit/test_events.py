@@ -12,23 +12,23 @@ from xinfang.events import (
 from xinfang.events.catalogue import Registered
 
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=timezone.utc)
-SEALED = "enc:aes-gcm:p1:bm9uY2U:Y2lwaGVy"
+ENCRYPTED = "enc:aes-gcm:p1:bm9uY2U:Y2lwaGVy"
 
 
 def registered(**overrides) -> dict:
     data = dict(receipt_no="2026-110105-000001", batch_id="b1", channel="visit",
                 jurisdiction="110105001001", category="labour", summary="拖欠工资",
-                head_count=12, petitioners=[{"ref": "p1", "name": SEALED}],
+                head_count=12, petitioners=[{"ref": "p1", "name": ENCRYPTED}],
                 unit="room-001", tier="village")
     data.update(overrides)
     return Registered(**data).model_dump(mode="json")
 
 
-def seal(seq=1, prevhash=GENESIS_HASH, alg="sha256", **kw) -> CloudEvent:
-    return CloudEvent.seal(event_id=f"e{seq}", source="/xinfang/110105/intake",
-                           type="petition.registered.v1", subject="m1", recorded=NOW,
-                           occurred=NOW - timedelta(days=2), actor="terminal:t1", seq=seq,
-                           prevhash=prevhash, data=registered(**kw), hashalg=alg)
+def chained(seq=1, prevhash=GENESIS_HASH, alg="sha256", **kw) -> CloudEvent:
+    return CloudEvent.chained(event_id=f"e{seq}", source="/xinfang/110105/intake",
+                              type="petition.registered.v1", subject="m1", recorded=NOW,
+                              occurred=NOW - timedelta(days=2), actor="terminal:t1", seq=seq,
+                              prevhash=prevhash, data=registered(**kw), hashalg=alg)
 
 
 def test_canonical_form_sorts_keys_and_keeps_chinese_as_utf8():
@@ -41,7 +41,7 @@ def test_floats_are_refused_because_they_have_no_canonical_text():
 
 
 def test_wire_bytes_are_canonical_and_the_hash_verifies():
-    event = seal()
+    event = chained()
     raw = event.to_json()
     assert raw == canonical_json(orjson.loads(raw))
     back = CloudEvent.from_json(raw)
@@ -50,23 +50,23 @@ def test_wire_bytes_are_canonical_and_the_hash_verifies():
 
 
 def test_sm3_chain_differs_from_sha256_and_verifies():
-    sha, sm3 = seal(alg="sha256"), seal(alg="sm3")
+    sha, sm3 = chained(alg="sha256"), chained(alg="sm3")
     assert sha.hash != sm3.hash and sm3.hash_ok()
     # GB/T 32905 test vector "abc"
     assert digest(b"abc", "sm3") == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
 
 
 def test_a_changed_field_breaks_the_hash():
-    envelope = seal().envelope()
+    envelope = chained().envelope()
     envelope["data"]["head_count"] = 13
     assert not CloudEvent.model_validate(envelope).hash_ok()
 
 
 def test_naive_times_are_refused():
     with pytest.raises(ValueError, match="timezone"):
-        CloudEvent.seal(event_id="e", source="s", type="petition.accepted.v1", subject="m",
-                        recorded=datetime(2026, 1, 1), occurred=NOW, actor="unit:u", seq=1,
-                        prevhash=GENESIS_HASH, data={"unit": "u"})
+        CloudEvent.chained(event_id="e", source="s", type="petition.accepted.v1", subject="m",
+                           recorded=datetime(2026, 1, 1), occurred=NOW, actor="unit:u", seq=1,
+                           prevhash=GENESIS_HASH, data={"unit": "u"})
 
 
 def test_plain_personal_data_is_refused_by_the_contract():
@@ -105,7 +105,7 @@ def test_upcasters_chain_old_versions_to_the_current_model():
 
 def test_an_event_of_a_current_type_is_read_in_one_pass_as_in_two_steps():
     registry = Upcasters()
-    event = seal()
+    event = chained()
     read = registry.read_current(event.to_json())
     assert isinstance(read, CloudEvent) and isinstance(read.data, Registered)
     assert read.data == registry.decode(event.type, event.data)[1]
@@ -121,9 +121,9 @@ def test_an_event_of_a_current_type_is_read_in_one_pass_as_in_two_steps():
 
 def test_a_type_given_an_upcaster_is_no_longer_read_in_one_pass():
     registry = Upcasters()
-    accepted = CloudEvent.seal(event_id="a1", source="/xinfang/110105/intake", type="petition.accepted.v1",
-                               subject="m1", recorded=NOW, occurred=NOW, actor="unit:u1", seq=2,
-                               prevhash=GENESIS_HASH, data={"unit": "u1"})
+    accepted = CloudEvent.chained(event_id="a1", source="/xinfang/110105/intake", type="petition.accepted.v1",
+                                  subject="m1", recorded=NOW, occurred=NOW, actor="unit:u1", seq=2,
+                                  prevhash=GENESIS_HASH, data={"unit": "u1"})
     assert registry.read_current(accepted.to_json()) is not None
     registry.register("petition.accepted.v1", "petition.accepted.v2")(lambda d: d)
     assert registry.read_current(accepted.to_json()) is None

@@ -1,13 +1,13 @@
-"""Routing facts sealed onto the matter's own chain on ``petition.routing`` (pure).
+"""Routing facts chained onto the matter's own chain on ``petition.routing`` (pure).
 
 Escalation's chain per matter has its own source (``/xinfang/<county>/escalation``), sequence
 numbers and hashes.  Ids are derived from what makes a fact unique, times come from the fact:
-sealing the same facts onto the same head gives the same bytes, so a re-emission after a crash
+chaining the same facts onto the same head gives the same bytes, so a re-emission after a crash
 is byte-identical and readers drop it by id.
 
 The envelope is built here directly as its canonical bytes — the same bytes as
-``CloudEvent.seal(...).to_json()`` (a unit test holds them equal) without validating again what
-the catalogue's models already validated: sealing is on the worker's hot path.
+``CloudEvent.chained(...).to_json()`` (a unit test holds them equal) without validating again what
+the catalogue's models already validated: chaining is on the worker's hot path.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ ACTOR = "system:escalation"
 
 
 @dataclass(frozen=True)
-class SealedEvent:
+class ChainedEvent:
     """One routing event as it goes on the wire."""
 
     id: str
@@ -49,9 +49,9 @@ def source_of(county_code: str) -> str:
     return f"/xinfang/{county_code[:6]}/escalation"
 
 
-def seal(m: Matter, facts: list[Fact], *, source: str, hashalg: str = "sha256") -> tuple[Matter, list[SealedEvent]]:
+def chain_facts(m: Matter, facts: list[Fact], *, source: str, hashalg: str = "sha256") -> tuple[Matter, list[ChainedEvent]]:
     """The facts as events on the matter's chain, and the matter with its new chain head."""
-    head, sealed = m.head, []
+    head, chained = m.head, []
     for fact in facts:
         seq, prevhash = head.next()
         event_type = event_type_of(fact.data)
@@ -62,8 +62,8 @@ def seal(m: Matter, facts: list[Fact], *, source: str, hashalg: str = "sha256") 
             "prevhash": prevhash, "hashalg": hashalg, "data": fact.data.model_dump(mode="json"),
         }
         envelope["hash"] = digest(orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), hashalg)
-        event = SealedEvent(envelope["id"], event_type, seq, envelope["hash"], fact.occurred,
+        event = ChainedEvent(envelope["id"], event_type, seq, envelope["hash"], fact.occurred,
                             orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS))
         head = ChainLink(seq, event.hash)
-        sealed.append(event)
-    return replace(m, head=head), sealed
+        chained.append(event)
+    return replace(m, head=head), chained

@@ -25,11 +25,12 @@ from xinfang.events.catalogue import (
 from xinfang.events.chain import ChainLink
 
 from escalation.domain import clock as clocks
-from escalation.domain import routing
+from escalation.domain import placement
 from escalation.domain.clock import Clock
 from escalation.domain.times import text as rfc3339
 
-FINAL = frozenset({"withdrawn", "terminated", "declined", "redirected"})
+#: closing reasons after which a later decline, withdrawal or termination closes nothing again
+FINAL_CLOSE_REASONS = frozenset({"withdrawn", "terminated", "declined", "redirected"})
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def next_breach(county: County, m: Matter) -> datetime | None:
         return None
     if c.overdue_at is None:
         return c.due_at if c.warned else min(c.warn_at, c.due_at)
-    if routing.unit_above(county, c.unit) is not None:
+    if placement.unit_above(county, c.unit) is not None:
         return county.grace_end(c.due_at)
     return clocks.next_report(county, c)
 
@@ -142,7 +143,7 @@ def _breach(county: County, m: Matter, now: datetime) -> Fact | None:
     if c.overdue_at is None:
         return Fact(Overdue(unit=c.unit, tier=c.tier, stage=c.stage, due_at=due), c.due_at,
                     _recorded(m, c.due_at), ("overdue", c.stage, c.unit, due))
-    above = routing.unit_above(county, c.unit)
+    above = placement.unit_above(county, c.unit)
     if above is None:
         return _report_again(county, m, c, now)
     at = county.grace_end(c.due_at)
@@ -196,18 +197,18 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
     match data:
         case Registered(imported=True):
             return [fact(Assigned(unit=data.unit, tier=data.tier, jurisdiction=data.jurisdiction,
-                                  rule=routing.IMPORT_RULE, stage="accept", cause="import", basis_seq=e.seq),
+                                  rule=placement.IMPORT_RULE, stage="accept", cause="import", basis_seq=e.seq),
                          "assigned", str(e.seq))]
         case Registered():
-            place = routing.placed(county, data.jurisdiction, data.category, data.head_count)
+            place = placement.placed(county, data.jurisdiction, data.category, data.head_count)
             return [_assigned(county, m, place, data.jurisdiction, "registered", e, imported=False)]
         case Transferred():
-            place = routing.transferred(county, m.jurisdiction, data.category or m.category, m.head_count,
-                                        data.to_unit)
+            place = placement.transferred(county, m.jurisdiction, data.category or m.category, m.head_count,
+                                          data.to_unit)
             return [_assigned(county, m, place, m.jurisdiction, "transferred", e, m.imported)]
         case Objected():
-            place = routing.after_objection(county, m.jurisdiction, m.category, m.head_count,
-                                            (*m.objectors, data.unit))
+            place = placement.after_objection(county, m.jurisdiction, m.category, m.head_count,
+                                              (*m.objectors, data.unit))
             return [_assigned(county, m, place, m.jurisdiction, "objection", e, m.imported)]
         case Accepted() if m.clock is not None and m.clock.stage == "accept":
             handling = clocks.start(county, m.clock.unit, m.clock.tier, "handle", at)
@@ -231,21 +232,21 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
                          "deadline_changed", "resumed", str(e.seq), clock=again)]
         case ReviewRequested() | RecheckRequested():
             kind = "review" if isinstance(data, ReviewRequested) else "recheck"
-            place = routing.for_review(county, m.answered_by, m.unit, kind)
+            place = placement.for_review(county, m.answered_by, m.unit, kind)
             timed = None if m.imported else clocks.start(county, place.unit, place.tier, kind, at)
             return [fact(ReviewAssigned(kind=kind, unit=place.unit, tier=place.tier,
                                         due=[_due(timed)] if timed else [], basis_seq=e.seq),
                          "review_assigned", kind, str(e.seq), clock=timed)]
-        case Declined() if m.closed not in FINAL:
+        case Declined() if m.closed not in FINAL_CLOSE_REASONS:
             reason = "redirected" if data.redirect or m.redirect else "declined"
             return [fact(Closed(reason=reason), "closed", reason, str(e.seq))]
-        case Withdrawn() | Terminated() if m.closed not in FINAL:
+        case Withdrawn() | Terminated() if m.closed not in FINAL_CLOSE_REASONS:
             reason = "withdrawn" if isinstance(data, Withdrawn) else "terminated"
             return [fact(Closed(reason=reason), "closed", reason, str(e.seq))]
     return []
 
 
-def _assigned(county: County, m: Matter, place: routing.Placement, jurisdiction: str, cause: str,
+def _assigned(county: County, m: Matter, place: placement.Placement, jurisdiction: str, cause: str,
               e: Intake, imported: bool) -> Fact:
     timed = None if imported else clocks.start(county, place.unit, place.tier, "accept", e.occurred)
     data = Assigned(unit=place.unit, tier=place.tier, department=place.department, jurisdiction=jurisdiction,
@@ -271,7 +272,7 @@ def observe(county: County, m: Matter, e: Intake) -> Matter:
             return replace(m, objectors=(*m.objectors, data.unit))
         case Replied() | ReviewReplied():
             kind = "review_request_window" if isinstance(data, Replied) else "recheck_request_window"
-            tier = routing.tier_of(county, data.unit, m.tier or "county")
+            tier = placement.tier_of(county, data.unit, m.tier or "county")
             window = None if m.imported else Window(kind, county.due(e.occurred, tier, kind))
             return replace(m, clock=None, answered_by=data.unit, window=window)
         case RecheckReplied():

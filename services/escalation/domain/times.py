@@ -1,6 +1,6 @@
 """RFC 3339 text of an instant, as the event contracts spell it (``xinfang.events.envelope.rfc3339``).
 
-The same characters, made by ``isoformat`` in C rather than ``strftime``: it is on every sealed
+The same characters, made by ``isoformat`` in C rather than ``strftime``: it is on every chained
 event's hot path.  A unit test holds the two spellings equal.
 """
 from __future__ import annotations

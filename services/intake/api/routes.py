@@ -17,7 +17,7 @@ from intake.api.deps import AdminDep, IdemDep, TerminalDep
 from intake.auth import Terminal, create_terminal, revoke_terminal
 from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState
-from intake.imports import ImportResult, ImportSummary, import_line
+from intake.history_import import ImportResult, ImportSummary, import_line
 from intake.service import Answer
 
 router = APIRouter(prefix="/v1")
@@ -221,7 +221,7 @@ async def import_history(request: Request, terminal: TerminalDep,
     per `external_id`: a matter already imported is reported as `exists` and left unchanged.
     Imported matters are counted in statistics and never escalated retroactively. A line that
     cannot be imported is reported with its line number and reason; the others still are.
-    Needs a supervisor or admin terminal. Large files: use the CLI `python -m intake.importer`."""
+    Needs a supervisor or admin terminal. Large files: use the CLI `python -m intake.history_upload`."""
     app = request.app.state.intake
     if not {"supervisor", "admin"} & terminal.roles:
         raise Problem(403, "refused.role", "导入需要主管或管理员终端", "imports need a supervisor or admin terminal")

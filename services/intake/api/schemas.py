@@ -6,8 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-Channel = Literal["visit", "letter", "online", "phone"]
-Decision = Literal["support", "explain", "reject"]
+from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction
 
 
 class Body(BaseModel):
@@ -58,7 +57,7 @@ class AcceptIn(_Action):
 class DeclineIn(_Action):
     action: Literal["decline"]
     reason: str = Field(min_length=1, max_length=4000, description="不予受理理由（告知信访人）")
-    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+    redirect: Redirect | None = None
 
 
 class TransferIn(_Action):
@@ -118,7 +117,7 @@ class RequestRecheckIn(_Action):
 
 class EvaluateIn(_Action):
     action: Literal["evaluate"]
-    satisfaction: Literal["satisfied", "basically_satisfied", "dissatisfied"] = Field(
+    satisfaction: Satisfaction = Field(
         description="满意 / 基本满意 / 不满意")
 
 

@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Channel = Literal["visit", "letter", "online", "phone"]
-Decision = Literal["support", "explain", "reject"]
-Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction
 
 
 @dataclass(frozen=True)
-class SealedPetitioner:
-    """A petitioner whose personal fields are already sealed (the domain never sees plain text)."""
+class EncryptedPetitioner:
+    """A petitioner whose personal fields are already encrypted (the domain never sees plain text)."""
 
     ref: str
     name: str
@@ -30,7 +27,7 @@ class RegisterPetition:
     category: str
     summary: str
     head_count: int
-    petitioners: tuple[SealedPetitioner, ...] = ()
+    petitioners: tuple[EncryptedPetitioner, ...] = ()
     imported: bool = False
     external_id: str | None = None
     accused_unit: str | None = None
@@ -41,7 +38,7 @@ class RecordVisit:
     batch_id: str
     channel: Channel
     head_count: int
-    petitioners: tuple[SealedPetitioner, ...] = ()
+    petitioners: tuple[EncryptedPetitioner, ...] = ()
     summary: str | None = None
     imported: bool = False
 
@@ -54,7 +51,7 @@ class Accept:
 @dataclass(frozen=True)
 class Decline:
     reason: str
-    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+    redirect: Redirect | None = None
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def _within(ctx: Context, start: datetime | None, window: str, what: str) -> Non
                       f"the time allowed to {what} has passed")
 
 
-def _petitioners(items: tuple[c.SealedPetitioner, ...]) -> list[Petitioner]:
+def _petitioners(items: tuple[c.EncryptedPetitioner, ...]) -> list[Petitioner]:
     return [Petitioner(ref=p.ref, name=p.name, id_number=p.id_number, phone=p.phone,
                        address=p.address) for p in items]
 

@@ -32,7 +32,7 @@ STATUSES = {
 OPEN = {"registered", "assigned", "accepted", "transferred", "objected", "review_requested",
         "recheck_requested"}
 #: statuses after which nothing but visits, evaluation and erasure may be recorded
-FINAL = {"declined", "terminated", "withdrawn"}
+FINAL_STATUSES = {"declined", "terminated", "withdrawn"}
 
 
 @dataclass(frozen=True)

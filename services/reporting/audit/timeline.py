@@ -41,10 +41,10 @@ def _entry(role: str, record, envelope: dict, people: dict[str, dict] | None) ->
             "recorded": envelope["time"], "data": data}
 
 
-def _person(sealed: dict, people: dict[str, dict] | None) -> dict:
-    ref = sealed.get("ref")
+def _person(encrypted: dict, people: dict[str, dict] | None) -> dict:
+    ref = encrypted.get("ref")
     if people is None or ref not in people:
-        return {"ref": ref, **{f: (MASK if sealed.get(f) not in (None, "erased") else sealed.get(f)) for f in PERSONAL}}
+        return {"ref": ref, **{f: (MASK if encrypted.get(f) not in (None, "erased") else encrypted.get(f)) for f in PERSONAL}}
     plain = people[ref]
     if plain.get("erased"):
         return {"ref": ref, **{f: "erased" for f in PERSONAL}}

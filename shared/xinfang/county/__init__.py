@@ -3,16 +3,16 @@
 ``load_county(path) -> County``; the County's look-ups (jurisdiction, ancestors, unit_for,
 next_tier_unit, category, limit, due …) are pure, and ``route`` applies the routing rules.
 """
-from xinfang.county.limits import LEGAL_LIMITS, STAGES, Stage, TimeLimit
+from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.county.loader import ConfigProblem, CountyConfigError, load_county
 from xinfang.county.model import (
     RANK, TIERS, CalendarYear, Category, Condition, County, Department, Jurisdiction, Outcome,
     RoutingRule, Unit,
 )
-from xinfang.county.routing import Route, route
+from xinfang.county.rules import Route, route
 
 __all__ = [
-    "LEGAL_LIMITS", "RANK", "STAGES", "TIERS", "CalendarYear", "Category", "Condition",
+    "LEGAL_LIMITS", "RANK", "TIERS", "CalendarYear", "Category", "Condition",
     "ConfigProblem", "County", "CountyConfigError", "Department", "Jurisdiction", "Outcome",
-    "Route", "RoutingRule", "Stage", "TimeLimit", "Unit", "load_county", "route",
+    "Route", "RoutingRule", "TimeLimit", "Unit", "load_county", "route",
 ]

@@ -1,4 +1,4 @@
-"""Time limits: the stages, the legal limits (信访工作条例) and how a county's limit is measured.
+"""Time limits: the legal limits (信访工作条例) and how a county's limit is measured.
 
 The legal limits are the ceiling for every tier; lower tiers work to shorter internal
 limits (限时办结制).  Limits in different units are compared in nominal days: a
@@ -6,16 +6,10 @@ working day counts 7/5 of a calendar day (a week holds five), a second 1/86400.
 """
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinfang.calendar import Unit
-
-Stage = Literal["accept", "handle", "review_request_window", "review",
-                "recheck_request_window", "recheck", "objection_window", "extension"]
-STAGES: tuple[Stage, ...] = ("accept", "handle", "review_request_window", "review",
-                             "recheck_request_window", "recheck", "objection_window", "extension")
+from xinfang.calendar import TimeUnit
+from xinfang.vocabulary import LimitKind
 
 
 class TimeLimit(BaseModel):
@@ -23,7 +17,7 @@ class TimeLimit(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     amount: int = Field(ge=0)
-    unit: Unit = "calendar"
+    unit: TimeUnit = "calendar"
 
     def nominal_days(self) -> float:
         """The limit in nominal calendar days, to compare limits of different units."""
@@ -33,7 +27,7 @@ class TimeLimit(BaseModel):
         return f"{self.amount} {'seconds' if self.unit == 'seconds' else self.unit + ' days'}"
 
 
-LEGAL_LIMITS: dict[Stage, TimeLimit] = {
+LEGAL_LIMITS: dict[LimitKind, TimeLimit] = {
     "accept": TimeLimit(amount=15),                   # 受理告知: 15 days from receipt
     "handle": TimeLimit(amount=60),                   # 办理答复: 60 days from acceptance
     "extension": TimeLimit(amount=30),                # 延期: once, at most 30 days
@@ -45,6 +39,6 @@ LEGAL_LIMITS: dict[Stage, TimeLimit] = {
 }
 
 
-def above_ceiling(stage: Stage, limit: TimeLimit) -> bool:
+def above_ceiling(stage: LimitKind, limit: TimeLimit) -> bool:
     """True if a county's limit for a stage is longer than the legal limit."""
     return limit.nominal_days() > LEGAL_LIMITS[stage].nominal_days() + 1e-9

@@ -13,13 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinfang.calendar import WorkCalendar
-from xinfang.county.limits import LEGAL_LIMITS, Stage, TimeLimit
-from xinfang.events.catalogue import Tier
+from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
+from xinfang.vocabulary import TIERS, LimitKind, Redirect, Tier
 
-TIERS: tuple[Tier, ...] = ("village", "township", "county", "city")
 RANK = {tier: i for i, tier in enumerate(TIERS)}
 UnitKind = Literal["room", "station", "bureau", "department", "city_bureau"]
-Redirect = Literal["court", "arbitration", "admin_review"]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
 Id = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -126,7 +124,7 @@ class County(Part):
     departments: list[Department] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
     routing_rules: list[RoutingRule] = Field(default_factory=list)
-    time_limits: dict[Tier, dict[Stage, TimeLimit]] = Field(default_factory=dict)
+    time_limits: dict[Tier, dict[LimitKind, TimeLimit]] = Field(default_factory=dict)
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -228,11 +226,11 @@ class County(Part):
         except KeyError:
             raise KeyError(f"未知的事项类别 unknown category {code!r}") from None
 
-    def limit(self, tier: Tier, stage: Stage) -> TimeLimit:
+    def limit(self, tier: Tier, stage: LimitKind) -> TimeLimit:
         """The time limit of a stage at a tier: the county's own, else the legal limit."""
         return self.time_limits.get(tier, {}).get(stage, LEGAL_LIMITS[stage])
 
-    def due(self, start: datetime, tier: Tier, stage: Stage) -> datetime:
+    def due(self, start: datetime, tier: Tier, stage: LimitKind) -> datetime:
         """When a stage started at start is due at tier (see xinfang.calendar for the counting)."""
         lim = self.limit(tier, stage)
         return self.work_calendar.add_days(start, lim.amount, lim.unit, self.zone)

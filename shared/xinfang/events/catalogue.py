@@ -2,7 +2,7 @@
 
 Intake writes the petition facts to ``petition.events``; escalation writes the routing
 facts to ``petition.routing``.  Times inside ``data`` are RFC 3339 text in UTC.  Personal
-data appears only as sealed (encrypted) strings: ``enc:<alg>:<key id>:<nonce>:<ciphertext>``.
+data appears only as encrypted strings: ``enc:<alg>:<key id>:<nonce>:<ciphertext>``.
 """
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["visit", "letter", "online", "phone"]
-Tier = Literal["village", "township", "county", "city"]
-Stage = Literal["accept", "handle", "review", "recheck", "objection"]
-Decision = Literal["support", "explain", "reject"]  # 支持 / 解释说明 / 不予支持
-Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction, Stage, Tier
+
 Time = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
-Sealed = Annotated[str, Field(pattern=r"^(enc:(aes-gcm|sm4-gcm):[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]+|erased)$")]
+Encrypted = Annotated[str, Field(pattern=r"^(enc:(aes-gcm|sm4-gcm):[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]+|erased)$")]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Text = Annotated[str, Field(max_length=4000)]
 
@@ -28,14 +25,14 @@ class EventData(BaseModel):
 
 
 class Petitioner(BaseModel):
-    """A petitioner as events carry them: a reference and sealed personal fields."""
+    """A petitioner as events carry them: a reference and encrypted personal fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     ref: Code = Field(description="petitioner reference; also the id of their data key")
-    name: Sealed
-    id_number: Sealed | None = None
-    phone: Sealed | None = None
-    address: Sealed | None = None
+    name: Encrypted
+    id_number: Encrypted | None = None
+    phone: Encrypted | None = None
+    address: Encrypted | None = None
 
 
 class Due(BaseModel):
@@ -93,7 +90,7 @@ class Declined(EventData):
 
     unit: Code
     reason: Text = Field(min_length=1)
-    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+    redirect: Redirect | None = None
 
 
 class Transferred(EventData):
@@ -211,7 +208,7 @@ class Assigned(EventData):
     rule: str = Field(max_length=128)
     stage: Stage
     due: list[Due] = Field(default_factory=list)
-    redirect: Literal["court", "arbitration", "admin_review"] | None = None
+    redirect: Redirect | None = None
     cause: Literal["registered", "transferred", "objection", "import"] = "registered"
     basis_seq: int = Field(0, ge=0, description="seq of the intake event this reacts to; older routing is stale")
 

@@ -105,7 +105,7 @@ class CloudEvent(BaseModel):
         return value
 
     @classmethod
-    def seal(
+    def chained(
         cls,
         *,
         event_id: str,
@@ -120,7 +120,7 @@ class CloudEvent(BaseModel):
         data: dict[str, Any],
         hashalg: HashAlgorithm = "sha256",
     ) -> "CloudEvent":
-        """Build an event and compute its hash over the canonical form."""
+        """Build an event on its chain (after ``prevhash``) and compute its hash over the canonical form."""
         envelope = {
             "specversion": "1.0", "id": event_id, "source": source, "type": type,
             "subject": subject, "time": rfc3339(recorded), "datacontenttype": "application/json",

@@ -25,10 +25,10 @@ def history(matters: int = 20, length: int = 5) -> list[dict]:
         subject, chain = str(uuid.uuid4()), []
         for n in range(length):
             seq, prev = next_link(chain_head(chain) if chain else None)
-            event = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361402/intake",
-                                    type="petition.accepted.v1", subject=subject, recorded=T0 + timedelta(minutes=n),
-                                    occurred=T0, actor="unit:room.1", seq=seq, prevhash=prev,
-                                    data={"unit": "room.1", "note": f"{m}-{n}"})
+            event = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/intake",
+                                       type="petition.accepted.v1", subject=subject, recorded=T0 + timedelta(minutes=n),
+                                       occurred=T0, actor="unit:room.1", seq=seq, prevhash=prev,
+                                       data={"unit": "room.1", "note": f"{m}-{n}"})
             chain.append(event.envelope())
         events.extend(chain)
     return events

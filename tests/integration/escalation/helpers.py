@@ -70,9 +70,9 @@ class Run:
         """One intake event on the matter's chain (sent, not flushed)."""
         seq, prev = self.heads.get(pid, (0, GENESIS_HASH))
         recorded = recorded or utcnow()
-        event = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake", type=event_type_of(data),
-                                subject=pid, recorded=recorded, occurred=occurred or recorded, actor=actor,
-                                seq=seq + 1, prevhash=prev, data=data.model_dump(mode="json"))
+        event = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake", type=event_type_of(data),
+                                   subject=pid, recorded=recorded, occurred=occurred or recorded, actor=actor,
+                                   seq=seq + 1, prevhash=prev, data=data.model_dump(mode="json"))
         self.producer.send(self.settings.topic_events, key=pid.encode(), value=event.to_json())
         self.heads[pid] = (event.seq, event.hash)
         return event

@@ -17,7 +17,7 @@ from support.intake import ADMIN, BUREAU, OTHER_VILLAGE, OTHER_VILLAGE_CODE, TOW
 PROBLEM = "application/problem+json"
 
 
-def test_registration_is_stored_published_and_sealed(intake):
+def test_registration_is_stored_published_encrypted_and_chained(intake):
     reg = intake.register()
     assert reg["receipt_no"].startswith("2026-361402-") and reg["status"] == "registered"
     got = intake.get(f"/v1/petitions/{reg['petition_id']}")
@@ -194,12 +194,12 @@ def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intak
     intake.route(pid, VILLAGE, "village")
     bad_key = uuid.uuid4().hex.encode()
     intake.producer.send(intake.settings.topic_routing, key=bad_key, value=b'{"not": "an event"}').get(30)
-    # well formed and sealed, but about no matter intake could hold: dead-lettered, not retried for ever
+    # well formed and chained, but about no matter intake could hold: dead-lettered, not retried for ever
     now = datetime.now(timezone.utc)
-    stray = CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
-                            type="petition.assigned.v1", subject="not-a-petition", recorded=now, occurred=now,
-                            actor="system:escalation", seq=1, prevhash=GENESIS_HASH,
-                            data=Assigned(unit=VILLAGE, tier="village", jurisdiction=VILLAGE_CODE, rule="test",
+    stray = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
+                               type="petition.assigned.v1", subject="not-a-petition", recorded=now, occurred=now,
+                               actor="system:escalation", seq=1, prevhash=GENESIS_HASH,
+                               data=Assigned(unit=VILLAGE, tier="village", jurisdiction=VILLAGE_CODE, rule="test",
                                           stage="accept", due=[], basis_seq=1).model_dump(mode="json"))
     stray_key = uuid.uuid4().hex.encode()
     intake.producer.send(intake.settings.topic_routing, key=stray_key, value=stray.to_json()).get(30)

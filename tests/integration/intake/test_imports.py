@@ -97,11 +97,11 @@ def test_cli_imports_a_file_with_a_progress_bar(intake, tmp_path):
     path.write_bytes(ndjson(*(matter(f"cli-{uuid.uuid4().hex[:8]}") for _ in range(25))))
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}",
            "XINFANG_TERMINAL_TOKEN": intake.terminal(BUREAU, ("registrar", "handler", "supervisor"))}
-    done = subprocess.run([sys.executable, "-m", "intake.importer", str(path), "--url", intake.proc.url, "--chunk", "10"],
+    done = subprocess.run([sys.executable, "-m", "intake.history_upload", str(path), "--url", intake.proc.url, "--chunk", "10"],
                           capture_output=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout)["created"] == 25
     assert "25/25" in done.stderr.decode()
-    rerun = subprocess.run([sys.executable, "-m", "intake.importer", str(path), "--url", intake.proc.url, "--chunk", "10"],
+    rerun = subprocess.run([sys.executable, "-m", "intake.history_upload", str(path), "--url", intake.proc.url, "--chunk", "10"],
                            capture_output=True, env=env, timeout=120)
     assert json.loads(rerun.stdout)["created"] == 25  # replayed from the Idempotency-Keys of the chunks

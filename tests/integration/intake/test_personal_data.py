@@ -1,4 +1,4 @@
-"""Personal data: sealed in Kafka and PostgreSQL, erasable, seen only within scope, every access logged."""
+"""Personal data: encrypted in Kafka and PostgreSQL, erasable, seen only within scope, every access logged."""
 from __future__ import annotations
 
 import random

@@ -1,4 +1,4 @@
-"""Event streams for the reporting tests: real CloudEvents, sealed in proper hash chains.
+"""Event streams for the reporting tests: real CloudEvents, in proper hash chains.
 
 :class:`History` builds the events intake and escalation would write (``history.py`` fills it with a
 synthetic county year for load tests and the benchmark); :func:`publish` produces them to a run's
@@ -24,7 +24,7 @@ def utc(moment: datetime) -> str:
 
 @dataclass
 class History:
-    """Events of many matters, each chain per matter and source sealed in order."""
+    """Events of many matters, each chain per matter and source built in order."""
 
     recorded: datetime | None = None  # when the system learned them (None: when each happened)
     events: list[tuple[str, CloudEvent]] = field(default_factory=list)  # (role, event)
@@ -35,9 +35,9 @@ class History:
         source = INTAKE if role == "events" else ESCALATION
         chain = self._heads.setdefault((subject, source), [])
         seq, prev = next_link(chain_head(chain) if chain else None)
-        event = CloudEvent.seal(event_id=str(uuid.uuid4()), source=source, type=c.event_type_of(data), subject=subject,
-                                recorded=recorded or self.recorded or occurred, occurred=occurred, actor=actor,
-                                seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
+        event = CloudEvent.chained(event_id=str(uuid.uuid4()), source=source, type=c.event_type_of(data), subject=subject,
+                                   recorded=recorded or self.recorded or occurred, occurred=occurred, actor=actor,
+                                   seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         chain.append({"seq": event.seq, "hash": event.hash})
         self.events.append((role, event))
         return event

@@ -16,7 +16,7 @@ from xinfang.events.catalogue import (
 from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
 
 from escalation.domain import codec
-from escalation.domain.chain import seal, source_of
+from escalation.domain.chain import chain_facts, source_of
 from escalation.domain.matter import advance, handle, next_breach
 
 from unit.escalation.helpers import BUREAU, CITY, ROOM, STATION, intake, new, registered, s
@@ -238,12 +238,12 @@ def test_decline_withdrawal_and_redirect_close_the_matter(fast):
     assert facts[0].data.redirect == "court" and [f.data for f in facts[1:]] == [Closed(reason="redirected")]
 
 
-def test_sealed_events_chain_verify_and_are_byte_identical_when_derived_again(fast):
+def test_chained_events_verify_and_are_byte_identical_when_derived_again(fast):
     def emit():
         m, facts = handle(fast, new("m-7"), intake(1, registered(), s(0)), s(0))
-        m, sealed = seal(m, facts, source=SOURCE)
+        m, chained = chain_facts(m, facts, source=SOURCE)
         m, facts = walk(fast, m, s(12))
-        return seal(m, facts, source=SOURCE)[1] + sealed
+        return chain_facts(m, facts, source=SOURCE)[1] + chained
 
     first, second = emit(), emit()
     assert [e.to_json() for e in first] == [e.to_json() for e in second]
@@ -257,7 +257,7 @@ def test_sealed_events_chain_verify_and_are_byte_identical_when_derived_again(fa
 def test_the_state_survives_its_json_form(fast):
     m, _ = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
                intake(3, Suspended(unit=ROOM, reason="听证"), s(2)), now=s(2))
-    m = seal(m, [], source=SOURCE)[0]
+    m = chain_facts(m, [], source=SOURCE)[0]
     assert codec.from_dict(codec.to_dict(m)) == m
     m2, _ = run(fast, new(), intake(1, registered(), s(0)),
                 intake(2, Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复"), s(1)),
@@ -291,13 +291,13 @@ def test_overdue_and_escalations_do_not_depend_on_when_the_timer_looks(steps):
     assert [f.occurred for f in fired] == sorted(f.occurred for f in fired)
 
 
-def test_sealing_writes_the_same_bytes_as_the_contracts_cloud_event():
+def test_chaining_writes_the_same_bytes_as_the_contracts_cloud_event():
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
     from xinfang.events import CloudEvent, derived_event_id, event_type_of
 
-    from escalation.domain.chain import seal
+    from escalation.domain.chain import chain_facts
     from escalation.domain.matter import Fact, Matter
     from escalation.domain.times import text
 
@@ -307,9 +307,9 @@ def test_sealing_writes_the_same_bytes_as_the_contracts_cloud_event():
     data = Closed(reason="review_window_passed")
     fact = Fact(data, s(1.5), s(2), ("closed", "x"))
     for alg in ("sha256", "sm3"):
-        _, [mine] = seal(Matter(petition_id="m-1"), [fact], source=SOURCE, hashalg=alg)
-        theirs = CloudEvent.seal(event_id=derived_event_id("m-1", "closed", "x"), source=SOURCE,
-                                 type=event_type_of(data), subject="m-1", recorded=s(2), occurred=s(1.5),
-                                 actor="system:escalation", seq=1, prevhash="0" * 64,
-                                 data=data.model_dump(mode="json"), hashalg=alg)
+        _, [mine] = chain_facts(Matter(petition_id="m-1"), [fact], source=SOURCE, hashalg=alg)
+        theirs = CloudEvent.chained(event_id=derived_event_id("m-1", "closed", "x"), source=SOURCE,
+                                    type=event_type_of(data), subject="m-1", recorded=s(2), occurred=s(1.5),
+                                    actor="system:escalation", seq=1, prevhash="0" * 64,
+                                    data=data.model_dump(mode="json"), hashalg=alg)
         assert mine.to_json() == theirs.to_json() and CloudEvent.from_json(mine.to_json()).hash_ok()

@@ -20,7 +20,7 @@ from unit.escalation.helpers import ROOM, registered, s
 
 
 def intake_event(pid: str, data, seq: int = 1, occurred=None) -> CloudEvent:
-    return CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake", type={
+    return CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361501/intake", type={
         "Registered": "petition.registered.v1", "Accepted": "petition.accepted.v1"}[type(data).__name__],
         subject=pid, recorded=occurred or s(0), occurred=occurred or s(0), actor="terminal:t-1", seq=seq,
         prevhash=GENESIS_HASH, data=data.model_dump(mode="json"))
@@ -33,7 +33,7 @@ def processor(fast):
 
 def test_an_intake_event_is_stored_with_its_routing_event_in_the_outbox(processor):
     out = processor.on_intake(None, intake_event("m1", registered()).to_json(), s(0), "m1")
-    [event] = out.sealed
+    [event] = out.chained
     assert out.stored.outbox == [(1, event.to_json())] and out.stored.matter.head.seq == 1
     back = Stored.loads(out.stored.dumps())
     assert back == out.stored

@@ -8,7 +8,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from intake.domain import commands as c
 from intake.domain.decide import Context, decide
 from intake.domain.errors import Refused
-from intake.domain.model import FINAL, STATUSES, PetitionState, apply_routing, evolve
+from intake.domain.model import FINAL_STATUSES, STATUSES, PetitionState, apply_routing, evolve
 from xinfang.events.catalogue import Assigned, Due, ExtensionGranted, Evaluated, Registered, ReviewAssigned, Terminated
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -183,7 +183,7 @@ class Lifecycle(RuleBasedStateMachine):
             assert refused.zh and refused.en and refused.kind in {"state", "forbidden", "invalid", "not_found"}
             return
         assert produced, "an accepted command produces at least one event"
-        if before.status in FINAL:
+        if before.status in FINAL_STATUSES:
             assert all(type(e).__name__ in {"VisitRecorded", "Evaluated"} for e in produced)
         for data in produced:
             self.state = evolve(self.state, data, self.now, self.state.seq + 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xinfang.county.model import RANK, TIERS, Category, Condition, County
-from xinfang.events.catalogue import Tier
+from xinfang.vocabulary import Tier
 
 
 @dataclass(frozen=True)

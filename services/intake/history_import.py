@@ -17,9 +17,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from xinfang.county.model import County
 from xinfang.events.chain import ChainLink
+from xinfang.vocabulary import Channel, Decision, Satisfaction
 
 from intake import store
-from intake.api.schemas import Channel, Decision, PersonIn
+from intake.api.schemas import PersonIn
 from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
@@ -75,7 +76,7 @@ class ImportExtend(_Act):
 
 class ImportEvaluate(_Act):
     action: Literal["evaluate"]
-    satisfaction: Literal["satisfied", "basically_satisfied", "dissatisfied"]
+    satisfaction: Satisfaction
 
 
 class ImportWithdraw(_Act):

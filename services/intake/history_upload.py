@@ -1,4 +1,4 @@
-"""``python -m intake.importer FILE``: import an NDJSON history file through the API, with a progress bar.
+"""``python -m intake.history_upload FILE``: import an NDJSON history file through the API, with a progress bar.
 
 The file goes in chunks of lines; each chunk carries an Idempotency-Key derived from the file's
 content and the chunk's position, so an interrupted import can simply be run again: chunks
@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from xinfang.retry import retrying_blocking
 
-log = logging.getLogger("intake.importer")
+log = logging.getLogger("intake.history_upload")
 app = typer.Typer(add_completion=False, help="导入历史信访事项 Import petition history (NDJSON) into intake.")
 
 

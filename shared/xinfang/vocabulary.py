@@ -1,0 +1,51 @@
+"""The words of petition work, each defined once, with its Chinese label beside it.
+
+Events, commands, the terminal API, the county file and the statistics all import from here.
+
+Two words that sound alike are two things, and are named apart:
+
+- ``Stage`` (办理环节): the step of the procedure a unit must act in, as routing events carry it
+  (``petition.assigned.v1`` … ``stage``): accept, handle, review, recheck, objection.
+- ``LimitKind`` (期限): a time limit the law and the county file set per tier (``time_limits``):
+  the stages that run on a clock, but also the petitioner's windows to ask for a review, the
+  window to object to an assignment and the length of an extension — which no unit works in.
+
+The names the two share (accept, handle, review, recheck) mean the same step; ``objection`` the
+stage is measured by ``objection_window`` the limit.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+Channel = Literal["visit", "letter", "online", "phone"]
+CHANNEL_LABELS: dict[Channel, str] = {"visit": "来访", "letter": "来信", "online": "网上信访", "phone": "电话"}
+
+Tier = Literal["village", "township", "county", "city"]
+#: lowest first
+TIERS: tuple[Tier, ...] = ("village", "township", "county", "city")
+TIER_LABELS: dict[Tier, str] = {"village": "村（社区）", "township": "镇（街道）", "county": "县（区）", "city": "市"}
+
+Stage = Literal["accept", "handle", "review", "recheck", "objection"]
+STAGE_LABELS: dict[Stage, str] = {"accept": "受理", "handle": "办理", "review": "复查", "recheck": "复核",
+                                  "objection": "派单异议"}
+
+LimitKind = Literal["accept", "handle", "review_request_window", "review",
+                    "recheck_request_window", "recheck", "objection_window", "extension"]
+LIMIT_KINDS: tuple[LimitKind, ...] = ("accept", "handle", "review_request_window", "review",
+                                      "recheck_request_window", "recheck", "objection_window", "extension")
+LIMIT_LABELS: dict[LimitKind, str] = {
+    "accept": "受理告知期限", "handle": "办理答复期限", "review_request_window": "请求复查期限",
+    "review": "复查期限", "recheck_request_window": "请求复核期限", "recheck": "复核期限",
+    "objection_window": "派单异议期限", "extension": "延期期限",
+}
+
+Decision = Literal["support", "explain", "reject"]
+DECISION_LABELS: dict[Decision, str] = {"support": "支持", "explain": "解释说明", "reject": "不予支持"}
+
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+SATISFACTION_LABELS: dict[Satisfaction, str] = {"satisfied": "满意", "basically_satisfied": "基本满意",
+                                                "dissatisfied": "不满意"}
+
+#: the legal channel a matter belongs in instead (诉访分离)
+Redirect = Literal["court", "arbitration", "admin_review"]
+REDIRECT_LABELS: dict[Redirect, str] = {"court": "诉讼", "arbitration": "仲裁", "admin_review": "行政复议"}
