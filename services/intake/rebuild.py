@@ -181,9 +181,9 @@ async def run(conn: asyncpg.Connection, *, check: bool, petition: uuid.UUID | No
             for pid in differing:
                 await _rewrite(conn, pid, outcome)
         outcome.matters += len(rows)
+        rate = round(outcome.matters / max(time.perf_counter() - started, 1e-3))
         log.info("rebuild progress", extra={"matters": outcome.matters, "differ": outcome.differ,
-                                            "rebuilt": outcome.rebuilt,
-                                            "matters_per_s": round(outcome.matters / (time.perf_counter() - started))})
+                                            "rebuilt": outcome.rebuilt, "matters_per_s": rate})
         if petition or len(rows) < batch:
             break
         after = rows[-1]["petition_id"]
@@ -222,6 +222,9 @@ def main(petition: Optional[str] = typer.Option(None, help="only this matter (�
     except (OSError, asyncpg.PostgresError) as exc:
         typer.echo(f"PostgreSQL 不可用 unreachable: {exc}", err=True)
         raise typer.Exit(UNREACHABLE)
+    if pid and not outcome.matters:
+        typer.echo(f"事项不存在 no such matter: {petition}", err=True)
+        raise typer.Exit(USAGE)
     json.dump(outcome.as_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     raise typer.Exit(OK if outcome.clean else FINDINGS)
