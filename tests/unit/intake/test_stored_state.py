@@ -56,6 +56,13 @@ def test_fields_missing_from_an_old_row_take_the_dataclass_defaults():
                                assigned_at=STATE.assigned_at) == STATE
 
 
+def test_a_row_without_a_field_that_has_no_default_is_no_state():
+    row = {**today_row(STATE), "priority": "high"}
+    del row["receipt_no"]
+    with pytest.raises(TypeError, match="receipt_no"):
+        store.state_from_json(orjson.dumps(row))
+
+
 def test_a_row_written_by_newer_code_is_refused_in_both_languages():
     row = {**today_row(STATE), "layout": store.LAYOUT + 1}
     with pytest.raises(store.NewerLayout) as refused:
