@@ -219,6 +219,9 @@ def main(petition: Optional[str] = typer.Option(None, help="only this matter (�
 
     try:
         outcome = asyncio.run(go())
+    except asyncpg.UndefinedTableError as exc:  # --check migrates nothing
+        typer.echo(f"模式 {settings.intake_schema} 尚未迁移 the schema is not migrated (start intake once): {exc}", err=True)
+        raise typer.Exit(UNREACHABLE)
     except (OSError, asyncpg.PostgresError) as exc:
         typer.echo(f"PostgreSQL 不可用 unreachable: {exc}", err=True)
         raise typer.Exit(UNREACHABLE)

@@ -13,8 +13,11 @@ import asyncpg
 import orjson
 import pytest
 
+from xinfang.migrations import migrate
+
 from intake import store
-from intake.rebuild import fold
+from intake.app import MIGRATIONS
+from intake.rebuild import fold, run
 
 from support.intake import TOWNSHIP, VILLAGE
 from support.process import ROOT
@@ -131,3 +134,32 @@ async def test_a_command_waiting_on_the_rebuild_decides_again_on_the_rebuilt_sta
     assert answer.json()["head_count"] == 3  # decided again on the rebuilt state, not the corrupted one
     code, summary = rebuild(intake, "--check", "--petition", pid)
     assert code == 0, summary
+
+
+async def test_matters_routed_before_the_routing_facts_were_kept_are_named_and_left_alone(intake, unique_prefix,
+                                                                                         tmp_path):
+    first = tmp_path / "0001"
+    first.mkdir()
+    (first / "0001_event_store.sql").write_text((MIGRATIONS / "0001_event_store.sql").read_text())
+    schema = f"intake_{unique_prefix}"
+    conn = await asyncpg.connect(intake.settings.database_url, server_settings={"search_path": schema})
+    try:
+        await migrate(conn, schema, first)
+        routed, unrouted = uuid.uuid4(), uuid.uuid4()
+        for pid, routing_seq in ((routed, 2), (unrouted, 0)):
+            await conn.execute(
+                """INSERT INTO petitions (petition_id, receipt_no, jurisdiction, category, status, registered_unit,
+                       head_hash, version, routing_seq, state)
+                   VALUES ($1, $2, 'j', 'c', 'assigned', 'u', 'h', 3, $3, '{}')""",
+                pid, str(pid), routing_seq)
+        await migrate(conn, schema, MIGRATIONS)
+        unkept = dict(await conn.fetch("SELECT petition_id, routing_unkept_seq FROM petitions"))
+        assert unkept == {routed: 2, unrouted: 0}
+
+        outcome = await run(conn, check=False, petition=routed)
+
+        assert not outcome.clean and outcome.as_dict()["matters_named"]["routing_not_kept"] == [str(routed)]
+        assert await conn.fetchval("SELECT version FROM petitions WHERE petition_id = $1", routed) == 3  # untouched
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
