@@ -7,6 +7,7 @@ command that decided on the same version fails with :class:`Conflict` and is ret
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -20,25 +21,53 @@ from xinfang.events.chain import ChainLink
 from intake.domain.model import PetitionState, apply_routing, evolve
 
 NOTIFY_CHANNEL = "intake_outbox"
+#: The layout of the state JSON this code writes, its ``"layout"`` key (a row without one is layout 1).  A field
+#: added or dropped needs no new layout: the reader ignores fields it does not know and gives missing ones their
+#: defaults (``python -m intake.rebuild`` then folds the new field's value from the events).  A field whose
+#: meaning changes raises the layout, so that older code refuses the rows instead of misreading them.
+LAYOUT = 1
+_LAYOUT_HEAD = b'{"layout":%d,' % LAYOUT
+_FIELDS = frozenset(f.name for f in dataclasses.fields(PetitionState))
 _TIMES = {"registered_at", "assigned_at", "answered_at"}
+_TUPLES = ("due", "petitioner_refs", "erased_refs")
+log = logging.getLogger("intake.store")
 
 
 class Conflict(Exception):
     """Another command changed the matter after this one read it."""
 
 
+class NewerLayout(ValueError):
+    """A matter's stored state was written by newer code, in a layout this code does not know."""
+
+
 def state_to_json(state: PetitionState) -> bytes:
-    return orjson.dumps(state)  # orjson writes a dataclass as asdict() would, 40 times faster
+    # orjson writes a dataclass as asdict() would, 40 times faster; the layout goes before the fields
+    return _LAYOUT_HEAD + orjson.dumps(state)[1:]
 
 
 def state_from_json(raw: str | bytes) -> PetitionState:
     data = orjson.loads(raw)
+    layout = data.pop("layout", 1)
+    if layout > LAYOUT:
+        raise NewerLayout(f"事项状态由较新版本的程序写入（格式 {layout}，本程序只认识到 {LAYOUT}），请运行新版本 intake "
+                          f"the stored state was written by newer code (layout {layout}; this code knows up to "
+                          f"{LAYOUT}): run the newer intake")
     for key in _TIMES:
         if data.get(key):
             data[key] = datetime.fromisoformat(data[key])
-    for key in ("due", "petitioner_refs", "erased_refs"):
-        data[key] = tuple(tuple(x) if isinstance(x, list) else x for x in data[key])
-    return PetitionState(**data)
+    for key in _TUPLES:
+        if key in data:
+            data[key] = tuple(tuple(x) if isinstance(x, list) else x for x in data[key])
+    try:
+        return PetitionState(**data)
+    except TypeError:  # checked only when it fails: a subset test on every read costs a twentieth of it
+        unknown = data.keys() - _FIELDS
+        if not unknown:
+            raise  # a field without a default is missing: not a state
+    # written by newer code that added a field: not ours to interpret
+    log.debug("state fields unknown to this code ignored: %s", ", ".join(sorted(unknown)))
+    return PetitionState(**{key: value for key, value in data.items() if key in _FIELDS})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,18 +208,39 @@ async def append(conn: asyncpg.Connection, loaded: Loaded, petition_id: str, pro
 
 
 async def apply_routing_event(conn: asyncpg.Connection, pid: uuid.UUID, event: CloudEvent, data: EventData) -> bool:
-    """Fold one of escalation's routing facts about matter ``pid`` into the write model; False if already applied."""
+    """Fold one of escalation's routing facts about matter ``pid`` into the write model, and keep it beside intake's
+    own events, after the one the state had reached (the rebuild folds it there again); False if already applied."""
     row = await conn.fetchrow(
         "SELECT state, version, routing_seq FROM petitions WHERE petition_id = $1 FOR UPDATE", pid)
     if row is None or event.seq <= row["routing_seq"]:
         return False
-    state = apply_routing(state_from_json(row["state"]), data, event.occurred_at)
+    before = state_from_json(row["state"])
+    state = apply_routing(before, data, event.occurred_at)
     await conn.execute(
-        """UPDATE petitions SET status = $2, holder_unit = $3, next_due_at = $4, state = $5::jsonb,
+        """WITH kept AS (INSERT INTO routing_events (petition_id, seq, after_seq, body) VALUES ($1, $6, $7, $8))
+           UPDATE petitions SET status = $2, holder_unit = $3, next_due_at = $4, state = $5::jsonb,
                routing_seq = $6, version = version + 1, updated_at = now()
            WHERE petition_id = $1""",
-        pid, state.status, state.holder_unit, _next_due(state), state_to_json(state).decode(), event.seq)
+        pid, state.status, state.holder_unit, _next_due(state), state_to_json(state).decode(), event.seq,
+        before.seq, event.to_json())
     return True
+
+
+def query_columns(state: PetitionState, head_hash: str) -> dict[str, Any]:
+    """The write model's columns beside the state that change with it (the rebuild compares and rewrites them)."""
+    return {"status": state.status, "holder_unit": state.holder_unit, "next_due_at": _next_due(state),
+            "category": state.category, "head_hash": head_hash}
+
+
+async def replace_state(conn: asyncpg.Connection, state: PetitionState, head_hash: str) -> None:
+    """Write a matter's state folded again from its events (``intake.rebuild``), under the row lock the caller
+    holds; the version goes up, so a command that decided on the state before fails its guard and decides again."""
+    columns = query_columns(state, head_hash)
+    await conn.execute(
+        """UPDATE petitions SET status = $2, holder_unit = $3, next_due_at = $4, category = $5, head_hash = $6,
+               state = $7::jsonb, version = version + 1, updated_at = now()
+           WHERE petition_id = $1""",
+        uuid.UUID(state.petition_id), *columns.values(), state_to_json(state).decode())
 
 
 def row_to_state(row: Any) -> PetitionState:
