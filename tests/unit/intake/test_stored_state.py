@@ -72,7 +72,7 @@ def test_a_row_written_by_newer_code_is_refused_in_both_languages():
 
 
 def _routing(pid: str, seq: int, prev: str, data, when: datetime) -> CloudEvent:
-    return CloudEvent.seal(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
+    return CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
                            type=f"petition.{'assigned' if isinstance(data, Assigned) else 'deadline_changed'}.v1",
                            subject=pid, recorded=when, occurred=when, actor="system:escalation", seq=seq,
                            prevhash=prev, data=data.model_dump(mode="json"))
@@ -91,23 +91,23 @@ def test_the_fold_applies_each_routing_fact_after_the_intake_event_it_followed()
                             reason="accepted")
     # live: registered, then routed, then the deadline moved, then intake transferred it (which clears the due times)
     live = store.Loaded(None)
-    state, sealed = store.seal_events(live, pid, [registered], occurred=T0, recorded=T0, actor="terminal:t1",
+    state, chained = store.chain_events(live, pid, [registered], occurred=T0, recorded=T0, actor="terminal:t1",
                                       source="/xinfang/361402/intake", hashalg="sha256")
     facts = [_routing(pid, 1, GENESIS_HASH, assigned, T0 + timedelta(minutes=1))]
     facts.append(_routing(pid, 2, facts[0].hash, moved, T0 + timedelta(minutes=2)))
     for fact, data in zip(facts, (assigned, moved)):
         state = apply_routing(state, data, fact.occurred_at)
-    loaded = store.Loaded(state, 3, store.ChainLink(1, sealed[0].hash))
-    state, more = store.seal_events(loaded, pid, [Transferred(from_unit="room.361402001001", reason="属住建")],
+    loaded = store.Loaded(state, 3, store.ChainLink(1, chained[0].hash))
+    state, more = store.chain_events(loaded, pid, [Transferred(from_unit="room.361402001001", reason="属住建")],
                                     occurred=T0 + timedelta(hours=1), recorded=T0 + timedelta(hours=1),
                                     actor="terminal:t1", source="/xinfang/361402/intake", hashalg="sha256")
     assert state.due == ()
 
-    rebuilt, head = fold(pid, [e.to_json() for e in sealed + more], [(1, f.to_json()) for f in facts])
+    rebuilt, head = fold(pid, [e.to_json() for e in chained + more], [(1, f.to_json()) for f in facts])
 
     assert rebuilt == state and head == more[-1].hash
     # the same facts folded after the transfer would leave a due time the live matter does not have
-    wrong, _ = fold(pid, [e.to_json() for e in sealed + more], [(2, f.to_json()) for f in facts])
+    wrong, _ = fold(pid, [e.to_json() for e in chained + more], [(2, f.to_json()) for f in facts])
     assert wrong.due == (("handle", "2026-04-01T00:00:00.000000Z"),) != state.due
 
 
@@ -116,8 +116,8 @@ def test_a_routing_fact_after_an_event_the_matter_does_not_have_is_refused():
     registered = Registered(receipt_no="2026-361402-0000010", batch_id="b1", channel="visit",
                             jurisdiction="361402001001", category="labour", summary="欠薪", head_count=1,
                             unit="room.361402001001", tier="village")
-    _, sealed = store.seal_events(store.Loaded(None), pid, [registered], occurred=T0, recorded=T0,
+    _, chained = store.chain_events(store.Loaded(None), pid, [registered], occurred=T0, recorded=T0,
                                   actor="terminal:t1", source="/xinfang/361402/intake", hashalg="sha256")
     closed = DeadlineChanged(unit="room.361402001001", stage="accept", reason="suspended")
     with pytest.raises(ValueError, match="do not make a matter"):
-        fold(pid, [sealed[0].to_json()], [(5, _routing(pid, 1, GENESIS_HASH, closed, T0).to_json())])
+        fold(pid, [chained[0].to_json()], [(5, _routing(pid, 1, GENESIS_HASH, closed, T0).to_json())])
