@@ -8,6 +8,7 @@ from xinfang import problems
 from xinfang.problems import problem_response
 
 from intake.domain.errors import Refused
+from intake.store import NewerLayout
 
 STATUS_OF_REFUSAL = {"state": 409, "forbidden": 403, "invalid": 422, "not_found": 404}
 
@@ -24,3 +25,11 @@ def install(app: FastAPI) -> None:
             await request.app.state.intake.audit(terminal.id, terminal.unit_id, f"{request.method} {request.url.path}",
                                                  request.path_params.get("petition_id"), "refused", exc.en)
         return problem_response(status, f"refused.{exc.code}", exc.zh, exc.en, request.url.path)
+
+    @app.exception_handler(NewerLayout)
+    async def _newer_layout(request: Request, exc: NewerLayout) -> JSONResponse:
+        # a newer intake replica wrote this matter (a rolling upgrade half done): this one must not decide on it
+        return problem_response(503, "stored_state.newer_layout",
+                                "该事项的状态由更新版本的受理服务写入，请升级本服务后重试",
+                                "this matter's state was written by a newer intake; upgrade this replica "
+                                "and retry", request.url.path)

@@ -163,3 +163,14 @@ async def test_matters_routed_before_the_routing_facts_were_kept_are_named_and_l
     finally:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await conn.close()
+
+
+async def test_a_matter_stored_by_a_newer_intake_is_refused_with_503_and_left_as_it_is(intake, db):
+    pid = intake.register()["petition_id"]
+    await db.execute("UPDATE petitions SET state = jsonb_set(state, '{layout}', '99') WHERE petition_id = $1",
+                     uuid.UUID(pid))
+    answer = intake.get(f"/v1/petitions/{pid}")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == "stored_state.newer_layout"
+    assert await db.fetchval("SELECT state->>'layout' FROM petitions WHERE petition_id = $1", uuid.UUID(pid)) == "99"
