@@ -5,7 +5,7 @@ legal ceilings) live in ``checks``; the pure look-ups the services use are on :c
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,6 +110,21 @@ class CalendarYear(Part):
     workdays: list[date] = Field(default_factory=list)
 
 
+class OfficeHours(Part):
+    """When the county's offices open and close (办公时间), in the county's local time: a working-day warning is
+    dated at the opening of its day."""
+
+    opens: time = time(8, 30)
+    closes: time = time(17, 30)
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> OfficeHours:
+        if self.opens >= self.closes:
+            raise ValueError(f"办公时间须先开始后结束 office hours must open before they close: "
+                             f"{self.opens}–{self.closes}")
+        return self
+
+
 class County(Part):
     """One county's configuration, validated; its look-ups are pure."""
 
@@ -119,6 +134,12 @@ class County(Part):
     collective_threshold: int = Field(5, ge=2)
     warning_fraction: float = Field(0.8, gt=0, lt=1)
     overdue_grace: TimeLimit = TimeLimit(amount=0, unit="seconds")
+    office_hours: OfficeHours = OfficeHours()
+    offline_window: timedelta = Field(timedelta(days=7), gt=timedelta(0), le=timedelta(days=90),
+                                      description="how far back a live terminal may date a fact (离线补录期限); "
+                                                  "older history goes through imports")
+    history_from: date = Field(date(2000, 1, 1), description="the earliest date an imported fact may carry")
+    max_head_count: int = Field(2000, ge=1, le=100_000, description="the largest head-count one batch may have")
     jurisdictions: list[Jurisdiction] = Field(min_length=1)
     units: list[Unit] = Field(min_length=1)
     departments: list[Department] = Field(default_factory=list)
