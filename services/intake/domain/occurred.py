@@ -25,11 +25,6 @@ def check_occurred_at(county: County, occurred: datetime | None, recorded: datet
     """The occurred time to record for a fact received at ``recorded``; :class:`Refused` naming ``field``."""
     if occurred is None:
         return recorded
-    try:
-        occurred.astimezone(timezone.utc)
-    except OverflowError:  # 0001-01-01T00:00+08:00: before the first representable instant
-        raise Refused("invalid", "occurred_out_of_range", "发生时间超出可表示的范围",
-                      f"{field} lies outside the representable range", field) from None
     if occurred > recorded + CLOCK_SKEW:
         raise Refused("invalid", "occurred_in_future", "发生时间不能晚于当前时间",
                       f"{field} lies in the future (intake's time is {recorded.isoformat()})", field)
@@ -46,6 +41,11 @@ def check_occurred_at(county: County, occurred: datetime | None, recorded: datet
                       f"补录时间不能早于{days:g}天前（离线补录期限），更早的历史请通过导入",
                       f"{field} lies more than the county's offline window ({county.offline_window}) back; "
                       "older history goes through imports", field)
+    try:
+        occurred.astimezone(timezone.utc)  # how every event writes it
+    except OverflowError:  # 0001-01-01T00:00+08:00, in a county whose history_from reaches that far
+        raise Refused("invalid", "occurred_out_of_range", "发生时间超出可表示的范围",
+                      f"{field} lies outside the representable range", field) from None
     return min(occurred, recorded)
 
 
