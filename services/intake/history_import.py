@@ -24,6 +24,7 @@ from intake.api.schemas import PersonIn
 from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
+from intake.domain.occurred import check_occurred_at
 from intake.organisation import context, in_scope
 
 IMPORT_ROLES = frozenset({"registrar", "handler", "supervisor"})
@@ -105,6 +106,7 @@ class ImportResult(BaseModel):
     outcome: Literal["created", "exists", "refused", "invalid"]
     petition_id: str | None = None
     detail: str | None = None
+    field: str | None = Field(None, description="the field of the line the refusal is about, e.g. batches.1.occurred_at")
 
 
 class ImportSummary(BaseModel):
@@ -142,7 +144,7 @@ async def import_line(service, terminal, line_no: int, raw: bytes) -> ImportResu
         return await _import(service, terminal, line_no, matter)
     except Refused as refused:
         return ImportResult(line=line_no, external_id=matter.external_id, outcome="refused",
-                            detail=f"{refused.zh} {refused.en}")
+                            detail=f"{refused.zh} {refused.en}", field=refused.field)
 
 
 async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> ImportResult:
@@ -155,6 +157,9 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
         except KeyError:
             raise Refused("invalid", "unit", f"未知的单位 {unit}", f"unknown unit {unit!r}") from None
     recorded = datetime.now(timezone.utc)
+    when = {where: check_occurred_at(county, item.occurred_at, recorded, imported=True, field=f"{where}.occurred_at")
+            for where, item in [*((f"batches.{i}", b) for i, b in enumerate(matter.batches)),
+                                *((f"actions.{i}", a) for i, a in enumerate(matter.actions))]}
     async with service.pool.acquire() as conn, conn.transaction():
         existing = await conn.fetchval("SELECT petition_id FROM petitions WHERE external_id = $1", matter.external_id)
         if existing is not None:
@@ -162,29 +167,32 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
         petition_id = str(uuid.uuid4())
         loaded = store.Loaded(None)
         first, *later = matter.batches
-        steps: list[tuple[str, datetime, c.Command]] = []
+        steps: list[tuple[str, datetime, c.Command, str]] = []
         people, receipt_no = await service.petitioners(conn, petition_id, [p.model_dump() for p in first.petitioners],
-                                                       receipt_at=first.occurred_at)
-        steps.append((first.unit, first.occurred_at, c.RegisterPetition(
+                                                       receipt_at=when["batches.0"])
+        steps.append((first.unit, when["batches.0"], c.RegisterPetition(
             petition_id=petition_id, receipt_no=receipt_no,
             batch_id=uuid.uuid4().hex, channel=first.channel, jurisdiction=matter.jurisdiction,
             category=matter.category, summary=matter.summary, head_count=first.head_count, petitioners=people,
-            imported=True, external_id=matter.external_id)))
-        for batch in later:
+            imported=True, external_id=matter.external_id), "batches.0"))
+        for i, batch in enumerate(later, 1):
             people, _ = await service.petitioners(conn, petition_id, [p.model_dump() for p in batch.petitioners])
-            steps.append((batch.unit, batch.occurred_at, c.RecordVisit(
+            steps.append((batch.unit, when[f"batches.{i}"], c.RecordVisit(
                 batch_id=uuid.uuid4().hex, channel=batch.channel, head_count=batch.head_count, petitioners=people,
-                summary=batch.summary, imported=True)))
-        steps += [(a.unit, a.occurred_at, _command(a)) for a in matter.actions]
+                summary=batch.summary, imported=True), f"batches.{i}"))
+        steps += [(a.unit, when[f"actions.{i}"], _command(a), f"actions.{i}") for i, a in enumerate(matter.actions)]
         steps.sort(key=lambda step: step[1])
         if not isinstance(steps[0][2], c.RegisterPetition):
-            raise Refused("invalid", "order", "首批次须早于所有办理记录", "the first batch must precede every action")
-        for unit, occurred, command in steps:
-            if occurred > recorded:
-                raise Refused("invalid", "future", "历史记录的时间不能晚于现在", "history cannot lie in the future")
+            raise Refused("invalid", "order", "首批次须早于所有办理记录", "the first batch must precede every action",
+                          "batches.0.occurred_at")
+        for unit, occurred, command, where in steps:
             ctx = replace(context(county, unit, IMPORT_ROLES, occurred), acts_for=lambda _holder: True,
                           in_scope=lambda _code: True)
-            produced = decide(loaded.state, command, ctx)
+            try:
+                produced = decide(loaded.state, command, ctx)
+            except Refused as refused:
+                raise Refused(refused.kind, refused.code, refused.zh, refused.en,
+                              refused.field and f"{where}.{refused.field}") from None
             state, events = await store.append(
                 conn, loaded, petition_id, produced, occurred=occurred, recorded=recorded,
                 actor=f"import:{terminal.id}", source=service.source, hashalg=service.hashalg)

@@ -63,4 +63,5 @@ def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
     return Context(now=now, actor_unit=unit_id, actor_tier=unit.tier, roles=roles,
                    acts_for=lambda holder: acts_for(county, unit_id, holder),
                    in_scope=lambda code: in_scope(county, unit_id, code),
-                   knows_category=knows_category, knows_unit=knows_unit, window_end=window_end)
+                   knows_category=knows_category, knows_unit=knows_unit, window_end=window_end,
+                   extension_limit=county.limit(window_tier, "extension"), max_head_count=county.max_head_count)

@@ -24,6 +24,7 @@ from intake.auth import Terminal
 from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
+from intake.domain.occurred import check_occurred_at
 from intake.domain.model import PetitionState
 from intake.keyring import Keyring
 from intake.organisation import context, may_see
@@ -79,31 +80,29 @@ class IntakeService:
         recorded = datetime.now(timezone.utc)
         encrypted_people = [self.keyring.encrypt_new(person) for person in people or []]
         year = await self.receipt_year(recorded) if receipt else None
-        occurred = occurred or recorded
-        if occurred > recorded:
-            raise Problem(422, "occurred_in_future", "发生时间不能晚于当前时间", "occurred_at lies in the future")
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.pool.acquire() as conn:
                     async with (conn.transaction() if make_writes else contextlib.nullcontext()):
                         loaded, stored, serial = await self._begin(conn, petition_id, idem, year, lock=make_writes)
                         if stored is not None:
-                            return Answer(stored.status, stored.body)
+                            return Answer(stored.status, stored.body)  # a retry is answered as first, even days later
                         if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
                             raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
                                           "the matter is outside this terminal's unit")
+                        when = check_occurred_at(self.county, occurred, recorded)
                         receipt_no = self.receipt_no(year, serial) if year else None
                         command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
                         tier = loaded.state.holder_tier if loaded.state else None
-                        ctx = context(self.county, terminal.unit_id, roles or terminal.roles, occurred, tier)
+                        ctx = context(self.county, terminal.unit_id, roles or terminal.roles, when, tier)
                         produced = decide(loaded.state, command, ctx)
                         state, chained = store.chain_events(
-                            loaded, petition_id, produced, occurred=occurred, recorded=recorded,
+                            loaded, petition_id, produced, occurred=when, recorded=recorded,
                             actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
                         status, body = respond(state, loaded.version + 1)
                         answer = Answer(status, dumps(body))
                         record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
-                        await store.write(conn, loaded, state, chained, occurred=occurred, recorded=recorded,
+                        await store.write(conn, loaded, state, chained, occurred=when, recorded=recorded,
                                           idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
                                           notify=self.committed is None,
                                           lock_id=idem.lock_id if idem and not make_writes else None)

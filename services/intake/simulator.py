@@ -4,9 +4,10 @@ Registers matters at village rooms, township stations and the county hall (some 
 coming back as repeat visits), and handles what lands on each unit's worklist: accept, reply,
 sometimes a review request. Some units never get to theirs, so their deadlines pass and the
 matters escalate. Most matters come in today, since the office opened at 08:30 (county time); a
-share of them (``--backlog``) happened over the last weeks — terminals that sync late send
-back-dated visits — so the charts over time have something to show, and those whose limits have
-passed by now are warned, marked overdue and escalated at once.
+share of them (``--backlog``) happened over the last days — terminals that sync late send
+back-dated visits, within the county's offline window (7 days in the demo county; older history is
+imported) — so the charts over time have something to show, and those whose limits have passed by
+now are warned, marked overdue and escalated at once.
 
 Everything goes through the terminal API like a real terminal: tokens, Idempotency-Keys, retries.
 """
@@ -60,7 +61,8 @@ def person(rng: random.Random) -> dict:
 def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE_URL"),
          admin_token: str = typer.Option(..., envvar="XINFANG_ADMIN_TOKEN"),
          matters: int = typer.Option(300, help="matters to register"),
-         days: int = typer.Option(45, help="the back-dated ones happened over the last N days"),
+         days: int = typer.Option(6, help="the back-dated ones happened over the last N days (within the county's "
+                                     "offline window, 7 days in the demo county)"),
          backlog: float = typer.Option(0.25, min=0, max=1, help="share of matters back-dated (synced late)"),
          seed: int = typer.Option(7), neglect: float = typer.Option(0.25, help="share of units that never handle")) -> None:
     """Play a working day; prints what it did."""

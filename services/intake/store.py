@@ -28,7 +28,7 @@ NOTIFY_CHANNEL = "intake_outbox"
 LAYOUT = 1
 _LAYOUT_HEAD = b'{"layout":%d,' % LAYOUT
 _FIELDS = frozenset(f.name for f in dataclasses.fields(PetitionState))
-_TIMES = {"registered_at", "assigned_at", "answered_at"}
+_TIMES = {"registered_at", "assigned_at", "answered_at", "last_fact_at"}
 _TUPLES = ("due", "petitioner_refs", "erased_refs")
 log = logging.getLogger("intake.store")
 

@@ -26,7 +26,9 @@ def test_the_simulated_day_fills_the_statistics_within_a_minute(settings, test_d
     try:
         played = subprocess.run(
             [sys.executable, "-m", "intake.simulator", "--url", system.procs["intake"].url, "--matters", "60",
-             "--days", "30", "--seed", "3"],
+             "--days", "6", "--backlog", "0.6", "--seed", "3"],
+            # back-dated within the county's offline window (7 days): a third or more of those are past their
+            # accept limit and grace whatever the weekday, and escalate at once
             env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}", "XINFANG_ADMIN_TOKEN": ADMIN},
             capture_output=True, text=True, timeout=300)
         assert played.returncode == 0, played.stderr[-2000:]

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from datetime import datetime, timezone
 
+import asyncpg
 import httpx
+import orjson
 
 
 from support.kafka import run_settings
 from support.process import ROOT, ServiceProcess, free_port
-from xinfang.events import CloudEvent, chain_head, next_link
+from xinfang.events import CloudEvent, chain_head, event_type_of, next_link
 from xinfang.events.catalogue import Assigned, Due, ReviewAssigned
 from xinfang.kafka import sync_producer
 
@@ -60,8 +63,6 @@ class Intake:
 
     def route(self, petition_id: str, unit: str, tier: str, kind: str = "assigned", viewer: str = BUREAU) -> None:
         """Act as escalation: put a routing fact on petition.routing and wait until intake applied it."""
-        chain = self.routing_heads.setdefault(petition_id, [])
-        seq, prev = next_link(chain_head(chain) if chain else None)
         basis = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["version"]
         due = [Due(stage="accept", due_at="2030-01-01T00:00:00.000000Z", warn_at="2029-12-31T00:00:00.000000Z")]
         if kind == "assigned":
@@ -69,19 +70,41 @@ class Intake:
                             basis_seq=basis + 100)
         else:
             data = ReviewAssigned(kind=kind, unit=unit, tier=tier, due=due, basis_seq=basis + 100)
+        self.send_routing(petition_id, data)
+        self.wait_for(petition_id, lambda matter: matter["holder_unit"] == unit, viewer,
+                      f"intake did not apply the routing of {petition_id} to {unit}")
+
+    def send_routing(self, petition_id: str, data) -> None:
+        """Put one routing fact on petition.routing, chained after those sent before, as escalation would."""
+        chain = self.routing_heads.setdefault(petition_id, [])
+        seq, prev = next_link(chain_head(chain) if chain else None)
         now = datetime.now(timezone.utc)
         event = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
-                                   type=f"petition.{'assigned' if kind == 'assigned' else 'review_assigned'}.v1",
-                                   subject=petition_id, recorded=now, occurred=now, actor="system:escalation",
-                                   seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
+                                   type=event_type_of(data), subject=petition_id, recorded=now, occurred=now,
+                                   actor="system:escalation", seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         chain.append(event.envelope())
         self.producer.send(self.settings.topic_routing, key=petition_id.encode(), value=event.to_json()).get(10)
-        for _ in range(100):
-            if self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["holder_unit"] == unit:
-                return
-            import time
+
+    def wait_for(self, petition_id: str, condition, viewer: str = BUREAU, why: str = "", timeout: float = 10) -> dict:
+        """Poll the matter until ``condition(matter)`` holds (within ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matter = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()
+            if condition(matter):
+                return matter
+            if time.monotonic() > deadline:
+                raise AssertionError(why or f"{petition_id} did not reach the condition: {matter}")
             time.sleep(0.1)
-        raise AssertionError(f"intake did not apply the routing of {petition_id} to {unit}")
+
+    async def stored(self) -> dict[str, int]:
+        """How many events, matters and petitioners intake's database holds: a refusal stores none."""
+        conn = await asyncpg.connect(self.settings.database_url, server_settings={"search_path": self.schema})
+        try:
+            row = await conn.fetchrow("SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM petitions)"
+                                      " AS petitions, (SELECT count(*) FROM petitioners) AS petitioners")
+        finally:
+            await conn.close()
+        return dict(row)
 
 
 def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:
@@ -93,3 +116,32 @@ def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:
         "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter, "XINFANG_PARTITIONS": str(settings.partitions),
         "XINFANG_COUNTY_FILE": str(ROOT / "deploy" / "counties" / "demo.yaml"),
         "XINFANG_RATE_LIMIT_PER_MINUTE": "100000", **extra}
+
+
+# ---- imports of history (POST /v1/imports) ------------------------------------------------------
+
+def matter(external_id: str, resolved: bool = True, **overrides) -> dict:
+    """One matter of the old system, from 2019: two batches, accepted, replied, evaluated."""
+    record = {
+        "external_id": external_id, "jurisdiction": VILLAGE_CODE, "category": "labour", "summary": "2019年欠薪",
+        "batches": [{"occurred_at": "2019-02-11T09:30:00+08:00", "channel": "visit", "head_count": 12, "unit": VILLAGE,
+                     "petitioners": [{"name": "老王", "id_number": "361402196001011234"}]},
+                    {"occurred_at": "2019-03-01T10:00:00+08:00", "channel": "visit", "head_count": 3, "unit": BUREAU}],
+        "actions": [{"action": "accept", "occurred_at": "2019-02-12T09:00:00+08:00", "unit": VILLAGE},
+                    {"action": "reply", "occurred_at": "2019-03-20T09:00:00+08:00", "unit": VILLAGE,
+                     "decision": "support", "resolved": resolved, "opinion": "已督促企业支付"},
+                    {"action": "evaluate", "occurred_at": "2019-03-25T09:00:00+08:00", "unit": VILLAGE,
+                     "satisfaction": "satisfied"}]}
+    record.update(overrides)
+    return record
+
+
+def ndjson(*records) -> bytes:
+    return b"".join(orjson.dumps(r) + b"\n" for r in records)
+
+
+def post_import(intake: Intake, body: bytes, key: str | None = None, unit: str = BUREAU) -> httpx.Response:
+    token = intake.terminal(unit, ("registrar", "handler", "supervisor"))
+    return intake.http.post("/v1/imports", content=body, headers={
+        "Authorization": f"Bearer {token}", "Idempotency-Key": key or uuid.uuid4().hex,
+        "Content-Type": "application/x-ndjson"})

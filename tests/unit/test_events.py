@@ -3,6 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from xinfang.events import (
@@ -10,6 +12,7 @@ from xinfang.events import (
     derived_event_id, digest, event_type_of,
 )
 from xinfang.events.catalogue import Registered
+from xinfang.events.envelope import parse_time, rfc3339
 
 NOW = datetime(2026, 11, 28, 6, 30, tzinfo=timezone.utc)
 ENCRYPTED = "enc:aes-gcm:p1:bm9uY2U:Y2lwaGVy"
@@ -134,3 +137,33 @@ def test_derived_ids_are_deterministic_and_distinguish_breaches():
     again = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-01T00:00:00Z")
     later = derived_event_id("m1", "overdue", "accept", "room-1", "2026-12-31T00:00:00Z")
     assert first == again != later
+
+
+def _utc_representable(moment: datetime) -> bool:
+    try:
+        moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+08:00 lies before the first instant a datetime holds
+        return False
+    return True
+
+
+ZONES = st.one_of(st.timezones(), st.builds(timezone, st.timedeltas(min_value=-timedelta(hours=23, minutes=59),
+                                                                     max_value=timedelta(hours=23, minutes=59))))
+
+
+@settings(max_examples=500)
+@given(moment=st.datetimes(min_value=datetime.min, max_value=datetime.max, timezones=ZONES).filter(_utc_representable))
+def test_every_instant_round_trips_through_the_envelope_with_a_four_digit_year(moment):
+    text = rfc3339(moment)
+    assert len(text) == len("0999-01-01T00:00:00.000000Z") and text.endswith("Z")
+    assert parse_time(text) == moment.astimezone(timezone.utc)
+    event = CloudEvent.chained(event_id="e1", source="/xinfang/110105/intake", type="petition.registered.v1",
+                               subject="m1", recorded=NOW, occurred=moment, actor="terminal:t1", seq=1,
+                               prevhash=GENESIS_HASH, data=registered())
+    back = CloudEvent.from_json(event.to_json())
+    assert back.occurred_at == moment.astimezone(timezone.utc) and back.hash_ok()
+
+
+def test_the_year_999_is_written_with_four_digits():
+    moment = datetime(999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    assert rfc3339(moment) == "0999-12-31T23:59:59.000000Z" and parse_time(rfc3339(moment)) == moment

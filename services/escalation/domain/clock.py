@@ -50,7 +50,9 @@ def extended(county: County, clock: Clock, days: int) -> Clock:
     """延期: the due time moved by the granted days, at most the tier's extension limit.
 
     Days count in the unit of the tier's extension limit (calendar or working days; seconds in
-    test counties), from the old due time.
+    test counties), from the old due time.  Intake refuses more days than ``county.limit(tier,
+    "extension")`` and an extension after the due time, so the event's days are the days applied;
+    the cap holds for events recorded before intake refused them, so that they replay as they ran.
     """
     ceiling = county.limit(clock.tier, "extension")
     amount = min(days, ceiling.amount)

@@ -1,15 +1,10 @@
-"""RFC 3339 text of an instant, as the event contracts spell it (``xinfang.events.envelope.rfc3339``).
+"""RFC 3339 text of an instant, as the event contracts spell it: ``xinfang.events.envelope.rfc3339``.
 
-The same characters, made by ``isoformat`` in C rather than ``strftime``: it is on every chained
-event's hot path.  A unit test holds the two spellings equal.
+Escalation's modules call it ``text``.  It was a faster copy (``isoformat`` in C) while the contracts
+used ``strftime``, which wrote the year 999 as ``999``; the contracts now spell it this way themselves.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from xinfang.events.envelope import rfc3339 as text
 
-
-def text(moment: datetime) -> str:
-    """UTC RFC 3339 with microseconds: ``2026-03-02T01:00:04.000000Z``."""
-    if moment.tzinfo is None:
-        raise ValueError("时间必须带时区 timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+__all__ = ["text"]

@@ -24,7 +24,8 @@ def install(app: FastAPI) -> None:
         if exc.kind in ("forbidden", "not_found") and terminal is not None:
             await request.app.state.intake.audit(terminal.id, terminal.unit_id, f"{request.method} {request.url.path}",
                                                  request.path_params.get("petition_id"), "refused", exc.en)
-        return problem_response(status, f"refused.{exc.code}", exc.zh, exc.en, request.url.path)
+        named = {"errors": [{"field": exc.field, "message_zh": exc.zh, "message_en": exc.en}]} if exc.field else {}
+        return problem_response(status, f"refused.{exc.code}", exc.zh, exc.en, request.url.path, **named)
 
     @app.exception_handler(NewerLayout)
     async def _newer_layout(request: Request, exc: NewerLayout) -> JSONResponse:

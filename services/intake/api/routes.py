@@ -124,7 +124,9 @@ async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.Action
     Handle the matter: `accept`, `decline`, `transfer`, `object`, `extend`, `suspend`, `resume`,
     `reply`, `request_review`, `reply_review`, `request_recheck`, `reply_recheck`, `evaluate`,
     `withdraw`. An action the matter's state or your unit does not allow is refused with the
-    reason (409 state, 403 unit or role); nothing is stored then."""
+    reason (409 state, 403 unit or role, 422 naming the field: an `occurred_at` before the step
+    it follows or beyond the county's offline window, `days` above the tier's extension limit);
+    nothing is stored then. An extension must be approved before the handling limit passes."""
     fields = body.model_dump(exclude={"action", "occurred_at"})
     command = c.ACTIONS[body.action](**fields)
 

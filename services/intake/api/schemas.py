@@ -29,9 +29,11 @@ class PetitionCreate(Body):
     jurisdiction: str = Field(min_length=1, max_length=32, description="事项发生地区划代码 (属地)")
     category: str = Field(min_length=1, max_length=32, description="内容分类代码，见 GET /v1/categories")
     summary: str = Field(min_length=1, max_length=4000, description="主要诉求")
-    head_count: int = Field(ge=1, le=100000, description="人数 (5人及以上为集体访)")
+    head_count: int = Field(ge=1, le=100000, description="人数 (5人及以上为集体访)；每批次不超过本县上限 "
+                                                         "max_head_count（默认2000）")
     petitioners: list[PersonIn] = Field(min_length=1, max_length=200)
-    occurred_at: AwareDatetime | None = Field(None, description="来访/来信时间，离线终端补录时填写；缺省为接收时间")
+    occurred_at: AwareDatetime | None = Field(None, description="来访/来信时间，离线终端补录时填写；缺省为接收时间。"
+                                              "不早于本县离线补录期限 offline_window（默认7天），更早的历史请导入")
     accused_unit: str | None = Field(None, max_length=32, description="检举控告：被检举单位，该单位不可见此事项")
 
 
@@ -39,14 +41,16 @@ class VisitCreate(Body):
     """同一事项的后续批次 (重复访)."""
 
     channel: Channel
-    head_count: int = Field(ge=1, le=100000)
+    head_count: int = Field(ge=1, le=100000, description="人数；每批次不超过本县上限 max_head_count（默认2000）")
     petitioners: list[PersonIn] = Field(default_factory=list, max_length=200)
     summary: str | None = Field(None, max_length=4000)
-    occurred_at: AwareDatetime | None = None
+    occurred_at: AwareDatetime | None = Field(None, description="来访时间；缺省为接收时间。不早于该事项的首次登记，"
+                                              "不早于本县离线补录期限 offline_window（默认7天）")
 
 
 class _Action(Body):
-    occurred_at: AwareDatetime | None = Field(None, description="办理时间；缺省为接收时间")
+    occurred_at: AwareDatetime | None = Field(None, description="办理时间；缺省为接收时间。不早于所依据的上一办理环节，"
+                                              "不早于本县离线补录期限 offline_window（默认7天）")
 
 
 class AcceptIn(_Action):
@@ -74,7 +78,8 @@ class ObjectIn(_Action):
 
 class ExtendIn(_Action):
     action: Literal["extend"]
-    days: int = Field(ge=1, le=30, description="延长天数，最多30日，仅一次，须主管批准")
+    days: int = Field(ge=1, le=30, description="延长天数，不超过承办层级的延期期限（法定最多30日），仅一次，"
+                                               "须主管在办理期限届满前批准")
     reason: str = Field(min_length=1, max_length=4000)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.events.catalogue import (
     Accepted, Declined, EventData, Evaluated, ExtensionGranted, Objected, PersonalDataErased,
     Petitioner, RecheckReplied, RecheckRequested, Registered, Replied, Resumed, ReviewReplied,
@@ -18,10 +19,10 @@ from xinfang.events.catalogue import (
 from intake.domain import commands as c
 from intake.domain.errors import Refused
 from intake.domain.model import OPEN, PetitionState
+from intake.domain.occurred import check_follows
 
 HANDLER_ROLES = frozenset({"handler", "supervisor"})
 REGISTRAR_ROLES = frozenset({"registrar", "handler", "supervisor"})
-MAX_EXTENSION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Context:
     knows_category: Callable[[str], bool]
     knows_unit: Callable[[str], bool]
     window_end: Callable[[datetime, str], datetime]  # (start, "review_request"|…) → last moment
+    extension_limit: TimeLimit = LEGAL_LIMITS["extension"]  # 延期: the most the matter's tier may grant
+    max_head_count: int = 2000  # the county's bound on one batch
 
 
 def _need_role(ctx: Context, roles: frozenset[str], what: str) -> None:
@@ -65,6 +68,24 @@ def _within(ctx: Context, start: datetime | None, window: str, what: str) -> Non
                       f"the time allowed to {what} has passed")
 
 
+def _need_head_count(head_count: int, ctx: Context) -> None:
+    if head_count > ctx.max_head_count:
+        raise Refused("invalid", "head_count", f"一批次人数不能超过{ctx.max_head_count}人",
+                      f"head_count is over the county's maximum of {ctx.max_head_count} per batch", "head_count")
+
+
+def _need_extension_allowed(state: PetitionState, days: int, ctx: Context) -> None:
+    """延期 within the tier's limit (the event records what escalation applies), before the handling limit passed."""
+    limit = ctx.extension_limit
+    if not 1 <= days <= limit.amount:
+        raise Refused("invalid", "days", f"延期须在1至{limit.amount}之间（本级最长延期 {limit}）",
+                      f"days must be 1 to {limit.amount}: this tier's extension limit is {limit}", "days")
+    due = state.due_at("handle")
+    if due is not None and ctx.now > datetime.fromisoformat(due.replace("Z", "+00:00")):
+        raise Refused("state", "handle_due_passed", f"办理期限已于 {due} 届满，超期后不能再批准延期",
+                      f"the handling limit passed at {due}; an extension must be approved before it passes")
+
+
 def _petitioners(items: tuple[c.EncryptedPetitioner, ...]) -> list[Petitioner]:
     return [Petitioner(ref=p.ref, name=p.name, id_number=p.id_number, phone=p.phone,
                        address=p.address) for p in items]
@@ -72,6 +93,7 @@ def _petitioners(items: tuple[c.EncryptedPetitioner, ...]) -> list[Petitioner]:
 
 def _register(cmd: c.RegisterPetition, ctx: Context) -> list[EventData]:
     _need_role(ctx, REGISTRAR_ROLES, "登记 register")
+    _need_head_count(cmd.head_count, ctx)
     if not ctx.knows_category(cmd.category):
         raise Refused("invalid", "category", f"未知的类别代码 {cmd.category}", f"unknown category {cmd.category!r}")
     if not ctx.in_scope(cmd.jurisdiction):
@@ -96,7 +118,17 @@ def decide(state: PetitionState | None, command: c.Command, ctx: Context) -> lis
         return _register(command, ctx)
     if state is None:
         raise Refused("not_found", "unknown", "事项不存在", "no such matter")
-    return _decide_action(state, command, ctx)
+    produced = _decide_action(state, command, ctx)
+    _need_order(state, command, ctx)  # after the rules: a refusal by the matter's state says more
+    return produced
+
+
+def _need_order(state: PetitionState, cmd: c.Command, ctx: Context) -> None:
+    """A visit comes after its matter's first batch; an action after the step it follows."""
+    if isinstance(cmd, c.RecordVisit):
+        check_follows(ctx.now, state.registered_at, "该事项的首次登记", "the matter's first batch")
+    elif not isinstance(cmd, c.ErasePersonalData):
+        check_follows(ctx.now, state.last_fact_at, "该事项的上一办理环节", "the step of the procedure it follows")
 
 
 def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[EventData]:
@@ -104,6 +136,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
     match cmd:
         case c.RecordVisit():
             _need_role(ctx, REGISTRAR_ROLES, "登记来访 record a visit")
+            _need_head_count(cmd.head_count, ctx)
             return [VisitRecorded(batch_id=cmd.batch_id, channel=cmd.channel, head_count=cmd.head_count,
                                   petitioners=_petitioners(cmd.petitioners), unit=unit,
                                   tier=ctx.actor_tier, summary=cmd.summary, imported=cmd.imported)]
@@ -141,8 +174,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             _need_holder(state, ctx, "延期 extend")
             if state.extended:
                 raise Refused("state", "extended", "办理期限只能延长一次", "the limit can be extended only once")
-            if not 1 <= cmd.days <= MAX_EXTENSION_DAYS:
-                raise Refused("invalid", "days", "延期天数须在1至30天之间", "an extension is 1 to 30 days")
+            _need_extension_allowed(state, cmd.days, ctx)
             return [ExtensionGranted(unit=state.holder_unit, days=cmd.days, reason=cmd.reason,
                                      approved_by=unit)]
         case c.Suspend():

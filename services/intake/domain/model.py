@@ -31,6 +31,9 @@ STATUSES = {
 #: statuses in which a matter can still be withdrawn (any open stage)
 OPEN = {"registered", "assigned", "accepted", "transferred", "objected", "review_requested",
         "recheck_requested"}
+#: facts beside the procedure: an action follows the latest step, never one of these (a review request
+#: follows the answer, not its evaluation)
+NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased)
 #: statuses after which nothing but visits, evaluation and erasure may be recorded
 FINAL_STATUSES = {"declined", "terminated", "withdrawn"}
 
@@ -59,6 +62,7 @@ class PetitionState:
     extended: bool = False
     suspended: bool = False
     answered_at: datetime | None = None  # the reply the petitioner may contest
+    last_fact_at: datetime | None = None  # occurred time of the latest step of the procedure (not a visit)
     answered_by: str | None = None
     resolved: bool | None = None
     evaluated: bool = False  # the latest answer has been evaluated
@@ -90,7 +94,7 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
         base = PetitionState(
             petition_id="", receipt_no=data.receipt_no, status="registered",
             jurisdiction=data.jurisdiction, category=data.category, registered_unit=data.unit,
-            registered_at=occurred, imported=data.imported, external_id=data.external_id,
+            registered_at=occurred, last_fact_at=occurred, imported=data.imported, external_id=data.external_id,
             accused_unit=data.accused_unit,
             head_count=data.head_count, seq=seq,
         )
@@ -100,7 +104,8 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
                            assigned_at=occurred)
         return base
     assert state is not None, "事项尚未登记 the matter has not been registered"
-    state = replace(state, seq=seq)
+    step = not isinstance(data, NOT_STEPS) and (state.last_fact_at is None or occurred > state.last_fact_at)
+    state = replace(state, seq=seq, last_fact_at=occurred) if step else replace(state, seq=seq)
     if isinstance(data, VisitRecorded):
         return replace(state, batches=state.batches + 1, head_count=state.head_count + data.head_count,
                        petitioner_refs=_refs(state, data.petitioners))

@@ -58,10 +58,13 @@ def digest(data: bytes, algorithm: HashAlgorithm) -> str:
 
 
 def rfc3339(moment: datetime) -> str:
-    """UTC RFC 3339 text with microseconds: one spelling per instant, so hashes are stable."""
+    """UTC RFC 3339 text with microseconds: one spelling per instant, so hashes are stable.
+
+    ``isoformat`` always writes four year digits; ``strftime("%Y")`` writes ``999`` for the year 999,
+    which ``parse_time`` cannot read back (an ``occurred_at`` before the year 1000 answered 500)."""
     if moment.tzinfo is None:
         raise ValueError("时间必须带时区 timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -8,37 +8,9 @@ import sys
 import uuid
 from datetime import datetime, timezone
 
-import orjson
-
-from support.intake import BUREAU, VILLAGE, VILLAGE_CODE
+from support.intake import BUREAU, VILLAGE, matter, ndjson, post_import
 from support.kafka import envelopes, read_all
 from support.process import ROOT
-
-
-def matter(external_id: str, resolved: bool = True, **overrides) -> dict:
-    record = {
-        "external_id": external_id, "jurisdiction": VILLAGE_CODE, "category": "labour", "summary": "2019年欠薪",
-        "batches": [{"occurred_at": "2019-02-11T09:30:00+08:00", "channel": "visit", "head_count": 12, "unit": VILLAGE,
-                     "petitioners": [{"name": "老王", "id_number": "361402196001011234"}]},
-                    {"occurred_at": "2019-03-01T10:00:00+08:00", "channel": "visit", "head_count": 3, "unit": BUREAU}],
-        "actions": [{"action": "accept", "occurred_at": "2019-02-12T09:00:00+08:00", "unit": VILLAGE},
-                    {"action": "reply", "occurred_at": "2019-03-20T09:00:00+08:00", "unit": VILLAGE,
-                     "decision": "support", "resolved": resolved, "opinion": "已督促企业支付"},
-                    {"action": "evaluate", "occurred_at": "2019-03-25T09:00:00+08:00", "unit": VILLAGE,
-                     "satisfaction": "satisfied"}]}
-    record.update(overrides)
-    return record
-
-
-def ndjson(*records) -> bytes:
-    return b"".join(orjson.dumps(r) + b"\n" for r in records)
-
-
-def post_import(intake, body: bytes, key: str | None = None, unit: str = BUREAU):
-    token = intake.terminal(unit, ("registrar", "handler", "supervisor"))
-    return intake.http.post("/v1/imports", content=body, headers={
-        "Authorization": f"Bearer {token}", "Idempotency-Key": key or uuid.uuid4().hex,
-        "Content-Type": "application/x-ndjson"})
 
 
 def test_import_is_back_dated_marked_and_idempotent_per_external_id(intake):

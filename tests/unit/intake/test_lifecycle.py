@@ -53,12 +53,13 @@ def test_happy_path_to_termination():
     s = assigned(s)
     s = run(s, c.Accept(), ctx())
     s = run(s, c.Reply(decision="support", resolved=False, opinion="已协调"), ctx())
-    s = run(s, c.RequestReview(reason="不服"), ctx(now=T0 + timedelta(days=3)))
-    s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township", basis_seq=s.seq), T0)
-    s = run(s, c.ReplyReview(decision="explain", resolved=False, opinion="维持"), ctx("station-1"))
-    s = run(s, c.RequestRecheck(reason="仍不服"), ctx())
-    s = apply_routing(s, ReviewAssigned(kind="recheck", unit="county-bureau", tier="county", basis_seq=s.seq), T0)
-    s = run(s, c.ReplyRecheck(decision="reject", resolved=False, opinion="终结"), ctx("county-bureau"))
+    later = T0 + timedelta(days=3)
+    s = run(s, c.RequestReview(reason="不服"), ctx(now=later))
+    s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township", basis_seq=s.seq), later)
+    s = run(s, c.ReplyReview(decision="explain", resolved=False, opinion="维持"), ctx("station-1", now=later))
+    s = run(s, c.RequestRecheck(reason="仍不服"), ctx(now=later))
+    s = apply_routing(s, ReviewAssigned(kind="recheck", unit="county-bureau", tier="county", basis_seq=s.seq), later)
+    s = run(s, c.ReplyRecheck(decision="reject", resolved=False, opinion="终结"), ctx("county-bureau", now=later))
     assert s.status == "terminated" and s.seq == 8
     with pytest.raises(Refused, match="已终结"):
         run(s, c.RequestReview(reason="再申请"), ctx())
@@ -90,7 +91,7 @@ def test_extension_only_once_by_a_supervisor_at_most_30_days():
     with pytest.raises(Refused, match="roles"):
         run(s, c.Extend(days=10, reason="x"), ctx(roles=("handler",)))
     with pytest.raises(Refused, match="1 to 30"):
-        run(s, c.Extend(days=31, reason="x"), ctx())
+        run(s, c.Extend(days=31, reason="x"), ctx())  # the legal limit, where the tier sets none
     s = run(s, c.Extend(days=30, reason="听证"), ctx())
     with pytest.raises(Refused, match="only once"):
         run(s, c.Extend(days=1, reason="x"), ctx())
