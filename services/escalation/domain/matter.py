@@ -103,7 +103,7 @@ def next_breach(county: County, m: Matter) -> datetime | None:
     if c is None or not c.running:
         return None
     if c.overdue_at is None and clocks.listed_since(county, c):
-        return c.started_at  # counted over a year the county file lists now: recount at once
+        return m.known_at or c.started_at  # counted over a year the county file lists now: at once (known_at is past)
     if c.overdue_at is None:
         return c.due_at if c.warned else min(c.warn_at, c.due_at)
     if placement.unit_above(county, c.unit) is not None:

@@ -4,6 +4,7 @@ The working-day test county (tests/fixtures/county_working.yaml) has no calendar
 chinesecalendar 1.11) is assumed Monday–Friday; tests/fixtures/calendar_2027_invented.yaml is a made-up plan."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,8 @@ def test_with_the_year_listed_the_due_is_counted_by_the_plan_and_not_assumed(cou
 def test_once_the_year_is_listed_the_open_due_is_recounted_with_one_deadline_change(counties):
     without, listed = counties
     m, _ = handle(without, new(), intake(1, registered(), MONDAY), MONDAY)
-    now = datetime(2026, 12, 29, 9, tzinfo=SH)
+    now = datetime(2026, 12, 1, 9, tzinfo=SH)  # before the matter's own start: a terminal dated it ahead
+    m = replace(m, known_at=now)
     assert next_breach(without, m) > now and next_breach(listed, m) <= now  # the timer looks at once
     after, facts = advance(listed, m, now)
     (change,) = [f.data for f in facts]
