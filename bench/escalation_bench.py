@@ -50,7 +50,7 @@ from xinfang.topics import provision
 from reporting.audit import reading
 
 ACCEPT = 7200  # the village room's limit, seconds
-BREACHES = ("petition.deadline_warning.v1", "petition.overdue.v1", "petition.escalated.v1")
+BREACHES = ("petition.deadline_warning.v1", "petition.overdue.v1", "petition.escalated.v2")
 
 
 def county_file(folder: Path) -> Path:
@@ -211,7 +211,7 @@ def main() -> None:
     while datetime.now(timezone.utc) < end + timedelta(seconds=5):
         time.sleep(5)
     while metric(http.get("/metrics").text,
-                 'escalation_routing_events_total{type="petition.escalated.v1"}') < args.matters:
+                 'escalation_routing_events_total{type="petition.escalated.v2"}') < args.matters:
         time.sleep(2)
     deadlines_cpu = cpu_seconds(worker.proc.pid) - cpu_deadlines
     rss_during = max(sampler.rss_mib) if sampler.rss_mib else float("nan")
@@ -225,7 +225,7 @@ def main() -> None:
     for record in records:
         envelope = orjson.loads(record.value)
         ids_by_kind[envelope["type"]].add(envelope["id"])
-        if envelope["type"] == "petition.assigned.v1":
+        if envelope["type"] == "petition.assigned.v2":
             assigned_ts.append(record.timestamp / 1000)
         elif envelope["type"] in BREACHES:
             occurred = datetime.fromisoformat(envelope["occurred"].replace("Z", "+00:00")).timestamp()
@@ -245,7 +245,7 @@ def main() -> None:
     sampler.stopped = True
     rss_recovery = max(sampler.rss_mib) if sampler.rss_mib else float("nan")
 
-    escalations = delays["petition.escalated.v1"]
+    escalations = delays["petition.escalated.v2"]
     breaches = len(all_delays)
     figures = {
         "matters": args.matters, "partitions": args.partitions, "deadline_window_s": args.window,

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     settings.escalation_data_dir.mkdir(parents=True, exist_ok=True)
     worker = Escalation(settings, county)
+    worker.calendar.announce()
     Worker(worker.app, settings.log_level).execute_from_commandline()
     return 0
 

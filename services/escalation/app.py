@@ -22,6 +22,7 @@ import orjson
 from mode import CrashingSupervisor
 
 from xinfang.county import County
+from xinfang.coverage import CalendarCoverage
 from xinfang.deadletter import send_dead_letter
 
 from escalation import web
@@ -85,6 +86,7 @@ class Escalation:
         self.processor = Processor(county, source_of(county.code), settings.hash_algorithm)
         self.index = DueIndex()
         self.metrics = Metrics()
+        self.calendar = CalendarCoverage(county, self.metrics.registry, log)
         self.publisher = Publisher(self._send, settings.topic_routing, self._sent)
         self.ready = False
         self._wire()

@@ -4,7 +4,8 @@
   that owns the matter's partition); 404 if it has never seen the matter.
 - ``GET /timers``: open clocks per tier and stage on this worker's partitions, and which ones.
 - ``GET /livez``: the process answers.  ``GET /readyz``: it owns its partitions, their tables
-  are recovered and indexed (503 otherwise).  ``GET /metrics``: Prometheus text format.
+  are recovered and indexed (503 otherwise); either way the calendar's covered and assumed years
+  (:mod:`xinfang.coverage`).  ``GET /metrics``: Prometheus text format.
 """
 from __future__ import annotations
 
@@ -69,8 +70,9 @@ def register(worker: "Escalation") -> None:
     class Ready(View):
         async def get(self, request: Request) -> Response:
             if worker.ready and not app.rebalancing:
-                return self.json({"status": "ready", "partitions": worker.index.partitions})
-            return self.json({"status": "starting or rebalancing"}, status=503)
+                return self.json({"status": "ready", "partitions": worker.index.partitions,
+                                  "calendar": worker.calendar.now()})
+            return self.json({"status": "starting or rebalancing", "calendar": worker.calendar.now()}, status=503)
 
     @app.page("/metrics")
     class MetricsPage(View):
@@ -81,6 +83,7 @@ def register(worker: "Escalation") -> None:
                 m.open_timers.labels(tier, stage).set(n)
             m.partitions.set(len(worker.index.partitions))
             m.backlog.set(worker.publisher.backlog)
+            worker.calendar.now()
             # its input topics, not the table's changelog
             await measure_lag(worker.app.consumer, m.lag, topics={worker.events_topic, worker.ticks_name})
             return self.bytes(generate_latest(m.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])

@@ -222,7 +222,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 lag = await conn.fetchval("SELECT count(*) FROM outbox")
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ok", "outbox_lag": lag, "relay_active": intake.relay.active})
+        body = {"outbox_lag": lag, "relay_active": intake.relay.active, "routing_caught_up": intake.routing.caught_up}
+        if intake.settings.routing_consumer_enabled and not intake.routing.caught_up:  # a terminal's holder and dues come from the routing consumer
+            return JSONResponse({"status": "routing consumer not caught up", **body}, status_code=503)
+        return JSONResponse({"status": "ok", **body})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from xinfang.deadletter import send_dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
-from xinfang.kafka import aio_consumer, aio_producer, measure_lag
+from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag
 from xinfang.retry import retrying
 from xinfang.settings import CommonSettings
 
@@ -37,6 +37,9 @@ class RoutingConsumer:
                                "(a redelivered one is not counted)", registry=registry)
         self.dead_lettered = Counter("intake_routing_dead_letters_total", "routing events sent to the dead-letter "
                                      "topic", registry=registry)
+        # read every partition to its end once since the start: until then the write model may hold holders and
+        # dues older than the topic (readiness); a later Kafka outage does not undo it (registration goes on)
+        self.caught_up = False
         self.lag = Gauge("intake_routing_consumer_lag", "records on petition.routing not yet applied",
                          ["topic", "partition"], registry=registry)
 
@@ -57,7 +60,8 @@ class RoutingConsumer:
                 if batches:
                     await consumer.commit()
                 if time.monotonic() - measured > 1 or not batches:
-                    await measure_lag(consumer, self.lag)
+                    lag = await measure_lag(consumer, self.lag)
+                    self.caught_up = self.caught_up or caught_up(consumer, lag)
                     measured = time.monotonic()
         finally:
             await consumer.stop()

@@ -153,8 +153,11 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         live = reporting.live
-        return JSONResponse({"status": "ok", "schema": reporting.schema, "consumer_assigned": bool(live and live.assigned),
-                             "consumer_lag": live.lag_total if live else None, "refresh_queue": queued})
+        body = {"schema": reporting.schema, "consumer_assigned": bool(live and live.assigned),
+                "consumer_lag": live.lag_total if live else None, "refresh_queue": queued}
+        if live is not None and not live.caught_up:  # figures served now would be behind the topics
+            return JSONResponse({"status": "consumer not caught up", **body}, status_code=503)
+        return JSONResponse({"status": "ok", **body})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> PlainTextResponse:

@@ -24,7 +24,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from xinfang.deadletter import send_dead_letter
-from xinfang.kafka import aio_consumer, aio_producer, measure_lag
+from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag
 from xinfang.processes import process_pool
 from xinfang.retry import retrying
 
@@ -70,11 +70,14 @@ class LiveProjection:
         self.producer = None
         self.assigned = False
         self.lag_total: int | None = None
+        # since its last assignment it has read each partition to its end and written all it read (readiness)
+        self.caught_up = False
 
     async def run(self) -> None:
         await retrying(self._consume, "projection", log)  # resumes from the offsets stored with the rows
 
     async def seek(self, assigned) -> None:
+        self.caught_up = False  # a new assignment: caught up again only once these partitions are read to their end
         async with self.pool.acquire() as conn:
             stored = await self.store.positions(conn, self.roles)
         for tp in assigned:
@@ -114,10 +117,12 @@ class LiveProjection:
                 if projecting is not None:
                     writing = asyncio.create_task(self._write(records, Changes.merged(await projecting)))
                 if time.monotonic() - last_lag > 1 or not records:
-                    await self._measure_lag()
+                    lag = await self._measure_lag()
+                    # with no records this round nothing is being written: all that was read is in the tables
+                    self.caught_up = self.caught_up or (not records and caught_up(self.consumer, lag))
                     last_lag = time.monotonic()
         finally:
-            self.assigned = False
+            self.assigned = self.caught_up = False
             if writing is not None:
                 writing.cancel()
                 with contextlib.suppress(BaseException):
@@ -146,9 +151,10 @@ class LiveProjection:
         for topic, n in written.by_topic.items():  # records seen before (a redelivery) are not counted
             self.metrics.projected.labels(topic).inc(n)
 
-    async def _measure_lag(self) -> None:
+    async def _measure_lag(self) -> dict[tuple[str, int], int]:
         lag = await measure_lag(self.consumer, self.metrics.lag)
         self.lag_total = sum(lag.values())
+        return lag
 
     async def _dead_letter(self, unreadable: list[Unreadable]) -> None:
         for item in unreadable:

@@ -9,7 +9,10 @@ otherwise — read as "by the end of day N".
 Working days follow China's public holidays and make-up working days (调休): the
 ``chinesecalendar`` package for 2004–2026, merged with the county file's own lists (the
 county wins on a date both list).  A year nobody has data for falls back to Monday–Friday,
-with one warning per year.  Test counties may count plain elapsed ``seconds`` instead.
+with one warning per year; such a year is *assumed*, not covered, and a due counted over it says so
+(:meth:`WorkCalendar.assumed_between`), so that it can be recounted once the county lists the year
+(:meth:`WorkCalendar.without` is the calendar it was counted with).  Test counties may count plain
+elapsed ``seconds`` instead.
 """
 from __future__ import annotations
 
@@ -54,6 +57,29 @@ class WorkCalendar:
         known = {d.year for d in chinese_calendar.holidays} | set(years)
         known |= {d.year for d in own_holidays | own_workdays}
         return cls(national_holidays | own_holidays, national_workdays | own_workdays, known)
+
+    def covers(self, year: int) -> bool:
+        """True if the year's holidays and make-up days are known (not assumed Monday–Friday)."""
+        return year in self.known_years
+
+    def covered_years(self) -> list[int]:
+        """The years with a holiday plan, in order."""
+        return sorted(self.known_years)
+
+    def assumed_years(self, today: date, ahead: int = 1) -> list[int]:
+        """Of this year and the ``ahead`` next (where dues computed today fall), those without a plan."""
+        return [y for y in range(today.year, today.year + ahead + 1) if y not in self.known_years]
+
+    def assumed_between(self, a: date, b: date) -> tuple[int, ...]:
+        """The years from a's to b's (either order) that this calendar assumes."""
+        low, high = sorted((a.year, b.year))
+        return tuple(y for y in range(low, high + 1) if y not in self.known_years)
+
+    def without(self, years: Iterable[int]) -> WorkCalendar:
+        """This calendar as it was before ``years`` were listed: those years assumed Monday–Friday."""
+        gone = set(years)
+        return WorkCalendar({d for d in self.holidays if d.year not in gone},
+                            {d for d in self.workdays if d.year not in gone}, set(self.known_years) - gone)
 
     def is_working_day(self, day: date) -> bool:
         """True on a working day: a make-up day, or a weekday that is not a holiday."""

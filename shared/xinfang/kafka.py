@@ -132,3 +132,10 @@ async def measure_lag(consumer, gauge, topics: set[str] | None = None) -> dict[t
     for (topic, partition), n in lag.items():
         gauge.labels(topic, str(partition)).set(n)
     return lag
+
+
+def caught_up(consumer, lag: dict[tuple[str, int], int]) -> bool:
+    """True if an aiokafka consumer holds partitions and :func:`consumer_lag` measured every one of them at
+    its end: what a service's ``/readyz`` waits for after a start or a rebalance."""
+    assigned = consumer.assignment()
+    return bool(assigned) and len(lag) == len(assigned) and not any(lag.values())

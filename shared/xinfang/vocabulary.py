@@ -5,7 +5,7 @@ Events, commands, the terminal API, the county file and the statistics all impor
 Two words that sound alike are two things, and are named apart:
 
 - ``Stage`` (办理环节): the step of the procedure a unit must act in, as routing events carry it
-  (``petition.assigned.v1`` … ``stage``): accept, handle, review, recheck, objection.
+  (``petition.assigned.v2`` … ``stage``): accept, handle, review, recheck, objection.
 - ``LimitKind`` (期限): a time limit the law and the county file set per tier (``time_limits``):
   the stages that run on a clock, but also the petitioner's windows to ask for a review, the
   window to object to an assignment and the length of an extension — which no unit works in.

@@ -144,13 +144,13 @@ def check_invariants(system: System, acknowledged: set[str], timeout: float = 12
     escalations = Counter()
     for record in routing:
         envelope = orjson.loads(record.value)
-        if envelope["type"] == "petition.escalated.v1":
+        if envelope["type"] == "petition.escalated.v2":
             d = envelope["data"]
             escalations[(envelope["subject"], d["stage"], d["from_unit"], d["to_unit"])] += 1
     breach_ids: dict[tuple, set] = {}
     for record in routing:
         envelope = orjson.loads(record.value)
-        if envelope["type"] == "petition.escalated.v1":
+        if envelope["type"] == "petition.escalated.v2":
             d = envelope["data"]
             breach_ids.setdefault((envelope["subject"], d["stage"], d["from_unit"], d["to_unit"]), set()).add(envelope["id"])
     doubled = {k: v for k, v in breach_ids.items() if len(v) > 1}

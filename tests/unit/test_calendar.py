@@ -153,3 +153,27 @@ def test_warning_time_is_the_fraction_of_the_limit():
     assert warning_time(start, start + timedelta(seconds=10), 0.8) == start + timedelta(seconds=8)
     with pytest.raises(ValueError):
         warning_time(start, start, 0)
+
+
+def test_the_package_covers_2026_and_2027_is_assumed_until_a_county_lists_it(county_2027):
+    assert NATIONAL.covers(2026) and not NATIONAL.covers(2027)
+    assert NATIONAL.covered_years()[-1] == 2026 and 2004 in NATIONAL.covered_years()
+    assert NATIONAL.assumed_years(date(2026, 12, 1)) == [2027]
+    assert NATIONAL.assumed_years(date(2026, 12, 1), ahead=2) == [2027, 2028]
+    assert county_2027.covers(2027) and county_2027.assumed_years(date(2026, 12, 1)) == []
+    assert county_2027.assumed_years(date(2027, 6, 1)) == [2028]
+
+
+def test_a_due_counted_over_an_assumed_year_names_it():
+    assert NATIONAL.assumed_between(date(2026, 12, 20), date(2027, 1, 8)) == (2027,)
+    assert NATIONAL.assumed_between(date(2027, 1, 8), date(2026, 12, 20)) == (2027,)
+    assert NATIONAL.assumed_between(date(2026, 3, 1), date(2026, 12, 31)) == ()
+    assert NATIONAL.assumed_between(date(2026, 12, 1), date(2028, 1, 3)) == (2027, 2028)
+
+
+def test_without_a_year_is_the_calendar_before_the_county_listed_it(county_2027):
+    before = county_2027.without([2027])
+    assert not before.covers(2027) and before.covers(2026)
+    assert before.is_working_day(date(2027, 2, 8)) and not county_2027.is_working_day(date(2027, 2, 8))
+    assert before.due_date(date(2026, 12, 31), 5, "working") == NATIONAL.due_date(date(2026, 12, 31), 5, "working")
+    assert county_2027.without([]).holidays == county_2027.holidays

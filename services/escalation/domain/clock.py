@@ -7,9 +7,9 @@ at the county's fraction of the time from the stage's start to its due time.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from xinfang.calendar import warning_time
+from xinfang.calendar import END_OF_DAY, warning_time
 from xinfang.county import County
 
 CLOCK_STAGES = ("accept", "handle", "review", "recheck")
@@ -28,6 +28,7 @@ class Clock:
     warned: bool = False
     overdue_at: datetime | None = None  # time of the latest overdue report; None: not overdue
     suspended_at: datetime | None = None  # the clock stands still from here (听证 etc.)
+    assumed: tuple[int, ...] = ()  # years the due was counted over with no holiday plan (Monday–Friday)
 
     @property
     def running(self) -> bool:
@@ -37,13 +38,45 @@ class Clock:
 def start(county: County, unit: str, tier: str, stage: str, at: datetime) -> Clock:
     """A stage's clock started at ``at`` for a unit at a tier."""
     due = county.due(at, tier, stage)
-    return Clock(stage, unit, tier, at, due, warning_time(at, due, county.warning_fraction))
+    return Clock(stage, unit, tier, at, due, warning_time(at, due, county.warning_fraction),
+                 assumed=_assumed(county, tier, stage, at, due))
+
+
+def _assumed(county: County, tier: str, stage: str, start: datetime, due: datetime) -> tuple[int, ...]:
+    if county.limit(tier, stage).unit == "seconds":  # type: ignore[arg-type]
+        return ()
+    return county.work_calendar.assumed_between(start.astimezone(county.zone).date(), due.astimezone(county.zone).date())
 
 
 def moved(county: County, clock: Clock, due: datetime) -> Clock:
     """The same stage with a new due time: a new warning time, nothing reported against it yet."""
     return replace(clock, due_at=due, warn_at=warning_time(clock.started_at, due, county.warning_fraction),
-                   warned=False, overdue_at=None)
+                   warned=False, overdue_at=None, assumed=_assumed(county, clock.tier, clock.stage, clock.started_at, due))
+
+
+def listed_since(county: County, clock: Clock) -> tuple[int, ...]:
+    """The years the clock's due was counted over without a plan that the county file now lists."""
+    return tuple(y for y in clock.assumed if county.work_calendar.covers(y))
+
+
+def recounted(county: County, clock: Clock) -> Clock:
+    """The due counted again now that the county lists the years it assumed (:func:`listed_since`).
+
+    The count is kept as it was made, over the calendar before those years were listed: a working-day
+    limit keeps its number of working days from the start (whatever extensions and pauses added); a
+    calendar-day limit keeps the day it fell on before being moved past rest days, taken as the first
+    day of the rest days (under the old count) just before its due day.
+    """
+    new, old = county.work_calendar, county.work_calendar.without(listed_since(county, clock))
+    start = clock.started_at.astimezone(county.zone).date()
+    due = clock.due_at.astimezone(county.zone).date()
+    if county.limit(clock.tier, clock.stage).unit == "working":  # type: ignore[arg-type]
+        day = new.due_date(start, old.working_days_between(start, due), "working")
+    else:
+        while due - timedelta(days=1) > start and not old.is_working_day(due - timedelta(days=1)):
+            due -= timedelta(days=1)
+        day = new.next_working_day(due)
+    return moved(county, clock, datetime.combine(day, END_OF_DAY, tzinfo=county.zone))
 
 
 def extended(county: County, clock: Clock, days: int) -> Clock:

@@ -33,14 +33,14 @@ def clock_to_dict(c: Clock | None) -> dict[str, Any] | None:
         return None
     return {"stage": c.stage, "unit": c.unit, "tier": c.tier, "started_at": _t(c.started_at),
             "due_at": _t(c.due_at), "warn_at": _t(c.warn_at), "warned": c.warned,
-            "overdue_at": _t(c.overdue_at), "suspended_at": _t(c.suspended_at)}
+            "overdue_at": _t(c.overdue_at), "suspended_at": _t(c.suspended_at), "assumed": list(c.assumed)}
 
 
 def clock_from_dict(d: dict[str, Any] | None) -> Clock | None:
     if d is None:
         return None
     return Clock(d["stage"], d["unit"], d["tier"], _p(d["started_at"]), _p(d["due_at"]), _p(d["warn_at"]),
-                 d.get("warned", False), _p(d.get("overdue_at")), _p(d.get("suspended_at")))
+                 d.get("warned", False), _p(d.get("overdue_at")), _p(d.get("suspended_at")), tuple(d.get("assumed", ())))
 
 
 def to_dict(m: Matter) -> dict[str, Any]:

@@ -102,6 +102,8 @@ def next_breach(county: County, m: Matter) -> datetime | None:
     c = m.clock
     if c is None or not c.running:
         return None
+    if c.overdue_at is None and clocks.listed_since(county, c):
+        return m.known_at or c.started_at  # counted over a year the county file lists now: at once (known_at is past)
     if c.overdue_at is None:
         return c.due_at if c.warned else min(c.warn_at, c.due_at)
     if placement.unit_above(county, c.unit) is not None:
@@ -111,7 +113,7 @@ def next_breach(county: County, m: Matter) -> datetime | None:
 
 def advance(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact]]:
     """Every breach due by ``now``, in time order, each evolved into the state."""
-    facts: list[Fact] = []
+    m, facts = _recounted(county, m, now)
     while (when := next_breach(county, m)) is not None and when <= now:
         fact = _breach(county, m, now)
         if fact is None:  # a warning that came too late to help: passed over in silence
@@ -120,6 +122,20 @@ def advance(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact
         m = evolve(county, m, fact)
         facts.append(fact)
     return m, facts
+
+
+def _recounted(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact]]:
+    """An open due counted over a year the county file has listed since: counted again, the change told."""
+    c = m.clock
+    if c is None or not c.running or c.overdue_at is not None or not clocks.listed_since(county, c):
+        return m, []
+    again = clocks.recounted(county, c)
+    if again.due_at == c.due_at:
+        return replace(m, clock=replace(c, assumed=again.assumed)), []
+    data = DeadlineChanged(unit=c.unit, stage=c.stage, due_at=rfc3339(again.due_at), previous_due_at=rfc3339(c.due_at),
+                           reason="calendar", calendar_assumed=bool(again.assumed))
+    fact = Fact(data, now, _recorded(m, now), ("deadline_changed", "calendar", c.stage, c.unit, rfc3339(c.due_at)), again)
+    return evolve(county, m, fact), [fact]
 
 
 def _recorded(m: Matter, at: datetime) -> datetime:
@@ -167,7 +183,7 @@ def _report_again(county: County, m: Matter, c: Clock, now: datetime) -> Fact:
 
 
 def _due(c: Clock) -> Due:
-    return Due(stage=c.stage, due_at=rfc3339(c.due_at), warn_at=rfc3339(c.warn_at))
+    return Due(stage=c.stage, due_at=rfc3339(c.due_at), warn_at=rfc3339(c.warn_at), calendar_assumed=bool(c.assumed))
 
 
 # ---- intake's facts ------------------------------------------------------------------
@@ -213,13 +229,15 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
         case Accepted() if m.clock is not None and m.clock.stage == "accept":
             handling = clocks.start(county, m.clock.unit, m.clock.tier, "handle", at)
             return [fact(DeadlineChanged(unit=handling.unit, stage="handle", due_at=rfc3339(handling.due_at),
-                                         previous_due_at=rfc3339(m.clock.due_at), reason="accepted"),
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="accepted",
+                                         calendar_assumed=bool(handling.assumed)),
                          "deadline_changed", "accepted", str(e.seq), clock=handling)]
         case ExtensionGranted() if m.clock is not None and m.clock.stage == "handle":
             longer = clocks.extended(county, m.clock, data.days)
             return [fact(DeadlineChanged(unit=longer.unit, stage="handle",
                                          due_at=rfc3339(longer.due_at) if longer.running else None,
-                                         previous_due_at=rfc3339(m.clock.due_at), reason="extension"),
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="extension",
+                                         calendar_assumed=longer.running and bool(longer.assumed)),
                          "deadline_changed", "extension", str(e.seq), clock=longer)]
         case Suspended() if m.clock is not None and m.clock.running:
             return [fact(DeadlineChanged(unit=m.clock.unit, stage=m.clock.stage, due_at=None,
@@ -228,7 +246,8 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
         case Resumed() if m.clock is not None and not m.clock.running:
             again = clocks.resumed(county, m.clock, at)
             return [fact(DeadlineChanged(unit=again.unit, stage=again.stage, due_at=rfc3339(again.due_at),
-                                         previous_due_at=rfc3339(m.clock.due_at), reason="resumed"),
+                                         previous_due_at=rfc3339(m.clock.due_at), reason="resumed",
+                                         calendar_assumed=bool(again.assumed)),
                          "deadline_changed", "resumed", str(e.seq), clock=again)]
         case ReviewRequested() | RecheckRequested():
             kind = "review" if isinstance(data, ReviewRequested) else "recheck"

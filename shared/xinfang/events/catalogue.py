@@ -42,6 +42,8 @@ class Due(BaseModel):
     stage: Stage
     due_at: Time
     warn_at: Time
+    calendar_assumed: bool = Field(False, description="counted over a year with no holiday plan (Monday–Friday "
+                                                      "assumed): recounted when the county lists the year")
 
 
 # ---- petition.events (intake) ------------------------------------------------------
@@ -251,7 +253,8 @@ class DeadlineChanged(EventData):
     stage: Stage
     due_at: Time | None = Field(None, description="None while the clock is suspended")
     previous_due_at: Time | None = None
-    reason: Literal["extension", "suspended", "resumed", "accepted"]
+    reason: Literal["extension", "suspended", "resumed", "accepted", "calendar"]
+    calendar_assumed: bool = Field(False, description="due_at counted over a year with no holiday plan")
 
 
 class ReviewAssigned(EventData):
@@ -289,12 +292,12 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.withdrawn.v1": (Withdrawn, "events"),
     "petition.terminated.v1": (Terminated, "events"),
     "petition.personal_data_erased.v1": (PersonalDataErased, "events"),
-    "petition.assigned.v1": (Assigned, "routing"),
+    "petition.assigned.v2": (Assigned, "routing"),
     "petition.deadline_warning.v1": (DeadlineWarning, "routing"),
     "petition.overdue.v1": (Overdue, "routing"),
-    "petition.escalated.v1": (Escalated, "routing"),
-    "petition.deadline_changed.v1": (DeadlineChanged, "routing"),
-    "petition.review_assigned.v1": (ReviewAssigned, "routing"),
+    "petition.escalated.v2": (Escalated, "routing"),
+    "petition.deadline_changed.v2": (DeadlineChanged, "routing"),
+    "petition.review_assigned.v2": (ReviewAssigned, "routing"),
     "petition.closed.v1": (Closed, "routing"),
 }
 

@@ -123,7 +123,7 @@ class Routing:
             self.poll(0.3)
 
     def types(self, pid: str) -> list[str]:
-        return [e["type"].removeprefix("petition.").removesuffix(".v1") for e in self.by_pid[pid]]
+        return [e["type"].removeprefix("petition.").rsplit(".v", 1)[0] for e in self.by_pid[pid]]
 
     def close(self) -> None:
         self.consumer.close()

@@ -19,7 +19,7 @@ from integration.escalation.helpers import ONE_STEP_COUNTY, Routing, Run, get, r
 
 pytestmark = pytest.mark.integration
 MATTERS = 1000
-BREACHES = ("petition.overdue.v1", "petition.escalated.v1")
+BREACHES = ("petition.overdue.v1", "petition.escalated.v2")
 
 
 def register_all(run: Run, count: int, spread: float = 2.0) -> list[str]:
@@ -48,8 +48,8 @@ def check_exactly_once(routing: Routing, pids: list[str]) -> dict[str, int]:
     for pid in pids:
         unique = {e["id"]: e for e in routing.by_pid[pid]}
         kinds = Counter(e["type"] for e in unique.values())
-        assert kinds["petition.assigned.v1"] == 1 and kinds["petition.overdue.v1"] == 1, (pid, kinds)
-        assert kinds["petition.escalated.v1"] == 1 and kinds["petition.deadline_warning.v1"] <= 1, (pid, kinds)
+        assert kinds["petition.assigned.v2"] == 1 and kinds["petition.overdue.v1"] == 1, (pid, kinds)
+        assert kinds["petition.escalated.v2"] == 1 and kinds["petition.deadline_warning.v1"] <= 1, (pid, kinds)
         assert sorted(e["seq"] for e in unique.values()) == list(range(1, len(unique) + 1)), pid
         findings = verify_chain(routing.by_pid[pid])
         assert {f.kind for f in findings} <= {"duplicate"}, findings

@@ -82,7 +82,7 @@ def test_warning_overdue_and_escalation_village_township_county_city_in_order_an
                 ("deadline_warning", 18.2), ("overdue", 19), ("overdue", 23)]
     assert [(e["type"].split(".")[1], e["occurred"]) for e in events] == [
         (kind, rfc3339(at(s))) for kind, s in expected]
-    ups = [(e["data"]["from_unit"], e["data"]["to_unit"]) for e in events if e["type"] == "petition.escalated.v1"]
+    ups = [(e["data"]["from_unit"], e["data"]["to_unit"]) for e in events if e["type"] == "petition.escalated.v2"]
     assert ups == [(ROOM, STATION), (STATION, BUREAU), (BUREAU, CITY)]
     records = [r for r in routing.records if r.key == pid.encode()][:13]
     late = [(e["type"], r.timestamp / 1000 - at(s).timestamp()) for (kind, s), e, r in zip(expected, events, records)]
@@ -107,7 +107,7 @@ def test_an_extension_and_a_hearing_pause_shift_the_handling_due_time(world):
     routing, pid, at = world["routing"], world["m"]["C"], world["at"]
     routing.wait(lambda r: "overdue" in r.types(pid), 15, "C's overdue")
     changes = [(e["data"]["reason"], e["data"]["due_at"]) for e in routing.by_pid[pid]
-               if e["type"] == "petition.deadline_changed.v1"]
+               if e["type"] == "petition.deadline_changed.v2"]
     # handling 6 s from acceptance at -2.5; extended by 3 s; paused from -1.5 to -0.5
     assert changes == [("accepted", rfc3339(at(3.5))), ("extension", rfc3339(at(6.5))), ("suspended", None),
                        ("resumed", rfc3339(at(7.5)))]
@@ -174,7 +174,7 @@ def test_the_web_pages_show_a_matters_timers_and_the_counts(world):
     city = [row for row in timers["by_tier_and_stage"] if (row["tier"], row["stage"]) == ("city", "accept")]
     assert city[0]["open"] >= 1
     metrics = get(worker, "/metrics").text
-    assert 'escalation_routing_events_total{type="petition.escalated.v1"}' in metrics
+    assert 'escalation_routing_events_total{type="petition.escalated.v2"}' in metrics
     assert "escalation_breach_delay_seconds_bucket" in metrics and "escalation_dead_letters_total 3.0" in metrics
     lags = [line for line in metrics.splitlines() if line.startswith("escalation_consumer_lag{")]
     topics = {line.split('topic="')[1].split('"')[0] for line in lags}

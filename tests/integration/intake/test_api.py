@@ -197,7 +197,7 @@ def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intak
     # well formed and chained, but about no matter intake could hold: dead-lettered, not retried for ever
     now = datetime.now(timezone.utc)
     stray = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
-                               type="petition.assigned.v1", subject="not-a-petition", recorded=now, occurred=now,
+                               type="petition.assigned.v2", subject="not-a-petition", recorded=now, occurred=now,
                                actor="system:escalation", seq=1, prevhash=GENESIS_HASH,
                                data=Assigned(unit=VILLAGE, tier="village", jurisdiction=VILLAGE_CODE, rule="test",
                                           stage="accept", due=[], basis_seq=1).model_dump(mode="json"))

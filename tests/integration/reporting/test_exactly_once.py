@@ -52,7 +52,7 @@ async def test_sigkill_during_a_50000_event_load_loses_and_doubles_nothing(topic
             batches = sum(1 for _, e in history.events if e.type in ("petition.registered.v1", "petition.visit_recorded.v1"))
             assert await conn.fetchval(f'SELECT count(*) FROM "{live}".batches') == batches
             holdings = sum(1 for _, e in history.events if e.type in (
-                "petition.assigned.v1", "petition.escalated.v1", "petition.review_assigned.v1"))
+                "petition.assigned.v2", "petition.escalated.v2", "petition.review_assigned.v2"))
             assert await conn.fetchval(f'SELECT count(*) FROM "{live}".holdings') == holdings
         finally:
             await conn.close()
