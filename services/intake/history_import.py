@@ -155,7 +155,8 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
         except KeyError:
             raise Refused("invalid", "unit", f"未知的单位 {unit}", f"unknown unit {unit!r}") from None
     recorded = datetime.now(timezone.utc)
-    async with service.pool.acquire() as conn, conn.transaction():
+    drawn: list[str] = []  # a number drawn for a matter whose import is then refused is recorded void
+    async with service.voided_unless_written(drawn), service.pool.acquire() as conn, conn.transaction():
         existing = await conn.fetchval("SELECT petition_id FROM petitions WHERE external_id = $1", matter.external_id)
         if existing is not None:
             return ImportResult(line=line_no, external_id=matter.external_id, outcome="exists", petition_id=str(existing))
@@ -165,6 +166,7 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
         steps: list[tuple[str, datetime, c.Command]] = []
         people, receipt_no = await service.petitioners(conn, petition_id, [p.model_dump() for p in first.petitioners],
                                                        receipt_at=first.occurred_at)
+        drawn.append(receipt_no)
         steps.append((first.unit, first.occurred_at, c.RegisterPetition(
             petition_id=petition_id, receipt_no=receipt_no,
             batch_id=uuid.uuid4().hex, channel=first.channel, jurisdiction=matter.jurisdiction,
