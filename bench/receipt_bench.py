@@ -18,7 +18,6 @@ import uuid
 
 import asyncpg
 from common import save
-
 from xinfang.settings import CommonSettings
 
 
@@ -47,7 +46,7 @@ async def measure(seconds: float, clients: int) -> dict:
         for name, register in (("sequence", sequence), ("counter_row", counter_row)):
             done, end = 0, time.monotonic() + seconds
 
-            async def client() -> None:
+            async def client(register=register, end=end) -> None:
                 nonlocal done
                 async with pool.acquire() as conn:
                     while time.monotonic() < end:

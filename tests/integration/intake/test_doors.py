@@ -17,10 +17,16 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-
 from intake import store
-from support.intake import (ADMIN, OTHER_VILLAGE, OTHER_VILLAGE_CODE, VILLAGE, VILLAGE_CODE, failed_authentications,
-                            start_intake)
+from support.intake import (
+    ADMIN,
+    OTHER_VILLAGE,
+    OTHER_VILLAGE_CODE,
+    VILLAGE,
+    VILLAGE_CODE,
+    failed_authentications,
+    start_intake,
+)
 
 PROBLEM = "application/problem+json"
 LIMIT = 20
@@ -143,7 +149,9 @@ async def test_receipt_numbers_have_no_gaps_with_refusals_and_races_mixed_in(int
         assert first.status_code == retry.status_code == 201 and first.json() == retry.json()
         created.append(first.json()["receipt_no"])
         if i % 10 == 0:  # eight at once with one key: one matter; the others' numbers, if drawn, are void
-            def send(_, key=uuid.uuid4().hex):
+            key = uuid.uuid4().hex
+
+            def send(_, key=key):
                 return intake.http.post("/v1/petitions", json=body,
                                         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
