@@ -25,7 +25,7 @@ from intake import idempotency
 from intake.api import problems
 from intake.api.deps import RateLimiter
 from intake.api.routes import router
-from intake.auth import TerminalCache
+from intake.auth import FailedAuthentications, TerminalCache
 from intake.keyring import Keyring
 from intake.relay import OutboxBell, Relay
 from intake.routing_consumer import RoutingConsumer
@@ -33,6 +33,7 @@ from intake.service import IntakeService
 from intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+FLUSH_SECONDS = 5.0  # failed authentications reach the access log this often (a count per source and minute)
 log = logging.getLogger("intake")
 
 
@@ -54,6 +55,9 @@ class Intake:
         self.keyring = Keyring(master_key_from_text(settings.master_key.get_secret_value(), settings.seal_algorithm),
                                settings.seal_algorithm)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.auth_failures = RateLimiter(settings.auth_failures_per_minute, "认证失败次数过多，请稍后再试",
+                                         "too many failed authentications from this address")
+        self.failed_authentications = FailedAuthentications()
         self.server_settings = {"search_path": f"{settings.intake_schema},public"}
         self.registry = CollectorRegistry()
         self.requests = Counter("intake_requests_total", "HTTP requests", ["method", "route", "status"],
@@ -86,9 +90,12 @@ class Intake:
         if self.settings.routing_consumer_enabled:
             self.tasks.append(asyncio.create_task(self.routing.run(), name="routing"))
         self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        self.tasks.append(asyncio.create_task(self._flushing(), name="failed authentications"))
 
     async def stop(self) -> None:
         await self.terminals.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._flush_failed_authentications()  # what this process counted since the last flush
         await self.bell.stop()
         for task in self.tasks:
             task.cancel()
@@ -106,6 +113,17 @@ class Intake:
         async with self.pool.acquire() as conn:
             await idempotency.purge(conn, self.settings.idempotency_retention_days)
             await conn.execute("DELETE FROM access_log WHERE at < now() - interval '400 days'")
+        await self.service.void_unused_receipts()
+
+    async def _flushing(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await retrying(self._flush_failed_authentications, "failed authentications to the access log", log)
+
+    async def _flush_failed_authentications(self) -> None:
+        self.auth_failures.forget_full()
+        async with self.pool.acquire() as conn:
+            await self.failed_authentications.flush(conn)
 
     async def audit(self, terminal_id: str | None, unit_id: str | None, action: str, petition_id: str | None,
                     outcome: str, detail: str) -> None:

@@ -7,7 +7,9 @@ import hmac
 import logging
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass
+from typing import ClassVar
 
 import asyncpg
 
@@ -116,3 +118,35 @@ async def authenticate(conn: asyncpg.Connection, token: str) -> Terminal | None:
     row = await conn.fetchrow("SELECT id, unit_id, roles FROM terminals WHERE token_hash = $1 AND revoked_at IS NULL",
                               token_hash(token))
     return Terminal(row["id"], row["unit_id"], frozenset(row["roles"])) if row else None
+
+
+class FailedAuthentications:
+    """Failed authentications counted in memory per source address, minute and outcome, and added to the access log
+    by :meth:`flush` (every few seconds, and at stop): a flood of bogus tokens raises a count, it adds no rows.  Each
+    worker process and replica adds its own counts to the same row (an upsert on source, minute and outcome)."""
+
+    DETAILS: ClassVar[dict[str, str]] = {"refused": "令牌缺失、无效或已吊销 missing, invalid or revoked token",
+                                         "limited": "认证失败过多，未查验即拒绝 too many failed authentications: refused before the look-up"}
+    _UPSERT = """INSERT INTO access_log (at, action, outcome, source, count, detail)
+                 SELECT to_timestamp(m * 60), 'authenticate', o, s, n, d
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[]) AS t(s, m, o, n, d)
+                 ON CONFLICT (source, at, outcome) WHERE action = 'authenticate'
+                 DO UPDATE SET count = access_log.count + EXCLUDED.count"""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, int, str]] = Counter()
+
+    def note(self, source: str, outcome: str) -> None:
+        self.counts[(source, int(time.time() // 60), outcome)] += 1
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        counts, self.counts = self.counts, Counter()
+        if not counts:
+            return
+        keys = list(counts)
+        try:
+            await conn.execute(self._UPSERT, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+                               [counts[k] for k in keys], [self.DETAILS[k[2]] for k in keys])
+        except BaseException:
+            self.counts.update(counts)  # kept for the next flush
+            raise

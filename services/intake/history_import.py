@@ -160,7 +160,8 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
     when = {where: check_occurred_at(county, item.occurred_at, recorded, imported=True, field=f"{where}.occurred_at")
             for where, item in [*((f"batches.{i}", b) for i, b in enumerate(matter.batches)),
                                 *((f"actions.{i}", a) for i, a in enumerate(matter.actions))]}
-    async with service.pool.acquire() as conn, conn.transaction():
+    drawn: list[str] = []  # a number drawn for a matter whose import is then refused is recorded void
+    async with service.voided_unless_written(drawn), service.pool.acquire() as conn, conn.transaction():
         existing = await conn.fetchval("SELECT petition_id FROM petitions WHERE external_id = $1", matter.external_id)
         if existing is not None:
             return ImportResult(line=line_no, external_id=matter.external_id, outcome="exists", petition_id=str(existing))
@@ -170,6 +171,7 @@ async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> Im
         steps: list[tuple[str, datetime, c.Command, str]] = []
         people, receipt_no = await service.petitioners(conn, petition_id, [p.model_dump() for p in first.petitioners],
                                                        receipt_at=when["batches.0"])
+        drawn.append(receipt_no)
         steps.append((first.unit, when["batches.0"], c.RegisterPetition(
             petition_id=petition_id, receipt_no=receipt_no,
             batch_id=uuid.uuid4().hex, channel=first.channel, jurisdiction=matter.jurisdiction,

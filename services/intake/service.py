@@ -30,6 +30,12 @@ from intake.keyring import Keyring
 from intake.organisation import context, may_see
 
 MAX_ATTEMPTS = 5
+
+
+def not_found() -> Refused:
+    """The one answer for a matter that does not exist and for one outside the caller's scope."""
+    return Refused("not_found", "unknown", "事项不存在", "no such matter")
+
 log = logging.getLogger("intake.commands")
 Respond = Callable[[PetitionState, int], tuple[int, Any]]
 Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]  # (state, version) → (status, body)
@@ -59,6 +65,7 @@ class IntakeService:
         self.source = f"/xinfang/{self.county_code}/intake"
         self._receipt_years: set[int] = set()
         self._receipt_lock = asyncio.Lock()
+        self._drawn_at_last_pass: dict[int, int] = {}
 
     # ---- the one way a command runs -----------------------------------------------
 
@@ -70,7 +77,9 @@ class IntakeService:
         """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
 
         ``make(conn, state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to encrypt
-        (their keys and fields are written with the events); ``receipt`` draws a receipt number.
+        (their keys and fields are written with the events); ``receipt`` draws a receipt number — only for a command
+        decided acceptable (a refused registration consumes none; make() must then not use ``conn``), and one drawn
+        but not written is recorded void with the reason.
 
         ``make_writes``: make() writes with ``conn`` (erasure), so the command runs in an explicit transaction
         that takes the Idempotency-Key's lock first (four round trips: BEGIN, read, write, COMMIT).  Otherwise
@@ -80,18 +89,31 @@ class IntakeService:
         recorded = datetime.now(timezone.utc)
         encrypted_people = [self.keyring.encrypt_new(person) for person in people or []]
         year = await self.receipt_year(recorded) if receipt else None
+        # the time checks and a registration's decision come before a receipt number is drawn (a refused one
+        # draws none); either refusal is raised only after the Idempotency-Key was read, so a retry still gets
+        # the first answer, even days later
+        try:
+            when, refusal = check_occurred_at(self.county, occurred, recorded), None
+        except Refused as refused:
+            when, refusal = recorded, refused
+        if refusal is None and year:
+            refusal = await self._refusal(terminal, make, roles or terminal.roles, when, year,
+                                          tuple(p for p, _ in encrypted_people))
         for _ in range(MAX_ATTEMPTS):
+            drawn: list[str] = []
             try:
-                async with self.pool.acquire() as conn:
+                async with self.voided_unless_written(drawn), self.pool.acquire() as conn:
                     async with (conn.transaction() if make_writes else contextlib.nullcontext()):
-                        loaded, stored, serial = await self._begin(conn, petition_id, idem, year, lock=make_writes)
+                        loaded, stored, serial = await self._begin(conn, petition_id, idem,
+                                                                   year if refusal is None else None, lock=make_writes)
                         if stored is not None:
                             return Answer(stored.status, stored.body)  # a retry is answered as first, even days later
+                        if refusal is not None:
+                            raise refusal
                         if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
-                            raise Refused("forbidden", "scope", "该事项不在本单位辖区内，无权操作",
-                                          "the matter is outside this terminal's unit")
-                        when = check_occurred_at(self.county, occurred, recorded)
+                            raise not_found()  # as for a matter that does not exist: it tells nothing of the others
                         receipt_no = self.receipt_no(year, serial) if year else None
+                        drawn.extend([receipt_no] if receipt_no else [])
                         command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
                         tier = loaded.state.holder_tier if loaded.state else None
                         ctx = context(self.county, terminal.unit_id, roles or terminal.roles, when, tier)
@@ -106,6 +128,7 @@ class IntakeService:
                                           idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
                                           notify=self.committed is None,
                                           lock_id=idem.lock_id if idem and not make_writes else None)
+                    drawn.clear()  # committed with the matter
                 if self.committed is not None:
                     self.committed()
                 log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in chained),
@@ -124,7 +147,9 @@ class IntakeService:
                      ) -> tuple[store.Loaded, idempotency.Stored | None, int | None]:
         """One round trip: the key's stored answer (and, with ``lock``, its transaction lock), the matter as it
         stands, a receipt serial."""
-        serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
+        # a number only where the command will be decided, not for a replayed answer or a key in flight
+        serial = (f"CASE WHEN k.request_hash IS NULL AND l.locked THEN nextval('receipt_{receipt_year:04d}') END"
+                  if receipt_year else "NULL::bigint")
         row = await conn.fetchrow(
             f"""SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, {serial} AS serial
                FROM (SELECT CASE WHEN $1::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock($1) END AS locked) l
@@ -138,7 +163,49 @@ class IntakeService:
                 return store.Loaded(None), stored, None
         return store.loaded_from(row), None, row["serial"]
 
+    async def _refusal(self, terminal: Terminal, make: Make, roles: frozenset[str], occurred: datetime, year: int,
+                       people: tuple) -> Refused | None:
+        """A registration decided before its number is drawn (decide is pure and the matter new, so the decision
+        made again with the number is the same): a refused one draws none.  Raised only after the Idempotency-Key
+        was read, so a retry still gets the first answer."""
+        command = await make(None, None, self.receipt_no(year, 0), people)  # type: ignore[arg-type]
+        try:
+            decide(None, command, context(self.county, terminal.unit_id, roles, occurred, None))
+        except Refused as refused:
+            return refused
+        return None
+
     # ---- registration ---------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def voided_unless_written(self, drawn: list[str]):
+        """Around drawing a receipt number and committing it: a number left in ``drawn`` when an error leaves is
+        recorded void with the error as the reason, once the connection is back in the pool."""
+        try:
+            yield
+        except BaseException as exc:
+            if drawn:
+                await self.void_receipt(drawn.pop(), unused_because(exc))
+            raise
+
+    async def void_receipt(self, receipt_no: str, reason: str) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                await store.void_receipt(conn, receipt_no, reason)
+        except Exception:  # the caller's error goes on; void_unused_receipts records the number later
+            log.exception("receipt number %s unused (%s), not yet recorded void", receipt_no, reason)
+
+    async def void_unused_receipts(self) -> int:
+        """Void each number drawn before the previous pass (an hour earlier) that no registration used: one whose
+        process stopped between drawing and writing it (every other failure voids its number where it happens)."""
+        async with self.pool.acquire() as conn:
+            drawn = await store.receipts_drawn(conn)
+            voided = 0
+            for year, upto in self._drawn_at_last_pass.items():
+                voided += await store.void_unused(conn, f"{year}-{self.county_code}-", upto)
+        self._drawn_at_last_pass = drawn
+        return voided
+
 
     def receipt_no(self, year: int, serial: int) -> str:
         """Readable on the phone: year, county code, serial — unique per county."""
@@ -177,14 +244,14 @@ class IntakeService:
         try:
             pid = uuid.UUID(petition_id)
         except ValueError:
-            raise Refused("not_found", "unknown", "事项不存在", "no such matter") from None
+            raise not_found() from None
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow("SELECT state, version FROM petitions WHERE petition_id = $1", pid)
             if row is None:
-                raise Refused("not_found", "unknown", "事项不存在", "no such matter")
+                raise not_found()
             state = store.state_from_json(row["state"])
             if not may_see(self.county, terminal.unit_id, state):
-                raise Refused("not_found", "unknown", "事项不存在", "no such matter")
+                raise not_found()
             people = [dict(r) for r in await conn.fetch(
                 "SELECT ref, name, id_number, phone, address FROM petitioners WHERE petition_id = $1 ORDER BY ref", pid)]
             keys = await self.keyring.keys(conn, [p["ref"] for p in people])
@@ -194,3 +261,16 @@ class IntakeService:
             plain = self.keyring.decrypt(person, key)
             opened.append({"ref": person["ref"], **plain, "erased": key is None})
         return state, row["version"], opened
+
+
+def unused_because(exc: BaseException) -> str:
+    """Why a receipt number drawn was not used, for the auditor."""
+    if isinstance(exc, store.KeyInFlight):
+        return "同一 Idempotency-Key 的请求正在处理 a request with the same Idempotency-Key was in flight"
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return "同一 Idempotency-Key 的请求已先提交 the same Idempotency-Key committed first"
+    if isinstance(exc, store.Conflict):
+        return "事项被并发修改 a concurrent change came first"
+    if isinstance(exc, Refused):
+        return f"登记被拒绝 refused: {exc.zh} {exc.en}"
+    return f"登记未提交 the registration did not commit: {type(exc).__name__}: {exc}"[:500]

@@ -24,6 +24,10 @@ class IntakeSettings(CommonSettings):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_import_bytes: int = Field(512_000_000, ge=1024)
     rate_limit_per_minute: int = Field(600, ge=1, description="requests per terminal per minute")
+    auth_failures_per_minute: int = Field(20, ge=1, description="failed authentications per source address and "
+                                          "minute (per worker process) before it is answered 429 without a look-up")
+    forwarded_allow_ips: str = Field("", description="proxies (comma-separated addresses) whose X-Forwarded-For "
+                                     "names the source; empty: the peer address is the source, the header ignored")
     idempotency_retention_days: int = Field(7, ge=1)
     pool_size: int = Field(20, ge=2, description="database connections per worker process")
     workers: int = Field(1, ge=1, le=64, description="HTTP worker processes (uvicorn); one per core is typical")

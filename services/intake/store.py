@@ -245,3 +245,33 @@ async def replace_state(conn: asyncpg.Connection, state: PetitionState, head_has
 
 def row_to_state(row: Any) -> PetitionState:
     return state_from_json(row["state"])
+
+
+# ---- receipt numbers: every number drawn is a matter's or recorded void ----------------------------------------
+
+async def void_receipt(conn: asyncpg.Connection, receipt_no: str, reason: str) -> None:
+    """Record a drawn number as void — unless a committed registration holds it after all."""
+    await conn.execute("""INSERT INTO receipt_voids (receipt_no, reason) SELECT $1, $2
+                          WHERE NOT EXISTS (SELECT FROM petitions WHERE receipt_no = $1) ON CONFLICT DO NOTHING""",
+                       receipt_no, reason[:500])
+
+
+async def receipts_drawn(conn: asyncpg.Connection) -> dict[int, int]:
+    """The last serial drawn of each year's series."""
+    rows = await conn.fetch("""SELECT sequencename, last_value FROM pg_sequences
+                               WHERE schemaname = current_schema() AND sequencename ~ '^receipt_[0-9]{4}$'
+                                 AND last_value IS NOT NULL""")
+    return {int(r["sequencename"][len("receipt_"):]): r["last_value"] for r in rows}
+
+
+async def void_unused(conn: asyncpg.Connection, prefix: str, upto: int,
+                      reason: str = "已分配但登记未提交（进程中断） drawn, but its registration never committed "
+                                    "(the process stopped)") -> int:
+    """Void every serial of ``prefix`` (``2026-361402-``) up to ``upto`` that neither a matter nor a void holds."""
+    done = await conn.execute(
+        """INSERT INTO receipt_voids (receipt_no, reason)
+           SELECT n, $3 FROM (SELECT $1 || lpad(g::text, greatest(7, length(g::text)), '0') AS n
+                              FROM generate_series(1, $2::bigint) AS g) AS s
+           WHERE NOT EXISTS (SELECT FROM petitions p WHERE p.receipt_no = s.n)
+           ON CONFLICT DO NOTHING""", prefix, upto, reason)
+    return int(done.split()[-1])

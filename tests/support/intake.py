@@ -1,6 +1,7 @@
 """Drive a real intake process: terminals of the demo county, requests, and routing facts as escalation would send them."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 import uuid
@@ -107,6 +108,32 @@ class Intake:
         return dict(row)
 
 
+async def failed_authentications(conn, schema: str, source: str | None = None, at_least: int = 1,
+                                 timeout: float = 30) -> int:
+    """The failed authentications intake's access log counts (from ``source``), once at least ``at_least``: each
+    process adds its counts every few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counted = await conn.fetchval(
+            f"""SELECT coalesce(sum(count), 0) FROM {schema}.access_log
+                WHERE action = 'authenticate' AND ($1::text IS NULL OR source = $1)""", source)
+        if counted >= at_least or time.monotonic() > deadline:
+            return counted
+        await asyncio.sleep(0.2)
+
+
+def start_intake(settings, pg_dsn, log_dir, **extra):
+    """A real intake process on its own schema and topics (``extra``: more XINFANG_* settings)."""
+    run = uuid.uuid4().hex[:8]
+    test_db = pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
+    base = run_settings(settings.model_copy(update={"database_url": test_db}), run)
+    schema = f"intake_{run}"
+    proc = ServiceProcess("intake", intake_env(base, schema, free_port(), **extra), port=0, log=log_dir / "intake.log")
+    proc.port = int(proc.env["XINFANG_INTAKE_PORT"])
+    proc.start()
+    return Intake(proc, base, schema)
+
+
 def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:
     return {
         "XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_DATABASE_URL": settings.database_url,
@@ -115,7 +142,7 @@ def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:
         "XINFANG_TOPIC_EVENTS": settings.topic_events, "XINFANG_TOPIC_ROUTING": settings.topic_routing,
         "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter, "XINFANG_PARTITIONS": str(settings.partitions),
         "XINFANG_COUNTY_FILE": str(ROOT / "deploy" / "counties" / "demo.yaml"),
-        "XINFANG_RATE_LIMIT_PER_MINUTE": "100000", **extra}
+        "XINFANG_RATE_LIMIT_PER_MINUTE": "100000", "XINFANG_AUTH_FAILURES_PER_MINUTE": "100000", **extra}
 
 
 # ---- imports of history (POST /v1/imports) ------------------------------------------------------

@@ -13,18 +13,29 @@ from xinfang.problems import PROBLEM, Problem
 
 from intake import idempotency
 from intake.api import schemas as s
-from intake.api.deps import AdminDep, IdemDep, TerminalDep
+from intake.api.deps import AdminDep, AuthenticatedFirst, IdemDep, TerminalDep
 from intake.auth import Terminal, create_terminal, revoke_terminal
 from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState
 from intake.history_import import ImportResult, ImportSummary, import_line
 from intake.service import Answer
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
 ERRORS = {code: {"content": {PROBLEM: {}}, "description": text} for code, text in {
-    400: "缺少或无效的 Idempotency-Key", 401: "令牌缺失、无效或已吊销", 403: "本终端无权执行该操作",
-    404: "事项不存在或不在本单位辖区内", 409: "状态不允许该操作，或同一 Idempotency-Key 的请求仍在处理",
-    422: "请求内容有误（逐字段说明），或同一 Idempotency-Key 用于不同内容", 429: "请求过于频繁"}.items()}
+    400: "缺少或无效的 Idempotency-Key", 401: "令牌缺失、无效或已吊销。Missing, invalid or revoked token: checked before "
+    "the body is read, so a request without a valid token gets 401 whatever its body",
+    403: "本终端的角色无权执行该操作 the terminal's roles do not allow this",
+    404: "事项不存在或不在本单位辖区内（两者答复相同）。No such matter, or outside your unit's jurisdiction: the same "
+    "answer for both, so it tells nothing of other units' matters",
+    409: "状态不允许该操作，或同一 Idempotency-Key 的请求仍在处理",
+    422: "请求内容有误（逐字段说明），或同一 Idempotency-Key 用于不同内容",
+    429: "请求过于频繁：本终端超出每分钟请求数，或本地址认证失败过多（默认每分钟20次，此时不再查验令牌）。Too many "
+    "requests from this terminal, or too many failed authentications from this address (20 a minute by default; "
+    "then refused before the token is looked up). Retry after the seconds in Retry-After"}.items()}
+ERRORS[429]["headers"] = {"Retry-After": {"description": "seconds to wait before retrying",
+                                          "schema": {"type": "integer", "minimum": 1}}}
+ERRORS[401]["headers"] = {"WWW-Authenticate": {"description": "Bearer, when the token is missing",
+                                               "schema": {"type": "string"}}}
 
 
 def _answer(answer: Answer) -> Response:
@@ -124,9 +135,10 @@ async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.Action
     Handle the matter: `accept`, `decline`, `transfer`, `object`, `extend`, `suspend`, `resume`,
     `reply`, `request_review`, `reply_review`, `request_recheck`, `reply_recheck`, `evaluate`,
     `withdraw`. An action the matter's state or your unit does not allow is refused with the
-    reason (409 state, 403 unit or role, 422 naming the field: an `occurred_at` before the step
-    it follows or beyond the county's offline window, `days` above the tier's extension limit);
-    nothing is stored then. An extension must be approved before the handling limit passes."""
+    reason (409 state, 403 role or unit, 422 naming the field: an `occurred_at` before the step it
+    follows or beyond the county's offline window, `days` above the tier's extension limit); nothing
+    is stored then. An extension must be approved before the handling limit passes. A matter outside
+    your unit's jurisdiction answers 404, exactly as one that does not exist."""
     fields = body.model_dump(exclude={"action", "occurred_at"})
     command = c.ACTIONS[body.action](**fields)
 

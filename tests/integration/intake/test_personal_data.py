@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from support.intake import ADMIN, OTHER_VILLAGE, TOWNSHIP, VILLAGE
+from support.intake import ADMIN, OTHER_VILLAGE, TOWNSHIP, VILLAGE, failed_authentications
 from support.kafka import envelopes, read_all
 from xinfang.events import verify_chain
 
@@ -65,7 +65,7 @@ def test_an_accusation_is_never_shown_to_the_accused_unit(intake):
     assert intake.get(f"/v1/petitions/{pid}", unit="dept.jwjw").status_code == 200
     assert intake.get(f"/v1/petitions/{pid}", unit=TOWNSHIP).status_code == 404
     r = intake.post(f"/v1/petitions/{pid}/actions", {"action": "withdraw"}, unit=TOWNSHIP)
-    assert r.status_code == 403
+    assert r.status_code == 404
 
 
 async def test_reads_of_personal_data_and_refusals_are_logged(intake):
@@ -78,7 +78,7 @@ async def test_reads_of_personal_data_and_refusals_are_logged(intake):
     try:
         rows = await conn.fetch(f"SELECT unit_id, action, outcome FROM {intake.schema}.access_log WHERE petition_id = $1",
                                 uuid.UUID(pid))
-        forged = await conn.fetchval(f"SELECT count(*) FROM {intake.schema}.access_log WHERE action = 'authenticate'")
+        forged = await failed_authentications(conn, intake.schema)  # counted, flushed within seconds
     finally:
         await conn.close()
     seen = {(r["unit_id"], r["outcome"]) for r in rows}
