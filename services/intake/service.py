@@ -82,6 +82,14 @@ class IntakeService:
         occurred = occurred or recorded
         if occurred > recorded:
             raise Problem(422, "occurred_in_future", "发生时间不能晚于当前时间", "occurred_at lies in the future")
+        if recorded - occurred > self.county.offline_window:  # older history goes through imports
+            window = self.county.offline_window
+            raise Problem(422, "occurred_before_offline_window",
+                          f"发生时间早于离线补录期限（{window}），更早的历史请通过导入提交",
+                          f"occurred_at is older than the county's offline window ({window}); send older "
+                          f"history through /v1/imports",
+                          errors=[{"field": "occurred_at", "message_zh": f"早于离线补录期限 {window}",
+                                   "message_en": f"before the offline window of {window}"}])
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.pool.acquire() as conn:
