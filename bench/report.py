@@ -12,6 +12,7 @@ TITLES = {
     "reporting": "Reporting 统计 — projection and /v1/stats (bench/reporting_bench.py)",
     "audit": "Audit 审计 — replay against kcat (bench/audit_bench.py)",
     "e2e": "End to end — registration to /v1/stats (bench/e2e_bench.py)",
+    "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
 }
 
 

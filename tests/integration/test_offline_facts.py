@@ -196,7 +196,7 @@ def test_the_worklist_shows_only_open_dues_and_a_paused_matter_as_paused(system)
     assert datetime.fromisoformat(items[accepted]["next_due_at"]) == datetime.fromisoformat(handle_due)
     assert items[accepted]["due_label"] is None
     assert items[paused]["next_due_at"] is None and items[paused]["due_label"] == PAUSED_LABEL
-    assert list(items)[0] == accepted  # what is due comes before what is paused
+    assert next(iter(items)) == accepted  # what is due comes before what is paused
 
 
 def test_back_dating_beyond_the_offline_window_is_refused_naming_occurred_at(system):

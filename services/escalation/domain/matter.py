@@ -57,7 +57,7 @@ from escalation.domain.times import text as rfc3339
 FINAL_CLOSE_REASONS = frozenset({"withdrawn", "terminated", "declined", "redirected"})
 #: breaches kept for a late fact to withdraw; at the top tier a matter is reported again once per limit,
 #: which in a test county of seconds would otherwise grow the state without bound
-MAX_SENT = 64
+MAX_SENT = 16
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Matter:
     def timed(self) -> Timed:
         return Timed(self.unit, self.tier, self.department, self.clock, self.window, self.closed)
 
-    def rewound(self, to: Timed) -> "Matter":
+    def rewound(self, to: Timed) -> Matter:
         """The matter with its timed part as it was (the rest — what intake told — stays)."""
         return replace(self, unit=to.unit, tier=to.tier, department=to.department, clock=to.clock,
                        window=to.window, closed=to.closed)

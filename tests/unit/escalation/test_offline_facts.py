@@ -61,7 +61,7 @@ def standing(facts):
 
 
 def test_an_acceptance_synced_after_the_escalation_withdraws_warning_overdue_and_escalation_newest_first():
-    m, facts = offline(6.5, reply=False)
+    _, facts = offline(6.5, reply=False)
     assert kinds(facts)[:9] == ["Assigned", "DeadlineWarning", "Overdue", "Escalated", "RoutingWithdrawn",
                             "RoutingWithdrawn", "RoutingWithdrawn", "DeadlineChanged", "DeadlineWarning"]
     warning, overdue, escalated = facts[1:4]
@@ -80,7 +80,7 @@ def test_an_acceptance_synced_after_the_escalation_withdraws_warning_overdue_and
 
 
 def test_an_acceptance_after_the_due_but_before_the_escalation_leaves_the_overdue_standing():
-    m, facts = handle(FAST, new(PID), intake(1, registered(), s(0)), s(0))
+    m, _ = handle(FAST, new(PID), intake(1, registered(), s(0)), s(0))
     m, more = looked(m, s(6), s(0))
     m, late = handle(FAST, m, intake(2, Accepted(unit=ROOM), s(4.5), recorded=s(6)), s(6))
     assert kinds(more) == ["DeadlineWarning", "Overdue", "Escalated"]
@@ -101,7 +101,7 @@ def test_the_standing_events_and_final_state_do_not_depend_on_when_the_terminal_
 @given(st.floats(min_value=2.0, max_value=20.0), st.sampled_from([0.1, 0.25, 0.7, 1.3]))
 def test_any_sync_time_and_any_timer_rhythm_give_the_same_standing_events(sync_at, step):
     _, baseline = offline(2, step=step)
-    m, facts = offline(sync_at, step=step)
+    _, facts = offline(sync_at, step=step)
     assert standing(facts) == standing(baseline)
     withdrawn = [f.data.withdrawn_id for f in facts if isinstance(f.data, RoutingWithdrawn)]
     assert len(withdrawn) == len(set(withdrawn))  # each withdrawn once

@@ -72,7 +72,7 @@ def test_a_met_accept_due_is_gone_at_once_and_the_handling_due_replaces_it():
     state = assigned(run(None, register(), ctx()))
     assert [stage for stage, _ in state.due] == ["accept"]
     accepted = run(state, c.Accept(), ctx())
-    assert accepted.due == () and store._next_due(accepted) is None  # noqa: SLF001 — the worklist's column
+    assert accepted.due == () and store._next_due(accepted) is None  # the worklist's column
     handling = apply_routing(state, DeadlineChanged(unit="room-1", stage="handle", due_at="2026-04-01T00:00:00.000000Z",
                                                     previous_due_at=state.due[0][1], reason="accepted"), T0)
     assert handling.due == (("handle", "2026-04-01T00:00:00.000000Z"),)  # even if routing comes first
@@ -83,6 +83,6 @@ def test_a_reply_ends_the_handling_due_and_a_suspension_shows_nothing_due():
     state = apply_routing(state, DeadlineChanged(unit="room-1", stage="handle", due_at="2026-04-01T00:00:00.000000Z",
                                                  reason="accepted"), T0)
     paused = run(state, c.Suspend(reason="听证"), ctx())
-    assert paused.suspended and store._next_due(paused) is None  # noqa: SLF001
+    assert paused.suspended and store._next_due(paused) is None
     replied = run(state, c.Reply(decision="support", resolved=True, opinion="已解决"), ctx())
     assert replied.due == ()
