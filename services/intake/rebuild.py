@@ -74,7 +74,7 @@ def fold(petition_id: str, own: list[bytes], routing: list[tuple[int, bytes]]) -
         state, head = evolve(state, data, event.occurred_at, event.seq), event.hash
         while after == event.seq:
             fact, data = _read(body)
-            state = apply_routing(state, data, fact.occurred_at)
+            state = apply_routing(state, data, fact.occurred_at, fact.id)
             after, body = next(pending, (None, b""))
     if state is None or after is not None:
         raise ValueError(f"事项的事件不完整 the events of {petition_id} do not make a matter")

@@ -29,7 +29,7 @@ LAYOUT = 1
 _LAYOUT_HEAD = b'{"layout":%d,' % LAYOUT
 _FIELDS = frozenset(f.name for f in dataclasses.fields(PetitionState))
 _TIMES = {"registered_at", "assigned_at", "answered_at", "last_fact_at"}
-_TUPLES = ("due", "petitioner_refs", "erased_refs")
+_TUPLES = ("due", "petitioner_refs", "erased_refs", "holdings")
 log = logging.getLogger("intake.store")
 
 
@@ -92,6 +92,8 @@ async def load(conn: asyncpg.Connection, petition_id: str) -> Loaded:
 
 
 def _next_due(state: PetitionState) -> datetime | None:
+    if state.suspended:
+        return None  # paused (暂停): nothing is due while the clock stands still
     dues = [datetime.fromisoformat(at.replace("Z", "+00:00")) for _, at in state.due]
     return min(dues) if dues else None
 
@@ -215,7 +217,7 @@ async def apply_routing_event(conn: asyncpg.Connection, pid: uuid.UUID, event: C
     if row is None or event.seq <= row["routing_seq"]:
         return False
     before = state_from_json(row["state"])
-    state = apply_routing(before, data, event.occurred_at)
+    state = apply_routing(before, data, event.occurred_at, event.id)
     await conn.execute(
         """WITH kept AS (INSERT INTO routing_events (petition_id, seq, after_seq, body) VALUES ($1, $6, $7, $8))
            UPDATE petitions SET status = $2, holder_unit = $3, next_due_at = $4, state = $5::jsonb,

@@ -56,6 +56,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                  ("recorded_at", "timestamptz")),
     "closures": (("event_id", "text"), ("petition_id", "text"), ("reason", "text"),
                  ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
+    "withdrawals": (("event_id", "text"), ("petition_id", "text"), ("withdrawn_id", "text"),
+                    ("withdrawn_type", "text"), ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
 }
 #: tables whose rows are keyed by something other than (event_id)
 KEYS: dict[str, tuple[str, ...]] = {"matters": ("petition_id",), "dues": ("event_id", "position")}
@@ -197,6 +199,8 @@ def facts(event: CloudEvent, data: c.EventData) -> list[tuple[str, tuple]]:
             return [("breaches", (eid, pid, kind, data.unit, data.tier, data.stage, parse_time(data.due_at), *times))]
         case c.Closed():
             return [("closures", (eid, pid, data.reason, *times))]
+        case c.RoutingWithdrawn():
+            return [("withdrawals", (eid, pid, data.withdrawn_id, data.withdrawn_type, *times))]
         case _:
             short = event.type.removeprefix("petition.").rsplit(".", 1)[0]
             unit = getattr(data, "unit", None) or getattr(data, "from_unit", None)

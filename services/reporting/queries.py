@@ -16,13 +16,17 @@ Definitions (DOMAIN.md's counting rules, made precise):
 - an obligation is a due time routing set for a unit and stage (the latest one, after extensions
   and suspensions); it is due in the period by that time, and met if the acceptance or decision
   (stage accept) or the reply (stage handle) happened by then; one not yet due and not yet met
-  does not count.
+  does not count;
+- a routing event withdrawn (``petition.routing_withdrawn.v1``, known by then) counts nowhere: not its
+  overdue notice, not its escalation, not the holding or the due times it set — an offline terminal's
+  acceptance within the limit is timely, whenever it was synced.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from reporting.state import standing
 from reporting.store import quoted
 
 SATISFIED = "('satisfied', 'basically_satisfied')"
@@ -55,6 +59,11 @@ def _known(alias: str) -> str:
     return f"{alias}.occurred_at <= $3 AND {alias}.recorded_at <= $4"
 
 
+def _standing(q: str, alias: str) -> str:
+    """Not withdrawn by a withdrawal that had happened and was known (a withdrawal recorded later: still counted)."""
+    return standing(q, alias, f" AND {_known('w')}")
+
+
 def ctes(schema: str, now: bool = False) -> str:
     """b: batches of the period; c: its cases; ci: what became of each case; o: obligations due in it.
 
@@ -74,7 +83,7 @@ b AS MATERIALIZED (
   JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
   LEFT JOIN LATERAL (
     SELECT h.unit, h.tier FROM {q}.holdings h
-    WHERE h.petition_id = b.petition_id AND {_known('h')}
+    WHERE h.petition_id = b.petition_id AND {_known('h')} AND {_standing(q, 'h')}
     ORDER BY (h.occurred_at <= b.occurred_at) DESC,
              CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
              h.occurred_at, h.event_id
@@ -146,14 +155,14 @@ o AS MATERIALIZED (
     unit = "AND ($8::text IS NULL OR d.unit = $8)" if unit_filter else ""
     return f"""
 cand AS (
-  SELECT DISTINCT petition_id, unit, stage FROM {q}.dues
-  WHERE due_at >= $1 AND due_at < $2 AND stage IN ('accept', 'handle')
+  SELECT DISTINCT petition_id, unit, stage FROM {q}.dues x
+  WHERE due_at >= $1 AND due_at < $2 AND stage IN ('accept', 'handle') AND {_standing(q, 'x')}
 ),
 d AS (
   SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
   FROM cand JOIN {q}.dues d USING (petition_id, unit, stage)
   JOIN {q}.matters m ON m.petition_id = d.petition_id AND {_matter_filter('m')}
-  WHERE {_known('d')} AND ($7::text IS NULL OR m.channel = $7) {unit}
+  WHERE {_known('d')} AND {_standing(q, 'd')} AND ($7::text IS NULL OR m.channel = $7) {unit}
   ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC, d.position DESC
 ),
 o AS MATERIALIZED (
@@ -244,13 +253,15 @@ scoped AS (SELECT m.petition_id FROM {q}.matters m WHERE {_matter_filter('m')} A
           AND $9::int IS NOT NULL),
 recv AS (
   SELECT h.unit, count(DISTINCT h.petition_id) AS n FROM {q}.holdings h {scoped}
-  WHERE h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.unit),
+  WHERE h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} AND {_standing(q, 'h')} GROUP BY h.unit),
 ovd AS (
   SELECT x.unit, count(DISTINCT (x.petition_id, x.stage, x.due_at)) AS n FROM {q}.breaches x {scoped}
-  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} GROUP BY x.unit),
+  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} AND {_standing(q, 'x')}
+  GROUP BY x.unit),
 esc AS (
   SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h {scoped}
-  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} GROUP BY h.from_unit),{satisfaction}
+  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} AND {_standing(q, 'h')}
+  GROUP BY h.from_unit),{satisfaction}
 obl AS (
   SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,
          count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
@@ -322,13 +333,13 @@ bm AS (
 om AS (
   SELECT to_char(x.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month, count(*) AS overdue
   FROM {q}.breaches x JOIN {q}.matters m ON m.petition_id = x.petition_id AND {_matter_filter('m')}
-  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')}
+  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} AND {_standing(q, 'x')}
     AND ($8::text IS NULL OR x.unit = $8) AND ($7::text IS NULL OR m.channel = $7)
   GROUP BY 1),
 em AS (
   SELECT to_char(h.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month, count(*) AS escalated
   FROM {q}.holdings h JOIN {q}.matters m ON m.petition_id = h.petition_id AND {_matter_filter('m')}
-  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')}
+  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} AND {_standing(q, 'h')}
     AND ($8::text IS NULL OR h.from_unit = $8) AND ($7::text IS NULL OR m.channel = $7)
   GROUP BY 1)
 SELECT month, coalesce(bm.cases, 0) AS cases, coalesce(bm.batches, 0) AS batches, coalesce(bm.persons, 0) AS persons,

@@ -12,11 +12,16 @@ from __future__ import annotations
 _MATTER = ("matters", "replies", "evaluations", "requests", "batches")
 INPUTS: dict[str, tuple[str, ...]] = {
     "matter_state": _MATTER,
-    "batch_state": (*_MATTER, "holdings"),
-    "obligation_state": ("matters", "dues", "decisions", "replies"),
+    "batch_state": (*_MATTER, "holdings", "withdrawals"),
+    "obligation_state": ("matters", "dues", "decisions", "replies", "withdrawals"),
     "evaluation_state": ("matters", "evaluations", "replies"),
 }
 _ORDER = ("batch_state", "matter_state", "obligation_state", "evaluation_state")  # of the statements below
+
+
+def standing(q: str, alias: str, known: str = "") -> str:
+    """The row ``alias`` is of a routing event no withdrawal names (``known``: restrict the withdrawals ``w``)."""
+    return f"NOT EXISTS (SELECT 1 FROM {q}.withdrawals w WHERE w.withdrawn_id = {alias}.event_id{known})"
 
 
 def refresh_statements(q: str) -> dict[str, tuple[str, str]]:
@@ -42,7 +47,7 @@ JOIN {q}.batches b ON b.petition_id = t.petition_id
 JOIN {q}.matters m ON m.petition_id = b.petition_id
 JOIN {q}.matter_state ms ON ms.petition_id = b.petition_id
 LEFT JOIN LATERAL (
-  SELECT h.unit, h.tier FROM {q}.holdings h WHERE h.petition_id = b.petition_id
+  SELECT h.unit, h.tier FROM {q}.holdings h WHERE h.petition_id = b.petition_id AND {standing(q, 'h')}
   ORDER BY (h.occurred_at <= b.occurred_at) DESC,
            CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
            h.occurred_at, h.event_id
@@ -73,7 +78,7 @@ SELECT d.petition_id, d.unit, d.stage, d.due_at,
   m.jurisdiction, m.category, m.channel
 FROM (SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
       FROM unnest($1::text[]) AS t(petition_id) JOIN {q}.dues d ON d.petition_id = t.petition_id
-      WHERE d.stage IN ('accept', 'handle')
+      WHERE d.stage IN ('accept', 'handle') AND {standing(q, 'd')}
       ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC,
                d.position DESC) d
 JOIN {q}.matters m ON m.petition_id = d.petition_id
@@ -119,7 +124,7 @@ SELECT b.event_id, b.petition_id, coalesce(b.h_unit, b.unit), b.h_tier,
        ms.resolved, ms.replied, ms.satisfaction, ms.first_time
 FROM (SELECT b.*, bh.h_unit, bh.h_tier FROM {q}.batches b
       LEFT JOIN (SELECT DISTINCT ON (b.event_id) b.event_id, h.unit AS h_unit, h.tier AS h_tier
-                 FROM {q}.batches b JOIN {q}.holdings h ON h.petition_id = b.petition_id
+                 FROM {q}.batches b JOIN {q}.holdings h ON h.petition_id = b.petition_id AND {standing(q, 'h')}
                  ORDER BY b.event_id, (h.occurred_at <= b.occurred_at) DESC,
                           CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
                           h.occurred_at, h.event_id) bh ON bh.event_id = b.event_id) b
@@ -135,7 +140,7 @@ SELECT d.petition_id, d.unit, d.stage, d.due_at,
   m.jurisdiction, m.category, m.channel
 FROM (SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
       FROM {q}.dues d
-      WHERE d.stage IN ('accept', 'handle')
+      WHERE d.stage IN ('accept', 'handle') AND {standing(q, 'd')}
       ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC,
                d.position DESC) d
 JOIN {q}.matters m ON m.petition_id = d.petition_id

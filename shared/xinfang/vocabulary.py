@@ -49,3 +49,6 @@ SATISFACTION_LABELS: dict[Satisfaction, str] = {"satisfied": "满意", "basicall
 #: the legal channel a matter belongs in instead (诉访分离)
 Redirect = Literal["court", "arbitration", "admin_review"]
 REDIRECT_LABELS: dict[Redirect, str] = {"court": "诉讼", "arbitration": "仲裁", "admin_review": "行政复议"}
+
+#: what the worklist shows instead of a due time while a matter's clock is suspended (听证 etc.)
+PAUSED_LABEL = "暂停"

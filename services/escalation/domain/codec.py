@@ -14,7 +14,7 @@ from typing import Any
 from xinfang.events.chain import ChainLink
 
 from escalation.domain.clock import Clock
-from escalation.domain.matter import Matter, Window
+from escalation.domain.matter import Matter, Sent, Timed, Window
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
@@ -43,6 +43,26 @@ def clock_from_dict(d: dict[str, Any] | None) -> Clock | None:
                  d.get("warned", False), _p(d.get("overdue_at")), _p(d.get("suspended_at")), tuple(d.get("assumed", ())))
 
 
+def _window(w: Window | None) -> list | None:
+    return None if w is None else [w.kind, _t(w.ends_at)]
+
+
+def _window_from(w: list | None) -> Window | None:
+    return None if w is None else Window(w[0], _p(w[1]))
+
+
+def sent_to_list(s: Sent) -> list:
+    b = s.before
+    return [list(s.key), s.type, _t(s.occurred), [b.unit, b.tier, b.department, clock_to_dict(b.clock),
+                                                  _window(b.window), b.closed]]
+
+
+def sent_from_list(x: list) -> Sent:
+    key, kind, occurred, (unit, tier, department, clock, window, closed) = x
+    return Sent(tuple(key), kind, _p(occurred), Timed(unit, tier, department, clock_from_dict(clock),
+                                                      _window_from(window), closed))
+
+
 def to_dict(m: Matter) -> dict[str, Any]:
     """The matter as JSON values."""
     return {
@@ -51,8 +71,8 @@ def to_dict(m: Matter) -> dict[str, Any]:
         "known_at": _t(m.known_at), "head": [m.head.seq, m.head.hash], "basis_seq": m.basis_seq,
         "unit": m.unit, "tier": m.tier, "department": m.department, "redirect": m.redirect,
         "clock": clock_to_dict(m.clock), "answered_by": m.answered_by,
-        "window": None if m.window is None else [m.window.kind, _t(m.window.ends_at)],
-        "objectors": list(m.objectors), "closed": m.closed,
+        "window": _window(m.window), "objectors": list(m.objectors), "closed": m.closed,
+        "sent": [sent_to_list(s) for s in m.sent],
     }
 
 
@@ -63,11 +83,11 @@ _AS_IS = ("jurisdiction", "category", "head_count", "imported", "intake_seq", "b
 
 def from_dict(d: dict[str, Any]) -> Matter:
     """The matter from its JSON values (unknown fields ignored, missing ones defaulted)."""
-    head, window = d.get("head"), d.get("window")
+    head = d.get("head")
     return Matter(
         petition_id=d["petition_id"], **{name: d[name] for name in _AS_IS if name in d},
         known_at=_p(d.get("known_at")), head=ChainLink() if head is None else ChainLink(*head),
         clock=clock_from_dict(d.get("clock")),
-        window=None if window is None else Window(window[0], _p(window[1])),
-        objectors=tuple(d.get("objectors", ())),
+        window=_window_from(d.get("window")), objectors=tuple(d.get("objectors", ())),
+        sent=tuple(sent_from_list(x) for x in d.get("sent", ())),
     )

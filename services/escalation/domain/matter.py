@@ -9,6 +9,29 @@
 A fact's id is derived from what makes it unique (the stage, the unit and the due time for a
 breach), its times from the breach or the intake event, never from the wall clock: the same
 state and input always yield the same bytes.  Imported matters are assigned, never timed.
+
+**Facts by occurred time: an offline terminal's facts win.**  The routing of a matter is a
+function of intake's facts placed at the time they happened, not of when the worker learned them.
+An acceptance made at 10:00 inside the limit on a terminal that synced at 10:20, after the
+deadline, finds a warning, an overdue notice and an escalation the timer emitted meanwhile for
+lack of it.  So the state keeps, beside the clock, what the timer has *sent* since the last
+intake fact that changed the routing (``Matter.sent``): each breach's id parts, type, time and
+the timed part of the state just before it (``Timed``: holder, clock, review window, closure).
+When an intake fact arrives that happened before some of those breaches and changes the routing
+or the clock (an acceptance, a reply, a suspension, a transfer, a review request …):
+
+1. the state is rewound to just before the first breach that came after the fact;
+2. the fact is decided and applied there, at its occurred time; the timer then runs to ``now``;
+3. every sent breach the new course does not produce again is withdrawn, newest first, by a
+   ``petition.routing_withdrawn.v1`` (id derived from the withdrawn event's parts and the cause),
+   naming the withdrawn event, the fact that made it wrong, and who holds the matter once it is
+   undone — the unit that met the deadline; breaches the new course produces again stand as sent.
+
+A fact that changes nothing timed (a later visit, an evaluation) rewinds nothing.  Rewinding
+never goes past the last routing-changing intake fact (``sent`` starts afresh there; intake
+refuses an action dated before the fact it follows), nor further back than the county's
+``offline_window`` or the last ``MAX_SENT`` breaches: older back-dating is history, for imports.
+The same facts give the same standing events whatever the arrival timing.
 """
 from __future__ import annotations
 
@@ -19,9 +42,10 @@ from xinfang.county import County
 from xinfang.events.catalogue import (
     Accepted, Assigned, Closed, DeadlineChanged, DeadlineWarning, Declined, Due, Escalated,
     EventData, ExtensionGranted, Objected, Overdue, RecheckReplied, RecheckRequested, Registered,
-    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, Suspended, Terminated,
-    Transferred, VisitRecorded, Withdrawn,
+    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, RoutingWithdrawn, Suspended, Terminated,
+    Transferred, VisitRecorded, Withdrawn, event_type_of,
 )
+from xinfang.events.ids import derived_event_id
 from xinfang.events.chain import ChainLink
 
 from escalation.domain import clock as clocks
@@ -31,6 +55,9 @@ from escalation.domain.times import text as rfc3339
 
 #: closing reasons after which a later decline, withdrawal or termination closes nothing again
 FINAL_CLOSE_REASONS = frozenset({"withdrawn", "terminated", "declined", "redirected"})
+#: breaches kept for a late fact to withdraw; at the top tier a matter is reported again once per limit,
+#: which in a test county of seconds would otherwise grow the state without bound
+MAX_SENT = 16
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,28 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Timed:
+    """The part of a matter's state the timer changes: who holds it, its clock, window and closure."""
+
+    unit: str | None = None
+    tier: str | None = None
+    department: str | None = None
+    clock: Clock | None = None
+    window: Window | None = None
+    closed: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A breach the timer emitted: its id's parts, type and time, and the timed state just before it."""
+
+    key: tuple[str, ...]
+    type: str
+    occurred: datetime
+    before: Timed
+
+
+@dataclass(frozen=True)
 class Matter:
     """Everything escalation keeps about one matter."""
 
@@ -84,10 +133,20 @@ class Matter:
     window: Window | None = None
     objectors: tuple[str, ...] = ()
     closed: str | None = None
+    sent: tuple[Sent, ...] = ()  # breaches since the last routing-changing intake fact, oldest first
 
     @property
     def registered(self) -> bool:
         return self.intake_seq > 0
+
+    @property
+    def timed(self) -> Timed:
+        return Timed(self.unit, self.tier, self.department, self.clock, self.window, self.closed)
+
+    def rewound(self, to: Timed) -> Matter:
+        """The matter with its timed part as it was (the rest — what intake told — stays)."""
+        return replace(self, unit=to.unit, tier=to.tier, department=to.department, clock=to.clock,
+                       window=to.window, closed=to.closed)
 
 
 # ---- the passage of time ------------------------------------------------------------
@@ -119,8 +178,13 @@ def advance(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact
         if fact is None:  # a warning that came too late to help: passed over in silence
             m = replace(m, clock=replace(m.clock, warned=True))
             continue
+        sent = Sent(fact.key, event_type_of(fact.data), fact.occurred, m.timed)
         m = evolve(county, m, fact)
+        m = replace(m, sent=(*m.sent, sent))
         facts.append(fact)
+    horizon = now - county.offline_window  # a live terminal cannot date a fact before this
+    if m.sent and (m.sent[0].occurred < horizon or len(m.sent) > MAX_SENT):
+        m = replace(m, sent=tuple(s for s in m.sent if s.occurred >= horizon)[-MAX_SENT:])
     return m, facts
 
 
@@ -194,13 +258,48 @@ def handle(county: County, m: Matter, intake: Intake, now: datetime) -> tuple[Ma
     if intake.seq <= m.intake_seq:
         return m, []
     m, before = advance(county, m, min(intake.occurred, now)) if m.registered else (m, [])
+    late = tuple(s for s in m.sent if s.occurred > intake.occurred)
+    if late:
+        rewound = m.rewound(late[0].before)
+        facts = decide(county, rewound, intake)
+        if facts or observe(county, rewound, intake).timed != rewound.timed:
+            return _rewritten(county, rewound, intake, facts, late, now, before)
     facts = decide(county, m, intake)
-    m = observe(county, m, intake)
-    for fact in facts:
-        m = evolve(county, m, fact)
+    m = _applied(county, m, intake, facts)
     # What falls due after the event is the timer's: events already on their way (an offline
     # terminal's batch, a relay catching up) are placed before the timer looks.
     return m, [*before, *facts]
+
+
+def _applied(county: County, m: Matter, intake: Intake, facts: list[Fact]) -> Matter:
+    """The matter after an intake event and the routing facts it called for; a routing change starts ``sent`` afresh."""
+    changed = observe(county, m, intake)
+    for fact in facts:
+        changed = evolve(county, changed, fact)
+    return replace(changed, sent=()) if facts or changed.timed != m.timed else changed
+
+
+def _rewritten(county: County, rewound: Matter, intake: Intake, facts: list[Fact], late: tuple[Sent, ...],
+               now: datetime, before: list[Fact]) -> tuple[Matter, list[Fact]]:
+    """A fact that happened before breaches already sent, and changes the course: the new course to ``now``,
+    and the withdrawal of every sent breach it does not produce again (see the module's docstring)."""
+    m, after = advance(county, _applied(county, rewound, intake, facts), now)
+    again = {f.key for f in after}
+    sent = {s.key for s in late}
+    withdrawals = [_withdrawal(m.petition_id, s, intake) for s in reversed(late) if s.key not in again]
+    return m, [*before, *withdrawals, *facts, *(f for f in after if f.key not in sent)]
+
+
+def _withdrawal(pid: str, s: Sent, e: Intake) -> Fact:
+    cause = event_type_of(e.data)
+    what = s.type.removeprefix("petition.").rsplit(".", 1)[0]
+    at = rfc3339(e.occurred)
+    reason = (f"{cause} 发生于 {at}，早于此{what}（{rfc3339(s.occurred)}），系误发，予以撤销 "
+              f"the {cause} at {at} came before this {what} at {rfc3339(s.occurred)}: issued in error, withdrawn")
+    data = RoutingWithdrawn(withdrawn_id=derived_event_id(pid, *s.key), withdrawn_type=s.type, unit=s.before.unit,
+                            tier=s.before.tier, cause=cause, cause_seq=e.seq, cause_occurred_at=at,
+                            reason=reason[:4000])
+    return Fact(data, e.occurred, e.recorded, ("withdrawn", str(e.seq), *s.key))
 
 
 def decide(county: County, m: Matter, e: Intake) -> list[Fact]:

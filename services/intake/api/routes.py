@@ -10,6 +10,7 @@ import hashlib
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from xinfang.problems import PROBLEM, Problem
+from xinfang.vocabulary import PAUSED_LABEL
 
 from intake import idempotency
 from intake.api import schemas as s
@@ -200,13 +201,15 @@ async def worklist(request: Request, terminal: TerminalDep,
     app = request.app.state.intake
     async with app.pool.acquire() as conn:
         rows = await conn.fetch(
-            """SELECT petition_id, receipt_no, status, category, jurisdiction, next_due_at FROM petitions
+            """SELECT petition_id, receipt_no, status, category, jurisdiction, next_due_at,
+                      coalesce((state->>'suspended')::boolean, false) AS suspended FROM petitions
                WHERE holder_unit = $1 AND status = ANY($2::text[])
                ORDER BY next_due_at NULLS LAST, created_at LIMIT $3""",
             terminal.unit_id, ["assigned", "accepted", "review_requested", "recheck_requested"], limit)
     return [s.WorkItem(petition_id=str(r["petition_id"]), receipt_no=r["receipt_no"], status=r["status"],
                        status_label=STATUSES[r["status"]], category=r["category"],
-                       jurisdiction=r["jurisdiction"], next_due_at=r["next_due_at"]) for r in rows]
+                       jurisdiction=r["jurisdiction"], next_due_at=None if r["suspended"] else r["next_due_at"],
+                       suspended=r["suspended"], due_label=PAUSED_LABEL if r["suspended"] else None) for r in rows]
 
 
 @router.get("/units", response_model=list[s.UnitOut], tags=["reference 基础数据"], responses=ERRORS)

@@ -204,7 +204,9 @@ class WorkItem(BaseModel):
     status_label: str
     category: str
     jurisdiction: str
-    next_due_at: datetime | None
+    next_due_at: datetime | None = Field(description="the soonest open obligation; met dues are gone, none while paused")
+    suspended: bool = Field(False, description="the clock stands still (听证 etc.): nothing is due")
+    due_label: str | None = Field(None, description="暂停 (paused) while suspended; else None")
 
 
 class UnitOut(BaseModel):

@@ -53,13 +53,17 @@ def _need_status(state: PetitionState, allowed: set[str], what: str) -> None:
                       f"the matter is {state.status}; cannot {what}")
 
 
-def _need_holder(state: PetitionState, ctx: Context, what: str) -> None:
+def _need_holder(state: PetitionState, ctx: Context, what: str) -> str:
+    """The unit that held the matter when the action happened (an offline terminal's action counts then)."""
     if state.holder_unit is None:
         raise Refused("state", "unassigned", f"事项尚未交办，不能{what}",
                       f"the matter is not assigned to a unit yet; cannot {what}")
-    if not ctx.acts_for(state.holder_unit):
-        raise Refused("forbidden", "not_holder", f"只有承办单位或其上级可以{what}",
-                      f"only the holding unit ({state.holder_unit}) or a unit above it may {what}")
+    holder = state.holder_at(ctx.now)
+    if holder is None or not ctx.acts_for(holder):
+        raise Refused("forbidden", "not_holder", f"只有操作发生时的承办单位或其上级可以{what}",
+                      f"only the unit holding the matter when the action happened ({holder or state.holder_unit}) "
+                      f"or a unit above it may {what}")
+    return holder
 
 
 def _within(ctx: Context, start: datetime | None, window: str, what: str) -> None:
@@ -153,17 +157,17 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
         case c.Transfer():
             _need_role(ctx, HANDLER_ROLES, "转送 transfer")
             _need_status(state, {"assigned", "accepted"}, "转送 transfer")
-            _need_holder(state, ctx, "转送 transfer")
+            holder = _need_holder(state, ctx, "转送 transfer")
             if cmd.to_unit is not None and not ctx.knows_unit(cmd.to_unit):
                 raise Refused("invalid", "to_unit", "未知的接收单位", f"unknown unit {cmd.to_unit!r}")
             if cmd.category is not None and not ctx.knows_category(cmd.category):
                 raise Refused("invalid", "category", "未知的类别代码", f"unknown category {cmd.category!r}")
-            return [Transferred(from_unit=state.holder_unit, to_unit=cmd.to_unit,
+            return [Transferred(from_unit=holder, to_unit=cmd.to_unit,
                                 category=cmd.category, reason=cmd.reason)]
         case c.Object():
             _need_role(ctx, HANDLER_ROLES, "提出派单异议 object to the assignment")
             _need_status(state, {"assigned"}, "提出派单异议 object to the assignment")
-            if state.holder_unit != unit:
+            if state.holder_at(ctx.now) != unit:
                 raise Refused("forbidden", "not_holder", "只有被交办单位可以提出派单异议",
                               "only the assigned unit may object to its assignment")
             _within(ctx, state.assigned_at, "objection", "提出派单异议 object")
@@ -171,11 +175,11 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
         case c.Extend():
             _need_role(ctx, frozenset({"supervisor"}), "批准延期 approve an extension")
             _need_status(state, {"accepted"}, "延期 extend")
-            _need_holder(state, ctx, "延期 extend")
+            holder = _need_holder(state, ctx, "延期 extend")
             if state.extended:
                 raise Refused("state", "extended", "办理期限只能延长一次", "the limit can be extended only once")
             _need_extension_allowed(state, cmd.days, ctx)
-            return [ExtensionGranted(unit=state.holder_unit, days=cmd.days, reason=cmd.reason,
+            return [ExtensionGranted(unit=holder, days=cmd.days, reason=cmd.reason,
                                      approved_by=unit)]
         case c.Suspend():
             _need_role(ctx, HANDLER_ROLES, "中止计时 suspend the clock")

@@ -1,4 +1,17 @@
-"""The state of one matter, folded from its events (``evolve``), and its statuses."""
+"""The state of one matter, folded from its events (``evolve``), and its statuses.
+
+Two rules of the clocks live here (the escalation side is in ``escalation.domain.matter``):
+
+- **Who may act is who held the matter when the act happened.**  ``holdings`` is the matter's
+  holding history — each routing fact that gave it to a unit (or an own fact that sent it back for
+  routing), with its occurred time — so ``holder_at(t)`` answers for an offline terminal's action
+  dated ``t``.  A withdrawn escalation (``petition.routing_withdrawn.v1``) leaves the history, and
+  the matter returns to the unit that held it before.
+- **Dues that are met are gone.**  ``due`` lists open obligations only: an acceptance or decision
+  ends the accept due, a reply the handling due, a review or re-review reply its own, a closing
+  every due — at once, on intake's own fact, not when escalation's answer comes back.  While the
+  clock is suspended nothing is due (the worklist says 暂停).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -8,9 +21,10 @@ from typing import Any
 from xinfang.events.catalogue import (
     Accepted, Assigned, Closed, Declined, DeadlineChanged, Escalated, EventData, Evaluated,
     ExtensionGranted, Objected, PersonalDataErased, RecheckReplied, RecheckRequested, Registered,
-    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, Suspended, Terminated,
+    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, RoutingWithdrawn, Suspended, Terminated,
     Transferred, VisitRecorded, Withdrawn,
 )
+from xinfang.events.envelope import parse_time, rfc3339
 
 #: status → Chinese label (the API shows both)
 STATUSES = {
@@ -70,6 +84,8 @@ class PetitionState:
     erased_refs: tuple[str, ...] = ()
     seq: int = 0  # last sequence number of intake's chain for this matter
     route_epoch: int = 0  # seq of the last event that sent the matter back for routing
+    # (routing event id or "" for an own fact, unit or None, tier or None, since: occurred RFC 3339), in order
+    holdings: tuple[tuple[str, str | None, str | None, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -77,6 +93,23 @@ class PetitionState:
 
     def due_at(self, stage: str) -> str | None:
         return dict(self.due).get(stage)
+
+    def holder_at(self, at: datetime) -> str | None:
+        """The unit that held the matter at ``at`` (occurred time); a state kept before holdings: the holder now."""
+        if not self.holdings:
+            return self.holder_unit
+        held = [unit for _, unit, _, since in self.holdings if parse_time(since) <= at]
+        return held[-1] if held else None
+
+
+def _held(state: PetitionState, event_id: str, unit: str | None, tier: str | None, at: datetime) -> PetitionState:
+    return replace(state, holder_unit=unit, holder_tier=tier,
+                   holdings=state.holdings + ((event_id, unit, tier, rfc3339(at)),))
+
+
+def _met(state: PetitionState, *stages: str) -> tuple[tuple[str, str], ...]:
+    """The dues still open once ``stages`` are met."""
+    return tuple(item for item in state.due if item[0] not in stages)
 
 
 def _refs(state: PetitionState, petitioners: list[Any]) -> tuple[str, ...]:
@@ -110,15 +143,14 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
         return replace(state, batches=state.batches + 1, head_count=state.head_count + data.head_count,
                        petitioner_refs=_refs(state, data.petitioners))
     if isinstance(data, Accepted):
-        return replace(state, status="accepted")
+        return replace(state, status="accepted", due=_met(state, "accept"))
     if isinstance(data, Declined):
-        return replace(state, status="declined")
+        return replace(state, status="declined", due=())
     if isinstance(data, Transferred):
-        return replace(state, status="transferred", category=data.category or state.category,
-                       holder_unit=None, holder_tier=None, department=None, due=(), route_epoch=seq)
+        return replace(_held(state, "", None, None, occurred), status="transferred",
+                       category=data.category or state.category, department=None, due=(), route_epoch=seq)
     if isinstance(data, Objected):
-        return replace(state, status="objected", holder_unit=None, holder_tier=None, due=(),
-                       route_epoch=seq)
+        return replace(_held(state, "", None, None, occurred), status="objected", due=(), route_epoch=seq)
     if isinstance(data, ExtensionGranted):
         return replace(state, extended=True)
     if isinstance(data, Suspended):
@@ -126,46 +158,55 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
     if isinstance(data, Resumed):
         return replace(state, suspended=False)
     if isinstance(data, Replied):
-        return _answered(state, "replied", data, occurred)
+        return replace(_answered(state, "replied", data, occurred), due=_met(state, "handle"))
     if isinstance(data, ReviewRequested):
-        return replace(state, status="review_requested", holder_unit=None, holder_tier=None, due=(),
-                       route_epoch=seq)
+        return replace(_held(state, "", None, None, occurred), status="review_requested", due=(), route_epoch=seq)
     if isinstance(data, ReviewReplied):
-        return _answered(state, "reviewed", data, occurred)
+        return replace(_answered(state, "reviewed", data, occurred), due=_met(state, "review"))
     if isinstance(data, RecheckRequested):
-        return replace(state, status="recheck_requested", holder_unit=None, holder_tier=None, due=(),
-                       route_epoch=seq)
+        return replace(_held(state, "", None, None, occurred), status="recheck_requested", due=(), route_epoch=seq)
     if isinstance(data, RecheckReplied):
-        return _answered(state, "rechecked", data, occurred)
+        return replace(_answered(state, "rechecked", data, occurred), due=_met(state, "recheck"))
     if isinstance(data, Evaluated):
         return replace(state, evaluated=True)
     if isinstance(data, Withdrawn):
-        return replace(state, status="withdrawn", suspended=False)
+        return replace(state, status="withdrawn", suspended=False, due=())
     if isinstance(data, Terminated):
-        return replace(state, status="terminated", suspended=False)
+        return replace(state, status="terminated", suspended=False, due=())
     if isinstance(data, PersonalDataErased):
         return replace(state, erased_refs=state.erased_refs + (data.petitioner_ref,))
     raise TypeError(f"intake 不处理此事件 not an intake event: {type(data).__name__}")
 
 
-def apply_routing(state: PetitionState, data: EventData, occurred: datetime) -> PetitionState:
+def apply_routing(state: PetitionState, data: EventData, occurred: datetime, event_id: str = "") -> PetitionState:
     """The state after one of escalation's routing facts: who holds the matter, and when it is due."""
     due = lambda items: tuple((d.stage, d.due_at) for d in items)  # noqa: E731
     if getattr(data, "basis_seq", state.route_epoch) < state.route_epoch:
         return state  # decided before the matter was sent back for routing: stale
     if isinstance(data, Assigned):
         status = "assigned" if state.status in {"registered", "transferred", "objected"} else state.status
-        return replace(state, status=status, holder_unit=data.unit, holder_tier=data.tier,
+        return replace(_held(state, event_id, data.unit, data.tier, occurred), status=status,
                        department=data.department, assigned_at=occurred, due=due(data.due))
     if isinstance(data, Escalated):
-        return replace(state, holder_unit=data.to_unit, holder_tier=data.to_tier,
-                       assigned_at=occurred, due=due(data.due) or state.due)
+        return replace(_held(state, event_id, data.to_unit, data.to_tier, occurred), assigned_at=occurred,
+                       due=due(data.due) or state.due)
     if isinstance(data, ReviewAssigned):
-        return replace(state, holder_unit=data.unit, holder_tier=data.tier, assigned_at=occurred,
+        return replace(_held(state, event_id, data.unit, data.tier, occurred), assigned_at=occurred,
                        due=due(data.due))
     if isinstance(data, DeadlineChanged):
-        others = tuple(item for item in state.due if item[0] != data.stage)
+        others = _met(state, data.stage, *(("accept",) if data.reason == "accepted" else ()))
         return replace(state, due=others + (((data.stage, data.due_at),) if data.due_at else ()))
+    if isinstance(data, RoutingWithdrawn):
+        return _withdrawn(state, data)
     if isinstance(data, Closed):
         return replace(state, due=())
     return state  # warnings and overdue notices change nothing intake decides on
+
+
+def _withdrawn(state: PetitionState, data: RoutingWithdrawn) -> PetitionState:
+    """An escalation withdrawn: out of the holding history, the matter back with the unit that held it before."""
+    kept = tuple(h for h in state.holdings if h[0] != data.withdrawn_id)
+    if kept == state.holdings or not kept:
+        return state  # a warning or an overdue notice: nothing intake holds changes
+    _, unit, tier, since = kept[-1]
+    return replace(state, holdings=kept, holder_unit=unit, holder_tier=tier, assigned_at=parse_time(since))

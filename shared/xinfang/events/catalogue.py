@@ -273,6 +273,25 @@ class Closed(EventData):
     reason: Literal["replied", "withdrawn", "terminated", "declined", "redirected", "review_window_passed"]
 
 
+class RoutingWithdrawn(EventData):
+    """撤销: a routing fact escalation emitted in error, withdrawn (never deleted) after a fact it did not know.
+
+    Facts count by their occurred time: an offline terminal's acceptance (reply, suspension …) that
+    happened before a warning, an overdue notice or an escalation makes them wrong.  Each such event
+    is withdrawn by one of these, newest first; ``unit``/``tier`` say who holds the matter once the
+    withdrawn event is undone (the unit that met the deadline, after an escalation).
+    """
+
+    withdrawn_id: str = Field(max_length=64, description="id of the routing event withdrawn")
+    withdrawn_type: str = Field(max_length=64, description="its type, e.g. petition.escalated.v1")
+    unit: Code | None = Field(None, description="the unit holding the matter once the withdrawn event is undone")
+    tier: Tier | None = None
+    cause: str = Field(max_length=64, description="type of the intake event that made it wrong")
+    cause_seq: int = Field(ge=1, description="seq of that intake event")
+    cause_occurred_at: Time = Field(description="when that fact happened (before the withdrawn event)")
+    reason: Text
+
+
 _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.registered.v1": (Registered, "events"),
     "petition.visit_recorded.v1": (VisitRecorded, "events"),
@@ -299,6 +318,7 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.deadline_changed.v2": (DeadlineChanged, "routing"),
     "petition.review_assigned.v2": (ReviewAssigned, "routing"),
     "petition.closed.v1": (Closed, "routing"),
+    "petition.routing_withdrawn.v1": (RoutingWithdrawn, "routing"),
 }
 
 #: type name → (data model, topic role "events" | "routing")

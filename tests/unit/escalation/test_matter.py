@@ -168,10 +168,11 @@ def test_a_late_request_within_the_window_reopens_a_closed_matter(fast):
     m, facts = handle(fast, m, intake(4, ReviewRequested(reason="不服"), s(5), recorded=s(30)), s(30))
     m, more = advance(fast, m, s(30))
     facts += more
-    # the worker learns at 30 s of a request made at 5 s: every breach since is placed by event time,
-    # warnings that could no longer help are passed over, the top tier reports the latest period once
+    # the worker learns at 30 s of a request made at 5 s: the window's closing at 6 s is withdrawn, every
+    # breach since is placed by event time, warnings that could no longer help are passed over, the top
+    # tier reports the latest period once
     assert [(kinds([f])[0], f.occurred) for f in facts] == [
-        ("ReviewAssigned", s(5)), ("Overdue", s(9)), ("Escalated", s(10)), ("Overdue", s(14)), ("Escalated", s(15)),
+        ("RoutingWithdrawn", s(5)), ("ReviewAssigned", s(5)), ("Overdue", s(9)), ("Escalated", s(10)), ("Overdue", s(14)), ("Escalated", s(15)),
         ("Overdue", s(19)), ("Overdue", s(27))]
     assert all(f.recorded == s(30) for f in facts)  # never recorded before the system knew
 

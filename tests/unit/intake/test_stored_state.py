@@ -96,7 +96,7 @@ def test_the_fold_applies_each_routing_fact_after_the_intake_event_it_followed()
     facts = [_routing(pid, 1, GENESIS_HASH, assigned, T0 + timedelta(minutes=1))]
     facts.append(_routing(pid, 2, facts[0].hash, moved, T0 + timedelta(minutes=2)))
     for fact, data in zip(facts, (assigned, moved)):
-        state = apply_routing(state, data, fact.occurred_at)
+        state = apply_routing(state, data, fact.occurred_at, fact.id)
     loaded = store.Loaded(state, 3, store.ChainLink(1, chained[0].hash))
     state, more = store.chain_events(loaded, pid, [Transferred(from_unit="room.361402001001", reason="属住建")],
                                     occurred=T0 + timedelta(hours=1), recorded=T0 + timedelta(hours=1),
