@@ -112,11 +112,13 @@ class TokenDirectory:
     async def _follow(self) -> None:
         from aiokafka import TopicPartition
 
-        consumer = aio_consumer(self.settings, group_id=None, request_timeout_ms=5000)
+        # a short fetch wait: a revocation is read within ~0.1 s of reaching the broker (a tiny topic: cheap)
+        consumer = aio_consumer(self.settings, group_id=None, request_timeout_ms=5000, fetch_max_wait_ms=100)
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic(self.topic) or await _partitions(consumer, self.topic)
-            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            if self.topic not in await consumer.topics():
+                raise LookupError(f"topic {self.topic} does not exist (python -m xinfang.topics creates it)")
+            tps = [TopicPartition(self.topic, 0)]  # provisioned with one partition (xinfang.topics)
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             known = Known()
@@ -144,14 +146,6 @@ class TokenDirectory:
             for records in (await consumer.getmany(timeout_ms=int(seconds * 1000 / 4) or 1)).values():
                 for record in records:
                     known.apply(record.key, record.value)
-
-
-async def _partitions(consumer, topic: str) -> set[int]:
-    await consumer.topics()  # loads the cluster's metadata
-    found = consumer.partitions_for_topic(topic)
-    if not found:
-        raise LookupError(f"topic {topic} does not exist (python -m xinfang.topics creates it)")
-    return found
 
 
 def bearer(authorization: str | None) -> str:

@@ -36,6 +36,7 @@ def prefixed(kafka_bootstrap, unique_prefix, admin):
         topic_events=f"{unique_prefix}.petition.events",
         topic_routing=f"{unique_prefix}.petition.routing",
         topic_deadletter=f"{unique_prefix}.petition.deadletter",
+        topic_terminals=f"{unique_prefix}.xinfang.terminals",
     )
     yield settings
     leftovers = [t for t in admin.list_topics() if t.startswith(f"{unique_prefix}.")]
@@ -163,6 +164,7 @@ def test_cli_creates_then_reports_no_change(prefixed):
         "XINFANG_TOPIC_EVENTS": prefixed.topic_events,
         "XINFANG_TOPIC_ROUTING": prefixed.topic_routing,
         "XINFANG_TOPIC_DEADLETTER": prefixed.topic_deadletter,
+        "XINFANG_TOPIC_TERMINALS": prefixed.topic_terminals,
     }
     cmd = [sys.executable, "-m", "xinfang.topics"]
 

@@ -90,6 +90,7 @@ def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:
         "XINFANG_INTAKE_SCHEMA": schema, "XINFANG_INTAKE_PORT": str(port), "XINFANG_ADMIN_TOKEN": ADMIN,
         "XINFANG_MASTER_KEY": base64.b64encode(b"k" * 32).decode(),
         "XINFANG_TOPIC_EVENTS": settings.topic_events, "XINFANG_TOPIC_ROUTING": settings.topic_routing,
-        "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter, "XINFANG_PARTITIONS": str(settings.partitions),
+        "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
+        "XINFANG_TOPIC_TERMINALS": settings.topic_terminals, "XINFANG_PARTITIONS": str(settings.partitions),
         "XINFANG_COUNTY_FILE": str(ROOT / "deploy" / "counties" / "demo.yaml"),
         "XINFANG_RATE_LIMIT_PER_MINUTE": "100000", **extra}

@@ -52,7 +52,8 @@ class Run:
         env = {
             "XINFANG_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
             "XINFANG_TOPIC_EVENTS": self.settings.topic_events, "XINFANG_TOPIC_ROUTING": self.settings.topic_routing,
-            "XINFANG_TOPIC_DEADLETTER": self.settings.topic_deadletter, "XINFANG_PARTITIONS": str(self.partitions),
+            "XINFANG_TOPIC_DEADLETTER": self.settings.topic_deadletter,
+            "XINFANG_TOPIC_TERMINALS": self.settings.topic_terminals, "XINFANG_PARTITIONS": str(self.partitions),
             "XINFANG_COUNTY_FILE": str(self.county), "XINFANG_ESCALATION_APP_ID": self.app_id,
             "XINFANG_ESCALATION_PORT": str(port), "XINFANG_ESCALATION_DATA_DIR": str(self.tmp / f"data-{name}"),
             "XINFANG_ESCALATION_SESSION_TIMEOUT": str(self.session_timeout),

@@ -10,7 +10,6 @@ import io
 import uuid
 import zipfile
 
-import httpx
 import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -18,6 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 from integration.reporting.running import DEMO, drop_schema, start_reporting, wait_projected
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
+from support.tokens import client
 from support.process import ServiceProcess, free_port
 from support.seed import EXPECTED, ndjson, seed_records
 from xinfang.kafka import sync_producer
@@ -43,6 +43,7 @@ def escalation_process(topics, app_id: str, folder) -> ServiceProcess:
     return ServiceProcess("escalation", {
         "XINFANG_KAFKA_BOOTSTRAP": topics.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": topics.topic_events,
         "XINFANG_TOPIC_ROUTING": topics.topic_routing, "XINFANG_TOPIC_DEADLETTER": topics.topic_deadletter,
+        "XINFANG_TOPIC_TERMINALS": topics.topic_terminals,
         "XINFANG_PARTITIONS": str(topics.partitions), "XINFANG_COUNTY_FILE": str(DEMO),
         "XINFANG_ESCALATION_APP_ID": app_id, "XINFANG_ESCALATION_PORT": str(port),
         "XINFANG_ESCALATION_DATA_DIR": str(folder / "escalation"), "XINFANG_ESCALATION_INSTANCE_ID": f"{app_id}-w1",
@@ -67,7 +68,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         intake = Intake(intake_proc.start(timeout=60), topics, intake_schema)
         escalation.start(timeout=90)
         reporting = start_reporting(topics, test_dsn, schema, logs / "reporting.log")
-        http = httpx.Client(base_url=reporting.url, timeout=30)
+        http = client(reporting.url, intake.terminal(BUREAU, ("auditor",)))  # the county bureau's auditor
 
         records = seed_records(run)
         token = intake.terminal(BUREAU, ("registrar", "handler", "supervisor"))  # the county bureau's supervisor
