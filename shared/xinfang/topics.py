@@ -281,10 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     except TopicProvisioningError as exc:
         print(f"topics: {exc}", file=sys.stderr)
         return 1
+    specs = {spec.name: spec for spec in topic_specs(settings)}
     for name in result.created:
+        spec = specs[name]
+        kept = "retention.ms -1" if spec.configs["cleanup.policy"] == "delete" else "cleanup.policy compact"
         print(
-            f"topics: created {name} ({settings.partitions} partitions, replication factor "
-            f"{settings.replication_factor}, min.insync.replicas {settings.min_insync_replicas}, retention.ms -1)"
+            f"topics: created {name} ({spec.partitions} partitions, replication factor "
+            f"{spec.replication_factor}, min.insync.replicas {settings.min_insync_replicas}, {kept})"
         )
     if not result.changed:
         print(f"topics: no change ({len(result.unchanged)} topics match the settings at {settings.kafka_bootstrap})")
