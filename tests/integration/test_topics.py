@@ -183,7 +183,8 @@ def test_cli_creates_then_reports_no_change(prefixed):
 
     assert first.returncode == 0, first.stderr
     assert first.stdout.count("topics: created ") == 4  # the three of the history and xinfang.terminals
+    assert "xinfang.terminals (1 partitions, replication factor 1, min.insync.replicas 1, cleanup.policy compact)" in first.stdout
     assert second.returncode == 0, second.stderr
-    assert "topics: no change (3 topics match" in second.stdout
+    assert "topics: no change (4 topics match" in second.stdout
     assert mismatch.returncode == 1
     assert f"{prefixed.topic_events}: partitions expected 4, actual 12" in mismatch.stderr
