@@ -41,6 +41,28 @@ class Intake:
             self.tokens[key] = r.json()["token"]
         return self.tokens[key]
 
+    def terminal_id(self, token: str) -> str:
+        """The id of the terminal of ``token`` (from intake's database: a test knows only the token)."""
+        import asyncio
+
+        import asyncpg
+
+        from xinfang.terminals import token_hash
+
+        async def find() -> str:
+            conn = await asyncpg.connect(self.settings.database_url)
+            try:
+                return await conn.fetchval(f'SELECT id FROM "{self.schema}".terminals WHERE token_hash = $1',
+                                           token_hash(token))
+            finally:
+                await conn.close()
+
+        return asyncio.run(find())
+
+    def revoke(self, terminal_id: str) -> None:
+        r = self.http.delete(f"/v1/terminals/{terminal_id}", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert r.status_code == 204, r.text
+
     def post(self, path: str, body: dict, unit: str = VILLAGE, key: str | None = None, **kw) -> httpx.Response:
         token = kw.pop("token", None) or self.terminal(unit, kw.pop("roles", ("registrar", "handler", "supervisor")))
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key or uuid.uuid4().hex}

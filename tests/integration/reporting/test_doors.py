@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings as hsettings
 
-from support.intake import ADMIN, BUREAU, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE, Intake, intake_env
+from support.intake import BUREAU, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE, Intake, intake_env
 from support.kafka import delete_run_topics, run_settings
 from support.process import ServiceProcess, free_port
 from support.tokens import wait_known
@@ -68,28 +68,6 @@ def doors(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
         delete_run_topics(topics)
 
 
-def terminal_id(intake: Intake, token: str) -> str:
-    """The id of the terminal of ``token``, from intake's database (the test knows only the token)."""
-    import asyncpg
-
-    from xinfang.terminals import token_hash
-
-    async def find() -> str:
-        conn = await asyncpg.connect(intake.settings.database_url)
-        try:
-            return await conn.fetchval(f'SELECT id FROM "{intake.schema}".terminals WHERE token_hash = $1',
-                                       token_hash(token))
-        finally:
-            await conn.close()
-
-    return asyncio.run(find())
-
-
-def revoke(intake: Intake, terminal: str) -> None:
-    r = intake.http.delete(f"/v1/terminals/{terminal}", headers={"Authorization": f"Bearer {ADMIN}"})
-    assert r.status_code == 204, r.text
-
-
 def get(doors, path: str, params: dict, header: str | None) -> httpx.Response:
     headers = {} if header is None else {"Authorization": header}
     return httpx.get(f"{doors['reporting'].url}{path}", params={"year": YEAR, **params}, headers=headers, timeout=30)
@@ -104,9 +82,9 @@ def assert_problem(r: httpx.Response, status: int) -> None:
 def test_a_revoked_token_is_refused_by_reporting_within_two_seconds(doors):
     token = doors["revoked"]
     assert get(doors, "/v1/stats", {}, f"Bearer {token}").status_code == 200
-    terminal = terminal_id(doors["intake"], token)
+    terminal = doors["intake"].terminal_id(token)
     started = time.monotonic()
-    revoke(doors["intake"], terminal)
+    doors["intake"].revoke(terminal)
     answered = time.monotonic() - started
     while get(doors, "/v1/stats/definitions", {}, f"Bearer {token}").status_code != 401:
         assert time.monotonic() - started < 10, "reporting still accepts a token revoked 10 s ago"
@@ -124,7 +102,7 @@ def test_every_endpoint_answers_each_caller_as_its_token_and_scope_allow(doors, 
     assert_problem(get(doors, path, params, "Basic dXNlcjpwYXNz"), 401)
     revoked = doors["revoked"]
     if get(doors, "/v1/stats/definitions", {}, f"Bearer {revoked}").status_code == 200:
-        revoke(doors["intake"], terminal_id(doors["intake"], revoked))  # the revocation test may not have run first
+        doors["intake"].revoke(doors["intake"].terminal_id(revoked))  # the revocation test may not have run first
         deadline = time.monotonic() + 10
         while get(doors, "/v1/stats/definitions", {}, f"Bearer {revoked}").status_code != 401:
             assert time.monotonic() < deadline
