@@ -155,6 +155,7 @@ def main() -> None:
     port = free_port()
     env = {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": settings.topic_events,
            "XINFANG_TOPIC_ROUTING": settings.topic_routing, "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
+           "XINFANG_TOPIC_TERMINALS": settings.topic_terminals,
            "XINFANG_PARTITIONS": str(args.partitions), "XINFANG_COUNTY_FILE": str(county_file(folder)),
            "XINFANG_ESCALATION_APP_ID": f"esc-bench-{run_id}", "XINFANG_ESCALATION_PORT": str(port),
            "XINFANG_ESCALATION_DATA_DIR": str(folder / "data"), "XINFANG_LOG_LEVEL": "WARNING"}

@@ -24,6 +24,7 @@ from mode import CrashingSupervisor
 from xinfang.county import County
 from xinfang.coverage import CalendarCoverage
 from xinfang.deadletter import send_dead_letter
+from xinfang.terminals import TokenDirectory
 
 from escalation import web
 from escalation.domain.chain import source_of
@@ -89,6 +90,7 @@ class Escalation:
         self.calendar = CalendarCoverage(county, self.metrics.registry, log)
         self.publisher = Publisher(self._send, settings.topic_routing, self._sent)
         self.ready = False
+        self.tokens = TokenDirectory(settings)
         self._wire()
 
     # ---- wiring -----------------------------------------------------------------------
@@ -112,6 +114,10 @@ class Escalation:
         @app.task
         async def publish() -> None:
             await self.publisher.run()
+
+        @app.task
+        async def tokens() -> None:  # the terminals' tokens, for the web pages (xinfang.terminals)
+            await self.tokens.run()
 
         app.on_partitions_revoked.connect(self._revoked)
         app.on_partitions_assigned.connect(self._assigned)

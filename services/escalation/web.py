@@ -3,6 +3,8 @@
 - ``GET /matters/{petition_id}``: the state escalation keeps for one matter (routed to the worker
   that owns the matter's partition); 404 if it has never seen the matter.
 - ``GET /timers``: open clocks per tier and stage on this worker's partitions, and which ones.
+- Both need a terminal's token with the admin or supervisor role (learnt from ``xinfang.terminals``, as reporting
+  does: :mod:`xinfang.terminals`): 401 without a valid one, 403 for another role, 503 while tokens cannot be checked.
 - ``GET /livez``: the process answers.  ``GET /readyz``: it owns its partitions, their tables
   are recovered and indexed (503 otherwise); either way the calendar's covered and assumed years
   (:mod:`xinfang.coverage`).  ``GET /metrics``: Prometheus text format.
@@ -11,12 +13,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from xinfang.county import TIERS
 from xinfang.events.envelope import rfc3339
 from xinfang.kafka import measure_lag
+from xinfang.problems import PROBLEM, Problem, problem_body
+from xinfang.terminals import caller
 
 from escalation.domain import codec
 from escalation.domain.clock import CLOCK_STAGES
@@ -40,6 +45,22 @@ def matter_view(worker: "Escalation", pid: str) -> dict[str, Any] | None:
     return body
 
 
+STAFF = frozenset({"admin", "supervisor"})
+
+
+def refusal(view: View, worker: "Escalation", request: Request) -> Response | None:
+    """None for a terminal with the admin or supervisor role, else the problem+json answer."""
+    try:
+        if not caller(worker.tokens, request.headers.get("Authorization")).roles & STAFF:
+            raise Problem(403, "auth.role", "需要管理员或督办（supervisor）角色的终端令牌",
+                          "a terminal token with the admin or supervisor role is required")
+    except Problem as problem:
+        body = problem_body(problem.status, problem.code, problem.zh, problem.en, request.url.path)
+        return view.bytes(orjson.dumps(body), content_type=PROBLEM, status=problem.status,
+                          headers=problem.extra.get("headers"))
+    return None
+
+
 def register(worker: "Escalation") -> None:
     app, matters = worker.app, worker.matters
 
@@ -47,6 +68,9 @@ def register(worker: "Escalation") -> None:
     class MatterPage(View):
         @app.table_route(table=matters, match_info="petition_id")
         async def get(self, request: Request, petition_id: str) -> Response:
+            refused = refusal(self, worker, request)  # checked where the matter lives (faust forwards the header)
+            if refused is not None:
+                return refused
             body = matter_view(worker, petition_id)
             if body is None:
                 return self.json({"title": "未找到该事项 unknown matter", "petition_id": petition_id}, status=404)
@@ -55,6 +79,9 @@ def register(worker: "Escalation") -> None:
     @app.page("/timers")
     class TimersPage(View):
         async def get(self, request: Request) -> Response:
+            refused = refusal(self, worker, request)
+            if refused is not None:
+                return refused
             counts = worker.index.counts()
             rows = [{"tier": tier, "stage": stage, "open": counts.get((tier, stage), 0)}
                     for tier in TIERS for stage in CLOCK_STAGES]

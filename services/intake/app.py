@@ -31,6 +31,7 @@ from intake.relay import OutboxBell, Relay
 from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
+from intake.terminal_events import TerminalPublisher
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 FLUSH_SECONDS = 5.0  # failed authentications reach the access log this often (a count per source and minute)
@@ -85,8 +86,10 @@ class Intake:
         await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
         self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}",
                                        self.registry)
+        self.terminal_events = TerminalPublisher(self.settings, self.pool, self.service.source)
         if self.settings.relay_enabled:
             self.tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+            self.tasks.append(asyncio.create_task(self.terminal_events.run(), name="terminal-events"))
         if self.settings.routing_consumer_enabled:
             self.tasks.append(asyncio.create_task(self.routing.run(), name="routing"))
         self.tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))

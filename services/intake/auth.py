@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import secrets
@@ -14,24 +13,10 @@ from typing import ClassVar
 import asyncpg
 
 from xinfang.retry import retrying
+from xinfang.terminals import ROLES, TOKEN_PREFIX, Terminal, token_hash
 
 log = logging.getLogger("intake.auth")
-ROLES = ("registrar", "handler", "supervisor", "auditor", "admin")
-TOKEN_PREFIX = "xft_"
-
-
-@dataclass(frozen=True)
-class Terminal:
-    """An authenticated terminal: its unit and roles."""
-
-    id: str
-    unit_id: str
-    roles: frozenset[str]
-
-
-def token_hash(token: str) -> bytes:
-    """Tokens are 256-bit random, so one SHA-256 suffices (no password stretching needed)."""
-    return hashlib.sha256(token.encode()).digest()
+__all__ = ["ROLES", "TOKEN_PREFIX", "Terminal", "TerminalCache", "authenticate", "create_terminal", "token_hash"]
 
 
 def new_token() -> str:

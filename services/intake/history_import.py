@@ -25,7 +25,7 @@ from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
 from intake.domain.occurred import check_occurred_at
-from intake.organisation import context, in_scope
+from intake.organisation import context
 
 IMPORT_ROLES = frozenset({"registrar", "handler", "supervisor"})
 
@@ -149,7 +149,7 @@ async def import_line(service, terminal, line_no: int, raw: bytes) -> ImportResu
 
 async def _import(service, terminal, line_no: int, matter: ImportedMatter) -> ImportResult:
     county: County = service.county
-    if not in_scope(county, terminal.unit_id, matter.jurisdiction):
+    if not county.in_scope(terminal.unit_id, matter.jurisdiction):
         raise Refused("forbidden", "jurisdiction", "区划不在本单位辖区内", f"{matter.jurisdiction} is outside this unit")
     for unit in {b.unit for b in matter.batches} | {a.unit for a in matter.actions}:
         try:

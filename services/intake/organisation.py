@@ -26,14 +26,6 @@ def acts_for(county: County, actor: str, holder: str) -> bool:
     return actor == holder or supervises(county, actor, holder)
 
 
-def in_scope(county: County, unit_id: str, code: str) -> bool:
-    """A jurisdiction code within the unit's subtree."""
-    try:
-        return county.is_within(code, county.unit(unit_id).jurisdiction)
-    except KeyError:
-        return False
-
-
 def may_see(county: County, unit_id: str, state: PetitionState) -> bool:
     """A terminal sees the matters of its unit and the places below it; never an accusation against it."""
     if state.accused_unit is not None:  # 检举控告: the holding unit and the unit that registered it, never the accused
@@ -42,7 +34,7 @@ def may_see(county: County, unit_id: str, state: PetitionState) -> bool:
         return True
     if state.holder_unit is not None and supervises(county, unit_id, state.holder_unit):
         return True
-    return in_scope(county, unit_id, state.jurisdiction)
+    return county.in_scope(unit_id, state.jurisdiction)
 
 
 def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
@@ -62,6 +54,6 @@ def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
 
     return Context(now=now, actor_unit=unit_id, actor_tier=unit.tier, roles=roles,
                    acts_for=lambda holder: acts_for(county, unit_id, holder),
-                   in_scope=lambda code: in_scope(county, unit_id, code),
+                   in_scope=lambda code: county.in_scope(unit_id, code),
                    knows_category=knows_category, knows_unit=knows_unit, window_end=window_end,
                    extension_limit=county.limit(window_tier, "extension"), max_head_count=county.max_head_count)

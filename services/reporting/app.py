@@ -15,6 +15,7 @@ from xinfang import logs
 from xinfang.county import load_county
 from xinfang.problems import Problem
 from xinfang.retry import retrying
+from xinfang.terminals import TokenDirectory
 
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
@@ -43,8 +44,11 @@ class Reporting:
         self.live: LiveProjection | None = None
         self.tasks: list[asyncio.Task] = []  # the projection's
         self.follower: asyncio.Task | None = None
+        self.tokens = TokenDirectory(settings)  # every route but /livez, /readyz, /metrics checks the caller's token
+        self.token_task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        self.token_task = asyncio.create_task(self.tokens.run(), name="terminal-tokens")
         conn = await connect(self.settings.database_url)
         try:
             await self._use(await active_schema(conn, self.settings.reporting_schema), conn)
@@ -100,10 +104,11 @@ class Reporting:
                 await conn.close()
 
     async def stop(self) -> None:
-        if self.follower is not None:
-            self.follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.follower
+        for task in (self.follower, self.token_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self._stop_projection()
         await self.pool.close()
 
@@ -153,7 +158,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         live = reporting.live
-        body = {"schema": reporting.schema, "consumer_assigned": bool(live and live.assigned),
+        body = {"schema": reporting.schema, "tokens_current": reporting.tokens.trusted,
+                "consumer_assigned": bool(live and live.assigned),
                 "consumer_lag": live.lag_total if live else None, "refresh_queue": queued}
         if live is not None and not live.caught_up:  # figures served now would be behind the topics
             return JSONResponse({"status": "consumer not caught up", **body}, status_code=503)

@@ -1,7 +1,9 @@
 """The dashboard page: ECharts from the npm package, served by this service (no CDN: county
-networks are often cut off from the internet).  The page reads /v1/stats and /v1/stats/series and,
-when every chart has finished rendering, writes how many charts it drew and how many data points
-they hold on <body data-rendered data-points> — what the browser test reads."""
+networks are often cut off from the internet).  The page holds no figure: it asks for the terminal's
+token (kept in sessionStorage for this browser tab's session only — never in a URL, a cookie or a log),
+reads /v1/stats and /v1/stats/series with it and, when every chart has finished rendering, writes how
+many charts it drew and how many data points they hold on <body data-rendered data-points> — what the
+browser test reads.  A refused or revoked token signs the page out with a message saying why."""
 from __future__ import annotations
 
 import html
@@ -22,14 +24,24 @@ TEMPLATE = """<!doctype html>
  #grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:12px;padding:0 24px 24px}
  .chart{background:#fff;height:320px;border-radius:6px;box-shadow:0 1px 2px #0002}
  #error{color:#b71c1c;padding:0 24px}
+ #signin{background:#fff;margin:24px;padding:16px 24px;border-radius:6px;box-shadow:0 1px 2px #0002;max-width:560px}
+ #signin input{width:100%;font-size:15px;padding:6px;margin:8px 0} header button{float:right}
+ .hidden{display:none}
 </style>
 <script src="/static/echarts.min.js"></script>
 </head>
 <body data-rendered="0" data-points="0">
-<header><h1>信访统计看板 — __PLACE__ __YEAR__年</h1></header>
-<div id="error"></div>
+<header><button id="signout" class="hidden" type="button">退出登录 Sign out</button>
+<h1>信访统计看板 — __PLACE__ __YEAR__年</h1></header>
+<div id="error" role="alert"></div>
+<form id="signin" class="hidden" method="post" autocomplete="off">
+ <label for="token">终端令牌 Terminal token</label>
+ <input id="token" name="token" type="password" required placeholder="xft_…" spellcheck="false">
+ <button type="submit">登录 Sign in</button>
+ <p><small>令牌只保存在本浏览器标签页的会话中，关闭即清除。The token stays in this tab's session only.</small></p>
+</form>
 <div id="cards"></div>
-<div id="grid">
+<div id="grid" class="hidden">
  <div class="chart" id="volume"></div><div class="chart" id="tiers"></div>
  <div class="chart" id="categories"></div><div class="chart" id="breaches"></div>
  <div class="chart" id="rates"></div><div class="chart" id="yoy"></div>
@@ -62,8 +74,35 @@ function card(label, value, note) {
   const s = document.createElement("small"); s.textContent = label + (note ? "（" + note + "）" : "");
   d.append(b, s); document.getElementById("cards").append(d);
 }
-Promise.all([fetch("/v1/stats?" + q).then(r => r.json()), fetch("/v1/stats/series?" + q).then(r => r.json())])
+const KEY = "xinfang.terminal_token";
+const REFUSED = {401: "令牌无效或已吊销，请重新登录。The token was refused or has been revoked: sign in again.",
+                 404: "该范围不在本终端的辖区或权限内。This place is outside the terminal's jurisdiction or role.",
+                 503: "暂时无法核验令牌，请稍后重试。Tokens cannot be checked right now: try again shortly."};
+const $ = id => document.getElementById(id);
+function say(text) { $("error").textContent = text; }
+function signedOut(text) {
+  sessionStorage.removeItem(KEY);
+  $("signin").classList.remove("hidden"); $("signout").classList.add("hidden"); $("grid").classList.add("hidden");
+  $("cards").replaceChildren(); say(text || "");
+  document.body.dataset.signedIn = "0";
+}
+$("signin").addEventListener("submit", ev => {
+  ev.preventDefault();  // the token never goes into a URL or a form post
+  sessionStorage.setItem(KEY, $("token").value.trim()); $("token").value = ""; load();
+});
+$("signout").addEventListener("click", () => signedOut("已退出登录。Signed out."));
+function ask(path) {
+  return fetch(path + "?" + q, {headers: {"Authorization": "Bearer " + sessionStorage.getItem(KEY)}, cache: "no-store"})
+    .then(r => r.ok ? r.json() : r.json().catch(() => ({})).then(p => {
+      const e = new Error(REFUSED[r.status] || (p.detail || ("HTTP " + r.status))); e.status = r.status; throw e; }));
+}
+function load() {
+  if (!sessionStorage.getItem(KEY)) { signedOut(""); return; }
+  $("signin").classList.add("hidden"); $("signout").classList.remove("hidden"); say("");
+  document.body.dataset.signedIn = "1";
+  Promise.all([ask("/v1/stats"), ask("/v1/stats/series")])
 .then(([stats, series]) => {
+  charts.length = 0; finished = 0; points = 0; $("cards").replaceChildren();
   const F = stats.figures;
   card("上访案件", F.cases.value + "件", F.cases.yoy && F.cases.yoy.text ? "同比" + F.cases.yoy.text : "");
   card("来访批次", F.batches.value + "批次", F.batches.yoy && F.batches.yoy.text ? "同比" + F.batches.yoy.text : "");
@@ -100,8 +139,14 @@ Promise.all([fetch("/v1/stats?" + q).then(r => r.json()), fetch("/v1/stats/serie
     xAxis: {type: "category", data: yoyKeys.map(k => k[1])}, yAxis: {type: "value"},
     series: [{name: "本期", type: "bar", data: yoyKeys.map(k => F[k[0]].value)},
              {name: "上年同期", type: "bar", data: yoyKeys.map(k => F[k[0]].yoy ? F[k[0]].yoy.value : 0)}]});
-  for (const [c, option] of charts) c.setOption(option);
-}).catch(e => { document.getElementById("error").textContent = "数据加载失败 " + e; document.body.dataset.error = String(e); });
+  $("grid").classList.remove("hidden");
+  for (const [c, option] of charts) { c.resize(); c.setOption(option); }
+}).catch(e => {
+  document.body.dataset.error = String(e.status || e);
+  if (e.status === 401) signedOut(e.message); else say("数据加载失败 " + e.message);
+});
+}
+load();
 </script>
 </body></html>
 """

@@ -40,14 +40,20 @@ class Problem(Exception):
         self.status, self.code, self.zh, self.en, self.extra = status, code, zh, en, extra
 
 
-def problem_response(status: int, code: str, zh: str, en: str, instance: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem_body(status: int, code: str, zh: str, en: str, instance: str | None = None, **extra: Any) -> dict:
+    """The problem+json document (for a server that is not FastAPI: escalation's faust pages)."""
     body = {"type": f"https://xinfang.example/problems/{code}", "title": TITLES.get(status, str(status)),
             "status": status, "detail": f"{zh}（{en}）", "detail_zh": zh, "detail_en": en, "code": code}
     if instance:
         body["instance"] = instance
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return body
+
+
+def problem_response(status: int, code: str, zh: str, en: str, instance: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(problem_body(status, code, zh, en, instance, **extra), status_code=status, media_type=PROBLEM,
+                        headers=headers)
 
 
 def invalid(field: str, zh: str, en: str, instance: str) -> JSONResponse:

@@ -26,6 +26,10 @@ class CommonSettings(BaseSettings):
     topic_events: str = "petition.events"
     topic_routing: str = "petition.routing"
     topic_deadletter: str = "petition.deadletter"
+    topic_terminals: str = Field("xinfang.terminals", description="terminals and their token hashes (compacted)")
+    token_max_staleness: float = Field(10.0, gt=0, le=300, description="seconds a token list not confirmed "
+                                       "current by the broker is trusted (xinfang.terminals)")
+    token_check_interval: float = Field(1.0, gt=0, le=60, description="seconds between checks of the token list")
     partitions: int = Field(12, ge=1, le=1000)
     replication_factor: int = Field(1, ge=1)
     min_insync_replicas: int = Field(1, ge=1)

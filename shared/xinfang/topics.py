@@ -4,7 +4,9 @@
 the same partition count — every event of one matter lands in the same partition number in both
 main topics — infinite retention (they ARE the history), ``cleanup.policy=delete`` (compaction
 would drop all but the last event of a key) and the replication factor and
-``min.insync.replicas`` of the settings.
+``min.insync.replicas`` of the settings.  ``xinfang.terminals`` (``topic_terminals``) is compacted
+(``cleanup.policy=compact``): keyed by terminal id, it keeps each terminal's latest lifecycle event, which is all a
+service checking tokens needs; one partition is plenty for a county's few thousand terminals.
 
 Running it again changes nothing. A topic that exists with another partition count, replication
 factor or configuration is never altered or ignored: :class:`TopicMismatchError` lists every
@@ -95,7 +97,10 @@ def topic_specs(settings: CommonSettings) -> list[TopicSpec]:
         "min.insync.replicas": str(settings.min_insync_replicas),
     }
     names = [settings.topic_events, settings.topic_routing, settings.topic_deadletter]
-    return [TopicSpec(n, settings.partitions, settings.replication_factor, dict(configs)) for n in names]
+    terminals = {"cleanup.policy": "compact", "message.timestamp.type": "LogAppendTime",
+                 "min.insync.replicas": str(settings.min_insync_replicas)}
+    return [TopicSpec(n, settings.partitions, settings.replication_factor, dict(configs)) for n in names] + [
+        TopicSpec(settings.topic_terminals, 1, settings.replication_factor, terminals)]
 
 
 def _describe(admin: KafkaAdminClient, specs: list[TopicSpec]) -> tuple[dict[str, dict], list[str]]:
@@ -276,10 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     except TopicProvisioningError as exc:
         print(f"topics: {exc}", file=sys.stderr)
         return 1
+    specs = {spec.name: spec for spec in topic_specs(settings)}
     for name in result.created:
+        spec = specs[name]
+        kept = "retention.ms -1" if spec.configs["cleanup.policy"] == "delete" else "cleanup.policy compact"
         print(
-            f"topics: created {name} ({settings.partitions} partitions, replication factor "
-            f"{settings.replication_factor}, min.insync.replicas {settings.min_insync_replicas}, retention.ms -1)"
+            f"topics: created {name} ({spec.partitions} partitions, replication factor "
+            f"{spec.replication_factor}, min.insync.replicas {settings.min_insync_replicas}, {kept})"
         )
     if not result.changed:
         print(f"topics: no change ({len(result.unchanged)} topics match the settings at {settings.kafka_bootstrap})")

@@ -11,7 +11,6 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-import httpx
 
 from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT
@@ -39,7 +38,7 @@ def test_the_simulated_day_fills_the_statistics_within_a_minute(settings, test_d
         # the last 31 days of the county's calendar: every registration, whichever year they fall in
         today = datetime.now(DEFAULT_TZ).date()
         period = {"from": (today - timedelta(days=31)).isoformat(), "to": today.isoformat()}
-        reporting = httpx.Client(base_url=system.procs["reporting"].url, timeout=30)
+        reporting = system.reporting()
         deadline = time.monotonic() + 60
         while True:
             figures = reporting.get("/v1/stats", params=period).json()

@@ -36,6 +36,7 @@ def prefixed(kafka_bootstrap, unique_prefix, admin):
         topic_events=f"{unique_prefix}.petition.events",
         topic_routing=f"{unique_prefix}.petition.routing",
         topic_deadletter=f"{unique_prefix}.petition.deadletter",
+        topic_terminals=f"{unique_prefix}.xinfang.terminals",
     )
     yield settings
     leftovers = [t for t in admin.list_topics() if t.startswith(f"{unique_prefix}.")]
@@ -44,7 +45,12 @@ def prefixed(kafka_bootstrap, unique_prefix, admin):
 
 
 def names(settings: CommonSettings) -> list[str]:
+    """The three topics of the history (same partitions, retention for ever)."""
     return [settings.topic_events, settings.topic_routing, settings.topic_deadletter]
+
+
+def every_name(settings: CommonSettings) -> list[str]:
+    return [*names(settings), settings.topic_terminals]
 
 
 def read_back(admin: KafkaAdminClient, topics: list[str]) -> dict[str, dict]:
@@ -76,8 +82,8 @@ def read_back(admin: KafkaAdminClient, topics: list[str]) -> dict[str, dict]:
 def test_provision_creates_topics_whose_broker_configs_match_the_settings(prefixed, admin):
     result = provision(prefixed)
 
-    assert sorted(result.created) == sorted(names(prefixed))
-    actual = read_back(admin, names(prefixed))
+    assert sorted(result.created) == sorted(every_name(prefixed))
+    actual = read_back(admin, every_name(prefixed))
     for topic in names(prefixed):
         assert actual[topic] == {
             "partitions": prefixed.partitions,
@@ -89,6 +95,10 @@ def test_provision_creates_topics_whose_broker_configs_match_the_settings(prefix
                 "min.insync.replicas": str(prefixed.min_insync_replicas),
             },
         }, topic
+    # the terminals' topic keeps each terminal's latest record: compacted, one partition
+    terminals = actual[prefixed.topic_terminals]
+    assert terminals["partitions"] == 1 and terminals["configs"]["cleanup.policy"] == "compact"
+    assert terminals["configs"]["min.insync.replicas"] == str(prefixed.min_insync_replicas)
     # The default partition count is the one DESIGN.md fixes, and all three topics share it.
     assert CommonSettings.model_fields["partitions"].default == 12
 
@@ -101,7 +111,7 @@ def test_reprovisioning_changes_nothing(prefixed, admin):
 
     assert again.created == ()
     assert not again.changed
-    assert sorted(again.unchanged) == sorted(names(prefixed))
+    assert sorted(again.unchanged) == sorted(every_name(prefixed))
     assert read_back(admin, names(prefixed)) == before
     # A check-only run agrees.
     assert not provision(prefixed, check_only=True).changed
@@ -143,8 +153,8 @@ def test_check_only_reports_missing_topics_and_creates_nothing(prefixed, admin):
     with pytest.raises(TopicMismatchError) as info:
         provision(prefixed, check_only=True)
 
-    assert {m.topic for m in info.value.mismatches if m.setting == "exists"} == set(names(prefixed))
-    assert not set(names(prefixed)) & set(admin.list_topics())
+    assert {m.topic for m in info.value.mismatches if m.setting == "exists"} == set(every_name(prefixed))
+    assert not set(every_name(prefixed)) & set(admin.list_topics())
 
 
 def test_replication_factor_larger_than_the_cluster_is_refused_clearly(prefixed, admin):
@@ -163,6 +173,7 @@ def test_cli_creates_then_reports_no_change(prefixed):
         "XINFANG_TOPIC_EVENTS": prefixed.topic_events,
         "XINFANG_TOPIC_ROUTING": prefixed.topic_routing,
         "XINFANG_TOPIC_DEADLETTER": prefixed.topic_deadletter,
+        "XINFANG_TOPIC_TERMINALS": prefixed.topic_terminals,
     }
     cmd = [sys.executable, "-m", "xinfang.topics"]
 
@@ -171,8 +182,9 @@ def test_cli_creates_then_reports_no_change(prefixed):
     mismatch = subprocess.run(cmd, capture_output=True, text=True, env={**env, "XINFANG_PARTITIONS": "4"}, timeout=60)
 
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("topics: created ") == 3
+    assert first.stdout.count("topics: created ") == 4  # the three of the history and xinfang.terminals
+    assert "xinfang.terminals (1 partitions, replication factor 1, min.insync.replicas 1, cleanup.policy compact)" in first.stdout
     assert second.returncode == 0, second.stderr
-    assert "topics: no change (3 topics match" in second.stdout
+    assert "topics: no change (4 topics match" in second.stdout
     assert mismatch.returncode == 1
     assert f"{prefixed.topic_events}: partitions expected 4, actual 12" in mismatch.stderr

@@ -45,6 +45,28 @@ class Intake:
             self.tokens[key] = r.json()["token"]
         return self.tokens[key]
 
+    def terminal_id(self, token: str) -> str:
+        """The id of the terminal of ``token`` (from intake's database: a test knows only the token)."""
+        import asyncio
+
+        import asyncpg
+
+        from xinfang.terminals import token_hash
+
+        async def find() -> str:
+            conn = await asyncpg.connect(self.settings.database_url)
+            try:
+                return await conn.fetchval(f'SELECT id FROM "{self.schema}".terminals WHERE token_hash = $1',
+                                           token_hash(token))
+            finally:
+                await conn.close()
+
+        return asyncio.run(find())
+
+    def revoke(self, terminal_id: str) -> None:
+        r = self.http.delete(f"/v1/terminals/{terminal_id}", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert r.status_code == 204, r.text
+
     def post(self, path: str, body: dict, unit: str = VILLAGE, key: str | None = None, **kw) -> httpx.Response:
         token = kw.pop("token", None) or self.terminal(unit, kw.pop("roles", ("registrar", "handler", "supervisor")))
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key or uuid.uuid4().hex}
@@ -140,7 +162,8 @@ def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:
         "XINFANG_INTAKE_SCHEMA": schema, "XINFANG_INTAKE_PORT": str(port), "XINFANG_ADMIN_TOKEN": ADMIN,
         "XINFANG_MASTER_KEY": base64.b64encode(b"k" * 32).decode(),
         "XINFANG_TOPIC_EVENTS": settings.topic_events, "XINFANG_TOPIC_ROUTING": settings.topic_routing,
-        "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter, "XINFANG_PARTITIONS": str(settings.partitions),
+        "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
+        "XINFANG_TOPIC_TERMINALS": settings.topic_terminals, "XINFANG_PARTITIONS": str(settings.partitions),
         "XINFANG_COUNTY_FILE": str(ROOT / "deploy" / "counties" / "demo.yaml"),
         "XINFANG_RATE_LIMIT_PER_MINUTE": "100000", "XINFANG_AUTH_FAILURES_PER_MINUTE": "100000", **extra}
 

@@ -23,7 +23,8 @@ def delete_run_topics(settings: CommonSettings, app_id: str | None = None) -> No
         return  # no broker to tidy up
     try:
         mine = [t for t in admin.list_topics() if (app_id and t.startswith(f"{app_id}-"))
-                or t in (settings.topic_events, settings.topic_routing, settings.topic_deadletter)]
+                or t in (settings.topic_events, settings.topic_routing, settings.topic_deadletter,
+                                                             settings.topic_terminals)]
         if mine:
             admin.delete_topics(mine)
     except KafkaError:
@@ -36,7 +37,8 @@ def run_settings(base: CommonSettings, run: str, **overrides) -> CommonSettings:
     """Settings with topics of their own for one test run, provisioned on the broker."""
     settings = base.model_copy(update={
         "topic_events": f"petition.events.{run}", "topic_routing": f"petition.routing.{run}",
-        "topic_deadletter": f"petition.deadletter.{run}", "partitions": 3, **overrides})
+        "topic_deadletter": f"petition.deadletter.{run}", "topic_terminals": f"xinfang.terminals.{run}",
+        "partitions": 3, **overrides})
     provision(settings)
     return settings
 

@@ -20,6 +20,8 @@ import orjson
 
 from support.kafka import read_all
 from support.process import ROOT, ServiceProcess, free_port
+from support.tokens import client
+from xinfang.county import load_county
 
 FAST_COUNTY = ROOT / "tests" / "fixtures" / "county_fast.yaml"
 ADMIN = "drill-admin-token-" + "y" * 24
@@ -34,6 +36,7 @@ class System:
         self.intake_schema, self.reporting_schema = f"intake_{run}", f"reporting_{run}"
         common = {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": settings.topic_events,
                   "XINFANG_TOPIC_ROUTING": settings.topic_routing, "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
+                  "XINFANG_TOPIC_TERMINALS": settings.topic_terminals,
                   "XINFANG_PARTITIONS": str(settings.partitions), "XINFANG_COUNTY_FILE": str(county),
                   "XINFANG_DATABASE_URL": dsn, "XINFANG_REPLICATION_FACTOR": str(settings.replication_factor),
                   "XINFANG_MIN_INSYNC_REPLICAS": str(settings.min_insync_replicas)}
@@ -54,7 +57,10 @@ class System:
                                         ports["reporting"], folder / "reporting.log"),
         }
         self.token: str | None = None
+        self.reader: str | None = None
         self.terminal_unit = terminal_unit
+        county_file = load_county(county)
+        self.reader_unit = county_file.unit_for(county_file.code, "county").id
 
     def start(self) -> "System":
         for proc in self.procs.values():
@@ -63,7 +69,15 @@ class System:
                        json={"unit_id": self.terminal_unit, "name": "演练终端", "roles": ["registrar", "handler"]})
         r.raise_for_status()
         self.token = r.json()["token"]
+        r = httpx.post(f"{self.procs['intake'].url}/v1/terminals", headers={"Authorization": f"Bearer {ADMIN}"},
+                       json={"unit_id": self.reader_unit, "name": "审计终端", "roles": ["auditor"]})
+        r.raise_for_status()
+        self.reader = r.json()["token"]  # reads the whole county's figures in reporting
         return self
+
+    def reporting(self) -> httpx.Client:
+        """A client of reporting with the county bureau auditor's token (once reporting knows it)."""
+        return client(self.procs["reporting"].url, self.reader)
 
     def restart(self, name: str, pause: float = 1.0) -> None:
         self.procs[name].kill()

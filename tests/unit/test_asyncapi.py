@@ -26,7 +26,8 @@ def test_generated_document_is_valid_asyncapi_3(validator):
     assert errors == []
     messages = document["components"]["messages"]
     assert len(messages) == len(CATALOGUE)
-    assert set(document["channels"]) == {"petitionEvents", "petitionRouting"}
+    assert set(document["channels"]) == {"petitionEvents", "petitionRouting", "terminals"}
+    assert document["channels"]["terminals"]["bindings"]["kafka"]["topicConfiguration"] == {"cleanup.policy": ["compact"]}
 
 
 def test_the_validator_rejects_a_broken_document(validator):

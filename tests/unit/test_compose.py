@@ -87,8 +87,15 @@ def test_published_ports_match_the_services_settings_and_health_checks(compose):
         port_vars = [k for k in env if k.endswith("_PORT") and k.startswith("XINFANG_")]
         assert len(port_vars) == 1, f"{name}: one port setting expected, got {port_vars}"
         port = env[port_vars[0]]
-        assert any(str(p).endswith(f":{port}") for p in service.get("ports", [])), f"{name} does not publish {port}"
+        if name != "escalation":
+            assert any(str(p).endswith(f":{port}") for p in service.get("ports", [])), f"{name} does not publish {port}"
         assert f":{port}/" in " ".join(service["healthcheck"]["test"]), f"{name} health check is not on port {port}"
+
+
+def test_only_intakes_and_reportings_http_ports_are_published(compose):
+    published = {name: [str(p) for p in service.get("ports", [])] for name, service in compose["services"].items()
+                 if service.get("ports")}
+    assert published == {"intake": ["8001:8001"], "reporting": ["8002:8002"]}, published
 
 
 def test_secrets_have_no_defaults(compose):

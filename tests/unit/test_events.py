@@ -80,7 +80,7 @@ def test_plain_personal_data_is_refused_by_the_contract():
 def test_every_type_is_versioned_and_maps_back():
     for event_type, (model, role) in CATALOGUE.items():
         assert event_type.rsplit(".", 1)[1].startswith("v")
-        assert role in ("events", "routing")
+        assert role in ("events", "routing", "terminals")
         assert data_model_for(event_type) is model
     assert event_type_of(Registered.model_validate(registered())) == "petition.registered.v1"
     with pytest.raises(KeyError, match="unknown event type"):

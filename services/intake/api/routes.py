@@ -69,6 +69,7 @@ async def create(request: Request, body: s.TerminalCreate, _: AdminDep) -> s.Ter
         raise Problem(422, "unit", f"未知的单位 {body.unit_id}", f"unknown unit {body.unit_id!r}") from None
     async with app.pool.acquire() as conn:
         terminal_id, token = await create_terminal(conn, body.unit_id, body.name, list(body.roles))
+    app.terminal_events.wake()  # reporting and escalation learn it from xinfang.terminals
     return s.TerminalCreated(id=terminal_id, unit_id=body.unit_id, roles=list(body.roles), token=token)
 
 
@@ -78,6 +79,7 @@ async def revoke(request: Request, terminal_id: str, _: AdminDep) -> Response:
     async with request.app.state.intake.pool.acquire() as conn:
         revoked = await revoke_terminal(conn, terminal_id)
     request.app.state.intake.terminals.entries.clear()  # at once here; other replicas hear the NOTIFY
+    request.app.state.intake.terminal_events.wake()  # reporting and escalation: through xinfang.terminals
     if not revoked:
         raise Problem(404, "terminal", "终端不存在或已吊销", "no such active terminal")
     return Response(status_code=204)

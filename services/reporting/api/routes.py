@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from xinfang.problems import Problem
+from xinfang.terminals import Terminal, caller
 
 from reporting import exports, figures, summary
+from reporting.access import restrict
 from reporting.dashboard import page
 from reporting.periods import parse_period
 from reporting.queries import DRILL
@@ -25,8 +27,18 @@ def reporter(request: Request) -> Reporter:
     return request.app.state.reporting.reporter
 
 
+def terminal(request: Request, authorization: Annotated[str | None, Header(
+        description="Bearer <token>: a terminal's token, issued by intake")] = None) -> Terminal:
+    """The calling terminal (401 without a valid token, 503 while tokens cannot be checked)."""
+    return caller(request.app.state.reporting.tokens, authorization)
+
+
+Caller = Annotated[Terminal, Depends(terminal)]
+
+
 def stats_request(
     request: Request,
+    who: Caller,
     from_: Annotated[str | None, Query(alias="from", description="first day, YYYY-MM-DD (local)")] = None,
     to: Annotated[str | None, Query(description="last day, YYYY-MM-DD (local), included")] = None,
     month: Annotated[str | None, Query(description="e.g. 2026-03")] = None,
@@ -44,9 +56,11 @@ def stats_request(
     county = reporter(request).county
     period = parse_period(from_=from_, to=to, month=month, quarter=quarter, half=half, year=year)
     wanted = tuple(part.strip() for part in compare.split(",") if part.strip())
-    return StatsRequest(period=period, jurisdiction=jurisdiction, unit=unit, category=category, channel=channel,
-                        as_of=parse_moment(as_of, "as_of", county), known_at=parse_moment(known_at, "known_at", county),
-                        compare=wanted)
+    asked = StatsRequest(period=period, jurisdiction=jurisdiction, unit=unit, category=category, channel=channel,
+                         as_of=parse_moment(as_of, "as_of", county), known_at=parse_moment(known_at, "known_at", county),
+                         compare=wanted)
+    reporter(request).check(asked)
+    return restrict(county, who, asked)
 
 
 Wanted = Annotated[StatsRequest, Depends(stats_request)]
@@ -76,7 +90,7 @@ async def stats(wanted: Wanted, rep: Reporting,
 
 
 @router.get("/v1/stats/definitions", summary="指标定义 What each figure counts")
-async def definitions() -> dict:
+async def definitions(_: Caller) -> dict:
     """Every figure with its Chinese name, what it counts and, for rates, what they divide."""
     return {"figures": [vars(f) for f in figures.FIGURES], "unit_figures": [vars(f) for f in figures.UNIT_FIGURES]}
 
@@ -122,5 +136,8 @@ async def report_summary(wanted: Wanted, rep: Reporting,
 @router.get("/v1/dashboard", summary="统计看板 Dashboard", response_class=HTMLResponse)
 async def dashboard(rep: Reporting, year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
                     jurisdiction: str | None = None) -> HTMLResponse:
-    """The dashboard page: volume over time, by tier and category, overdue and escalations, the rates, year on year."""
+    """The dashboard page: volume over time, by tier and category, overdue and escalations, the rates, year on year.
+
+    The page itself holds no figure: it asks for the terminal's token (kept for the browser session only) and reads
+    the figures with it, within the terminal's scope."""
     return HTMLResponse(page(rep.county, year, jurisdiction))

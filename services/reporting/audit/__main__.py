@@ -258,11 +258,13 @@ def verify_integrity(bootstrap: Optional[str] = typer.Option(None, help="Kafka b
 @app.command()
 def timeline(matter: str = typer.Argument(..., help="事项编号 petition id"),
              bootstrap: Optional[str] = typer.Option(None),
-             reveal: bool = typer.Option(False, help="show personal data (needs an intake terminal token with the right)"),
+             reveal: bool = typer.Option(False, help="show personal data and the summary (needs the token of an intake "
+                                                     "terminal that may see the matter)"),
              intake_url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE_URL"),
              token: Optional[str] = typer.Option(None, envvar="XINFANG_TERMINAL_TOKEN")) -> None:
     """一件事项的完整时间线。Every event of one matter from both topics, in order: actor, occurred and recorded
-    times, due times, escalations. Personal data is masked unless --reveal, which asks intake (and is logged there)."""
+    times, due times, escalations. Personal data and the free-text summary (content, not metadata) are masked unless
+    --reveal, which asks intake whether the caller's terminal may see the matter (and is logged there)."""
     settings = CommonSettings(**({"kafka_bootstrap": bootstrap} if bootstrap else {}))
     people = None
     if reveal:

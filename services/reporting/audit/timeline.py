@@ -10,12 +10,14 @@ from xinfang.settings import CommonSettings
 from reporting.audit.reading import partition_of, read_topic
 
 PERSONAL = ("name", "id_number", "phone", "address")
+CONTENT = ("summary",)  # what the petitioner said: content, not metadata, so shown only to those who may see it
 MASK = "***"
 
 
 def timeline(settings: CommonSettings, topics: dict[str, str], matter: str, partitions: int,
              people: dict[str, dict] | None = None) -> list[dict[str, Any]]:
-    """Every event of ``matter`` in recorded order; personal fields masked unless ``people`` reveals them.
+    """Every event of ``matter`` in recorded order; personal fields and the free-text summary masked unless
+    ``people`` reveals them (``people`` is given only when intake let the caller's terminal see the matter).
 
     ``people`` maps a petitioner reference to plain fields (as intake shows them to an authorised
     reader; erased ones come back as None and read as erased)."""
@@ -34,6 +36,9 @@ def timeline(settings: CommonSettings, topics: dict[str, str], matter: str, part
 
 def _entry(role: str, record, envelope: dict, people: dict[str, dict] | None) -> dict[str, Any]:
     data = dict(envelope.get("data", {}))
+    for field in CONTENT:
+        if people is None and data.get(field):
+            data[field] = MASK
     if "petitioners" in data:
         data["petitioners"] = [_person(p, people) for p in data["petitioners"]]
     return {"topic": role, "offset": record.offset, "seq": envelope["seq"], "id": envelope["id"],

@@ -221,6 +221,14 @@ class County(Part):
         """True if code is ancestor_code or lies below it."""
         return code == ancestor_code or any(a.code == ancestor_code for a in self.ancestors(code))
 
+    def in_scope(self, unit_id: str, code: str) -> bool:
+        """True if place ``code`` lies in the unit's jurisdiction subtree: what a terminal of that unit sees, in
+        every service (a township's station: the township and its villages); False for an unknown unit or place."""
+        try:
+            return self.is_within(code, self.unit(unit_id).jurisdiction)
+        except KeyError:
+            return False
+
     def unit(self, unit_id: str) -> Unit:
         """The unit with this id; KeyError if unknown."""
         try:

@@ -22,7 +22,13 @@ CHANNELS = {
                "事项事实（由受理服务写入） petition facts, written only by intake"),
     "routing": ("petitionRouting", "petition.routing",
                 "交办与督办事实（由督办服务写入） routing and deadline facts, written only by escalation"),
+    "terminals": ("terminals", "xinfang.terminals",
+                  "终端及其令牌摘要（由受理服务写入，压缩主题，键为终端编号） each terminal's latest lifecycle event, "
+                  "written only by intake; compacted, keyed by terminal id; carries the token's SHA-256, never the token"),
 }
+KEYS = {"events": "petition id (subject)", "routing": "petition id (subject)", "terminals": "terminal id (subject)"}
+TOPIC_CONFIG = {"events": {"retention.ms": -1}, "routing": {"retention.ms": -1},
+                "terminals": {"cleanup.policy": ["compact"]}}
 
 
 def _schemas() -> dict[str, Any]:
@@ -31,7 +37,7 @@ def _schemas() -> dict[str, Any]:
     return top["$defs"]
 
 
-def _message(event_type: str, model_name: str, doc: str) -> dict[str, Any]:
+def _message(event_type: str, model_name: str, doc: str, role: str) -> dict[str, Any]:
     return {
         "name": event_type,
         "title": doc.split(":")[0].strip() if doc else event_type,
@@ -44,7 +50,7 @@ def _message(event_type: str, model_name: str, doc: str) -> dict[str, Any]:
                 "data": {"$ref": REF.format(model=model_name)},
             }},
         ]},
-        "bindings": {"kafka": {"key": {"type": "string", "description": "petition id (subject)"},
+        "bindings": {"kafka": {"key": {"type": "string", "description": KEYS[role]},
                                "bindingVersion": "0.5.0"}},
     }
 
@@ -55,14 +61,14 @@ def build(partitions: int = 12) -> dict[str, Any]:
     channel_messages: dict[str, dict[str, Any]] = {role: {} for role in CHANNELS}
     for event_type, (model, role) in CATALOGUE.items():
         key = event_type.removeprefix("petition.")
-        messages[key] = _message(event_type, model.__name__, (model.__doc__ or "").strip())
+        messages[key] = _message(event_type, model.__name__, (model.__doc__ or "").strip(), role)
         channel_messages[role][key] = {"$ref": f"#/components/messages/{key}"}
     channels, operations = {}, {}
     for role, (channel_id, address, description) in CHANNELS.items():
         channels[channel_id] = {
             "address": address, "description": description, "messages": channel_messages[role],
-            "bindings": {"kafka": {"topic": address, "partitions": partitions,
-                                   "topicConfiguration": {"retention.ms": -1},
+            "bindings": {"kafka": {"topic": address, "partitions": 1 if role == "terminals" else partitions,
+                                   "topicConfiguration": TOPIC_CONFIG[role],
                                    "bindingVersion": "0.5.0"}},
         }
         refs = [{"$ref": f"#/channels/{channel_id}/messages/{key}"} for key in channel_messages[role]]
@@ -75,7 +81,7 @@ def build(partitions: int = 12) -> dict[str, Any]:
         "info": {
             "title": "信访事项事件 Petition handling events",
             "version": "1.0.0",
-            "description": ("CloudEvents 1.0 structured JSON on Kafka, keyed by petition id. Extension "
+            "description": ("CloudEvents 1.0 structured JSON on Kafka, keyed by petition id (terminal id on xinfang.terminals). Extension "
                             "attributes: occurred, actor, seq, prevhash, hashalg, hash (a per-matter, "
                             "per-source hash chain over the canonical JSON form)."),
         },

@@ -292,6 +292,21 @@ class RoutingWithdrawn(EventData):
     reason: Text
 
 
+# ---- xinfang.terminals (intake; compacted, keyed by terminal id) ------------------------------------
+
+
+class TerminalCreated(EventData):
+    """终端开通: a terminal of a unit, its roles and the SHA-256 of its token (never the token itself)."""
+
+    unit: Code
+    roles: list[Literal["registrar", "handler", "supervisor", "auditor", "admin"]] = Field(min_length=1, max_length=5)
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the bearer token")
+
+
+class TerminalRevoked(EventData):
+    """终端吊销: the terminal's token is refused from now on, by every service."""
+
+
 _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.registered.v1": (Registered, "events"),
     "petition.visit_recorded.v1": (VisitRecorded, "events"),
@@ -319,9 +334,11 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.review_assigned.v2": (ReviewAssigned, "routing"),
     "petition.closed.v1": (Closed, "routing"),
     "petition.routing_withdrawn.v1": (RoutingWithdrawn, "routing"),
+    "terminal.created.v1": (TerminalCreated, "terminals"),
+    "terminal.revoked.v1": (TerminalRevoked, "terminals"),
 }
 
-#: type name → (data model, topic role "events" | "routing")
+#: type name → (data model, topic role "events" | "routing" | "terminals")
 CATALOGUE: dict[str, tuple[type[EventData], str]] = dict(_TYPES)
 _TYPE_OF: dict[type[EventData], str] = {model: name for name, (model, _) in _TYPES.items()}
 

@@ -89,8 +89,8 @@ class CloudEvent(BaseModel):
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=128)
     source: str = Field(min_length=1, max_length=256, description="e.g. /xinfang/110105/intake")
-    type: str = Field(pattern=r"^petition\.[a-z_]+\.v[0-9]+$")
-    subject: str = Field(min_length=1, max_length=64, description="the petition id (事项编号)")
+    type: str = Field(pattern=r"^(petition|terminal)\.[a-z_]+\.v[0-9]+$")
+    subject: str = Field(min_length=1, max_length=64, description="the petition id (事项编号), or a terminal's id")
     time: str = Field(description="when the system recorded it (RFC 3339, UTC)")
     datacontenttype: Literal["application/json"] = "application/json"
     occurred: str = Field(description="when it happened (RFC 3339, UTC); may precede time")

@@ -34,13 +34,13 @@ def drop(dsn: str, schema: str, name: str) -> None:
 class Watcher(threading.Thread):
     """Asks /v1/stats for the year all the time: every answer and the cases it showed."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, system: System) -> None:
         super().__init__(daemon=True)
-        self.url, self.answers, self.stop = url, [], threading.Event()
+        self.system, self.answers, self.stop = system, [], threading.Event()
 
     def run(self) -> None:
         year = str(datetime.now().year)
-        with httpx.Client(base_url=self.url, timeout=10) as http:
+        with self.system.reporting() as http:
             while not self.stop.is_set():
                 r = http.get("/v1/stats", params={"year": year})
                 self.answers.append((r.status_code, r.json()["figures"]["cases"]["value"] if r.status_code == 200 else r.text))
@@ -58,7 +58,7 @@ def test_rebuild_switches_the_live_service_without_a_gap(settings, kafka_bootstr
             time.sleep(3)
         caught_up(system)
         assert httpx.get(f"{reporting}/readyz").json()["schema"] == system.reporting_schema
-        watcher = Watcher(reporting)
+        watcher = Watcher(system)
         watcher.start()
         with Load(system, rate=20) as load:  # registrations keep arriving while the new schema is built
             rebuilt = audit(system, "rebuild", "--into", new)
@@ -83,7 +83,7 @@ def test_rebuild_switches_the_live_service_without_a_gap(settings, kafka_bootstr
         cases = [value for _, value in watcher.answers]
         assert all(a <= b for a, b in zip(cases, cases[1:])), cases
         # nothing lost: every acknowledged registration is counted, once, in the schema now serving
-        final = httpx.get(f"{reporting}/v1/stats", params={"year": str(datetime.now().year)}).json()
+        final = system.reporting().get("/v1/stats", params={"year": str(datetime.now().year)}).json()
         assert final["figures"]["cases"]["value"] == len(before.acknowledged) + len(load.acknowledged)
         assert load.acknowledged and not load.refused
         # and the new schema equals a fresh replay of the topics, table by table and figure by figure

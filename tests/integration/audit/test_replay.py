@@ -9,7 +9,6 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-import httpx
 
 from support.kafka import run_settings
 from support.process import ROOT
@@ -67,13 +66,13 @@ def test_replay_equals_live_and_a_past_report_equals_the_live_report_then(settin
         caught_up(system)
         time.sleep(8)  # every due time of the test county (seconds) has passed: figures no longer move by themselves
         year = str(datetime.now().year)
-        then_report = httpx.get(f"{system.procs['reporting'].url}/v1/stats", params={"year": year}).json()
+        then_report = system.reporting().get("/v1/stats", params={"year": year}).json()
         then = datetime.now(timezone.utc)
         time.sleep(1.5)
         with Load(system, rate=20):  # history goes on after "then"
             time.sleep(3)
         caught_up(system)
-        now_report = httpx.get(f"{system.procs['reporting'].url}/v1/stats", params={"year": year}).json()
+        now_report = system.reporting().get("/v1/stats", params={"year": year}).json()
         assert now_report["figures"]["cases"]["value"] > then_report["figures"]["cases"]["value"]
 
         verified = audit(system, "verify", "--scratch", f"audit_v_{system.run}")

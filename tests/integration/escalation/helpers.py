@@ -17,11 +17,20 @@ from support.process import ROOT, ServiceProcess, free_port
 from xinfang.events import CloudEvent, GENESIS_HASH
 from xinfang.events.catalogue import EventData, Registered, event_type_of
 from xinfang.kafka import sync_producer
+from xinfang.terminals import lifecycle_event, token_hash
 
 FAST_COUNTY = ROOT / "tests" / "fixtures" / "county_fast.yaml"
 ONE_STEP_COUNTY = ROOT / "tests" / "fixtures" / "escalation_county.yaml"
 VILLAGE, ROOM, STATION = "361501100201", "room.361501100201", "station.361501100000"
 BUREAU, CITY = "bureau.361501", "city.361500"
+STAFF_TOKEN = "xft_escalation-test-supervisor-" + "s" * 20  # a supervisor of the bureau (Run publishes it)
+HANDLER_TOKEN = "xft_escalation-test-handler-" + "h" * 20
+
+
+def terminal_event(terminal_id: str, token: str, roles: list[str], revoked: bool = False) -> CloudEvent:
+    """A terminal's lifecycle event as intake publishes it to xinfang.terminals."""
+    return lifecycle_event(terminal_id, BUREAU, roles, token_hash(token), utcnow(), utcnow() if revoked else None,
+                           "/xinfang/361501/intake")
 
 
 def utcnow() -> datetime:
@@ -46,13 +55,18 @@ class Run:
         self.session_timeout = session_timeout
         self.producer = sync_producer(self.settings)
         self.heads: dict[str, tuple[int, str]] = {}
+        for event in (terminal_event("t-staff", STAFF_TOKEN, ["supervisor"]),
+                      terminal_event("t-handler", HANDLER_TOKEN, ["handler"])):
+            self.producer.send(self.settings.topic_terminals, key=event.subject.encode(), value=event.to_json())
+        self.producer.flush(30)
 
     def worker(self, name: str = "w1") -> ServiceProcess:
         port = free_port()
         env = {
             "XINFANG_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
             "XINFANG_TOPIC_EVENTS": self.settings.topic_events, "XINFANG_TOPIC_ROUTING": self.settings.topic_routing,
-            "XINFANG_TOPIC_DEADLETTER": self.settings.topic_deadletter, "XINFANG_PARTITIONS": str(self.partitions),
+            "XINFANG_TOPIC_DEADLETTER": self.settings.topic_deadletter,
+            "XINFANG_TOPIC_TERMINALS": self.settings.topic_terminals, "XINFANG_PARTITIONS": str(self.partitions),
             "XINFANG_COUNTY_FILE": str(self.county), "XINFANG_ESCALATION_APP_ID": self.app_id,
             "XINFANG_ESCALATION_PORT": str(port), "XINFANG_ESCALATION_DATA_DIR": str(self.tmp / f"data-{name}"),
             "XINFANG_ESCALATION_SESSION_TIMEOUT": str(self.session_timeout),
@@ -129,8 +143,15 @@ class Routing:
         self.consumer.close()
 
 
-def get(worker: ServiceProcess, path: str) -> httpx.Response:
-    return httpx.get(f"{worker.url}{path}", timeout=10)
+def get(worker: ServiceProcess, path: str, token: str | None = STAFF_TOKEN) -> httpx.Response:
+    """GET a worker's page with a supervisor's token (once the worker has read the terminals topic)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    deadline = time.monotonic() + 30
+    while True:
+        r = httpx.get(f"{worker.url}{path}", timeout=10, headers=headers)
+        if r.status_code != 503 or r.json().get("code") != "auth.unavailable" or time.monotonic() > deadline:
+            return r
+        time.sleep(0.1)
 
 
 def wait_ready(workers: list[ServiceProcess], partitions: int, timeout: float = 60.0) -> dict[int, list[int]]:

@@ -19,7 +19,8 @@ from xinfang.events.catalogue import (
 from xinfang.events.envelope import rfc3339
 
 from integration.escalation.helpers import (
-    BUREAU, CITY, FAST_COUNTY, ROOM, STATION, Routing, Run, get, registered, utcnow, wait_ready,
+    BUREAU, CITY, FAST_COUNTY, HANDLER_TOKEN, ROOM, STAFF_TOKEN, STATION, Routing, Run, get, registered, utcnow,
+    wait_ready,
 )
 
 pytestmark = pytest.mark.integration
@@ -161,6 +162,18 @@ def test_imported_history_is_assigned_and_never_timed(world):
     assert (assigned["data"]["cause"], assigned["data"]["unit"], assigned["data"]["due"]) == ("import", STATION, [])
     state = get(world["worker"], f"/matters/{pid}").json()
     assert state["imported"] and state["next_breach_at"] is None and not state["timed"]
+
+
+def test_the_matter_and_timer_pages_need_an_admin_or_supervisor_token(world):
+    worker, pid = world["worker"], world["m"]["A"]
+    for path in (f"/matters/{pid}", "/timers"):
+        for token, status in ((None, 401), ("xft_nonsense", 401), (HANDLER_TOKEN, 403), (STAFF_TOKEN, 200)):
+            r = get(worker, path, token=token)
+            assert r.status_code == status, (path, token, r.text[:200])
+            if status != 200:
+                assert r.headers["content-type"].startswith("application/problem+json") and r.json()["detail_zh"]
+    for path in ("/livez", "/readyz", "/metrics"):
+        assert get(worker, path, token=None).status_code == 200, path
 
 
 def test_the_web_pages_show_a_matters_timers_and_the_counts(world):

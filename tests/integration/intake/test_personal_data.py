@@ -147,9 +147,16 @@ def test_the_audit_timeline_masks_personal_data_and_shows_erasure(intake):
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)["events"]
 
-    masked = timeline()[0]["data"]["petitioners"][0]
-    assert masked["name"] == "***" and "时间线上的人" not in json.dumps(masked, ensure_ascii=False)
-    assert timeline("--reveal")[0]["data"]["petitioners"][0]["name"] == "时间线上的人"
+    masked = timeline()[0]["data"]
+    assert masked["petitioners"][0]["name"] == "***" and "时间线上的人" not in json.dumps(masked, ensure_ascii=False)
+    assert masked["summary"] == "***" and "拖欠工资" not in json.dumps(masked, ensure_ascii=False)  # content, too
+    revealed = timeline("--reveal")[0]["data"]
+    assert revealed["petitioners"][0]["name"] == "时间线上的人" and revealed["summary"] == "拖欠工资三个月"
+    # a terminal that may not see the matter gets neither: intake refuses, the timeline prints nothing
+    outsider = subprocess.run([sys.executable, "-m", "reporting.audit", "timeline", pid, "--reveal"],
+                              capture_output=True, text=True, timeout=120,
+                              env={**env, "XINFANG_TERMINAL_TOKEN": intake.terminal("room.361402101201")})
+    assert outsider.returncode == 1 and "拖欠工资" not in outsider.stdout and "时间线上的人" not in outsider.stdout
     r = intake.http.post(f"/v1/petitions/{pid}/petitioners/{ref}/erasure",
                          headers={"Authorization": f"Bearer {ADMIN}", "Idempotency-Key": uuid.uuid4().hex})
     assert r.status_code == 200

@@ -15,7 +15,8 @@ def reporting_env(settings, dsn: str, schema: str, port: int, **extra) -> dict[s
     return {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_DATABASE_URL": dsn,
             "XINFANG_REPORTING_SCHEMA": schema, "XINFANG_REPORTING_PORT": str(port),
             "XINFANG_TOPIC_EVENTS": settings.topic_events, "XINFANG_TOPIC_ROUTING": settings.topic_routing,
-            "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter, "XINFANG_PARTITIONS": str(settings.partitions),
+            "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
+            "XINFANG_TOPIC_TERMINALS": settings.topic_terminals, "XINFANG_PARTITIONS": str(settings.partitions),
             "XINFANG_COUNTY_FILE": str(DEMO), "XINFANG_CONSUMER_GROUP": f"reporting-{schema}", **extra}
 
 

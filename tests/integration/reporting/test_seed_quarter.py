@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 import uuid
 import zipfile
 
-import httpx
 import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from integration.reporting.running import DEMO, drop_schema, start_reporting, wait_projected
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
+from support.tokens import client, wait_known
 from support.process import ServiceProcess, free_port
 from support.seed import EXPECTED, ndjson, seed_records
 from xinfang.kafka import sync_producer
@@ -43,6 +44,7 @@ def escalation_process(topics, app_id: str, folder) -> ServiceProcess:
     return ServiceProcess("escalation", {
         "XINFANG_KAFKA_BOOTSTRAP": topics.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": topics.topic_events,
         "XINFANG_TOPIC_ROUTING": topics.topic_routing, "XINFANG_TOPIC_DEADLETTER": topics.topic_deadletter,
+        "XINFANG_TOPIC_TERMINALS": topics.topic_terminals,
         "XINFANG_PARTITIONS": str(topics.partitions), "XINFANG_COUNTY_FILE": str(DEMO),
         "XINFANG_ESCALATION_APP_ID": app_id, "XINFANG_ESCALATION_PORT": str(port),
         "XINFANG_ESCALATION_DATA_DIR": str(folder / "escalation"), "XINFANG_ESCALATION_INSTANCE_ID": f"{app_id}-w1",
@@ -67,7 +69,8 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         intake = Intake(intake_proc.start(timeout=60), topics, intake_schema)
         escalation.start(timeout=90)
         reporting = start_reporting(topics, test_dsn, schema, logs / "reporting.log")
-        http = httpx.Client(base_url=reporting.url, timeout=30)
+        auditor = intake.terminal(BUREAU, ("auditor",))  # the county bureau's auditor
+        http = client(reporting.url, auditor)
 
         records = seed_records(run)
         token = intake.terminal(BUREAU, ("registrar", "handler", "supervisor"))  # the county bureau's supervisor
@@ -95,7 +98,8 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         assert records_on(topics.kafka_bootstrap, topics.topic_events) == events + 1  # nothing lost or doubled
         total = events + len(records) + len(GARBAGE)
         asyncio.run(wait_projected(test_dsn, schema, total, timeout=180))
-        yield {"http": http, "settings": topics, "schema": schema, "records": records, "total": total}
+        yield {"http": http, "settings": topics, "schema": schema, "records": records, "total": total,
+               "intake": intake, "auditor": auditor, "logs": logs}
     finally:
         if http is not None:
             http.close()
@@ -226,34 +230,64 @@ def test_health_and_metrics(seeded):
     assert projected == seeded["total"] - 2
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-def test_dashboard_renders_every_chart_with_data_in_headless_chromium(seeded, tmp_path):
+def test_dashboard_signs_in_renders_every_chart_and_signs_out_in_headless_chromium(seeded):
+    """Playwright drives Debian's chromium (executable_path; never `playwright install`)."""
     import re
-    import subprocess
-    from pathlib import Path
+    import shutil
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed for the dashboard test: apt-get install -y chromium"
-    page = seeded["http"].get("/v1/dashboard", params={"year": "2026"})
-    assert page.status_code == 200 and "信访统计看板" in page.text
-    assert re.findall(r'<script src="([^"]+)"', page.text) == ["/static/echarts.min.js"]  # no CDN
-    assert "http://" not in page.text and "https://" not in page.text
-    asset = seeded["http"].get("/static/echarts.min.js")
-    assert asset.status_code == 200 and len(asset.content) > 500_000
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed for the dashboard test: apt-get install -y chromium"
+    page_text = seeded["http"].get("/v1/dashboard", params={"year": "2026"}).text
+    assert "信访统计看板" in page_text and re.findall(r'<script src="([^"]+)"', page_text) == ["/static/echarts.min.js"]
+    assert "http://" not in page_text and "https://" not in page_text  # no CDN
+    assert len(seeded["http"].get("/static/echarts.min.js").content) > 500_000
+    intake = seeded["intake"]
+    token = intake.terminal(BUREAU, ("auditor", "supervisor"))  # the browser's own: revoked below
+    wait_known(str(seeded["http"].base_url).rstrip("/"), token)
+    terminal = intake.terminal_id(token)  # before playwright's event loop runs in this thread
     url = str(seeded["http"].base_url).rstrip("/") + "/v1/dashboard?year=2026"
-    browser = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90)
-    dom = browser.stdout
-    assert "<body" in dom, browser.stderr[-3000:]
-    body = re.search(r"<body[^>]*>", dom).group(0)
-    assert 'data-rendered="6"' in body, body
-    points = int(re.search(r'data-points="(\d+)"', body).group(1))
-    assert points >= 20, body
-    for chart in ("volume", "tiers", "categories", "breaches", "rates", "yoy"):
-        block = dom.split(f'id="{chart}"', 1)[1].split('class="chart"', 1)[0]
-        assert "<svg" in block and block.count("<path") >= 3, chart
-    assert "212批次" in dom  # the cards: 2026 batches so far are the seed quarter's
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            seen: list[str] = []
+            page.on("request", lambda request: seen.append(request.url))
+            page.goto(url)
+            page.wait_for_selector("#signin:not(.hidden)")  # no token yet: the sign-in, no figure
+            assert page.locator("body").get_attribute("data-rendered") == "0"
+            page.fill("#token", "xft_not-a-real-token")
+            page.click("#signin button")
+            page.wait_for_function("document.getElementById('error').textContent.includes('令牌无效或已吊销')")
+            assert page.evaluate("sessionStorage.getItem('xinfang.terminal_token')") is None
+            page.fill("#token", token)
+            page.click("#signin button")
+            page.wait_for_selector('body[data-rendered="6"]', timeout=30_000)
+            assert int(page.locator("body").get_attribute("data-points")) >= 20
+            for chart in ("volume", "tiers", "categories", "breaches", "rates", "yoy"):
+                assert page.locator(f"#{chart} svg path").count() >= 3, chart
+            assert "212批次" in page.inner_text("#cards")  # the cards: 2026 batches so far are the seed quarter's
+            assert page.evaluate("sessionStorage.getItem('xinfang.terminal_token')") == token
+            assert page.evaluate("document.cookie") == "" and not [u for u in seen if token in u]  # never in a URL
+            # revoked at intake: the next load signs the page out and says why
+            intake.revoke(terminal)
+            deadline = time.monotonic() + 10
+            while not page.locator("#signin:not(.hidden)").count():
+                assert time.monotonic() < deadline, "the page did not sign out after the revocation"
+                page.reload()
+                page.wait_for_load_state("networkidle")
+            assert "令牌无效或已吊销" in page.inner_text("#error")
+            assert page.evaluate("sessionStorage.getItem('xinfang.terminal_token')") is None
+            # sign-out
+            page.fill("#token", seeded["auditor"])
+            page.click("#signin button")
+            page.wait_for_selector('body[data-rendered="6"]', timeout=30_000)
+            page.click("#signout")
+            page.wait_for_selector("#signin:not(.hidden)")
+            assert page.evaluate("sessionStorage.length") == 0 and "已退出登录" in page.inner_text("#error")
+        finally:
+            browser.close()
+    assert token not in (seeded["logs"] / "reporting.log").read_text(errors="replace")  # never in a log
+

@@ -1,0 +1,192 @@
+"""Every reporting door locked: each endpoint × each kind of caller against a real intake and reporting — tokens
+learnt from xinfang.terminals, scope by jurisdiction subtree, revocation within 2 s, fail closed without the topic,
+and schemathesis with valid tokens."""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings as hsettings
+
+from support.intake import BUREAU, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE, Intake, intake_env
+from support.kafka import delete_run_topics, run_settings
+from support.process import ServiceProcess, free_port
+from support.problems import assert_sound
+from support.tokens import wait_known
+
+from integration.reporting.running import drop_schema, start_reporting, wait_projected
+
+TOWNSHIP_CODE = "361402001000"
+OUTSIDE_CODE = "361402101201"  # 青石村, under another township (青石镇)
+OUTSIDE_NAMES = ("青石", "上坊村", "柳溪", "白沙")  # places and units outside 城关街道
+YEAR = str(datetime.now().year)
+ENDPOINTS = [
+    ("/v1/stats", {}), ("/v1/stats", {"format": "csv"}), ("/v1/stats", {"format": "xlsx"}),
+    ("/v1/stats/drilldown", {"figure": "cases"}), ("/v1/stats/series", {}),
+    ("/v1/reports/summary", {}), ("/v1/reports/summary", {"format": "text"}),
+    ("/v1/reports/summary", {"format": "docx"}),
+]
+
+
+@pytest.fixture(scope="module")
+def doors(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
+    run = uuid.uuid4().hex[:8]
+    dsn = pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
+    topics = run_settings(settings.model_copy(update={"database_url": dsn}), f"doors{run}")
+    logs = tmp_path_factory.mktemp("doors")
+    intake_schema, schema = f"intake_doors_{run}", f"rep_doors_{run}"
+    port = free_port()
+    intake_proc = ServiceProcess("intake", intake_env(topics, intake_schema, port), port=port, log=logs / "intake.log")
+    reporting, intake = None, None
+    try:
+        intake = Intake(intake_proc.start(timeout=60), topics, intake_schema)
+        reporting = start_reporting(topics, dsn, schema, logs / "reporting.log")
+        for code in (VILLAGE_CODE, VILLAGE_CODE, OTHER_VILLAGE_CODE):
+            intake.register(TOWNSHIP, jurisdiction=code)
+        intake.register(BUREAU, jurisdiction=OUTSIDE_CODE, summary="青石村道路损毁")
+        asyncio.run(wait_projected(dsn, schema, 4))
+        tokens = {"village": intake.terminal(VILLAGE, ("supervisor",)),
+                  "township": intake.terminal(TOWNSHIP, ("supervisor",)),
+                  "bureau": intake.terminal(BUREAU, ("auditor",))}
+        revoked = intake.terminal(BUREAU, ("auditor", "supervisor"))
+        for token in (*tokens.values(), revoked):
+            wait_known(reporting.url, token)
+        yield {"intake": intake, "reporting": reporting, "tokens": tokens, "revoked": revoked, "run": run,
+               "topics": topics, "dsn": dsn, "logs": logs}
+    finally:
+        if reporting is not None:
+            reporting.stop()
+        intake_proc.stop()
+        if intake is not None:
+            intake.http.close()
+            intake.producer.close()
+        asyncio.run(drop_schema(dsn, schema, intake_schema))
+        delete_run_topics(topics)
+
+
+def get(doors, path: str, params: dict, header: str | None) -> httpx.Response:
+    headers = {} if header is None else {"Authorization": header}
+    return httpx.get(f"{doors['reporting'].url}{path}", params={"year": YEAR, **params}, headers=headers, timeout=30)
+
+
+def assert_problem(r: httpx.Response, status: int) -> None:
+    assert r.status_code == status, f"{r.request.url}: {r.status_code} {r.text[:300]}"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["status"] == status and r.json()["detail_zh"]
+
+
+def test_a_revoked_token_is_refused_by_reporting_within_two_seconds(doors):
+    token = doors["revoked"]
+    assert get(doors, "/v1/stats", {}, f"Bearer {token}").status_code == 200
+    terminal = doors["intake"].terminal_id(token)
+    started = time.monotonic()
+    doors["intake"].revoke(terminal)
+    answered = time.monotonic() - started
+    while get(doors, "/v1/stats/definitions", {}, f"Bearer {token}").status_code != 401:
+        assert time.monotonic() - started < 10, "reporting still accepts a token revoked 10 s ago"
+        time.sleep(0.02)
+    took = time.monotonic() - started
+    print(f"revocation: DELETE answered after {answered:.3f}s, refused by reporting after {took:.3f}s")
+    assert took < 2.0, f"reporting refused the revoked token only after {took:.2f}s"
+
+
+@pytest.mark.parametrize("path,params", ENDPOINTS, ids=[f"{p}{q.get('format', '')}" for p, q in ENDPOINTS])
+def test_every_endpoint_answers_each_caller_as_its_token_and_scope_allow(doors, path, params):
+    tokens = doors["tokens"]
+    assert_problem(get(doors, path, params, None), 401)
+    assert_problem(get(doors, path, params, "Bearer not-a-token"), 401)
+    assert_problem(get(doors, path, params, "Basic dXNlcjpwYXNz"), 401)
+    revoked = doors["revoked"]
+    if get(doors, "/v1/stats/definitions", {}, f"Bearer {revoked}").status_code == 200:
+        doors["intake"].revoke(doors["intake"].terminal_id(revoked))  # the revocation test may not have run first
+        deadline = time.monotonic() + 10
+        while get(doors, "/v1/stats/definitions", {}, f"Bearer {revoked}").status_code != 401:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert_problem(get(doors, path, params, f"Bearer {revoked}"), 401)
+    # a village's terminal: another village, its township, another township → 404, as if they did not exist
+    for code in (OTHER_VILLAGE_CODE, TOWNSHIP_CODE, OUTSIDE_CODE):
+        assert_problem(get(doors, path, {**params, "jurisdiction": code}, f"Bearer {tokens['village']}"), 404)
+    assert_problem(get(doors, path, {**params, "unit": "station.361402101000"}, f"Bearer {tokens['village']}"), 404)
+    # a township's terminal: its township and villages yes, the county and another township no
+    township = f"Bearer {tokens['township']}"
+    assert_problem(get(doors, path, {**params, "jurisdiction": OUTSIDE_CODE}, township), 404)
+    assert_problem(get(doors, path, {**params, "jurisdiction": "361402000000"}, township), 404)
+    for asked in ({}, {"jurisdiction": TOWNSHIP_CODE}, {"jurisdiction": VILLAGE_CODE}):
+        r = get(doors, path, {**params, **asked}, township)
+        assert r.status_code == 200, r.text[:300]
+        within_township(r)
+    # the county bureau's auditor: the whole county, the other township included
+    r = get(doors, path, params, f"Bearer {tokens['bureau']}")
+    assert r.status_code == 200, r.text[:300]
+
+
+def within_township(r: httpx.Response) -> None:
+    """No figure or matter outside 城关街道 in a 200 body."""
+    kind = r.headers["content-type"]
+    if kind.startswith("application/json"):
+        body = r.json()
+        scope = body.get("scope", {}).get("jurisdiction", {}).get("code")
+        assert scope in (None, TOWNSHIP_CODE, VILLAGE_CODE), scope
+        for unit in body.get("units", []):
+            assert unit["unit"].startswith(("station.361402001", "room.361402001")), unit
+        for matter in body.get("matters", []):
+            assert matter["jurisdiction"].startswith("361402001"), matter
+        if "figures" in body and scope == TOWNSHIP_CODE:
+            assert body["figures"]["cases"]["value"] == 3  # the three matters of its villages, not the fourth
+    if kind.startswith(("application/json", "text/")):
+        assert not any(name in r.text for name in OUTSIDE_NAMES), r.text[:500]
+
+
+def test_the_definitions_need_a_token_but_no_scope_and_the_health_pages_none(doors):
+    assert_problem(get(doors, "/v1/stats/definitions", {}, None), 401)
+    assert get(doors, "/v1/stats/definitions", {}, f"Bearer {doors['tokens']['village']}").status_code == 200
+    for path in ("/livez", "/readyz", "/metrics"):
+        assert httpx.get(f"{doors['reporting'].url}{path}").status_code == 200, path
+
+
+def test_a_handler_reads_its_own_units_figures_only(doors):
+    handler = f"Bearer {doors['intake'].terminal(VILLAGE, ('handler', 'registrar'))}"
+    wait_known(doors["reporting"].url, handler.removeprefix("Bearer "))
+    mine = get(doors, "/v1/stats", {}, handler)
+    assert mine.status_code == 200 and mine.json()["scope"]["unit"]["id"] == VILLAGE
+    assert_problem(get(doors, "/v1/stats", {"jurisdiction": VILLAGE_CODE}, handler), 404)
+    assert_problem(get(doors, "/v1/stats/drilldown", {"figure": "cases", "unit": "room.361402001002"}, handler), 404)
+
+
+def test_a_reporting_restarted_without_the_topic_refuses_every_token(doors):
+    """Fails closed: with the broker unreachable it never learns the tokens, and refuses them all (503)."""
+    topics = doors["topics"].model_copy(update={"kafka_bootstrap": f"127.0.0.1:{free_port()}"})
+    cut_off = start_reporting(topics, doors["dsn"], f"rep_doors_{doors['run']}", doors["logs"] / "cut-off.log",
+                              XINFANG_CONSUMER_ENABLED="false")
+    try:
+        for token in doors["tokens"].values():
+            r = httpx.get(f"{cut_off.url}/v1/stats", params={"year": YEAR},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            assert_problem(r, 503)
+        assert httpx.get(f"{cut_off.url}/readyz").json()["tokens_current"] is False
+    finally:
+        cut_off.stop()
+
+
+def test_schemathesis_with_valid_tokens_finds_no_server_error_and_only_problem_json(doors):
+    schema = schemathesis.openapi.from_url(f"{doors['reporting'].url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 6
+    for operation in operations:
+        for who in ("township", "bureau"):
+            token = doors["tokens"][who]
+
+            @given(case=operation.as_strategy())
+            @hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            def fuzz(case):
+                response = case.call(headers={"Authorization": f"Bearer {token}"}, timeout=30)  # noqa: B023
+                assert_sound(response, f"{case.method} {case.formatted_path} {case.query}: {response.status_code} "
+                                       f"{response.text[:300]}")
+
+            fuzz()
