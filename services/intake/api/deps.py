@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
 from xinfang.problems import Problem
+from xinfang.terminals import bearer
 
 from intake import idempotency
 from intake.auth import Terminal, authenticate, is_admin
@@ -19,16 +20,6 @@ from intake.auth import Terminal, authenticate, is_admin
 def _bearer_or_none(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def _bearer(authorization: str | None) -> str:
-    if not authorization:
-        raise Problem(401, "auth.missing", "缺少访问令牌", "missing bearer token",
-                      headers={"WWW-Authenticate": "Bearer"})
-    token = _bearer_or_none(authorization)
-    if token is None:
-        raise Problem(401, "auth.scheme", "令牌格式应为 Bearer <token>", "use Authorization: Bearer <token>")
-    return token
 
 
 def source_of(request: Request) -> str:
@@ -64,7 +55,7 @@ async def current_terminal(request: Request,
     terminal = app.terminals.get(token) if token else None
     if terminal is None:
         with _counted_failure(app, source_of(request)):
-            token = _bearer(authorization)
+            token = bearer(authorization)
             async with app.pool.acquire() as conn:
                 terminal = await authenticate(conn, token)
             if terminal is None:
@@ -80,7 +71,7 @@ async def admin(request: Request, authorization: Annotated[str | None, Header()]
         return
     app = request.app.state.intake
     with _counted_failure(app, source_of(request)):
-        if not is_admin(_bearer(authorization), app.settings.admin_token.get_secret_value()):
+        if not is_admin(bearer(authorization), app.settings.admin_token.get_secret_value()):
             raise Problem(403, "auth.admin", "需要管理令牌", "the admin token is required")
     request.state.admin = True
 
