@@ -27,6 +27,7 @@ import asyncpg
 from kafka import KafkaProducer
 
 from support.kafka import delete_run_topics, run_settings
+from support.postgres import test_database
 from support.seed import VILLAGES as SEED_VILLAGES
 from xinfang.events import CloudEvent, GENESIS_HASH
 from xinfang.events.catalogue import Accepted, Evaluated, Registered, Replied, VisitRecorded
@@ -111,7 +112,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     base = CommonSettings()
-    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    dsn = test_database(base.database_url)
     settings = run_settings(base.model_copy(update={"database_url": dsn}), f"audit{uuid.uuid4().hex[:6]}",
                             partitions=12)
     load_at_start = os.getloadavg()

@@ -22,6 +22,7 @@ import aiohttp
 
 from support.intake import VILLAGE, VILLAGE_CODE, Intake, intake_env
 from support.kafka import run_settings
+from support.postgres import test_database
 from support.process import ServiceProcess, free_port
 from xinfang.settings import CommonSettings
 
@@ -130,7 +131,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="intake worker processes")
     args = parser.parse_args()
     base = CommonSettings()
-    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    dsn = test_database(base.database_url)
     settings = run_settings(base.model_copy(update={"database_url": dsn}), f"bench{uuid.uuid4().hex[:6]}")
     schema = f"intake_bench_{uuid.uuid4().hex[:6]}"
     port = free_port()

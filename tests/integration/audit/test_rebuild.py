@@ -10,7 +10,7 @@ from datetime import datetime
 
 import httpx
 
-from integration.audit.test_replay import audit, caught_up
+from support.audit import audit, caught_up
 from support.kafka import run_settings
 from support.system import Load, System
 
@@ -47,8 +47,8 @@ class Watcher(threading.Thread):
                 time.sleep(0.05)
 
 
-def test_rebuild_switches_the_live_service_without_a_gap(settings, kafka_bootstrap, pg_dsn, tmp_path):
-    dsn = pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
+def test_rebuild_switches_the_live_service_without_a_gap(settings, kafka_bootstrap, test_db, tmp_path):
+    dsn = test_db
     run = run_settings(settings.model_copy(update={"database_url": dsn}), uuid.uuid4().hex[:8])
     system = System(run, dsn, tmp_path).start()
     reporting = system.procs["reporting"].url

@@ -15,7 +15,7 @@ import pytest
 
 from xinfang.events import verify_chain
 
-from integration.escalation.helpers import ONE_STEP_COUNTY, Routing, Run, get, registered, utcnow, wait_ready
+from support.escalation import ONE_STEP_COUNTY, Routing, Run, get, registered, utcnow, wait_ready
 
 pytestmark = pytest.mark.integration
 MATTERS = 1000

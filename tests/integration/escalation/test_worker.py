@@ -18,7 +18,7 @@ from xinfang.events.catalogue import (
 )
 from xinfang.events.envelope import rfc3339
 
-from integration.escalation.helpers import (
+from support.escalation import (
     BUREAU, CITY, FAST_COUNTY, ROOM, STATION, Routing, Run, get, registered, utcnow, wait_ready,
 )
 

@@ -11,9 +11,8 @@ from support.process import ServiceProcess, free_port
 
 
 @pytest.fixture(scope="module")
-def intake(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
+def intake(settings, kafka_bootstrap, test_db, tmp_path_factory):
     run = uuid.uuid4().hex[:8]
-    test_db = pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
     base = run_settings(settings.model_copy(update={"database_url": test_db}), run)
     schema = f"intake_{run}"
     proc = ServiceProcess("intake", intake_env(base, schema, free_port()),

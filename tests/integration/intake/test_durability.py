@@ -48,11 +48,6 @@ async def outbox(pg_dsn: str, schema: str) -> list:
         await conn.close()
 
 
-@pytest.fixture
-def test_db(pg_dsn):
-    return pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
-
-
 async def test_sigkill_between_commit_and_publish(settings, kafka_bootstrap, test_db, tmp_path):
     base = run_settings(settings.model_copy(update={"database_url": test_db}), uuid.uuid4().hex[:8])
     schema = f"intake_{uuid.uuid4().hex[:8]}"

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from integration.reporting.running import DEMO
+from support.reporting import DEMO
 from support.kafka import delete_run_topics, run_settings
 from xinfang.county import load_county
 
@@ -14,11 +14,6 @@ from xinfang.county import load_county
 @pytest.fixture(scope="session")
 def county():
     return load_county(DEMO)
-
-
-@pytest.fixture(scope="session")
-def test_dsn(pg_dsn) -> str:
-    return pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
 
 
 @pytest.fixture

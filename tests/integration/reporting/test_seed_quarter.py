@@ -15,7 +15,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from integration.reporting.running import DEMO, drop_schema, start_reporting, wait_projected
+from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
 from support.process import ServiceProcess, free_port
@@ -51,11 +51,11 @@ def escalation_process(topics, app_id: str, folder) -> ServiceProcess:
 
 
 @pytest.fixture(scope="module")
-def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
+def seeded(settings, kafka_bootstrap, test_db, tmp_path_factory):
     """A reporting service that has projected the seed quarter imported through a real intake and routed by a
     real escalation worker, plus two unreadable records put on the topics by hand."""
     run = uuid.uuid4().hex[:8]
-    topics = run_settings(settings.model_copy(update={"database_url": test_dsn}), f"repseed{run}")
+    topics = run_settings(settings.model_copy(update={"database_url": test_db}), f"repseed{run}")
     schema, intake_schema, app_id = f"rep_seed_{run}", f"intake_seed_{run}", f"esc-seed-{run}"
     logs = tmp_path_factory.mktemp("seed")
     port = free_port()
@@ -66,7 +66,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
     try:
         intake = Intake(intake_proc.start(timeout=60), topics, intake_schema)
         escalation.start(timeout=90)
-        reporting = start_reporting(topics, test_dsn, schema, logs / "reporting.log")
+        reporting = start_reporting(topics, test_db, schema, logs / "reporting.log")
         http = httpx.Client(base_url=reporting.url, timeout=30)
 
         records = seed_records(run)
@@ -94,7 +94,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         assert len(routed) == len(records) + 1, f"{len(routed) - 1} routing facts for {len(records)} matters"
         assert records_on(topics.kafka_bootstrap, topics.topic_events) == events + 1  # nothing lost or doubled
         total = events + len(records) + len(GARBAGE)
-        asyncio.run(wait_projected(test_dsn, schema, total, timeout=180))
+        asyncio.run(wait_projected(test_db, schema, total, timeout=180))
         yield {"http": http, "settings": topics, "schema": schema, "records": records, "total": total}
     finally:
         if http is not None:
@@ -106,7 +106,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         if intake is not None:
             intake.http.close()
             intake.producer.close()
-        asyncio.run(drop_schema(test_dsn, schema, intake_schema))
+        asyncio.run(drop_schema(test_db, schema, intake_schema))
         delete_run_topics(topics, app_id)  # the run's topics and the escalation worker's own ones
 
 

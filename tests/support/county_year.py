@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from xinfang.county import County
 from xinfang.events import catalogue as c
 
-from integration.reporting.seed import History, utc
+from support.history import History, utc
 
 CST = timezone(timedelta(hours=8))
 
