@@ -10,6 +10,7 @@ import httpx
 
 from support.kafka import run_settings
 from support.process import ROOT, ServiceProcess, free_port
+from support.waiting import until
 from xinfang.events import CloudEvent, chain_head, next_link
 from xinfang.events.catalogue import Assigned, Due, ReviewAssigned
 from xinfang.kafka import sync_producer
@@ -76,12 +77,8 @@ class Intake:
                                 seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         chain.append(event.envelope())
         self.producer.send(self.settings.topic_routing, key=petition_id.encode(), value=event.to_json()).get(10)
-        for _ in range(100):
-            if self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["holder_unit"] == unit:
-                return
-            import time
-            time.sleep(0.1)
-        raise AssertionError(f"intake did not apply the routing of {petition_id} to {unit}")
+        until(lambda: self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["holder_unit"] == unit,
+              f"intake applied the routing of {petition_id} to {unit}", timeout=10, every=0.05)
 
 
 def intake_env(settings, schema: str, port: int, **extra) -> dict[str, str]:

@@ -20,6 +20,7 @@ import orjson
 
 from support.kafka import read_all
 from support.process import ROOT, ServiceProcess, free_port
+from support.waiting import until, until_async
 
 FAST_COUNTY = ROOT / "tests" / "fixtures" / "county_fast.yaml"
 ADMIN = "drill-admin-token-" + "y" * 24
@@ -65,9 +66,9 @@ class System:
         self.token = r.json()["token"]
         return self
 
-    def restart(self, name: str, pause: float = 1.0) -> None:
+    def restart(self, name: str) -> None:
+        """SIGKILL one service and start it again at once (kill waits until the process is gone)."""
         self.procs[name].kill()
-        time.sleep(pause)
         self.procs[name].start(timeout=120)
 
     def stop(self) -> None:
@@ -112,6 +113,13 @@ class Load:
                     return
             self._stop.wait(self.clients / self.rate)
 
+    def more(self, count: int, timeout: float = 60) -> int:
+        """Wait until ``count`` more registrations than now are acknowledged; the number acknowledged then."""
+        target = len(self.acknowledged) + count
+        return until(lambda: len(self.acknowledged) >= target and len(self.acknowledged),
+                     lambda: f"{count} more registrations acknowledged ({len(self.acknowledged)} of {target})",
+                     timeout, every=0.05)
+
     def __enter__(self) -> "Load":
         self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.clients)]
         for thread in self._threads:
@@ -128,9 +136,8 @@ def check_invariants(system: System, acknowledged: set[str], timeout: float = 12
     """No acknowledged registration lost; statistics equal a fresh replay; no duplicate escalation."""
     settings = system.settings
     system.procs["escalation"].stop()  # no new routing facts while the tables are compared
-    deadline = time.monotonic() + timeout
-    while httpx.get(f"{system.procs['intake'].url}/readyz").json().get("outbox_lag") and time.monotonic() < deadline:
-        time.sleep(0.5)
+    until(lambda: not httpx.get(f"{system.procs['intake'].url}/readyz").json().get("outbox_lag"),
+          "intake's outbox published to the end", timeout, every=0.2)
     events = read_all(settings.kafka_bootstrap, settings.topic_events, expect=len(acknowledged), timeout=timeout)
     registered = Counter()
     for record in events:
@@ -165,14 +172,13 @@ async def _replay_differences(system: System, records: int) -> dict:
     from reporting.replay import replay
     from reporting.store import differences
 
-    deadline = time.monotonic() + 120
     conn = await asyncpg.connect(system.dsn)
     try:
-        while time.monotonic() < deadline:  # the live service catches up with both topics
-            done = await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{system.reporting_schema}".offsets')
-            if done >= records:
-                break
-            await asyncio.sleep(0.5)
+        async def caught_up() -> bool:  # the live service has projected both topics to their ends
+            sql = f'SELECT coalesce(sum(next_offset), 0) FROM "{system.reporting_schema}".offsets'
+            return await conn.fetchval(sql) >= records
+
+        await until_async(caught_up, f"reporting projected the {records} records of both topics", 120, every=0.2)
         scratch = f"replay_{system.run}"
         await conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
         await replay(system.settings, system.dsn, scratch)

@@ -13,6 +13,7 @@ import httpx
 from support.audit import audit, caught_up
 from support.kafka import run_settings
 from support.system import Load, System
+from support.waiting import until
 
 
 def drop(dsn: str, schema: str, name: str) -> None:
@@ -55,25 +56,24 @@ def test_rebuild_switches_the_live_service_without_a_gap(settings, kafka_bootstr
     new = f"rep_green_{system.run}"
     try:
         with Load(system, rate=20) as before:
-            time.sleep(3)
+            before.more(40)
         caught_up(system)
         assert httpx.get(f"{reporting}/readyz").json()["schema"] == system.reporting_schema
         watcher = Watcher(reporting)
         watcher.start()
         with Load(system, rate=20) as load:  # registrations keep arriving while the new schema is built
             rebuilt = audit(system, "rebuild", "--into", new)
-            time.sleep(2)
+            load.more(20)  # and after the switch
         assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-2000:]
         outcome = json.loads(rebuilt.stdout)["rebuild"]
         assert outcome["switched"] and outcome["previous"] == system.reporting_schema and outcome["schema"] == new
         assert outcome["replay"]["events"] > 0
-        deadline = time.monotonic() + 15
-        while httpx.get(f"{reporting}/readyz").json()["schema"] != new:
-            assert time.monotonic() < deadline, "the service did not switch to the rebuilt schema"
-            time.sleep(0.1)
+        until(lambda: httpx.get(f"{reporting}/readyz").json()["schema"] == new,
+              "the service switched to the rebuilt schema", timeout=15)
         system.procs["escalation"].stop()
         caught_up(system, schema=new)  # the service now projects into the new schema
-        time.sleep(1)
+        seen = len(watcher.answers)
+        until(lambda: len(watcher.answers) > seen + 5, "the watcher's answers from the caught-up schema", timeout=15)
         watcher.stop.set()
         watcher.join()
 

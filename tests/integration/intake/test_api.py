@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import orjson
 
 from support.kafka import envelopes, read_all
+from support.waiting import until
 from xinfang.events import GENESIS_HASH, CloudEvent, verify_chain
 from xinfang.events.catalogue import Assigned
 
@@ -214,12 +215,11 @@ def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intak
         lines = [line for line in text.splitlines() if line.startswith(name)]
         return sum(float(line.rsplit(" ", 1)[1]) for line in lines) if lines else None
 
-    deadline = time.monotonic() + 10
-    while True:  # the lag is measured at most a second after the last batch
+    def caught_up() -> str:  # the lag is measured at most a second after the last batch
         text = intake.http.get("/metrics").text
-        if value(text, "intake_routing_consumer_lag{") == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        return text if value(text, "intake_routing_consumer_lag{") == 0 else ""
+
+    text = until(caught_up, "intake's routing consumer lag measured as 0", timeout=10, every=0.1)
     assert value(text, "intake_routing_applied_total") >= 2
     assert value(text, "intake_routing_dead_letters_total") >= 2
     assert value(text, "intake_routing_consumer_lag{") == 0, text

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import datetime, timezone
 
 import asyncpg
 
 from support.county_year import county_year
 from support.reporting import drop_schema, projected, start_reporting, wait_projected
 from support.history import publish
+from support.waiting import until_async
 from reporting.replay import replay
 from reporting.store import differences
 
@@ -29,10 +31,10 @@ async def test_sigkill_during_a_50000_event_load_loses_and_doubles_nothing(topic
         producing.start()
         kills = []
         for threshold in (total // 4, total // 2):
-            deadline = time.monotonic() + 90
-            while await projected(test_db, live) < threshold:
-                assert time.monotonic() < deadline, "the projection did not advance"
-                await asyncio.sleep(0.05)
+            async def reached(threshold=threshold) -> bool:
+                return await projected(test_db, live) >= threshold
+
+            await until_async(reached, f"the projection advanced to {threshold} records", timeout=90, every=0.05)
             proc.kill()  # SIGKILL: no shutdown code runs
             kills.append(await projected(test_db, live))
             proc.start(timeout=60)
@@ -64,8 +66,6 @@ async def test_sigkill_during_a_50000_event_load_loses_and_doubles_nothing(topic
 async def same_figures_from_state_and_from_facts(dsn, schema, county):
     """The figures for the present, read from the matters' current state, equal those worked out from
     the facts (as of a time after everything happened) — for the county, a township, a unit, a channel."""
-    from datetime import datetime, timezone
-
     from reporting.periods import parse_period
     from reporting.stats import Reporter, Request
 
@@ -93,9 +93,9 @@ async def same_figures_from_state_and_from_facts(dsn, schema, county):
 async def test_a_replay_to_a_point_in_time_stops_there_and_resumes(topics, test_db, county, run_id):
     first = county_year(county, 2026, 150, seed=3)
     publish(topics, first)
-    time.sleep(1.1)  # the broker's time index has millisecond resolution; leave a clear gap
-    cut = __import__("datetime").datetime.now(__import__("datetime").timezone.utc)
-    time.sleep(0.2)
+    time.sleep(0.1)  # the broker's time index has millisecond resolution: a gap of a few on each side of the cut
+    cut = datetime.now(timezone.utc)
+    time.sleep(0.1)
     second = county_year(county, 2026, 100, seed=4)
     publish(topics, second)
     schema = f"rep_pit_{run_id}"
