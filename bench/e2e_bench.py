@@ -20,7 +20,6 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
-
 from common import ROOT, percentile, save
 
 from support.kafka import delete_run_topics, run_settings

@@ -34,10 +34,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from common import ROOT, percentile, save
-
 import httpx
 import orjson
+from common import ROOT, percentile, save
 from kafka import KafkaConsumer, TopicPartition
 
 from support.kafka import delete_run_topics

@@ -20,17 +20,16 @@ import time
 import uuid
 from pathlib import Path
 
-from common import percentile, save
-
 import asyncpg
 import httpx
+from common import percentile, save
 
-from support.county_year import county_year
-from support.reporting import drop_schema, start_reporting
-from support.history import publish
 from reporting.replay import replay
+from support.county_year import county_year
+from support.history import publish
 from support.kafka import delete_run_topics, run_settings
 from support.postgres import test_database
+from support.reporting import drop_schema, start_reporting
 from xinfang.county import load_county
 from xinfang.settings import DEMO_COUNTY, CommonSettings
 

@@ -7,7 +7,6 @@ import ast
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime, timedelta
 

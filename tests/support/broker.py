@@ -9,7 +9,6 @@ import base64
 import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 

@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, TopicPartition
 from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT, ServiceProcess, free_port
 from support.waiting import until
-from xinfang.events import CloudEvent, GENESIS_HASH
+from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import EventData, Registered, event_type_of
 from xinfang.kafka import sync_producer
 

@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from reporting.projection import Record
 from xinfang.events import CloudEvent, chain_head, next_link
 from xinfang.events import catalogue as c
-from reporting.projection import Record
 from xinfang.kafka import sync_producer
 
 INTAKE, ESCALATION = "/xinfang/361402/intake", "/xinfang/361402/escalation"
@@ -85,7 +85,8 @@ def matter(history: History, pid: str, heads: int = 6) -> None:
                                             tier="village"), T, recorded=T + timedelta(days=3))
     history.add("routing", pid, c.Assigned(unit="station.361402001000", tier="township", jurisdiction="361402001001",
                                            rule="r", stage="accept",
-                                           due=[c.Due(stage="accept", due_at="2026-04-03T00:00:00Z", warn_at="2026-04-02T00:00:00Z")]),
+                                           due=[c.Due(stage="accept", due_at="2026-04-03T00:00:00Z",
+                                                      warn_at="2026-04-02T00:00:00Z")]),
                 T)
     history.add("events", pid, c.VisitRecorded(batch_id="b1", channel="visit", head_count=2, unit="bureau.361402",
                                                tier="county"), T + timedelta(days=1))

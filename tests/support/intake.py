@@ -7,9 +7,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-
-from support.kafka import run_settings
-from support.process import ROOT, ServiceProcess, free_port
+from support.process import ROOT, ServiceProcess
 from support.waiting import until
 from xinfang.events import CloudEvent, chain_head, next_link
 from xinfang.events.catalogue import Assigned, Due, ReviewAssigned

@@ -33,7 +33,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0, **extra_env: str) -> "ServiceProcess":
+    def start(self, timeout: float = 30.0, **extra_env: str) -> ServiceProcess:
         out = open(self.log, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env={**self.env, **extra_env},
                                      stdout=out, stderr=subprocess.STDOUT)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -57,7 +56,7 @@ class System:
         self.token: str | None = None
         self.terminal_unit = terminal_unit
 
-    def start(self) -> "System":
+    def start(self) -> System:
         for proc in self.procs.values():
             proc.start(timeout=90)
         r = httpx.post(f"{self.procs['intake'].url}/v1/terminals", headers={"Authorization": f"Bearer {ADMIN}"},
@@ -120,7 +119,7 @@ class Load:
                      lambda: f"{count} more registrations acknowledged ({len(self.acknowledged)} of {target})",
                      timeout, every=0.05)
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.clients)]
         for thread in self._threads:
             thread.start()

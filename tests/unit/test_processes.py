@@ -6,10 +6,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 from support.process import ROOT
 from support.waiting import until
+
 
 def _alive(pid: int) -> bool:
     try:

@@ -2,7 +2,13 @@
 import pytest
 
 from xinfang.sealing import (
-    SealError, key_id_of, new_data_key, open_sealed, seal, unwrap_key, wrap_key,
+    SealError,
+    key_id_of,
+    new_data_key,
+    open_sealed,
+    seal,
+    unwrap_key,
+    wrap_key,
 )
 
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import orjson
 
-from support.kafka import read_all, run_settings
 from support.audit import audit, caught_up
+from support.kafka import read_all, run_settings
 from support.system import Load, System
 from support.waiting import until
 

@@ -13,9 +13,8 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from xinfang.events import verify_chain
-
 from support.escalation import ONE_STEP_COUNTY, Routing, Run, get, registered, utcnow, wait_ready
+from xinfang.events import verify_chain
 
 pytestmark = pytest.mark.integration
 MATTERS = 1000

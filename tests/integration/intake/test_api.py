@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import concurrent.futures
-import time
 import uuid
 from datetime import datetime, timezone
 
 import orjson
 
+from support.intake import ADMIN, BUREAU, OTHER_VILLAGE, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE
 from support.kafka import envelopes, read_all
 from support.waiting import until
 from xinfang.events import GENESIS_HASH, CloudEvent, verify_chain
 from xinfang.events.catalogue import Assigned
-
-from support.intake import ADMIN, BUREAU, OTHER_VILLAGE, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE
 
 PROBLEM = "application/problem+json"
 
@@ -85,7 +83,8 @@ def test_the_full_lifecycle_over_http(intake):
     assert act({"action": "evaluate", "satisfaction": "dissatisfied"}).status_code == 200
     assert act({"action": "request_review", "reason": "不服"}).json()["status"] == "review_requested"
     intake.route(pid, TOWNSHIP, "township", kind="review")
-    assert act({"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"}, TOWNSHIP).json()["status"] == "reviewed"
+    reply = {"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"}
+    assert act(reply, TOWNSHIP).json()["status"] == "reviewed"
     assert act({"action": "request_recheck", "reason": "仍不服"}).json()["status"] == "recheck_requested"
     intake.route(pid, BUREAU, "county", kind="recheck")
     final = act({"action": "reply_recheck", "decision": "reject", "resolved": False, "opinion": "终结"}, BUREAU)
@@ -111,7 +110,8 @@ def test_decline_transfer_objection_and_withdrawal(intake):
     r = intake.post(f"/v1/petitions/{objected}/actions", {"action": "object", "reason": "非本单位职责"})
     assert r.json()["status"] == "objected"
     gone = intake.register()["petition_id"]
-    assert intake.post(f"/v1/petitions/{gone}/actions", {"action": "withdraw", "reason": "已自行协商"}).json()["status"] == "withdrawn"
+    withdrawn = intake.post(f"/v1/petitions/{gone}/actions", {"action": "withdraw", "reason": "已自行协商"})
+    assert withdrawn.json()["status"] == "withdrawn"
 
 
 def test_visits_add_batches(intake):

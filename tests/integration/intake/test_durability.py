@@ -8,11 +8,10 @@ from collections import Counter
 
 import asyncpg
 import orjson
-import pytest
 from kafka import KafkaProducer
 
 from support.broker import PrivateBroker
-from support.intake import Intake, VILLAGE_CODE, intake_env
+from support.intake import VILLAGE_CODE, Intake, intake_env
 from support.kafka import envelopes, read_all, run_settings
 from support.process import ServiceProcess, free_port
 from support.waiting import until_async

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from support.reporting import DEMO
 from support.kafka import delete_run_topics, run_settings
+from support.reporting import DEMO
 from xinfang.county import load_county
 
 

@@ -2,19 +2,18 @@
 tables equal to a fresh projection of the same topics into another schema (the replay driver)."""
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from datetime import datetime, timezone
 
 import asyncpg
 
-from support.county_year import county_year
-from support.reporting import drop_schema, projected, start_reporting, wait_projected
-from support.history import publish
-from support.waiting import until_async
 from reporting.replay import replay
 from reporting.store import differences
+from support.county_year import county_year
+from support.history import publish
+from support.reporting import drop_schema, projected, start_reporting, wait_projected
+from support.waiting import until_async
 
 
 async def test_sigkill_during_a_50000_event_load_loses_and_doubles_nothing(topics, test_db, county, run_id, tmp_path):

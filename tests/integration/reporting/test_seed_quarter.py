@@ -15,10 +15,10 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
 from support.process import ServiceProcess, free_port
+from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
 from support.seed import EXPECTED, ndjson, seed_records
 from xinfang.kafka import sync_producer
 

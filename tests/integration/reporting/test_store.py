@@ -8,9 +8,9 @@ import uuid
 import asyncpg
 import pytest
 
-from support.history import ROLES, History, matter
 from reporting.projection import TABLES, Record, project
 from reporting.store import FirstSeen, Store, connect, differences, pool
+from support.history import ROLES, History, matter
 
 
 def twice(history: History) -> list[Record]:
@@ -142,7 +142,7 @@ async def test_bulk_state_statements_equal_the_per_matter_ones(test_db):
                                                                       "obligation_state", "evaluation_state")},
                                        first_time=True)
         for name in ("matter_state", "batch_state", "obligation_state", "evaluation_state"):
-            await conn.execute(whole._bulk_states[name])
+            await conn.execute(whole._bulk_states[name])  # noqa: SLF001 — the bulk path's own statements, compared here
         assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".batch_state') == len(facts["batches"])
         assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".evaluation_state WHERE reply_unit IS NULL') > 0
         assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".batch_state WHERE is_skip') > 0

@@ -7,19 +7,34 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinfang.events import verify_chain
-from xinfang.events.catalogue import (
-    Accepted, Assigned, Closed, DeadlineChanged, DeadlineWarning, Declined, Escalated, ExtensionGranted,
-    Objected, RecheckReplied, RecheckRequested, Replied, Resumed, ReviewAssigned, ReviewReplied,
-    ReviewRequested, Suspended, Terminated, Transferred, Withdrawn,
-)
-from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
-
 from escalation.domain import codec
 from escalation.domain.chain import seal, source_of
 from escalation.domain.matter import advance, handle, next_breach
-
 from unit.escalation.helpers import BUREAU, CITY, ROOM, STATION, intake, new, registered, s
+from xinfang.events import verify_chain
+from xinfang.events.catalogue import (
+    Accepted,
+    Assigned,
+    Closed,
+    DeadlineChanged,
+    DeadlineWarning,
+    Declined,
+    Escalated,
+    ExtensionGranted,
+    Objected,
+    RecheckReplied,
+    RecheckRequested,
+    Replied,
+    Resumed,
+    ReviewAssigned,
+    ReviewReplied,
+    ReviewRequested,
+    Suspended,
+    Terminated,
+    Transferred,
+    Withdrawn,
+)
+from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
 
 SOURCE = source_of("361501000000")
 
@@ -267,8 +282,8 @@ def test_the_state_survives_its_json_form(fast):
 
 @functools.cache
 def _fast_county():
-    from xinfang.county import load_county
     from unit.escalation.helpers import ROOT
+    from xinfang.county import load_county
     return load_county(ROOT / "tests" / "fixtures" / "county_fast.yaml")
 
 
@@ -295,11 +310,10 @@ def test_sealing_writes_the_same_bytes_as_the_contracts_cloud_event():
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from xinfang.events import CloudEvent, derived_event_id, event_type_of
-
     from escalation.domain.chain import seal
     from escalation.domain.matter import Fact, Matter
     from escalation.domain.times import text
+    from xinfang.events import CloudEvent, derived_event_id, event_type_of
 
     for moment in (s(0), s(3.2), datetime(2027, 1, 1, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai")),
                    datetime(2026, 6, 1, tzinfo=timezone.utc)):

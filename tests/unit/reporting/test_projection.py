@@ -1,13 +1,13 @@
 """The projection core with no broker and no database: facts of each event, unreadable records, offsets."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import orjson
 import pytest
 
-from support.history import ROLES, T, History, matter, records
 from reporting.projection import TABLES, Record, decode, project
-from xinfang.events import catalogue as c
+from support.history import ROLES, History, T, matter, records
+
 
 def test_every_event_becomes_its_rows_with_both_clocks():
     history, pid = History(), str(uuid.uuid4())
