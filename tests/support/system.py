@@ -46,7 +46,10 @@ class System:
                                      ports["intake"], folder / "intake.log"),
             "escalation": ServiceProcess("escalation", {**common, "XINFANG_ESCALATION_APP_ID": f"escalation-{run}",
                                                         "XINFANG_ESCALATION_PORT": str(ports["escalation"]),
-                                                        "XINFANG_ESCALATION_DATA_DIR": str(folder / "escalation")},
+                                                        "XINFANG_ESCALATION_DATA_DIR": str(folder / "escalation"),
+                                                        # the least the setting allows: after a SIGKILL the group
+                                                        # waits this long for the dead member before it rebalances
+                                                        "XINFANG_ESCALATION_SESSION_TIMEOUT": "6"},
                                          ports["escalation"], folder / "escalation.log"),
             "reporting": ServiceProcess("reporting", {**common, "XINFANG_REPORTING_SCHEMA": self.reporting_schema,
                                                       "XINFANG_REPORTING_PORT": str(ports["reporting"]),
