@@ -1,9 +1,11 @@
-"""Event streams for the reporting tests: real CloudEvents, sealed in proper hash chains.
+"""Event streams for the reporting tests: real CloudEvents, in proper hash chains.
 
-:class:`History` builds the events intake and escalation would write (``history.py`` fills it with a
+:class:`History` builds the events intake and escalation would write (``county_year.py`` fills it with a
 synthetic county year for load tests and the benchmark); :func:`publish` produces them to a run's
-topics with the project's producer.  The seed quarter does not come from here: it goes through a
-real intake's POST /v1/imports (``test_seed_quarter.py``).
+topics with the project's producer; :func:`matter` adds one sample matter and :func:`records` turns a
+history into the projection's input, with no broker (the unit tests and the store's integration tests).
+The seed quarter does not come from here: it goes through a real intake's POST /v1/imports
+(``test_seed_quarter.py``).
 """
 from __future__ import annotations
 

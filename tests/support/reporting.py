@@ -1,4 +1,4 @@
-"""Helpers of the reporting integration tests: the service as a process, waiting for the projection."""
+"""Drive a real reporting process (python -m reporting) and wait for its projection; for tests and the benchmark."""
 from __future__ import annotations
 
 import asyncpg
