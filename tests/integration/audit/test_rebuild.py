@@ -45,7 +45,7 @@ class Watcher(threading.Thread):
             while not self.stop.is_set():
                 r = http.get("/v1/stats", params={"year": year})
                 self.answers.append((r.status_code, r.json()["figures"]["cases"]["value"] if r.status_code == 200 else r.text))
-                time.sleep(0.05)
+                time.sleep(0.05)  # its sampling rate: a gap in service would show among ~20 answers a second
 
 
 def test_rebuild_switches_the_live_service_without_a_gap(settings, kafka_bootstrap, test_db, tmp_path):
