@@ -34,9 +34,17 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0, **extra_env: str) -> ServiceProcess:
+        """Start the process and wait until it is ready."""
+        return self.launch(**extra_env).wait_ready(timeout)
+
+    def launch(self, **extra_env: str) -> ServiceProcess:
+        """Start the process, not waiting: several services then come up side by side (see wait_ready)."""
         out = open(self.log, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env={**self.env, **extra_env},
                                      stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> ServiceProcess:
         until(self.ready, f"{self.module} ready (log: {self.log})", timeout, every=0.1)
         return self
 

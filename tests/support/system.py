@@ -60,8 +60,10 @@ class System:
         self.terminal_unit = terminal_unit
 
     def start(self) -> System:
+        for proc in self.procs.values():  # side by side: none needs another to start
+            proc.launch()
         for proc in self.procs.values():
-            proc.start(timeout=90)
+            proc.wait_ready(timeout=90)
         r = httpx.post(f"{self.procs['intake'].url}/v1/terminals", headers={"Authorization": f"Bearer {ADMIN}"},
                        json={"unit_id": self.terminal_unit, "name": "演练终端", "roles": ["registrar", "handler"]})
         r.raise_for_status()

@@ -64,9 +64,11 @@ def seeded(settings, kafka_bootstrap, test_db, tmp_path_factory):
     escalation = escalation_process(topics, app_id, logs)
     reporting, intake, http = None, None, None
     try:
-        intake = Intake(intake_proc.start(timeout=60), topics, intake_schema)
-        escalation.start(timeout=90)
+        intake_proc.launch()  # the three come up side by side
+        escalation.launch()
         reporting = start_reporting(topics, test_db, schema, logs / "reporting.log")
+        intake = Intake(intake_proc.wait_ready(timeout=60), topics, intake_schema)
+        escalation.wait_ready(timeout=90)
         http = httpx.Client(base_url=reporting.url, timeout=30)
 
         records = seed_records(run)
