@@ -12,23 +12,23 @@ state (the phases are reported apart).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
-import asyncio
 import subprocess
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from common import save
-
 import asyncpg
+from common import save
 from kafka import KafkaProducer
 
 from support.kafka import delete_run_topics, run_settings
+from support.postgres import test_database
 from support.seed import VILLAGES as SEED_VILLAGES
-from xinfang.events import CloudEvent, GENESIS_HASH
+from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import Accepted, Evaluated, Registered, Replied, VisitRecorded
 from xinfang.settings import CommonSettings
 
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     base = CommonSettings()
-    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    dsn = test_database(base.database_url)
     settings = run_settings(base.model_copy(update={"database_url": dsn}), f"audit{uuid.uuid4().hex[:6]}",
                             partitions=12)
     load_at_start = os.getloadavg()

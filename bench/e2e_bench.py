@@ -20,10 +20,10 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
-
 from common import ROOT, percentile, save
 
 from support.kafka import delete_run_topics, run_settings
+from support.postgres import test_database
 from support.system import System
 from xinfang.settings import CommonSettings
 
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
     base = CommonSettings()
-    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    dsn = test_database(base.database_url)
     settings = run_settings(base.model_copy(update={"database_url": dsn}), f"e2e{uuid.uuid4().hex[:6]}")
     system = System(settings, dsn, Path(tempfile.mkdtemp()), county=ROOT / "deploy" / "counties" / "demo.yaml",
                     terminal_unit="bureau.361402").start()

@@ -34,11 +34,11 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from common import ROOT, percentile, save
-
 import httpx
 import orjson
+from common import ROOT, percentile, save
 
+from reporting.audit import reading
 from support.kafka import delete_run_topics
 from support.process import ServiceProcess, free_port
 from xinfang.events import GENESIS_HASH, CloudEvent
@@ -46,8 +46,6 @@ from xinfang.events.catalogue import Registered
 from xinfang.kafka import sync_producer
 from xinfang.settings import CommonSettings
 from xinfang.topics import provision
-
-from reporting.audit import reading
 
 ACCEPT = 7200  # the village room's limit, seconds
 BREACHES = ("petition.deadline_warning.v1", "petition.overdue.v1", "petition.escalated.v2")

@@ -16,12 +16,12 @@ import time
 import uuid
 from pathlib import Path
 
-from common import percentile, run, save
-
 import aiohttp
+from common import percentile, run, save
 
 from support.intake import VILLAGE, VILLAGE_CODE, Intake, intake_env
 from support.kafka import run_settings
+from support.postgres import test_database
 from support.process import ServiceProcess, free_port
 from xinfang.settings import CommonSettings
 
@@ -77,12 +77,15 @@ async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[
 
 def wrk(url: str, token: str, seconds: float, concurrency: int) -> tuple[float, float, float, int]:
     """Closed loop with wrk (a C client, so the load generator does not eat the server's CPU)."""
-    out = run(["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", str(Path(__file__).parent / "register.lua"),
-               url], env={**os.environ, "XINFANG_TERMINAL_TOKEN": token}).stdout
+    script = str(Path(__file__).parent / "register.lua")
+    out = run(["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", script, url],
+              env={**os.environ, "XINFANG_TERMINAL_TOKEN": token}).stdout
     rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
     def ms(label: str) -> float:
         text = next(line for line in out.splitlines() if line.strip().startswith(label)).split()[1]
-        return float(text[:-2]) if text.endswith("ms") else float(text[:-1]) * 1000 if text.endswith("s") else float(text[:-2]) / 1000
+        if text.endswith("ms"):
+            return float(text[:-2])
+        return float(text[:-1]) * 1000 if text.endswith("s") else float(text[:-2]) / 1000
     bad = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
     return rate, ms("50%"), ms("99%"), bad
 
@@ -116,7 +119,8 @@ def pgbench(dsn: str, seconds: int, clients: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "insert.sql"
         script.write_text("INSERT INTO bench_pgbench (id, body) VALUES (gen_random_uuid(), 'x');\n")
-        run(["psql", dsn, "-qc", "DROP TABLE IF EXISTS bench_pgbench; CREATE TABLE bench_pgbench (id uuid PRIMARY KEY, body text)"])
+        run(["psql", dsn, "-qc",
+             "DROP TABLE IF EXISTS bench_pgbench; CREATE TABLE bench_pgbench (id uuid PRIMARY KEY, body text)"])
         out = run(["pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", "2", "-T", str(seconds), dsn]).stdout
         run(["psql", dsn, "-qc", "DROP TABLE bench_pgbench"])
     return float(next(line for line in out.splitlines() if line.startswith("tps")).split()[2])
@@ -130,7 +134,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="intake worker processes")
     args = parser.parse_args()
     base = CommonSettings()
-    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    dsn = test_database(base.database_url)
     settings = run_settings(base.model_copy(update={"database_url": dsn}), f"bench{uuid.uuid4().hex[:6]}")
     schema = f"intake_bench_{uuid.uuid4().hex[:6]}"
     port = free_port()

@@ -20,13 +20,12 @@ from datetime import datetime, timedelta, timezone
 
 from common import ROOT, save
 
-from xinfang.county import load_county
-from xinfang.events import CloudEvent, GENESIS_HASH
-from xinfang.events.catalogue import Accepted, Registered, event_type_of
-
 from escalation.domain.chain import source_of
 from escalation.domain.matter import MAX_SENT
 from escalation.processor import Processor, Stored
+from xinfang.county import load_county
+from xinfang.events import GENESIS_HASH, CloudEvent
+from xinfang.events.catalogue import Accepted, Registered, event_type_of
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 ROOM = "room.361501100201"

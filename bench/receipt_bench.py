@@ -18,6 +18,7 @@ import uuid
 
 import asyncpg
 from common import save
+
 from xinfang.settings import CommonSettings
 
 

@@ -20,16 +20,16 @@ import time
 import uuid
 from pathlib import Path
 
-from common import percentile, save
-
 import asyncpg
 import httpx
+from common import percentile, save
 
-from integration.reporting.history import county_year
-from integration.reporting.running import drop_schema, start_reporting
-from integration.reporting.seed import publish
 from reporting.replay import replay
+from support.county_year import county_year
+from support.history import publish
 from support.kafka import delete_run_topics, run_settings
+from support.postgres import test_database
+from support.reporting import drop_schema, start_reporting
 from xinfang.county import load_county
 from xinfang.settings import DEMO_COUNTY, CommonSettings
 
@@ -87,7 +87,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     base = CommonSettings()
-    dsn = base.database_url.rsplit("/", 1)[0] + "/xinfang_test"
+    dsn = test_database(base.database_url)
     county = load_county(DEMO_COUNTY)
     run = uuid.uuid4().hex[:8]
     topics = run_settings(base, f"bench{run}", partitions=args.partitions)

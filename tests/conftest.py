@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from support.postgres import test_database
 from xinfang.settings import CommonSettings
 
 HOW_TO_START = "start the infrastructure with `deploy/dev up`, or run the suite with `deploy/dev test`"
@@ -65,6 +66,12 @@ async def pg_dsn(settings: CommonSettings) -> str:
         )
     await conn.close()
     return settings.database_url
+
+
+@pytest.fixture(scope="session")
+def test_db(pg_dsn: str) -> str:
+    """DSN of the tests' database (xinfang_test) on the server that answered: each run's schemas go there."""
+    return test_database(pg_dsn)
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ async def load(conn: asyncpg.Connection, petition_id: str) -> Loaded:
         "SELECT state, version, head_hash FROM petitions WHERE petition_id = $1", uuid.UUID(petition_id)))
 
 
-def _next_due(state: PetitionState) -> datetime | None:
+def next_due_at(state: PetitionState) -> datetime | None:
     if state.suspended:
         return None  # paused (暂停): nothing is due while the clock stands still
     dues = [datetime.fromisoformat(at.replace("Z", "+00:00")) for _, at in state.due]
@@ -178,7 +178,7 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
     encrypted_people = [p for p, _ in people or []]
     persons = (cipher_alg, [p.ref for p in encrypted_people], [w for _, w in people or []], [p.name for p in encrypted_people],
                [p.id_number for p in encrypted_people], [p.phone for p in encrypted_people], [p.address for p in encrypted_people])
-    head_hash, state_json, next_due = chained[-1].hash, state_to_json(state).decode(), _next_due(state)
+    head_hash, state_json, next_due = chained[-1].hash, state_to_json(state).decode(), next_due_at(state)
     try:
         if loaded.state is None:
             row = await conn.fetchrow(_STATEMENTS[True, notify], *events, *idem, *persons, state.receipt_no,
@@ -223,14 +223,14 @@ async def apply_routing_event(conn: asyncpg.Connection, pid: uuid.UUID, event: C
            UPDATE petitions SET status = $2, holder_unit = $3, next_due_at = $4, state = $5::jsonb,
                routing_seq = $6, version = version + 1, updated_at = now()
            WHERE petition_id = $1""",
-        pid, state.status, state.holder_unit, _next_due(state), state_to_json(state).decode(), event.seq,
+        pid, state.status, state.holder_unit, next_due_at(state), state_to_json(state).decode(), event.seq,
         before.seq, event.to_json())
     return True
 
 
 def query_columns(state: PetitionState, head_hash: str) -> dict[str, Any]:
     """The write model's columns beside the state that change with it (the rebuild compares and rewrites them)."""
-    return {"status": state.status, "holder_unit": state.holder_unit, "next_due_at": _next_due(state),
+    return {"status": state.status, "holder_unit": state.holder_unit, "next_due_at": next_due_at(state),
             "category": state.category, "head_hash": head_hash}
 
 

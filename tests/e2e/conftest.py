@@ -12,8 +12,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture
-def test_db(pg_dsn) -> str:
-    return pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"

@@ -7,14 +7,13 @@ import ast
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime, timedelta
-
 
 from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT
 from support.system import ADMIN, System
+from support.waiting import until
 from xinfang.calendar import DEFAULT_TZ
 from xinfang.settings import DEMO_COUNTY
 
@@ -39,16 +38,16 @@ def test_the_simulated_day_fills_the_statistics_within_a_minute(settings, test_d
         today = datetime.now(DEFAULT_TZ).date()
         period = {"from": (today - timedelta(days=31)).isoformat(), "to": today.isoformat()}
         reporting = system.reporting()
-        deadline = time.monotonic() + 60
-        while True:
+        last: dict = {}
+
+        def filled() -> dict | None:
             figures = reporting.get("/v1/stats", params=period).json()
-            units = figures["units"]
-            seen = {k: figures["figures"][k]["value"] for k in ("cases", "batches", "collective_cases", "replied")}
-            escalated = sum(u["escalated_away"] for u in units)
-            if seen["cases"] == 60 and seen["batches"] == 60 + done["repeat_visits"] and escalated > 0:
-                break
-            assert time.monotonic() < deadline, f"not filled within a minute: {seen}, escalated {escalated}"
-            time.sleep(1)
+            last["seen"] = {k: figures["figures"][k]["value"] for k in ("cases", "batches", "collective_cases", "replied")}
+            last["escalated"] = sum(u["escalated_away"] for u in figures["units"])
+            full = last["seen"]["cases"] == 60 and last["seen"]["batches"] == 60 + done["repeat_visits"]
+            return last["seen"] if full and last["escalated"] > 0 else None
+
+        seen = until(filled, lambda: f"the statistics filled: {last}", timeout=60, every=0.5)
         assert seen["collective_cases"] > 0 and seen["replied"] > 0, seen
 
         series = reporting.get("/v1/stats/series", params=period).json()

@@ -23,6 +23,7 @@ import yaml
 from support.kafka import delete_run_topics, read_all, run_settings
 from support.process import ROOT
 from support.system import ADMIN, System
+from support.waiting import until
 from xinfang.vocabulary import PAUSED_LABEL
 
 MATTERS = 20
@@ -119,14 +120,15 @@ def test_twenty_offline_acceptances_synced_after_the_deadline_end_the_same_whate
         assert r.status_code == 200, f"seed {seed}: {r.text}"
 
     pids = {pid for pid, _ in matters}
-    deadline = time.monotonic() + 90
-    while True:  # escalation has withdrawn what it sent in error and closed each matter when the review window passed
-        by_pid = routing_by_matter(system, pids)
-        if all(standing(events) == STANDING for events in by_pid.values()):
-            break
-        assert time.monotonic() < deadline, f"seed {seed}: {Counter(standing(e) for e in by_pid.values())}"
-        time.sleep(0.5)
-    for pid, events in by_pid.items():
+    last: dict = {}
+
+    def settled():  # escalation has withdrawn what it sent in error and closed each matter when the review window passed
+        last["by_pid"] = routing_by_matter(system, pids)
+        return all(standing(events) == STANDING for events in last["by_pid"].values())
+
+    until(settled, lambda: f"seed {seed}: {Counter(standing(e) for e in last['by_pid'].values())}", timeout=90, every=0.5)
+    by_pid = last["by_pid"]
+    for events in by_pid.values():
         types = Counter(short(e["type"]) for e in events)
         sent = types["deadline_warning"] + types["overdue"] + types["escalated"]
         assert sent >= 2 and types["routing_withdrawn"] == sent, f"seed {seed}: {types}"  # every one withdrawn

@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
+from support.waiting import until
 from xinfang.settings import CommonSettings
 from xinfang.topics import Mismatch, TopicMismatchError, TopicProvisioningError, provision
 
@@ -58,16 +58,15 @@ def read_back(admin: KafkaAdminClient, topics: list[str]) -> dict[str, dict]:
     keys = ["retention.ms", "retention.bytes", "cleanup.policy", "min.insync.replicas"]
     # In the three-broker cluster the answering broker may not have applied a just-made creation
     # yet (it then reports the topic unknown, or no configs at all): ask again for a while.
-    deadline = time.monotonic() + 30
-    while True:
+    def known() -> tuple | None:
         described = admin.describe_topics(topics)
         configs = admin.describe_configs(
             [ConfigResource(ConfigResourceType.TOPIC, t, {k: None for k in keys}) for t in topics], config_filter="all"
         )["topic"]
-        known = all(m["error_code"] == 0 for m in described) and all(configs.get(t) for t in topics)
-        if known or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        complete = all(m["error_code"] == 0 for m in described) and all(configs.get(t) for t in topics)
+        return (described, configs) if complete else None
+
+    described, configs = until(known, f"the broker describing {topics} with their configs", timeout=30, every=0.1)
     out = {}
     for meta in described:
         assert meta["error_code"] == 0, meta

@@ -9,7 +9,6 @@ import base64
 import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from support.process import ROOT, free_port
+from support.waiting import until
 
 LIB = ROOT / "deploy" / "kafka" / "lib"
 
@@ -73,18 +73,20 @@ auto.create.topics.enable=false
             self.start_wait(timeout)
 
     def start_wait(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
-                try:
-                    if admin.describe_cluster()["brokers"]:
-                        return
-                finally:
-                    admin.close()
-            except KafkaError:
-                time.sleep(0.5)
-        raise RuntimeError(f"private broker not up after {timeout}s: {self.folder / 'console.out'}")
+        until(self.answers, f"private broker up ({self.folder / 'console.out'})", timeout, every=0.2)
+
+    def answers(self) -> bool:
+        """Whether the broker answers a metadata request with at least one broker."""
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000)
+        except KafkaError:
+            return False
+        try:
+            return bool(admin.describe_cluster()["brokers"])
+        except KafkaError:
+            return False
+        finally:
+            admin.close()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 import uuid
 from datetime import datetime, timezone
 
@@ -11,9 +10,10 @@ import asyncpg
 import httpx
 import orjson
 
-
 from support.kafka import run_settings
+from support.postgres import test_database
 from support.process import ROOT, ServiceProcess, free_port
+from support.waiting import until, until_async
 from xinfang.events import CloudEvent, chain_head, event_type_of, next_link
 from xinfang.events.catalogue import Assigned, Due, ReviewAssigned
 from xinfang.kafka import sync_producer
@@ -47,7 +47,6 @@ class Intake:
 
     def terminal_id(self, token: str) -> str:
         """The id of the terminal of ``token`` (from intake's database: a test knows only the token)."""
-        import asyncio
 
         import asyncpg
 
@@ -110,14 +109,14 @@ class Intake:
 
     def wait_for(self, petition_id: str, condition, viewer: str = BUREAU, why: str = "", timeout: float = 10) -> dict:
         """Poll the matter until ``condition(matter)`` holds (within ``timeout`` seconds)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            matter = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()
-            if condition(matter):
-                return matter
-            if time.monotonic() > deadline:
-                raise AssertionError(why or f"{petition_id} did not reach the condition: {matter}")
-            time.sleep(0.1)
+        last: dict = {}
+
+        def reached():
+            last["matter"] = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()
+            return last["matter"] if condition(last["matter"]) else None
+
+        return until(reached, lambda: why or f"{petition_id} reaching the condition: {last.get('matter')}",
+                     timeout=timeout, every=0.05)
 
     async def stored(self) -> dict[str, int]:
         """How many events, matters and petitioners intake's database holds: a refusal stores none."""
@@ -134,21 +133,19 @@ async def failed_authentications(conn, schema: str, source: str | None = None, a
                                  timeout: float = 30) -> int:
     """The failed authentications intake's access log counts (from ``source``), once at least ``at_least``: each
     process adds its counts every few seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        counted = await conn.fetchval(
+    async def counted() -> int | None:
+        n = await conn.fetchval(
             f"""SELECT coalesce(sum(count), 0) FROM {schema}.access_log
                 WHERE action = 'authenticate' AND ($1::text IS NULL OR source = $1)""", source)
-        if counted >= at_least or time.monotonic() > deadline:
-            return counted
-        await asyncio.sleep(0.2)
+        return n if n >= at_least else None
+
+    return await until_async(counted, f"the access log counting {at_least} failed authentications", timeout, every=0.2)
 
 
 def start_intake(settings, pg_dsn, log_dir, **extra):
     """A real intake process on its own schema and topics (``extra``: more XINFANG_* settings)."""
     run = uuid.uuid4().hex[:8]
-    test_db = pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
-    base = run_settings(settings.model_copy(update={"database_url": test_db}), run)
+    base = run_settings(settings.model_copy(update={"database_url": test_database(pg_dsn)}), run)
     schema = f"intake_{run}"
     proc = ServiceProcess("intake", intake_env(base, schema, free_port(), **extra), port=0, log=log_dir / "intake.log")
     proc.port = int(proc.env["XINFANG_INTAKE_PORT"])

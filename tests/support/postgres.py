@@ -1,4 +1,5 @@
-"""A private PostgreSQL 15 for fault drills: restart it without touching the shared server.
+"""The tests' database on the shared server, and a private PostgreSQL 15 for fault drills (restart it
+without touching the shared server).
 
 initdb and pg_ctl refuse to run as root, so as root they run as the ``postgres`` user on a folder
 it owns (under /tmp, which that user can reach).
@@ -14,6 +15,12 @@ from pathlib import Path
 from support.process import free_port
 
 BIN = Path("/usr/lib/postgresql/15/bin")
+TEST_DATABASE = "xinfang_test"
+
+
+def test_database(dsn: str) -> str:
+    """The DSN of the tests' database on the server ``dsn`` names: each run's schemas go there."""
+    return dsn.rsplit("/", 1)[0] + "/" + TEST_DATABASE
 
 
 class PrivatePostgres:

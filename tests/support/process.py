@@ -6,10 +6,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from support.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,22 +33,30 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0, **extra_env: str) -> "ServiceProcess":
+    def start(self, timeout: float = 30.0, **extra_env: str) -> ServiceProcess:
+        """Start the process and wait until it is ready."""
+        return self.launch(**extra_env).wait_ready(timeout)
+
+    def launch(self, **extra_env: str) -> ServiceProcess:
+        """Start the process, not waiting: several services then come up side by side (see wait_ready)."""
         out = open(self.log, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env={**self.env, **extra_env},
                                      stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.module} exited with {self.proc.returncode}; log: {self.log}\n"
-                                   + self.log.read_text(errors="replace")[-3000:])
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.module} not ready after {timeout}s; log: {self.log}")
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> ServiceProcess:
+        until(self.ready, f"{self.module} ready (log: {self.log})", timeout, every=0.1)
+        return self
+
+    def ready(self) -> bool:
+        """Whether /readyz answers 200; a process that has exited is an error, with the end of its log."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.module} exited with {self.proc.returncode}; log: {self.log}\n"
+                               + self.log.read_text(errors="replace")[-3000:])
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a crash."""

@@ -46,7 +46,7 @@ def _matter(external_id: str, place: tuple[str, str], start: datetime, heads: li
     batches = [{"occurred_at": start.isoformat(), "channel": "visit", "head_count": heads[0], "unit": room,
                 "petitioners": [{"name": f"信访人{external_id}"}]}]
     batches += [{"occurred_at": t.isoformat(), "channel": "visit", "head_count": h, "unit": room}
-                for t, h in zip(times, heads[1:])]
+                for t, h in zip(times, heads[1:], strict=True)]
     replied = start + timedelta(days=25)
     return {"external_id": external_id, "jurisdiction": village, "category": category, "summary": "种子季度 seed quarter",
             "batches": batches, "actions": [

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
-import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ import orjson
 from support.kafka import read_all
 from support.process import ROOT, ServiceProcess, free_port
 from support.tokens import client
+from support.waiting import until, until_async
 from xinfang.county import load_county
 
 FAST_COUNTY = ROOT / "tests" / "fixtures" / "county_fast.yaml"
@@ -49,7 +49,10 @@ class System:
                                      ports["intake"], folder / "intake.log"),
             "escalation": ServiceProcess("escalation", {**common, "XINFANG_ESCALATION_APP_ID": f"escalation-{run}",
                                                         "XINFANG_ESCALATION_PORT": str(ports["escalation"]),
-                                                        "XINFANG_ESCALATION_DATA_DIR": str(folder / "escalation")},
+                                                        "XINFANG_ESCALATION_DATA_DIR": str(folder / "escalation"),
+                                                        # the least the setting allows: after a SIGKILL the group
+                                                        # waits this long for the dead member before it rebalances
+                                                        "XINFANG_ESCALATION_SESSION_TIMEOUT": "6"},
                                          ports["escalation"], folder / "escalation.log"),
             "reporting": ServiceProcess("reporting", {**common, "XINFANG_REPORTING_SCHEMA": self.reporting_schema,
                                                       "XINFANG_REPORTING_PORT": str(ports["reporting"]),
@@ -62,9 +65,11 @@ class System:
         county_file = load_county(county)
         self.reader_unit = county_file.unit_for(county_file.code, "county").id
 
-    def start(self) -> "System":
+    def start(self) -> System:
+        for proc in self.procs.values():  # side by side: none needs another to start
+            proc.launch()
         for proc in self.procs.values():
-            proc.start(timeout=90)
+            proc.wait_ready(timeout=90)
         r = httpx.post(f"{self.procs['intake'].url}/v1/terminals", headers={"Authorization": f"Bearer {ADMIN}"},
                        json={"unit_id": self.terminal_unit, "name": "演练终端", "roles": ["registrar", "handler"]})
         r.raise_for_status()
@@ -79,9 +84,9 @@ class System:
         """A client of reporting with the county bureau auditor's token (once reporting knows it)."""
         return client(self.procs["reporting"].url, self.reader)
 
-    def restart(self, name: str, pause: float = 1.0) -> None:
+    def restart(self, name: str) -> None:
+        """SIGKILL one service and start it again at once (kill waits until the process is gone)."""
         self.procs[name].kill()
-        time.sleep(pause)
         self.procs[name].start(timeout=120)
 
     def stop(self) -> None:
@@ -126,7 +131,14 @@ class Load:
                     return
             self._stop.wait(self.clients / self.rate)
 
-    def __enter__(self) -> "Load":
+    def more(self, count: int, timeout: float = 60) -> int:
+        """Wait until ``count`` more registrations than now are acknowledged; the number acknowledged then."""
+        target = len(self.acknowledged) + count
+        return until(lambda: len(self.acknowledged) >= target and len(self.acknowledged),
+                     lambda: f"{count} more registrations acknowledged ({len(self.acknowledged)} of {target})",
+                     timeout, every=0.05)
+
+    def __enter__(self) -> Load:
         self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.clients)]
         for thread in self._threads:
             thread.start()
@@ -142,9 +154,8 @@ def check_invariants(system: System, acknowledged: set[str], timeout: float = 12
     """No acknowledged registration lost; statistics equal a fresh replay; no duplicate escalation."""
     settings = system.settings
     system.procs["escalation"].stop()  # no new routing facts while the tables are compared
-    deadline = time.monotonic() + timeout
-    while httpx.get(f"{system.procs['intake'].url}/readyz").json().get("outbox_lag") and time.monotonic() < deadline:
-        time.sleep(0.5)
+    until(lambda: not httpx.get(f"{system.procs['intake'].url}/readyz").json().get("outbox_lag"),
+          "intake's outbox published to the end", timeout, every=0.2)
     events = read_all(settings.kafka_bootstrap, settings.topic_events, expect=len(acknowledged), timeout=timeout)
     registered = Counter()
     for record in events:
@@ -179,14 +190,13 @@ async def _replay_differences(system: System, records: int) -> dict:
     from reporting.replay import replay
     from reporting.store import differences
 
-    deadline = time.monotonic() + 120
     conn = await asyncpg.connect(system.dsn)
     try:
-        while time.monotonic() < deadline:  # the live service catches up with both topics
-            done = await conn.fetchval(f'SELECT coalesce(sum(next_offset), 0) FROM "{system.reporting_schema}".offsets')
-            if done >= records:
-                break
-            await asyncio.sleep(0.5)
+        async def caught_up() -> bool:  # the live service has projected both topics to their ends
+            sql = f'SELECT coalesce(sum(next_offset), 0) FROM "{system.reporting_schema}".offsets'
+            return await conn.fetchval(sql) >= records
+
+        await until_async(caught_up, f"reporting projected the {records} records of both topics", 120, every=0.2)
         scratch = f"replay_{system.run}"
         await conn.execute(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE')
         await replay(system.settings, system.dsn, scratch)

@@ -2,7 +2,13 @@
 import pytest
 
 from xinfang.encryption import (
-    DecryptionError, decrypt_field, encrypt_field, key_id_of, new_data_key, unwrap_key, wrap_key,
+    DecryptionError,
+    decrypt_field,
+    encrypt_field,
+    key_id_of,
+    new_data_key,
+    unwrap_key,
+    wrap_key,
 )
 
 

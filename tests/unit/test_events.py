@@ -8,8 +8,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from xinfang.events import (
-    CATALOGUE, GENESIS_HASH, CloudEvent, Upcasters, canonical_json, data_model_for,
-    derived_event_id, digest, event_type_of,
+    CATALOGUE,
+    GENESIS_HASH,
+    CloudEvent,
+    Upcasters,
+    canonical_json,
+    data_model_for,
+    derived_event_id,
+    digest,
+    event_type_of,
 )
 from xinfang.events.catalogue import Registered
 from xinfang.events.envelope import parse_time, rfc3339

@@ -6,9 +6,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 from support.process import ROOT
+from support.waiting import until
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -48,10 +49,8 @@ def test_pool_workers_and_the_manager_exit_when_the_parent_is_killed(tmp_path):
         assert len(children) >= 3, children  # two workers and the manager's server (and the resource tracker)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(10)
-        deadline = time.monotonic() + 10
-        while any(_alive(c) for c in children) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [c for c in children if _alive(c)], "workers outlived their killed parent"
+        until(lambda: not [c for c in children if _alive(c)], "the workers exited after their parent was killed",
+              timeout=10, every=0.05)
     finally:
         if parent.poll() is None:
             parent.kill()

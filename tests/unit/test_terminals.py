@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from reporting.access import restrict
+from reporting.periods import parse_period
+from reporting.stats import Request
 from xinfang.county import load_county
 from xinfang.events import CloudEvent
 from xinfang.problems import Problem
 from xinfang.settings import CommonSettings
 from xinfang.terminals import Known, Terminal, TokenDirectory, caller, lifecycle_event, token_hash
-
-from reporting.access import restrict
-from reporting.periods import parse_period
-from reporting.stats import Request
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATED = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)

@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from integration.escalation.helpers import ROOM, Routing, Run, get, registered, utcnow, wait_ready
+from support.process import ROOT
 from xinfang.calendar import WorkCalendar
 from xinfang.county import load_county
 from xinfang.events import derived_event_id
 from xinfang.events.envelope import rfc3339
-
-from integration.escalation.helpers import ROOM, Routing, Run, get, registered, utcnow, wait_ready
-from support.process import ROOT
 
 pytestmark = pytest.mark.integration
 SH = ZoneInfo("Asia/Shanghai")

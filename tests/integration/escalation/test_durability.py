@@ -5,7 +5,6 @@ at 2.4 s, overdue at 3 s, escalated to the township at 4 s (the township then ha
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -13,9 +12,8 @@ from datetime import timedelta
 import orjson
 import pytest
 
+from support.escalation import ONE_STEP_COUNTY, Routing, Run, get, registered, utcnow, wait_ready
 from xinfang.events import verify_chain
-
-from integration.escalation.helpers import ONE_STEP_COUNTY, Routing, Run, get, registered, utcnow, wait_ready
 
 pytestmark = pytest.mark.integration
 MATTERS = 1000
@@ -89,11 +87,8 @@ def test_two_workers_split_the_partitions_and_each_deadline_fires_once(settings,
     first, second = run.worker("a"), run.worker("b")
     routing = Routing(run.settings.kafka_bootstrap, run.settings.topic_routing)
     try:
-        starting = [threading.Thread(target=w.start, kwargs={"timeout": 60}) for w in (first, second)]
-        for thread in starting:
-            thread.start()
-        for thread in starting:
-            thread.join()
+        for worker in (first.launch(), second.launch()):  # side by side
+            worker.wait_ready(timeout=60)
         owned = wait_ready([first, second], run.partitions)
         assert all(owned.values()) and not set(owned[0]) & set(owned[1]), owned
         pids = register_all(run, MATTERS, spread=3.0)

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import concurrent.futures
-import time
 import uuid
 from datetime import datetime, timezone
 
 import orjson
 
+from support.intake import ADMIN, BUREAU, OTHER_VILLAGE, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE
 from support.kafka import envelopes, read_all
+from support.waiting import until
 from xinfang.events import GENESIS_HASH, CloudEvent, verify_chain
 from xinfang.events.catalogue import Assigned
-
-from support.intake import ADMIN, BUREAU, OTHER_VILLAGE, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE
 
 PROBLEM = "application/problem+json"
 
@@ -84,7 +83,8 @@ def test_the_full_lifecycle_over_http(intake):
     assert act({"action": "evaluate", "satisfaction": "dissatisfied"}).status_code == 200
     assert act({"action": "request_review", "reason": "不服"}).json()["status"] == "review_requested"
     intake.route(pid, TOWNSHIP, "township", kind="review")
-    assert act({"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"}, TOWNSHIP).json()["status"] == "reviewed"
+    reply = {"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"}
+    assert act(reply, TOWNSHIP).json()["status"] == "reviewed"
     assert act({"action": "request_recheck", "reason": "仍不服"}).json()["status"] == "recheck_requested"
     intake.route(pid, BUREAU, "county", kind="recheck")
     final = act({"action": "reply_recheck", "decision": "reject", "resolved": False, "opinion": "终结"}, BUREAU)
@@ -110,7 +110,8 @@ def test_decline_transfer_objection_and_withdrawal(intake):
     r = intake.post(f"/v1/petitions/{objected}/actions", {"action": "object", "reason": "非本单位职责"})
     assert r.json()["status"] == "objected"
     gone = intake.register()["petition_id"]
-    assert intake.post(f"/v1/petitions/{gone}/actions", {"action": "withdraw", "reason": "已自行协商"}).json()["status"] == "withdrawn"
+    withdrawn = intake.post(f"/v1/petitions/{gone}/actions", {"action": "withdraw", "reason": "已自行协商"})
+    assert withdrawn.json()["status"] == "withdrawn"
 
 
 def test_visits_add_batches(intake):
@@ -214,12 +215,11 @@ def test_routing_consumer_dead_letters_what_it_cannot_read_and_is_observed(intak
         lines = [line for line in text.splitlines() if line.startswith(name)]
         return sum(float(line.rsplit(" ", 1)[1]) for line in lines) if lines else None
 
-    deadline = time.monotonic() + 10
-    while True:  # the lag is measured at most a second after the last batch
+    def caught_up() -> str:  # the lag is measured at most a second after the last batch
         text = intake.http.get("/metrics").text
-        if value(text, "intake_routing_consumer_lag{") == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        return text if value(text, "intake_routing_consumer_lag{") == 0 else ""
+
+    text = until(caught_up, "intake's routing consumer lag measured as 0", timeout=10, every=0.1)
     assert value(text, "intake_routing_applied_total") >= 2
     assert value(text, "intake_routing_dead_letters_total") >= 2
     assert value(text, "intake_routing_consumer_lag{") == 0, text

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
+
 from intake import store
 from support.intake import (
     ADMIN,

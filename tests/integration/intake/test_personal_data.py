@@ -7,7 +7,8 @@ import uuid
 
 import asyncpg
 import httpx
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.intake import ADMIN, OTHER_VILLAGE, TOWNSHIP, VILLAGE, failed_authentications
 from support.kafka import envelopes, read_all

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from xinfang.events.catalogue import DeadlineChanged
-
 from support.intake import BUREAU, VILLAGE, VILLAGE_CODE, matter, ndjson, post_import
+from xinfang.events.catalogue import DeadlineChanged
 
 PROBLEM = "application/problem+json"
 

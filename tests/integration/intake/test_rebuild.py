@@ -13,14 +13,12 @@ import asyncpg
 import orjson
 import pytest
 
-from xinfang.migrations import migrate
-
 from intake import store
 from intake.app import MIGRATIONS
 from intake.rebuild import fold, run
-
 from support.intake import TOWNSHIP, VILLAGE
 from support.process import ROOT
+from xinfang.migrations import migrate
 
 
 @pytest.fixture(scope="module")

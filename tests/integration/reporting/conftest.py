@@ -6,19 +6,14 @@ import uuid
 
 import pytest
 
-from integration.reporting.running import DEMO
 from support.kafka import delete_run_topics, run_settings
+from support.reporting import DEMO
 from xinfang.county import load_county
 
 
 @pytest.fixture(scope="session")
 def county():
     return load_county(DEMO)
-
-
-@pytest.fixture(scope="session")
-def test_dsn(pg_dsn) -> str:
-    return pg_dsn.rsplit("/", 1)[0] + "/xinfang_test"
 
 
 @pytest.fixture

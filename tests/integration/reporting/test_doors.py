@@ -11,15 +11,15 @@ from datetime import datetime
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings as hsettings
-
-from support.intake import BUREAU, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE, Intake, intake_env
-from support.kafka import delete_run_topics, run_settings
-from support.process import ServiceProcess, free_port
-from support.problems import assert_sound
-from support.tokens import wait_known
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 
 from integration.reporting.running import drop_schema, start_reporting, wait_projected
+from support.intake import BUREAU, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE, Intake, intake_env
+from support.kafka import delete_run_topics, run_settings
+from support.problems import assert_sound
+from support.process import ServiceProcess, free_port
+from support.tokens import wait_known
 
 TOWNSHIP_CODE = "361402001000"
 OUTSIDE_CODE = "361402101201"  # 青石村, under another township (青石镇)

@@ -15,12 +15,12 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from integration.reporting.running import DEMO, drop_schema, start_reporting, wait_projected
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
-from support.tokens import client, wait_known
 from support.process import ServiceProcess, free_port
+from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
 from support.seed import EXPECTED, ndjson, seed_records
+from support.tokens import client, wait_known
 from xinfang.kafka import sync_producer
 
 SEED_TEXT_PARTS = ("共发生上访案件176件，受理群众来访212批次、820人次，已解决143件，解决率81.25%，"
@@ -53,11 +53,11 @@ def escalation_process(topics, app_id: str, folder) -> ServiceProcess:
 
 
 @pytest.fixture(scope="module")
-def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
+def seeded(settings, kafka_bootstrap, test_db, tmp_path_factory):
     """A reporting service that has projected the seed quarter imported through a real intake and routed by a
     real escalation worker, plus two unreadable records put on the topics by hand."""
     run = uuid.uuid4().hex[:8]
-    topics = run_settings(settings.model_copy(update={"database_url": test_dsn}), f"repseed{run}")
+    topics = run_settings(settings.model_copy(update={"database_url": test_db}), f"repseed{run}")
     schema, intake_schema, app_id = f"rep_seed_{run}", f"intake_seed_{run}", f"esc-seed-{run}"
     logs = tmp_path_factory.mktemp("seed")
     port = free_port()
@@ -66,9 +66,11 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
     escalation = escalation_process(topics, app_id, logs)
     reporting, intake, http = None, None, None
     try:
-        intake = Intake(intake_proc.start(timeout=60), topics, intake_schema)
-        escalation.start(timeout=90)
-        reporting = start_reporting(topics, test_dsn, schema, logs / "reporting.log")
+        intake_proc.launch()  # the three come up side by side
+        escalation.launch()
+        reporting = start_reporting(topics, test_db, schema, logs / "reporting.log")
+        intake = Intake(intake_proc.wait_ready(timeout=60), topics, intake_schema)
+        escalation.wait_ready(timeout=90)
         auditor = intake.terminal(BUREAU, ("auditor",))  # the county bureau's auditor
         http = client(reporting.url, auditor)
 
@@ -97,7 +99,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         assert len(routed) == len(records) + 1, f"{len(routed) - 1} routing facts for {len(records)} matters"
         assert records_on(topics.kafka_bootstrap, topics.topic_events) == events + 1  # nothing lost or doubled
         total = events + len(records) + len(GARBAGE)
-        asyncio.run(wait_projected(test_dsn, schema, total, timeout=180))
+        asyncio.run(wait_projected(test_db, schema, total, timeout=180))
         yield {"http": http, "settings": topics, "schema": schema, "records": records, "total": total,
                "intake": intake, "auditor": auditor, "logs": logs}
     finally:
@@ -110,7 +112,7 @@ def seeded(settings, kafka_bootstrap, test_dsn, tmp_path_factory):
         if intake is not None:
             intake.http.close()
             intake.producer.close()
-        asyncio.run(drop_schema(test_dsn, schema, intake_schema))
+        asyncio.run(drop_schema(test_db, schema, intake_schema))
         delete_run_topics(topics, app_id)  # the run's topics and the escalation worker's own ones
 
 

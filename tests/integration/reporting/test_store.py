@@ -8,10 +8,9 @@ import uuid
 import asyncpg
 import pytest
 
-from integration.reporting.seed import History
 from reporting.projection import TABLES, Record, project
 from reporting.store import FirstSeen, Store, connect, differences, pool
-from unit.reporting.test_projection import ROLES, matter
+from support.history import ROLES, History, matter
 
 
 def twice(history: History) -> list[Record]:
@@ -32,15 +31,15 @@ async def counts(conn: asyncpg.Connection, schema: str) -> dict[str, int]:
 
 
 @pytest.mark.asyncio
-async def test_an_event_published_twice_counts_once_live_and_in_bulk(test_dsn):
+async def test_an_event_published_twice_counts_once_live_and_in_bulk(test_db):
     history = History()
     for _ in range(3):
         matter(history, str(uuid.uuid4()))
     records = twice(history)
     run = uuid.uuid4().hex[:8]
     live, bulk, once = Store(f"st_live_{run}"), Store(f"st_bulk_{run}"), Store(f"st_once_{run}")
-    conn = await connect(test_dsn)
-    connections = await pool(test_dsn, max_size=2)
+    conn = await connect(test_db)
+    connections = await pool(test_db, max_size=2)
     try:
         for store in (live, bulk, once):
             await store.migrate(conn)
@@ -123,13 +122,13 @@ def _edge_facts(seed: int, matters: int) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.asyncio
-async def test_bulk_state_statements_equal_the_per_matter_ones(test_dsn):
+async def test_bulk_state_statements_equal_the_per_matter_ones(test_db):
     """The whole-table statements of a bulk load leave the same state rows as the per-matter statements of
     the live path, over facts full of ties (same times, several holdings, suspended dues)."""
     facts = _edge_facts(seed=11, matters=600)
     run = uuid.uuid4().hex[:8]
     per_matter, whole = Store(f"st_pm_{run}"), Store(f"st_wh_{run}")
-    conn = await connect(test_dsn)
+    conn = await connect(test_db)
     try:
         for store in (per_matter, whole):
             await store.migrate(conn)
@@ -143,7 +142,7 @@ async def test_bulk_state_statements_equal_the_per_matter_ones(test_dsn):
                                                                       "obligation_state", "evaluation_state")},
                                        first_time=True)
         for name in ("matter_state", "batch_state", "obligation_state", "evaluation_state"):
-            await conn.execute(whole._bulk_states[name])
+            await conn.execute(whole._bulk_states[name])  # noqa: SLF001 — the bulk path's own statements, compared here
         assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".batch_state') == len(facts["batches"])
         assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".evaluation_state WHERE reply_unit IS NULL') > 0
         assert await conn.fetchval(f'SELECT count(*) FROM "{whole.schema}".batch_state WHERE is_skip') > 0

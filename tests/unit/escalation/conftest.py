@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from xinfang.county import load_county
-
 from unit.escalation.helpers import ROOT
+from xinfang.county import load_county
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from xinfang.events.catalogue import Registered
-
 from escalation.domain.matter import Intake, Matter
+from xinfang.events.catalogue import Registered
 
 ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai

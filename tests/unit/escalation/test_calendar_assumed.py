@@ -10,14 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xinfang.county import load_county
-from xinfang.events.catalogue import Assigned, DeadlineChanged
-
 from escalation.domain import codec
 from escalation.domain.matter import advance, handle, next_breach
 from escalation.domain.times import text as rfc3339
-
 from unit.escalation.helpers import ROOT, intake, new, registered
+from xinfang.county import load_county
+from xinfang.events.catalogue import Assigned, DeadlineChanged
 
 SH = ZoneInfo("Asia/Shanghai")
 WORKING = ROOT / "tests" / "fixtures" / "county_working.yaml"

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from escalation.domain import clock as clocks
-
 from unit.escalation.helpers import ROOM, s
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -24,7 +24,6 @@ from faust.types.tuples import RecordMetadata
 from mode.utils.collections import ManagedUserDict
 
 from escalation.faust_adapter import EscalationApp, IdempotentProducer, Worker
-
 from unit.escalation.helpers import ROOT
 
 

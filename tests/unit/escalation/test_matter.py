@@ -7,19 +7,34 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xinfang.events import verify_chain
-from xinfang.events.catalogue import (
-    Accepted, Assigned, Closed, DeadlineChanged, DeadlineWarning, Declined, Escalated, ExtensionGranted,
-    Objected, RecheckReplied, RecheckRequested, Replied, Resumed, ReviewAssigned, ReviewReplied,
-    ReviewRequested, Suspended, Terminated, Transferred, Withdrawn,
-)
-from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
-
 from escalation.domain import codec
 from escalation.domain.chain import chain_facts, source_of
 from escalation.domain.matter import advance, handle, next_breach
-
 from unit.escalation.helpers import BUREAU, CITY, ROOM, STATION, intake, new, registered, s
+from xinfang.events import verify_chain
+from xinfang.events.catalogue import (
+    Accepted,
+    Assigned,
+    Closed,
+    DeadlineChanged,
+    DeadlineWarning,
+    Declined,
+    Escalated,
+    ExtensionGranted,
+    Objected,
+    RecheckReplied,
+    RecheckRequested,
+    Replied,
+    Resumed,
+    ReviewAssigned,
+    ReviewReplied,
+    ReviewRequested,
+    Suspended,
+    Terminated,
+    Transferred,
+    Withdrawn,
+)
+from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
 
 SOURCE = source_of("361501000000")
 
@@ -172,8 +187,8 @@ def test_a_late_request_within_the_window_reopens_a_closed_matter(fast):
     # breach since is placed by event time, warnings that could no longer help are passed over, the top
     # tier reports the latest period once
     assert [(kinds([f])[0], f.occurred) for f in facts] == [
-        ("RoutingWithdrawn", s(5)), ("ReviewAssigned", s(5)), ("Overdue", s(9)), ("Escalated", s(10)), ("Overdue", s(14)), ("Escalated", s(15)),
-        ("Overdue", s(19)), ("Overdue", s(27))]
+        ("RoutingWithdrawn", s(5)), ("ReviewAssigned", s(5)), ("Overdue", s(9)), ("Escalated", s(10)),
+        ("Overdue", s(14)), ("Escalated", s(15)), ("Overdue", s(19)), ("Overdue", s(27))]
     assert all(f.recorded == s(30) for f in facts)  # never recorded before the system knew
 
 
@@ -268,8 +283,8 @@ def test_the_state_survives_its_json_form(fast):
 
 @functools.cache
 def _fast_county():
-    from xinfang.county import load_county
     from unit.escalation.helpers import ROOT
+    from xinfang.county import load_county
     return load_county(ROOT / "tests" / "fixtures" / "county_fast.yaml")
 
 
@@ -293,10 +308,9 @@ def test_overdue_and_escalations_do_not_depend_on_when_the_timer_looks(steps):
 
 
 def test_chaining_writes_the_same_bytes_as_the_contracts_cloud_event():
-    from xinfang.events import CloudEvent, derived_event_id, event_type_of
-
     from escalation.domain.chain import chain_facts
     from escalation.domain.matter import Fact, Matter
+    from xinfang.events import CloudEvent, derived_event_id, event_type_of
 
     data = Closed(reason="review_window_passed")
     fact = Fact(data, s(1.5), s(2), ("closed", "x"))

@@ -6,17 +6,20 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from escalation.domain import codec
+from escalation.domain.matter import MAX_SENT, advance, handle
+from unit.escalation.helpers import ROOM, ROOT, STATION, intake, new, registered, s
 from xinfang.county import load_county
 from xinfang.events import derived_event_id
 from xinfang.events.catalogue import (
-    Accepted, DeadlineChanged, Replied, RoutingWithdrawn, Suspended, VisitRecorded,
+    Accepted,
+    DeadlineChanged,
+    Replied,
+    RoutingWithdrawn,
+    Suspended,
+    VisitRecorded,
 )
 from xinfang.events.envelope import rfc3339
-
-from escalation.domain import codec
-from escalation.domain.matter import MAX_SENT, advance, handle
-
-from unit.escalation.helpers import ROOM, ROOT, STATION, intake, new, registered, s
 
 FAST = load_county(ROOT / "tests" / "fixtures" / "county_fast.yaml")
 PID = "m1"

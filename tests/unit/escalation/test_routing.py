@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from escalation.domain import placement
-
 from unit.escalation.helpers import BUREAU, CITY, ROOM, STATION, TOWN, VILLAGE
 
 DEMO_VILLAGE, DEMO_ROOM, DEMO_STATION = "361402101203", "room.361402101203", "station.361402101000"

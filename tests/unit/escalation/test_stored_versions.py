@@ -9,7 +9,6 @@ import pytest
 from escalation.domain import codec
 from escalation.domain.matter import Matter
 from escalation.processor import VERSION, Stored, UnknownVersion, confirmed_raw
-
 from unit.escalation.helpers import ROOM, T0, s
 
 # A row as the code before versioning wrote it (commit 26e9fa6): a matter registered at T0, its acceptance

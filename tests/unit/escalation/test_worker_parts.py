@@ -7,16 +7,14 @@ import uuid
 import orjson
 import pytest
 
-from xinfang.events import GENESIS_HASH, CloudEvent
-from xinfang.events.catalogue import Accepted
-
 from escalation.__main__ import main
 from escalation.domain.chain import source_of
 from escalation.index import DueIndex
 from escalation.processor import Processor, Stored, Unreadable, confirmed_raw, read_intake
 from escalation.publisher import Publisher
-
 from unit.escalation.helpers import ROOM, registered, s
+from xinfang.events import GENESIS_HASH, CloudEvent
+from xinfang.events.catalogue import Accepted
 
 
 def intake_event(pid: str, data, seq: int = 1, occurred=None) -> CloudEvent:

@@ -2,14 +2,15 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from intake.domain import commands as c
 from intake.domain.decide import Context, decide
 from intake.domain.errors import Refused
 from intake.domain.model import FINAL_STATUSES, STATUSES, PetitionState, apply_routing, evolve
-from xinfang.events.catalogue import Assigned, Due, ExtensionGranted, Evaluated, Registered, ReviewAssigned, Terminated
+from xinfang.events.catalogue import Assigned, Due, Evaluated, ExtensionGranted, Registered, ReviewAssigned, Terminated
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 UNITS = {"room-1": ("village", "county-bureau"), "room-2": ("village", "county-bureau"),
@@ -146,7 +147,8 @@ ACTIONS = st.one_of(
     st.builds(c.RequestRecheck, reason=st.just("x")),
     st.builds(c.ReplyRecheck, decision=st.sampled_from(["support", "reject"]), resolved=st.booleans(), opinion=st.just("x")),
     st.builds(c.Evaluate, satisfaction=st.sampled_from(["satisfied", "basically_satisfied", "dissatisfied"])),
-    st.builds(c.Withdraw), st.builds(c.RecordVisit, batch_id=st.just("b2"), channel=st.just("visit"), head_count=st.integers(1, 50)),
+    st.builds(c.Withdraw),
+    st.builds(c.RecordVisit, batch_id=st.just("b2"), channel=st.just("visit"), head_count=st.integers(1, 50)),
 )
 
 
@@ -168,7 +170,8 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["review", "recheck"]), unit=st.sampled_from(sorted(UNITS)))
     @precondition(lambda self: self.state.status in {"review_requested", "recheck_requested"})
     def route_review(self, kind, unit):
-        self.state = apply_routing(self.state, ReviewAssigned(kind=kind, unit=unit, tier=UNITS[unit][0], basis_seq=self.state.seq), self.now)
+        review = ReviewAssigned(kind=kind, unit=unit, tier=UNITS[unit][0], basis_seq=self.state.seq)
+        self.state = apply_routing(self.state, review, self.now)
 
     @rule(days=st.integers(0, 40))
     def time_passes(self, days):

@@ -5,15 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from xinfang.events.catalogue import DeadlineChanged, Escalated, RoutingWithdrawn
-from xinfang.events.envelope import rfc3339
-
 from intake import store
 from intake.domain import commands as c
 from intake.domain.errors import Refused
 from intake.domain.model import apply_routing
-
 from unit.intake.test_lifecycle import T0, assigned, ctx, register, run
+from xinfang.events.catalogue import DeadlineChanged, Escalated, RoutingWithdrawn
+from xinfang.events.envelope import rfc3339
 
 ESCALATION_ID = "5d2c5e0e-0000-5000-8000-000000000001"
 
@@ -72,7 +70,7 @@ def test_a_met_accept_due_is_gone_at_once_and_the_handling_due_replaces_it():
     state = assigned(run(None, register(), ctx()))
     assert [stage for stage, _ in state.due] == ["accept"]
     accepted = run(state, c.Accept(), ctx())
-    assert accepted.due == () and store._next_due(accepted) is None  # the worklist's column
+    assert accepted.due == () and store.next_due_at(accepted) is None  # the worklist's column
     handling = apply_routing(state, DeadlineChanged(unit="room-1", stage="handle", due_at="2026-04-01T00:00:00.000000Z",
                                                     previous_due_at=state.due[0][1], reason="accepted"), T0)
     assert handling.due == (("handle", "2026-04-01T00:00:00.000000Z"),)  # even if routing comes first
@@ -83,6 +81,6 @@ def test_a_reply_ends_the_handling_due_and_a_suspension_shows_nothing_due():
     state = apply_routing(state, DeadlineChanged(unit="room-1", stage="handle", due_at="2026-04-01T00:00:00.000000Z",
                                                  reason="accepted"), T0)
     paused = run(state, c.Suspend(reason="听证"), ctx())
-    assert paused.suspended and store._next_due(paused) is None
+    assert paused.suspended and store.next_due_at(paused) is None
     replied = run(state, c.Reply(decision="support", resolved=True, opinion="已解决"), ctx())
     assert replied.due == ()

@@ -5,10 +5,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from xinfang.county import load_county
-from xinfang.events.catalogue import Assigned, DeadlineChanged, ExtensionGranted
-from xinfang.settings import DEMO_COUNTY
-
 from escalation.domain import clock as clocks
 from intake.domain import commands as c
 from intake.domain.decide import decide
@@ -16,6 +12,9 @@ from intake.domain.errors import Refused
 from intake.domain.model import apply_routing, evolve
 from intake.domain.occurred import CLOCK_SKEW, check_occurred_at
 from intake.organisation import context
+from xinfang.county import load_county
+from xinfang.events.catalogue import Assigned, DeadlineChanged, ExtensionGranted
+from xinfang.settings import DEMO_COUNTY
 
 COUNTY = load_county(DEMO_COUNTY)
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in the county

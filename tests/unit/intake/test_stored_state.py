@@ -10,7 +10,7 @@ import pytest
 from intake import store
 from intake.domain.model import PetitionState, apply_routing
 from intake.rebuild import fold
-from xinfang.events import CloudEvent, GENESIS_HASH
+from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import Assigned, DeadlineChanged, Due, Registered, Transferred
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -95,7 +95,7 @@ def test_the_fold_applies_each_routing_fact_after_the_intake_event_it_followed()
                                       source="/xinfang/361402/intake", hashalg="sha256")
     facts = [_routing(pid, 1, GENESIS_HASH, assigned, T0 + timedelta(minutes=1))]
     facts.append(_routing(pid, 2, facts[0].hash, moved, T0 + timedelta(minutes=2)))
-    for fact, data in zip(facts, (assigned, moved)):
+    for fact, data in zip(facts, (assigned, moved), strict=True):
         state = apply_routing(state, data, fact.occurred_at, fact.id)
     loaded = store.Loaded(state, 3, store.ChainLink(1, chained[0].hash))
     state, more = store.chain_events(loaded, pid, [Transferred(from_unit="room.361402001001", reason="属住建")],

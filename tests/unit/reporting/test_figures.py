@@ -1,7 +1,6 @@
 """Rates and changes as the seed writes them; zero denominators are None with a reason."""
 from decimal import Decimal
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,45 +1,12 @@
 """The projection core with no broker and no database: facts of each event, unreadable records, offsets."""
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import orjson
 import pytest
 
-from integration.reporting.seed import History
 from reporting.projection import TABLES, Record, decode, project
-from xinfang.events import catalogue as c
-
-T = datetime(2026, 3, 31, 15, 30, tzinfo=timezone.utc)
-ROLES = {"ev": "events", "rt": "routing"}
-
-
-def records(history: History) -> list[Record]:
-    topic = {"events": "ev", "routing": "rt"}
-    offsets = {"ev": 0, "rt": 0}
-    out = []
-    for role, event in history.events:
-        t = topic[role]
-        out.append(Record(t, 0, offsets[t], event.subject.encode(), event.to_json()))
-        offsets[t] += 1
-    return out
-
-
-def matter(history: History, pid: str, heads: int = 6) -> None:
-    history.add("events", pid, c.Registered(receipt_no="R1", batch_id="b0", channel="visit", jurisdiction="361402001001",
-                                            category="labour", summary="s", head_count=heads, unit="room.361402001001",
-                                            tier="village"), T, recorded=T + timedelta(days=3))
-    history.add("routing", pid, c.Assigned(unit="station.361402001000", tier="township", jurisdiction="361402001001",
-                                           rule="r", stage="accept",
-                                           due=[c.Due(stage="accept", due_at="2026-04-03T00:00:00Z", warn_at="2026-04-02T00:00:00Z")]),
-                T)
-    history.add("events", pid, c.VisitRecorded(batch_id="b1", channel="visit", head_count=2, unit="bureau.361402",
-                                               tier="county"), T + timedelta(days=1))
-    history.add("events", pid, c.Replied(unit="station.361402001000", decision="support", resolved=True, opinion="o"),
-                T + timedelta(days=2))
-    history.add("routing", pid, c.Escalated(from_unit="station.361402001000", from_tier="township", to_unit="bureau.361402",
-                                            to_tier="county", stage="handle", reason="超期"), T + timedelta(days=4))
-    history.add("events", pid, c.Evaluated(satisfaction="basically_satisfied"), T + timedelta(days=5))
-    history.add("events", pid, c.Withdrawn(), T + timedelta(days=6))
+from support.history import ROLES, History, T, matter, records
 
 
 def test_every_event_becomes_its_rows_with_both_clocks():

@@ -14,7 +14,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT, ServiceProcess, free_port
-from xinfang.events import CloudEvent, GENESIS_HASH
+from support.waiting import until
+from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import EventData, Registered, event_type_of
 from xinfang.kafka import sync_producer
 from xinfang.terminals import lifecycle_event, token_hash
@@ -130,11 +131,13 @@ class Routing:
 
     def wait(self, done, timeout: float, what: str = "") -> None:
         """Poll until ``done(self)`` holds; fail with ``what`` after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while not done(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        def polled() -> bool:
+            if done(self):
+                return True
             self.poll(0.3)
+            return done(self)
+
+        until(polled, what, timeout, every=0)
 
     def types(self, pid: str) -> list[str]:
         return [e["type"].removeprefix("petition.").rsplit(".v", 1)[0] for e in self.by_pid[pid]]
@@ -156,17 +159,14 @@ def get(worker: ServiceProcess, path: str, token: str | None = STAFF_TOKEN) -> h
 
 def wait_ready(workers: list[ServiceProcess], partitions: int, timeout: float = 60.0) -> dict[int, list[int]]:
     """Wait until every worker is ready and together they own each partition exactly once."""
-    deadline = time.monotonic() + timeout
-    owned: dict[int, list[int]] = {}
-    while time.monotonic() < deadline:
+    def split() -> dict[int, list[int]] | None:
         try:
             answers = [get(w, "/readyz") for w in workers]
         except httpx.HTTPError:
-            answers = []
-        if answers and all(a.status_code == 200 for a in answers):
-            owned = {i: a.json()["partitions"] for i, a in enumerate(answers)}
-            flat = sorted(p for ps in owned.values() for p in ps)
-            if flat == list(range(partitions)):
-                return owned
-        time.sleep(0.3)
-    raise AssertionError(f"workers not ready with a clean partition split after {timeout}s: {owned}")
+            return None
+        if not all(a.status_code == 200 for a in answers):
+            return None
+        owned = {i: a.json()["partitions"] for i, a in enumerate(answers)}
+        return owned if sorted(p for ps in owned.values() for p in ps) == list(range(partitions)) else None
+
+    return until(split, "workers ready with a clean partition split", timeout, every=0.2)

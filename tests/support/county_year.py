@@ -11,10 +11,9 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from support.history import History, utc
 from xinfang.county import County
 from xinfang.events import catalogue as c
-
-from integration.reporting.seed import History, utc
 
 CST = timezone(timedelta(hours=8))
 
@@ -39,8 +38,9 @@ def county_year(county: County, year: int, matters: int, seed: int = 7, history:
         heads = rng.randint(5, 40) if rng.random() < 0.1 else rng.randint(1, 4)
         at = start + timedelta(seconds=rng.randrange(365 * 86400))
         holder = station if heads >= county.collective_threshold else room
-        add = lambda data, when, role="events": history.add(role, pid, data, when, actor="terminal:sim")  # noqa: E731
-        add(c.Registered(receipt_no=f"SIM-{year}-{n:06d}", batch_id=f"{n}-0", channel=rng.choice(["visit"] * 4 + ["letter", "online", "phone"]),
+        add = lambda data, when, role="events", pid=pid: history.add(role, pid, data, when, actor="terminal:sim")  # noqa: E731
+        channel = rng.choice(["visit"] * 4 + ["letter", "online", "phone"])
+        add(c.Registered(receipt_no=f"SIM-{year}-{n:06d}", batch_id=f"{n}-0", channel=channel,
                          jurisdiction=village.code, category=rng.choice(categories), summary="模拟事项", head_count=heads,
                          unit=room.id, tier=room.tier), at)
         add(c.Assigned(unit=holder.id, tier=holder.tier, jurisdiction=village.code, rule="sim", stage="accept",
@@ -68,7 +68,8 @@ def county_year(county: County, year: int, matters: int, seed: int = 7, history:
                 due + timedelta(days=1), "routing")
             replier, replied = upper, due + timedelta(days=rng.randint(2, 12))
         resolved = rng.random() < 0.8
-        add(c.Replied(unit=replier.id, decision="support" if resolved else "explain", resolved=resolved, opinion="已答复"), replied)
+        add(c.Replied(unit=replier.id, decision="support" if resolved else "explain", resolved=resolved, opinion="已答复"),
+            replied)
         if rng.random() < 0.15:
             asked = replied + timedelta(days=rng.randint(2, 20))
             add(c.ReviewRequested(reason="不服"), asked)

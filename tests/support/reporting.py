@@ -1,12 +1,10 @@
-"""Helpers of the reporting integration tests: the service as a process, waiting for the projection."""
+"""Drive a real reporting process (python -m reporting) and wait for its projection; for tests and the benchmark."""
 from __future__ import annotations
-
-import asyncio
-import time
 
 import asyncpg
 
 from support.process import ROOT, ServiceProcess, free_port
+from support.waiting import until_async
 
 DEMO = ROOT / "deploy" / "counties" / "demo.yaml"
 
@@ -48,14 +46,12 @@ async def queued(dsn: str, schema: str) -> int:
 
 async def wait_projected(dsn: str, schema: str, expected: int, timeout: float = 90) -> int:
     """Until the schema has consumed ``expected`` records and recomputed every matter they touched."""
-    deadline = time.monotonic() + timeout
-    seen = 0
-    while time.monotonic() < deadline:
+    async def done() -> int:
         seen = await projected(dsn, schema)
-        if seen >= expected and await queued(dsn, schema) == 0:
-            return seen
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"schema {schema} projected {seen} of {expected} records within {timeout}s")
+        return seen if seen >= expected and await queued(dsn, schema) == 0 else 0
+
+    return await until_async(done, f"schema {schema} projected {expected} records and recomputed their matters",
+                             timeout, every=0.1)
 
 
 async def drop_schema(dsn: str, *schemas: str) -> None:
