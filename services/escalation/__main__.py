@@ -4,13 +4,12 @@ from __future__ import annotations
 import logging
 import sys
 
-from xinfang import logs
-from xinfang.county import CountyConfigError, load_county
-
 from escalation.app import Escalation
 from escalation.faust_adapter import Worker
 from escalation.settings import EscalationSettings
 from escalation.topics import TopicLayoutError, prepare
+from xinfang import logs
+from xinfang.county import CountyConfigError, load_county
 
 log = logging.getLogger("escalation")
 

@@ -21,11 +21,6 @@ import faust
 import orjson
 from mode import CrashingSupervisor
 
-from xinfang.county import County
-from xinfang.coverage import CalendarCoverage
-from xinfang.deadletter import send_dead_letter
-from xinfang.terminals import TokenDirectory
-
 from escalation import web
 from escalation.domain.chain import source_of
 from escalation.faust_adapter import EscalationApp
@@ -34,6 +29,10 @@ from escalation.metrics import Metrics
 from escalation.processor import Processor, Stored, Unreadable, confirmed_raw
 from escalation.publisher import Pending, Publisher
 from escalation.settings import EscalationSettings
+from xinfang.county import County
+from xinfang.coverage import CalendarCoverage
+from xinfang.deadletter import send_dead_letter
+from xinfang.terminals import TokenDirectory
 
 log = logging.getLogger("escalation")
 SCAN_YIELD_EVERY = 2000

@@ -27,7 +27,8 @@ tasks, topics, pages, signals, ``app.producer.send``).  What is relied on here, 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import faust
 from faust.transport.drivers.aiokafka import Producer as AIOKafkaProducerDriver

@@ -4,7 +4,6 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
-
 class Metrics:
     def __init__(self) -> None:
         self.registry = r = CollectorRegistry()

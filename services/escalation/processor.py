@@ -13,13 +13,12 @@ from datetime import datetime
 import orjson
 from pydantic import ValidationError
 
-from xinfang.county import County
-from xinfang.events import UPCASTERS, CloudEvent
-from xinfang.events.catalogue import CATALOGUE, Registered
-
 from escalation.domain import codec
 from escalation.domain.chain import ChainedEvent, chain_facts
 from escalation.domain.matter import Intake, Matter, advance, handle, next_breach
+from xinfang.county import County
+from xinfang.events import UPCASTERS, CloudEvent
+from xinfang.events.catalogue import CATALOGUE, Registered
 
 Outbox = list[tuple[int, bytes]]  # (seq, wire bytes), in sequence order
 VERSION = 1  # of the stored row's layout; rows written before it was labelled have the same layout
@@ -53,7 +52,7 @@ class Stored:
         return b"\n".join(lines + [wire for _, wire in self.outbox])
 
     @classmethod
-    def loads(cls, raw: bytes) -> "Stored":
+    def loads(cls, raw: bytes) -> Stored:
         head, matter, *wires = raw.split(b"\n")
         state = orjson.loads(matter)
         version = state.get("version", 1)

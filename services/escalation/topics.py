@@ -10,9 +10,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from xinfang.topics import provision
-
 from escalation.settings import EscalationSettings
+from xinfang.topics import provision
 
 
 class TopicLayoutError(RuntimeError):

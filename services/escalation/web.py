@@ -17,20 +17,19 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from escalation.domain import codec
+from escalation.domain.clock import CLOCK_STAGES
 from xinfang.county import TIERS
 from xinfang.events.envelope import rfc3339
 from xinfang.kafka import measure_lag
 from xinfang.problems import PROBLEM, Problem, problem_body
 from xinfang.terminals import caller
 
-from escalation.domain import codec
-from escalation.domain.clock import CLOCK_STAGES
-
 if TYPE_CHECKING:
     from escalation.app import Escalation
 
 
-def matter_view(worker: "Escalation", pid: str) -> dict[str, Any] | None:
+def matter_view(worker: Escalation, pid: str) -> dict[str, Any] | None:
     """One matter's state as the API shows it."""
     stored = worker._load(pid)  # noqa: SLF001 — the worker's own table
     if stored is None:
@@ -48,7 +47,7 @@ def matter_view(worker: "Escalation", pid: str) -> dict[str, Any] | None:
 STAFF = frozenset({"admin", "supervisor"})
 
 
-def refusal(view: View, worker: "Escalation", request: Request) -> Response | None:
+def refusal(view: View, worker: Escalation, request: Request) -> Response | None:
     """None for a terminal with the admin or supervisor role, else the problem+json answer."""
     try:
         if not caller(worker.tokens, request.headers.get("Authorization")).roles & STAFF:
@@ -61,7 +60,7 @@ def refusal(view: View, worker: "Escalation", request: Request) -> Response | No
     return None
 
 
-def register(worker: "Escalation") -> None:
+def register(worker: Escalation) -> None:
     app, matters = worker.app, worker.matters
 
     @app.page("/matters/{petition_id}")

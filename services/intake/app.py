@@ -14,13 +14,6 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from xinfang import logs
-from xinfang.county import load_county
-from xinfang.encryption import master_key_from_text
-from xinfang.migrations import migrate
-from xinfang.problems import problem_response
-from xinfang.retry import retrying
-
 from intake import idempotency
 from intake.api import problems
 from intake.api.deps import RateLimiter
@@ -32,6 +25,12 @@ from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from intake.terminal_events import TerminalPublisher
+from xinfang import logs
+from xinfang.county import load_county
+from xinfang.encryption import master_key_from_text
+from xinfang.migrations import migrate
+from xinfang.problems import problem_response
+from xinfang.retry import retrying
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 FLUSH_SECONDS = 5.0  # failed authentications reach the access log this often (a count per source and minute)
@@ -244,7 +243,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         body = {"outbox_lag": lag, "relay_active": intake.relay.active, "routing_caught_up": intake.routing.caught_up}
-        if intake.settings.routing_consumer_enabled and not intake.routing.caught_up:  # a terminal's holder and dues come from the routing consumer
+        # a terminal's holder and dues come from the routing consumer
+        if intake.settings.routing_consumer_enabled and not intake.routing.caught_up:
             return JSONResponse({"status": "routing consumer not caught up", **body}, status_code=503)
         return JSONResponse({"status": "ok", **body})
 

@@ -7,7 +7,6 @@ import logging
 import secrets
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import ClassVar
 
 import asyncpg
@@ -111,7 +110,8 @@ class FailedAuthentications:
     worker process and replica adds its own counts to the same row (an upsert on source, minute and outcome)."""
 
     DETAILS: ClassVar[dict[str, str]] = {"refused": "令牌缺失、无效或已吊销 missing, invalid or revoked token",
-                                         "limited": "认证失败过多，未查验即拒绝 too many failed authentications: refused before the look-up"}
+                                         "limited": "认证失败过多，未查验即拒绝 "
+                                                    "too many failed authentications: refused before the look-up"}
     _UPSERT = """INSERT INTO access_log (at, action, outcome, source, count, detail)
                  SELECT to_timestamp(m * 60), 'authenticate', o, s, n, d
                  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[]) AS t(s, m, o, n, d)

@@ -11,13 +11,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-
-from xinfang.county.model import County
-from xinfang.events.chain import ChainLink
-from xinfang.vocabulary import Channel, Decision, Satisfaction
 
 from intake import store
 from intake.api.schemas import PersonIn
@@ -26,6 +22,9 @@ from intake.domain.decide import decide
 from intake.domain.errors import Refused
 from intake.domain.occurred import check_occurred_at
 from intake.organisation import context
+from xinfang.county.model import County
+from xinfang.events.chain import ChainLink
+from xinfang.vocabulary import Channel, Decision, Satisfaction
 
 IMPORT_ROLES = frozenset({"registrar", "handler", "supervisor"})
 
@@ -85,8 +84,9 @@ class ImportWithdraw(_Act):
     reason: str | None = None
 
 
-ImportAction = Annotated[Union[ImportAccept, ImportDecline, ImportReply, ImportRequest, ImportExtend,
-                               ImportEvaluate, ImportWithdraw], Field(discriminator="action")]
+ImportAction = Annotated[
+    ImportAccept | ImportDecline | ImportReply | ImportRequest | ImportExtend | ImportEvaluate | ImportWithdraw,
+    Field(discriminator="action")]
 
 
 class ImportedMatter(_In):
@@ -118,7 +118,7 @@ class ImportSummary(BaseModel):
     results: list[ImportResult]
 
     @classmethod
-    def of(cls, results: list[ImportResult]) -> "ImportSummary":
+    def of(cls, results: list[ImportResult]) -> ImportSummary:
         count = lambda *kinds: sum(r.outcome in kinds for r in results)  # noqa: E731
         return cls(created=count("created"), existing=count("exists"), refused=count("refused", "invalid"),
                    results=results)

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 import asyncpg
 
+from intake.domain.commands import EncryptedPetitioner
 from xinfang import encryption
 from xinfang.encryption import CipherAlgorithm
-
-from intake.domain.commands import EncryptedPetitioner
 
 PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
 

@@ -9,10 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from xinfang.settings import ROOT
-
 from intake.app import create_app
 from intake.settings import IntakeSettings
+from xinfang.settings import ROOT
 
 PUBLISHED = ROOT / "docs" / "intake-openapi.json"
 

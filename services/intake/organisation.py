@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from xinfang.county.model import RANK, County
-
 from intake.domain.decide import Context
 from intake.domain.model import PetitionState
+from xinfang.county.model import RANK, County
 
 WINDOWS = {"review_request": "review_request_window", "recheck_request": "recheck_request_window",
            "objection": "objection_window"}

@@ -29,19 +29,18 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any
 
 import asyncpg
 import typer
-
-from xinfang import logs
-from xinfang.events import UPCASTERS, CloudEvent
-from xinfang.migrations import migrate
 
 from intake import store
 from intake.app import MIGRATIONS
 from intake.domain.model import PetitionState, apply_routing, evolve
 from intake.settings import IntakeSettings
+from xinfang import logs
+from xinfang.events import UPCASTERS, CloudEvent
+from xinfang.migrations import migrate
 
 log = logging.getLogger("intake.rebuild")
 OK, FINDINGS, USAGE, UNREACHABLE = 0, 1, 2, 3
@@ -194,7 +193,7 @@ app = typer.Typer(add_completion=False, help="重建 intake 的写模型 Rebuild
 
 
 @app.command()
-def main(petition: Optional[str] = typer.Option(None, help="only this matter (事项编号 petition id)"),
+def main(petition: str | None = typer.Option(None, help="only this matter (事项编号 petition id)"),
          check: bool = typer.Option(False, help="compare only: write nothing, exit 1 naming the matters that differ"),
          batch: int = typer.Option(500, min=1, max=10_000, help="matters compared per page")) -> None:
     """Fold every matter (or one) again from intake's events and the routing facts it applied; rewrite the rows
@@ -205,7 +204,7 @@ def main(petition: Optional[str] = typer.Option(None, help="only this matter (�
         pid = uuid.UUID(petition) if petition else None
     except ValueError:
         typer.echo(f"事项编号无效 not a petition id: {petition!r}", err=True)
-        raise typer.Exit(USAGE)
+        raise typer.Exit(USAGE) from None
 
     async def go() -> Outcome:
         conn = await asyncpg.connect(settings.database_url,
@@ -221,13 +220,13 @@ def main(petition: Optional[str] = typer.Option(None, help="only this matter (�
         outcome = asyncio.run(go())
     except asyncpg.UndefinedTableError as exc:  # --check migrates nothing
         typer.echo(f"模式 {settings.intake_schema} 尚未迁移 the schema is not migrated (start intake once): {exc}", err=True)
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
     except (OSError, asyncpg.PostgresError) as exc:
         typer.echo(f"PostgreSQL 不可用 unreachable: {exc}", err=True)
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
     if pid and not outcome.matters:
         typer.echo(f"事项不存在 no such matter: {petition}", err=True)
-        raise typer.Exit(USAGE)
+        raise typer.Exit(USAGE) from None
     json.dump(outcome.as_dict(), sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     raise typer.Exit(OK if outcome.clean else FINDINGS)

@@ -23,11 +23,10 @@ import asyncpg
 import orjson
 from kafka import TopicPartition
 
+from intake.store import NOTIFY_CHANNEL
 from xinfang.kafka import aio_producer, read_to_end, sync_consumer
 from xinfang.retry import Backoff, retrying
 from xinfang.settings import CommonSettings
-
-from intake.store import NOTIFY_CHANNEL
 
 log = logging.getLogger("intake.relay")
 
@@ -83,7 +82,7 @@ class Relay:
             if not rows:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             await self._publish(conn, producer, rows)

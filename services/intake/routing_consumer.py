@@ -14,14 +14,13 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
+from intake.store import apply_routing_event
 from xinfang.deadletter import send_dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
 from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag
 from xinfang.retry import retrying
 from xinfang.settings import CommonSettings
-
-from intake.store import apply_routing_event
 
 log = logging.getLogger("intake.routing")
 

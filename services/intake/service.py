@@ -8,26 +8,26 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import orjson
-
-from xinfang import logs
-from xinfang.county.model import County
-from xinfang.problems import Problem
 
 from intake import idempotency, store
 from intake.auth import Terminal
 from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
-from intake.domain.occurred import check_occurred_at
 from intake.domain.model import PetitionState
+from intake.domain.occurred import check_occurred_at
 from intake.keyring import Keyring
 from intake.organisation import context, may_see
+from xinfang import logs
+from xinfang.county.model import County
+from xinfang.problems import Problem
 
 MAX_ATTEMPTS = 5
 
@@ -38,7 +38,8 @@ def not_found() -> Refused:
 
 log = logging.getLogger("intake.commands")
 Respond = Callable[[PetitionState, int], tuple[int, Any]]
-Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]  # (state, version) → (status, body)
+# (conn, state, receipt number, petitioners) → the command
+Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]
 
 
 def dumps(body: Any) -> bytes:

@@ -53,7 +53,8 @@ class Terminal:
 
 def person(rng: random.Random) -> dict:
     return {"name": rng.choice(SURNAMES) + rng.choice(GIVEN),
-            "id_number": f"361402{rng.randint(1950, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 9999):04d}",
+            "id_number": (f"361402{rng.randint(1950, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+                          f"{rng.randint(0, 9999):04d}"),
             "phone": f"13{rng.randint(100000000, 999999999)}"}
 
 
@@ -80,11 +81,12 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
         office = max((local - opened).total_seconds(), 3600.0)  # before 08:30: the last hour
         registered: list[tuple[str, Terminal]] = []
         stats = {"registered": 0, "collective": 0, "repeat_visits": 0, "accepted": 0, "replied": 0, "reviews": 0}
-        for n in range(matters):
+        for _ in range(matters):
             desk = rng.choices([rng.choice(rooms), rng.choice(stations), {"id": "bureau.361402", "jurisdiction": "361402000000"}],
                                weights=[6, 3, 1])[0]
             place = desk["jurisdiction"] if desk["id"].startswith("room") else rng.choice(
-                [r["jurisdiction"] for r in rooms if desk["id"] == "bureau.361402" or r["jurisdiction"].startswith(desk["jurisdiction"][:9])])
+                [r["jurisdiction"] for r in rooms
+                 if desk["id"] == "bureau.361402" or r["jurisdiction"].startswith(desk["jurisdiction"][:9])])
             collective = rng.random() < 0.12
             category = rng.choice(list(SUMMARIES))
             if rng.random() < backlog:
@@ -94,7 +96,8 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
             terminal = handlers[desk["id"]]
             r = terminal.post("/v1/petitions", {
                 "channel": rng.choice(["visit", "visit", "visit", "letter", "online", "phone"]), "jurisdiction": place,
-                "category": category, "summary": SUMMARIES[category], "head_count": rng.randint(5, 40) if collective else rng.randint(1, 3),
+                "category": category, "summary": SUMMARIES[category],
+                "head_count": rng.randint(5, 40) if collective else rng.randint(1, 3),
                 "petitioners": [person(rng) for _ in range(1 if not collective else 2)], "occurred_at": when.isoformat()})
             if r.status_code != 201:
                 print(f"登记被拒 refused: {r.status_code} {r.text[:200]}")
@@ -121,7 +124,8 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
                         stats["replied"] += answer.status_code == 200
                         if answer.status_code == 200 and rng.random() < 0.5:
                             terminal.post(f"/v1/petitions/{pid}/actions", {
-                                "action": "evaluate", "satisfaction": rng.choice(["satisfied", "basically_satisfied", "dissatisfied"])})
+                                "action": "evaluate",
+                                "satisfaction": rng.choice(["satisfied", "basically_satisfied", "dissatisfied"])})
                         if answer.status_code == 200 and rng.random() < 0.08:
                             stats["reviews"] += terminal.post(f"/v1/petitions/{pid}/actions", {
                                 "action": "request_review", "reason": "对答复不满意"}).status_code == 200

@@ -15,10 +15,9 @@ from typing import Any
 import asyncpg
 import orjson
 
+from intake.domain.model import PetitionState, apply_routing, evolve
 from xinfang.events import CloudEvent, EventData, event_type_of
 from xinfang.events.chain import ChainLink
-
-from intake.domain.model import PetitionState, apply_routing, evolve
 
 NOTIFY_CHANNEL = "intake_outbox"
 #: The layout of the state JSON this code writes, its ``"layout"`` key (a row without one is layout 1).  A field
@@ -177,7 +176,8 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
     idem = idempotency or (None, None, None, None, None)
     encrypted_people = [p for p, _ in people or []]
     persons = (cipher_alg, [p.ref for p in encrypted_people], [w for _, w in people or []], [p.name for p in encrypted_people],
-               [p.id_number for p in encrypted_people], [p.phone for p in encrypted_people], [p.address for p in encrypted_people])
+               [p.id_number for p in encrypted_people], [p.phone for p in encrypted_people],
+               [p.address for p in encrypted_people])
     head_hash, state_json, next_due = chained[-1].hash, state_to_json(state).decode(), next_due_at(state)
     try:
         if loaded.state is None:

@@ -52,7 +52,7 @@ class TerminalPublisher:
                 await self._publish(producer)
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             await producer.stop()

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from reporting.stats import Request
 from xinfang.county import County
 from xinfang.problems import Problem
 from xinfang.terminals import Terminal
-
-from reporting.stats import Request
 
 READ_SCOPE = frozenset({"supervisor", "auditor", "admin"})
 

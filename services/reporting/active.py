@@ -12,7 +12,7 @@ a schema that is behind what was served before, and no event is counted twice or
 """
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 

@@ -11,12 +11,6 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from xinfang import logs
-from xinfang.county import load_county
-from xinfang.problems import Problem
-from xinfang.retry import retrying
-from xinfang.terminals import TokenDirectory
-
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
 from reporting.api.routes import router
@@ -24,6 +18,11 @@ from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter
 from reporting.store import Store, connect, pool
+from xinfang import logs
+from xinfang.county import load_county
+from xinfang.problems import Problem
+from xinfang.retry import retrying
+from xinfang.terminals import TokenDirectory
 
 log = logging.getLogger("reporting")
 VENDOR = Path(__file__).parent / "static" / "vendor"  # a copy of the npm assets, for images without node_modules

@@ -23,14 +23,13 @@ import asyncpg
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from reporting.projection import Changes, Record, Role, Unreadable, project_plain
+from reporting.settings import ReportingSettings
+from reporting.store import Store
 from xinfang.deadletter import send_dead_letter
 from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag
 from xinfang.processes import process_pool
 from xinfang.retry import retrying
-
-from reporting.projection import Changes, Record, Role, Unreadable, project_plain
-from reporting.settings import ReportingSettings
-from reporting.store import Store
 
 log = logging.getLogger("reporting.consumer")
 
@@ -50,7 +49,7 @@ class Metrics:
 
 
 class _SeekToStored(ConsumerRebalanceListener):
-    def __init__(self, live: "LiveProjection") -> None:
+    def __init__(self, live: LiveProjection) -> None:
         self.live = live
 
     async def on_partitions_revoked(self, revoked) -> None:

@@ -133,8 +133,10 @@ function load() {
   chart("rates", "各项比率（%）", {legend: {top: 30}, grid: {top: 70, bottom: 30, left: 50, right: 20},
     xAxis: {type: "category", data: rateKeys.map(k => k[1])}, yAxis: {type: "value", max: 100},
     series: [{name: "本期", type: "bar", data: rateKeys.map(k => F[k[0]].value === null ? 0 : Number(F[k[0]].value))},
-             {name: "上年同期", type: "bar", data: rateKeys.map(k => F[k[0]].yoy && F[k[0]].yoy.value !== null ? Number(F[k[0]].yoy.value) : 0)}]});
-  const yoyKeys = [["cases", "案件"], ["batches", "批次"], ["persons", "人次"], ["collective_batches", "集体访批次"], ["resolved", "已解决"]];
+             {name: "上年同期", type: "bar",
+              data: rateKeys.map(k => F[k[0]].yoy && F[k[0]].yoy.value !== null ? Number(F[k[0]].yoy.value) : 0)}]});
+  const yoyKeys = [["cases", "案件"], ["batches", "批次"], ["persons", "人次"], ["collective_batches", "集体访批次"],
+                   ["resolved", "已解决"]];
   chart("yoy", "同比", {legend: {top: 30}, grid: {top: 70, bottom: 30, left: 50, right: 20},
     xAxis: {type: "category", data: yoyKeys.map(k => k[1])}, yAxis: {type: "value"},
     series: [{name: "本期", type: "bar", data: yoyKeys.map(k => F[k[0]].value)},

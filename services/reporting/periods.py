@@ -60,13 +60,13 @@ class Period:
         stop = datetime.combine(self.end + timedelta(days=1), time(), zone)
         return start.astimezone(timezone.utc), stop.astimezone(timezone.utc)
 
-    def year_before(self) -> "Period":
+    def year_before(self) -> Period:
         """同比: the same period a year earlier."""
         if self.kind == "range":
             return Period(_minus_year(self.start), _minus_year(self.end), "range")
         return Period(_minus_year(self.start), _month_end(self.end.year - 1, self.end.month), self.kind)
 
-    def before(self) -> "Period":
+    def before(self) -> Period:
         """环比: the period just before, of the same kind (a range: as many days, just before)."""
         if self.kind == "range":
             days = (self.end - self.start).days + 1
@@ -76,7 +76,7 @@ class Period:
         last = _add_months(first, months - 1)
         return Period(first, _month_end(last.year, last.month), self.kind)
 
-    def months(self) -> list["Period"]:
+    def months(self) -> list[Period]:
         """The calendar months the period touches, clipped to it."""
         found, first = [], date(self.start.year, self.start.month, 1)
         while first <= self.end:

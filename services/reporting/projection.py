@@ -12,9 +12,10 @@ its model, an event type on the wrong topic) comes back as :class:`Unreadable` w
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -99,7 +100,7 @@ class Changes:
         return sum(len(rows) for rows in self.rows.values())
 
     @classmethod
-    def merged(cls, parts: Iterable["Changes"]) -> "Changes":
+    def merged(cls, parts: Iterable[Changes]) -> Changes:
         """The changes of consecutive parts of one batch (projected apart, e.g. in two processes)."""
         whole = cls()
         for part in parts:

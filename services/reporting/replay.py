@@ -21,18 +21,17 @@ import contextlib
 import os
 import queue
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Awaitable, Callable
 
 from kafka import TopicPartition
 
+from reporting.projection import Changes, Record, Role, project
+from reporting.store import FirstSeen, Store, connect, pool, quoted
 from xinfang.kafka import WHOLE_TOPIC_READ, end_offsets_at, read_to_end, sync_consumer
 from xinfang.processes import manager, process_pool
 from xinfang.settings import CommonSettings
-
-from reporting.projection import Changes, Record, Role, project
-from reporting.store import FirstSeen, Store, connect, pool, quoted
 
 Span = tuple[str, int, int, int]  # topic, partition, first offset, end offset (exclusive)
 

@@ -6,7 +6,6 @@ those of :mod:`reporting.queries` with as_of and known_at left open.
 """
 from __future__ import annotations
 
-
 #: each state table and the fact tables it is computed from
 #: (in this order: batch_state reads matter_state)
 _MATTER = ("matters", "replies", "evaluations", "requests", "batches")

@@ -10,12 +10,11 @@ from typing import Any
 
 import asyncpg
 
-from xinfang.county import County
-from xinfang.vocabulary import CHANNEL_LABELS, TIER_LABELS
-
 from reporting import figures as f
 from reporting import queries
 from reporting.periods import Period
+from xinfang.county import County
+from xinfang.vocabulary import CHANNEL_LABELS, TIER_LABELS
 
 FOREVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
@@ -91,7 +90,8 @@ class Reporter:
                 raise ScopeError("category", f"未知的事项类别 {request.category}",
                                  f"unknown category {request.category}") from None
         if request.channel is not None and request.channel not in CHANNEL_LABELS:
-            raise ScopeError("channel", f"渠道只能是 {'、'.join(CHANNEL_LABELS)}", f"channel must be one of {', '.join(CHANNEL_LABELS)}")
+            raise ScopeError("channel", f"渠道只能是 {'、'.join(CHANNEL_LABELS)}",
+                             f"channel must be one of {', '.join(CHANNEL_LABELS)}")
         for name in request.compare:
             if name not in ("yoy", "mom"):
                 raise ScopeError("compare", "对比只能是 yoy（同比）或 mom（环比）", "compare must be yoy and/or mom")
@@ -148,7 +148,7 @@ class Reporter:
         distinct = list(dict.fromkeys(periods.values()))  # a year's month-on-month period is its year-on-year one
         found = await asyncio.gather(*(self.counts(p, scope, now) for p in distinct),
                                      self.unit_counts(request.period, scope, self.units_in_scope(request), now))
-        by_period = dict(zip(distinct, found[:-1]))
+        by_period = dict(zip(distinct, found[:-1], strict=True))
         counts = {name: by_period[p] for name, p in periods.items()}
         return {
             "scope": self._scope_doc(request),

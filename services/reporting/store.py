@@ -5,7 +5,8 @@ locked (``FOR UPDATE``) and records below them are dropped before projecting, so
 consumer receives again — after a crash, a rebalance, or from a second consumer that still thinks
 it owns the partition — writes nothing twice.  Rows go in with COPY, one per table; if the
 tables hold one of the events already (published twice, at two offsets) the batch's rows go in
-again with ``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING``: an event seen before is a no-op.  The matters touched are queued for the
+again with ``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING``: an event seen before is a no-op.  The matters
+touched are queued for the
 recomputation of their current state (:mod:`reporting.state`), which :meth:`Store.refresh` does in
 transactions of its own, so the projection's transaction stays small and a matter touched by many
 batches is recomputed once.
@@ -16,16 +17,15 @@ import asyncio
 import hashlib
 import re
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable, Iterable
 
 import asyncpg
 
-from xinfang.migrations import migrate
-
 from reporting.projection import KEYS, TABLES, Changes, Record, Role, Unreadable, project
 from reporting.state import INPUTS, bulk_statements, refresh_statements
+from xinfang.migrations import migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOADING = "xinfang: bulk load in progress"
@@ -137,7 +137,7 @@ class Store:
                 # … but cannot skip an event the tables hold already (one published twice, at two offsets)
                 for name, rows in changes.rows.items():
                     if rows:
-                        await conn.execute(self._inserts[name], *map(list, zip(*rows)))
+                        await conn.execute(self._inserts[name], *map(list, zip(*rows, strict=True)))
             queued = [(p, state) for state, inputs in INPUTS.items()
                       for p in set().union(*(changes.touched.get(table, ()) for table in inputs))]
             if queued:
@@ -162,7 +162,7 @@ class Store:
         """True if nothing has been projected into this schema yet."""
         return not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.q}.offsets WHERE next_offset > 0)")
 
-    async def begin_bulk(self, conn: asyncpg.Connection) -> "BulkKeys":
+    async def begin_bulk(self, conn: asyncpg.Connection) -> BulkKeys:
         """Mark the (empty) schema as loading and drop its keys and indexes; returns what to put back."""
         if not await self.empty(conn):
             raise ValueError(f"模式 {self.schema} 不是空的 schema {self.schema} is not empty: bulk load refused")
@@ -197,7 +197,7 @@ class Store:
                 await conn.copy_records_to_table(name, schema_name=self.schema, records=rows,
                                                  columns=[column for column, _ in TABLES[name]])
 
-    async def end_bulk(self, pool: asyncpg.Pool, keys: "BulkKeys", positions: dict[tuple[str, int], int]) -> int:
+    async def end_bulk(self, pool: asyncpg.Pool, keys: BulkKeys, positions: dict[tuple[str, int], int]) -> int:
         """Put the fact tables' keys back, then (in parallel over the pool's connections) their indexes, one
         after the other, beside the current state of every matter, computed by whole-table statements
         (:func:`reporting.state.bulk_statements`) into the still unindexed state tables, each indexed once

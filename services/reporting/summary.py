@@ -86,7 +86,7 @@ def docx(title: str, text: str, figures: dict[str, Any]) -> bytes:
     _run(body, text, qn)
 
     table = document.add_table(rows=1, cols=4, style="Table Grid")
-    for cell, label in zip(table.rows[0].cells, ("指标", "本期", "同比", "同比变化")):
+    for cell, label in zip(table.rows[0].cells, ("指标", "本期", "同比", "同比变化"), strict=True):
         _run(cell.paragraphs[0], label, qn)
     for figure in f.FIGURES:
         entry = figures[figure.key]
@@ -95,7 +95,7 @@ def docx(title: str, text: str, figures: dict[str, Any]) -> bytes:
         before = yoy.get("value")
         before = "" if before is None else (f"{before}%" if figure.kind == "rate" else f"{before}{figure.unit_zh}")
         cells = table.add_row().cells
-        for cell, value in zip(cells, (figure.zh, now or "—", before, yoy.get("text") or "—")):
+        for cell, value in zip(cells, (figure.zh, now or "—", before, yoy.get("text") or "—"), strict=True):
             _run(cell.paragraphs[0], value, qn)
     out = io.BytesIO()
     document.save(out)

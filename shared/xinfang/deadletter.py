@@ -7,8 +7,9 @@ original bytes and the reason to the dead-letter topic, waits for the broker's a
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import orjson
 

@@ -12,9 +12,10 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 import orjson
 

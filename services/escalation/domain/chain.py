@@ -17,11 +17,10 @@ from typing import Any
 
 import orjson
 
-from xinfang.events import derived_event_id, digest, event_type_of
-from xinfang.events.chain import ChainLink
-
 from escalation.domain.matter import Fact, Matter
 from escalation.domain.times import text
+from xinfang.events import derived_event_id, digest, event_type_of
+from xinfang.events.chain import ChainLink
 
 ACTOR = "system:escalation"
 

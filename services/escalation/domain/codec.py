@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from xinfang.events.chain import ChainLink
-
 from escalation.domain.clock import Clock
 from escalation.domain.matter import Matter, Sent, Timed, Window
+from xinfang.events.chain import ChainLink
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)

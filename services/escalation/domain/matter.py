@@ -38,20 +38,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from xinfang.county import County
-from xinfang.events.catalogue import (
-    Accepted, Assigned, Closed, DeadlineChanged, DeadlineWarning, Declined, Due, Escalated,
-    EventData, ExtensionGranted, Objected, Overdue, RecheckReplied, RecheckRequested, Registered,
-    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, RoutingWithdrawn, Suspended, Terminated,
-    Transferred, VisitRecorded, Withdrawn, event_type_of,
-)
-from xinfang.events.ids import derived_event_id
-from xinfang.events.chain import ChainLink
-
 from escalation.domain import clock as clocks
 from escalation.domain import placement
 from escalation.domain.clock import Clock
 from escalation.domain.times import text as rfc3339
+from xinfang.county import County
+from xinfang.events.catalogue import (
+    Accepted,
+    Assigned,
+    Closed,
+    DeadlineChanged,
+    DeadlineWarning,
+    Declined,
+    Due,
+    Escalated,
+    EventData,
+    ExtensionGranted,
+    Objected,
+    Overdue,
+    RecheckReplied,
+    RecheckRequested,
+    Registered,
+    Replied,
+    Resumed,
+    ReviewAssigned,
+    ReviewReplied,
+    ReviewRequested,
+    RoutingWithdrawn,
+    Suspended,
+    Terminated,
+    Transferred,
+    VisitRecorded,
+    Withdrawn,
+    event_type_of,
+)
+from xinfang.events.chain import ChainLink
+from xinfang.events.ids import derived_event_id
 
 #: closing reasons after which a later decline, withdrawal or termination closes nothing again
 FINAL_CLOSE_REASONS = frozenset({"withdrawn", "terminated", "declined", "redirected"})

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 
-from xinfang.problems import Problem
-from xinfang.terminals import bearer
-
 from intake import idempotency
 from intake.auth import Terminal, authenticate, is_admin
+from xinfang.problems import Problem
+from xinfang.terminals import bearer
 
 
 def _bearer_or_none(authorization: str | None) -> str | None:

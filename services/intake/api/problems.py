@@ -4,11 +4,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from xinfang import problems
-from xinfang.problems import problem_response
-
 from intake.domain.errors import Refused
 from intake.store import NewerLayout
+from xinfang import problems
+from xinfang.problems import problem_response
 
 STATUS_OF_REFUSAL = {"state": 409, "forbidden": 403, "invalid": 422, "not_found": 404}
 

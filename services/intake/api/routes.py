@@ -1,16 +1,12 @@
 """The terminal API, v1. Route docstrings are the OpenAPI text the terminal vendor reads."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-import hashlib
-
 from fastapi import APIRouter, Body, Header, Query, Request, Response
-
-from xinfang.problems import PROBLEM, Problem
-from xinfang.vocabulary import PAUSED_LABEL
 
 from intake import idempotency
 from intake.api import schemas as s
@@ -20,6 +16,8 @@ from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState
 from intake.history_import import ImportResult, ImportSummary, import_line
 from intake.service import Answer
+from xinfang.problems import PROBLEM, Problem
+from xinfang.vocabulary import PAUSED_LABEL
 
 router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
 ERRORS = {code: {"content": {PROBLEM: {}}, "description": text} for code, text in {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -131,9 +131,10 @@ class WithdrawIn(_Action):
     reason: str | None = Field(None, max_length=4000)
 
 
-ActionIn = Annotated[Union[AcceptIn, DeclineIn, TransferIn, ObjectIn, ExtendIn, SuspendIn, ResumeIn, ReplyIn,
-                           RequestReviewIn, ReplyReviewIn, RequestRecheckIn, ReplyRecheckIn, EvaluateIn,
-                           WithdrawIn], Field(discriminator="action")]
+ActionIn = Annotated[
+    AcceptIn | DeclineIn | TransferIn | ObjectIn | ExtendIn | SuspendIn | ResumeIn | ReplyIn | RequestReviewIn
+    | ReplyReviewIn | RequestRecheckIn | ReplyRecheckIn | EvaluateIn | WithdrawIn,
+    Field(discriminator="action")]
 
 
 class DueOut(BaseModel):

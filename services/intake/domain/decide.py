@@ -5,21 +5,37 @@ functions: when it happens, who acts, and the county's organisation and calendar
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
-
-from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
-from xinfang.events.catalogue import (
-    Accepted, Declined, EventData, Evaluated, ExtensionGranted, Objected, PersonalDataErased,
-    Petitioner, RecheckReplied, RecheckRequested, Registered, Replied, Resumed, ReviewReplied,
-    ReviewRequested, Suspended, Terminated, Transferred, VisitRecorded, Withdrawn,
-)
 
 from intake.domain import commands as c
 from intake.domain.errors import Refused
 from intake.domain.model import OPEN, PetitionState
 from intake.domain.occurred import check_follows
+from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
+from xinfang.events.catalogue import (
+    Accepted,
+    Declined,
+    Evaluated,
+    EventData,
+    ExtensionGranted,
+    Objected,
+    PersonalDataErased,
+    Petitioner,
+    RecheckReplied,
+    RecheckRequested,
+    Registered,
+    Replied,
+    Resumed,
+    ReviewReplied,
+    ReviewRequested,
+    Suspended,
+    Terminated,
+    Transferred,
+    VisitRecorded,
+    Withdrawn,
+)
 
 HANDLER_ROLES = frozenset({"handler", "supervisor"})
 REGISTRAR_ROLES = frozenset({"registrar", "handler", "supervisor"})

@@ -19,10 +19,31 @@ from datetime import datetime
 from typing import Any
 
 from xinfang.events.catalogue import (
-    Accepted, Assigned, Closed, Declined, DeadlineChanged, Escalated, EventData, Evaluated,
-    ExtensionGranted, Objected, PersonalDataErased, RecheckReplied, RecheckRequested, Registered,
-    Replied, Resumed, ReviewAssigned, ReviewReplied, ReviewRequested, RoutingWithdrawn, Suspended, Terminated,
-    Transferred, VisitRecorded, Withdrawn,
+    Accepted,
+    Assigned,
+    Closed,
+    DeadlineChanged,
+    Declined,
+    Escalated,
+    Evaluated,
+    EventData,
+    ExtensionGranted,
+    Objected,
+    PersonalDataErased,
+    RecheckReplied,
+    RecheckRequested,
+    Registered,
+    Replied,
+    Resumed,
+    ReviewAssigned,
+    ReviewReplied,
+    ReviewRequested,
+    RoutingWithdrawn,
+    Suspended,
+    Terminated,
+    Transferred,
+    VisitRecorded,
+    Withdrawn,
 )
 from xinfang.events.envelope import parse_time, rfc3339
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from xinfang.county.model import County
-
 from intake.domain.errors import Refused
+from xinfang.county.model import County
 
 #: how far ahead of intake's clock a terminal's clock may run: a fact dated up to this far ahead is
 #: recorded as happening when it was received (a phone's clock is often off by tens of seconds)

@@ -4,11 +4,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from xinfang import problems
-from xinfang.problems import invalid
-
 from reporting.periods import PeriodError
 from reporting.stats import ScopeError
+from xinfang import problems
+from xinfang.problems import invalid
 
 
 def install(app: FastAPI) -> None:

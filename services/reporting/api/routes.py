@@ -8,17 +8,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from xinfang.problems import Problem
-from xinfang.terminals import Terminal, caller
-
 from reporting import exports, figures, summary
 from reporting.access import restrict
 from reporting.dashboard import page
 from reporting.periods import parse_period
 from reporting.queries import DRILL
-from reporting.stats import Reporter
+from reporting.stats import Reporter, parse_moment
 from reporting.stats import Request as StatsRequest
-from reporting.stats import parse_moment
+from xinfang.problems import Problem
+from xinfang.terminals import Terminal, caller
 
 router = APIRouter()
 
@@ -103,7 +101,8 @@ async def drilldown(wanted: Wanted, rep: Reporting,
     """Petition ids and receipt numbers of the matters a figure counts (no personal data);
     a rate lists its numerator's matters."""
     if figure not in DRILL:
-        raise Problem(422, "validation", f"参数 figure 有误：未知的指标 {figure}", f"invalid parameter figure: unknown figure {figure}",
+        raise Problem(422, "validation", f"参数 figure 有误：未知的指标 {figure}",
+                      f"invalid parameter figure: unknown figure {figure}",
                       errors=[{"field": "figure", "message_zh": "未知的指标", "message_en": f"one of {', '.join(DRILL)}"}])
     return await rep.drilldown(wanted, figure, limit, offset)
 

@@ -13,7 +13,6 @@ import json
 import sys
 import time
 from datetime import datetime, timezone
-from typing import Optional
 
 import asyncpg
 import httpx
@@ -22,18 +21,17 @@ from kafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from xinfang.county import load_county
-from xinfang.settings import CommonSettings
-
 from reporting.active import active_schema, switch
 from reporting.audit import integrity, reading
 from reporting.audit.compare import compare
+from reporting.audit.timeline import timeline as build_timeline
 from reporting.periods import PeriodError, parse_period
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter, Request
 from reporting.store import connect
 from reporting.store import pool as connection_pool
-from reporting.audit.timeline import timeline as build_timeline
+from xinfang.county import load_county
+from xinfang.settings import CommonSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="信访统计审计工具 Audit: replay, verify, report as of a time, timelines.")
@@ -62,7 +60,7 @@ def _moment(text: str | None, county) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         err.print(f"[red]时间格式应为 ISO 8601 bad time {text!r}: use e.g. 2026-04-14T18:00:00+08:00")
-        raise typer.Exit(USAGE)
+        raise typer.Exit(USAGE) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=county.zone)
 
 
@@ -107,8 +105,8 @@ def _settings(bootstrap: str | None) -> ReportingSettings:
 
 @app.command()
 def replay(schema: str = typer.Option("audit_replay", help="scratch schema to rebuild into (dropped first)"),
-           until: Optional[str] = typer.Option(None, help="only what the broker held before this time (ISO 8601)"),
-           bootstrap: Optional[str] = typer.Option(None)) -> None:
+           until: str | None = typer.Option(None, help="only what the broker held before this time (ISO 8601)"),
+           bootstrap: str | None = typer.Option(None)) -> None:
     """重放：从头重建统计表到临时模式。Rebuild the reporting projections from the beginning of both topics (or up to
     a point in time) into a fresh scratch schema, through the reporting service's own projection module."""
     settings = _settings(bootstrap)
@@ -117,13 +115,13 @@ def replay(schema: str = typer.Option("audit_replay", help="scratch schema to re
         emit({"replay": asyncio.run(_replay(settings, schema, _moment(until, county), fresh=True))})
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
 
 
 @app.command()
-def rebuild(into: Optional[str] = typer.Option(None, help="the new schema (default: <name>_<UTC time>)"),
+def rebuild(into: str | None = typer.Option(None, help="the new schema (default: <name>_<UTC time>)"),
             attempts: int = typer.Option(20, help="catch-up rounds before giving up"),
-            bootstrap: Optional[str] = typer.Option(None)) -> None:
+            bootstrap: str | None = typer.Option(None)) -> None:
     """蓝绿重建：在在用统计表旁重建新版本，追平后切换，服务不中断。Blue/green rebuild of the live projections: replay
     both topics into a new schema beside the live one while the service keeps serving and projecting, catch up,
     then switch the service to it in one step (see reporting.active). The old schema is kept for the auditors."""
@@ -137,13 +135,13 @@ def rebuild(into: Optional[str] = typer.Option(None, help="the new schema (defau
             old = await active_schema(conn, name)
             if new == old:
                 err.print(f"[red]{new} 正在使用 is the schema in use")
-                raise typer.Exit(USAGE)
+                raise typer.Exit(USAGE) from None
             exists = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", new)
         finally:
             await conn.close()
         if exists:
             err.print(f"[red]模式 {new} 已存在 schema {new} exists: choose another --into")
-            raise typer.Exit(USAGE)
+            raise typer.Exit(USAGE) from None
         started = time.perf_counter()
         first = await _replay(settings, new, None, fresh=True)  # from the beginning, bulk
         rounds: list[dict] = []
@@ -169,15 +167,15 @@ def rebuild(into: Optional[str] = typer.Option(None, help="the new schema (defau
         outcome = asyncio.run(run())
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
     emit({"rebuild": outcome})
     raise typer.Exit(OK if outcome["switched"] else FINDINGS)
 
 
 @app.command()
-def verify(live: Optional[str] = typer.Option(None, help="live schema (default: the service's)"),
+def verify(live: str | None = typer.Option(None, help="live schema (default: the service's)"),
            scratch: str = typer.Option("audit_verify", help="scratch schema for the rebuild"),
-           bootstrap: Optional[str] = typer.Option(None)) -> None:
+           bootstrap: str | None = typer.Option(None)) -> None:
     """核验：重建并与在用统计表逐表、逐项比对，并校验两个主题的哈希链。Rebuild, compare with the live tables table by
     table and figure by figure, and check every matter's hash chains on both topics. Exit 1 on any difference or finding."""
     settings = _settings(bootstrap)
@@ -190,7 +188,7 @@ def verify(live: Optional[str] = typer.Option(None, help="live schema (default: 
                                    for role, topic in topics(settings).items()})
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
     emit({"replay": rebuilt, "live_schema": live, **compared, "integrity": report.as_dict()})
     clean = not compared["tables"] and not compared["figure_differences"] and not report.serious
     raise typer.Exit(OK if clean else FINDINGS)
@@ -198,9 +196,9 @@ def verify(live: Optional[str] = typer.Option(None, help="live schema (default: 
 
 @app.command()
 def report(as_of: str = typer.Option(..., "--as-of", help="the moment (ISO 8601): what the bureau could know then"),
-           year: Optional[str] = typer.Option(None), quarter: Optional[str] = typer.Option(None),
-           month: Optional[str] = typer.Option(None), jurisdiction: Optional[str] = typer.Option(None),
-           scratch: str = typer.Option("audit_as_of"), bootstrap: Optional[str] = typer.Option(None)) -> None:
+           year: str | None = typer.Option(None), quarter: str | None = typer.Option(None),
+           month: str | None = typer.Option(None), jurisdiction: str | None = typer.Option(None),
+           scratch: str = typer.Option("audit_as_of"), bootstrap: str | None = typer.Option(None)) -> None:
     """当时的统计：只重放当时已记录的事件。The statistics as they stood at a time: the topics replayed up to what the
     broker held then (offsets for times) into a scratch schema, and the figures computed from it."""
     settings = _settings(bootstrap)
@@ -211,7 +209,7 @@ def report(as_of: str = typer.Option(..., "--as-of", help="the moment (ISO 8601)
             else parse_period(year=str(moment.astimezone(county.zone).year))
     except PeriodError as exc:
         err.print(f"[red]{exc}")
-        raise typer.Exit(USAGE)
+        raise typer.Exit(USAGE) from None
 
     async def run() -> dict:
         rebuilt = await _replay(settings, scratch, moment, fresh=True)
@@ -228,11 +226,11 @@ def report(as_of: str = typer.Option(..., "--as-of", help="the moment (ISO 8601)
         emit(asyncio.run(run()))
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
 
 
 @app.command()
-def verify_integrity(bootstrap: Optional[str] = typer.Option(None, help="Kafka bootstrap servers")) -> None:
+def verify_integrity(bootstrap: str | None = typer.Option(None, help="Kafka bootstrap servers")) -> None:
     """校验完整性：每件事项在两个主题上的序号与哈希链。Check every matter's sequence numbers and hash chains
     on both topics; name each altered, missing, reordered or injected event. Exit 1 on any finding."""
     settings = CommonSettings(**({"kafka_bootstrap": bootstrap} if bootstrap else {}))
@@ -250,18 +248,18 @@ def verify_integrity(bootstrap: Optional[str] = typer.Option(None, help="Kafka b
                                        for role, topic in topics(settings).items()}, advance)
     except (KafkaError, LookupError) as exc:
         err.print(f"[red]Kafka 不可用 unreachable: {exc}")
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
     emit({"integrity": report.as_dict(), "seconds": round(time.perf_counter() - started, 2)})
     raise typer.Exit(FINDINGS if report.serious else OK)
 
 
 @app.command()
 def timeline(matter: str = typer.Argument(..., help="事项编号 petition id"),
-             bootstrap: Optional[str] = typer.Option(None),
+             bootstrap: str | None = typer.Option(None),
              reveal: bool = typer.Option(False, help="show personal data and the summary (needs the token of an intake "
                                                      "terminal that may see the matter)"),
              intake_url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE_URL"),
-             token: Optional[str] = typer.Option(None, envvar="XINFANG_TERMINAL_TOKEN")) -> None:
+             token: str | None = typer.Option(None, envvar="XINFANG_TERMINAL_TOKEN")) -> None:
     """一件事项的完整时间线。Every event of one matter from both topics, in order: actor, occurred and recorded
     times, due times, escalations. Personal data and the free-text summary (content, not metadata) are masked unless
     --reveal, which asks intake whether the caller's terminal may see the matter (and is logged there)."""
@@ -270,17 +268,17 @@ def timeline(matter: str = typer.Argument(..., help="事项编号 petition id"),
     if reveal:
         if not token:
             err.print("[red]--reveal 需要终端令牌 needs --token or XINFANG_TERMINAL_TOKEN")
-            raise typer.Exit(USAGE)
+            raise typer.Exit(USAGE) from None
         answer = httpx.get(f"{intake_url}/v1/petitions/{matter}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         if answer.status_code != 200:
             err.print(f"[red]intake 拒绝 refused ({answer.status_code}): {answer.text[:200]}")
-            raise typer.Exit(FINDINGS)
+            raise typer.Exit(FINDINGS) from None
         people = {p["ref"]: p for p in answer.json()["petitioners"]}
     try:
         entries = build_timeline(settings, topics(settings), matter, settings.partitions, people)
     except (KafkaError, LookupError) as exc:
         err.print(f"[red]Kafka 不可用 unreachable: {exc}")
-        raise typer.Exit(UNREACHABLE)
+        raise typer.Exit(UNREACHABLE) from None
     emit({"matter": matter, "events": entries})
     raise typer.Exit(OK if entries else FINDINGS)
 

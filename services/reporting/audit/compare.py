@@ -7,12 +7,11 @@ from typing import Any
 
 import asyncpg
 
-from xinfang.county.model import County
-
 from reporting.periods import parse_period
 from reporting.stats import Reporter, Request
 from reporting.store import differences
 from reporting.store import pool as connection_pool
+from xinfang.county.model import County
 
 
 async def periods_covered(conn: asyncpg.Connection, schema: str, county: County) -> list[str]:

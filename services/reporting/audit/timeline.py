@@ -5,9 +5,8 @@ from typing import Any
 
 import orjson
 
-from xinfang.settings import CommonSettings
-
 from reporting.audit.reading import partition_of, read_topic
+from xinfang.settings import CommonSettings
 
 PERSONAL = ("name", "id_number", "phone", "address")
 CONTENT = ("summary",)  # what the petitioner said: content, not metadata, so shown only to those who may see it

@@ -6,8 +6,17 @@ next_tier_unit, category, limit, due …) are pure, and ``route`` applies the ro
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.county.loader import ConfigProblem, CountyConfigError, load_county
 from xinfang.county.model import (
-    RANK, TIERS, CalendarYear, Category, Condition, County, Department, Jurisdiction, Outcome,
-    RoutingRule, Unit,
+    RANK,
+    TIERS,
+    CalendarYear,
+    Category,
+    Condition,
+    County,
+    Department,
+    Jurisdiction,
+    Outcome,
+    RoutingRule,
+    Unit,
 )
 from xinfang.county.rules import Route, route
 

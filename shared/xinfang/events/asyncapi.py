@@ -81,7 +81,8 @@ def build(partitions: int = 12) -> dict[str, Any]:
         "info": {
             "title": "信访事项事件 Petition handling events",
             "version": "1.0.0",
-            "description": ("CloudEvents 1.0 structured JSON on Kafka, keyed by petition id (terminal id on xinfang.terminals). Extension "
+            "description": ("CloudEvents 1.0 structured JSON on Kafka, keyed by petition id (terminal id on "
+                            "xinfang.terminals). Extension "
                             "attributes: occurred, actor, seq, prevhash, hashalg, hash (a per-matter, "
                             "per-source hash chain over the canonical JSON form)."),
         },

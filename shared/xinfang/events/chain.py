@@ -13,8 +13,9 @@ the event before it).  Verification reads one chain in log order and names:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from xinfang.events.envelope import GENESIS_HASH, hash_of
 

@@ -122,7 +122,7 @@ class CloudEvent(BaseModel):
         prevhash: str,
         data: dict[str, Any],
         hashalg: HashAlgorithm = "sha256",
-    ) -> "CloudEvent":
+    ) -> CloudEvent:
         """Build an event on its chain (after ``prevhash``) and compute its hash over the canonical form."""
         envelope = {
             "specversion": "1.0", "id": event_id, "source": source, "type": type,
@@ -134,7 +134,7 @@ class CloudEvent(BaseModel):
         return cls.model_validate(envelope)
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> "CloudEvent":
+    def from_json(cls, raw: bytes | str) -> CloudEvent:
         """Parse wire bytes; the hash is not checked here (see :func:`verify_chain`).  Bytes that are not
         JSON raise a ValidationError of type ``json_invalid`` (pydantic-core parses them: a third faster
         than orjson plus validation)."""

@@ -5,8 +5,9 @@ Register a step per old version: ``petition.x.v1 → petition.x.v2``; steps chai
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Annotated, Any, Callable, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
@@ -65,7 +66,8 @@ class Upcasters:
         """Every current type as a CloudEvent whose ``type`` is that type and whose ``data`` is its model."""
         typed = [create_model(f"CloudEvent_{name}", __base__=CloudEvent, type=(Literal[name], ...), data=(model, ...))
                  for name, (model, _) in CATALOGUE.items() if name not in self._steps]
-        return TypeAdapter(Annotated[Union[tuple(typed)], Field(discriminator="type")])
+        # a union built at run time: only typing.Union takes a tuple of members
+        return TypeAdapter(Annotated[Union[tuple(typed)], Field(discriminator="type")])  # noqa: UP007
 
     def is_known(self, event_type: str) -> bool:
         return event_type in CATALOGUE or event_type in self._steps
