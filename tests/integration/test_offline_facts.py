@@ -34,7 +34,7 @@ ERRONEOUS = {"deadline_warning", "overdue", "escalated"}
 
 
 def short(event_type: str) -> str:
-    return event_type.removeprefix("petition.").removesuffix(".v1")
+    return event_type.removeprefix("petition.").removesuffix(".v1").removesuffix(".v2")
 
 
 def iso(moment: datetime) -> str:

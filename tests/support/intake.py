@@ -85,24 +85,29 @@ class Intake:
 
     def route(self, petition_id: str, unit: str, tier: str, kind: str = "assigned", viewer: str = BUREAU) -> None:
         """Act as escalation: put a routing fact on petition.routing and wait until intake applied it."""
-        basis = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()["version"]
+        matter = self.get(f"/v1/petitions/{petition_id}", unit=viewer).json()
+        basis = matter["version"]
+        # escalation dates the first assignment at the registration's occurred time (facts by occurred time)
+        occurred = (datetime.fromisoformat(matter["registered_at"])
+                    if kind == "assigned" and matter["holder_unit"] is None else None)
         due = [Due(stage="accept", due_at="2030-01-01T00:00:00.000000Z", warn_at="2029-12-31T00:00:00.000000Z")]
         if kind == "assigned":
             data = Assigned(unit=unit, tier=tier, jurisdiction=VILLAGE_CODE, rule="test", stage="accept", due=due,
                             basis_seq=basis + 100)
         else:
             data = ReviewAssigned(kind=kind, unit=unit, tier=tier, due=due, basis_seq=basis + 100)
-        self.send_routing(petition_id, data)
+        self.send_routing(petition_id, data, occurred)
         self.wait_for(petition_id, lambda matter: matter["holder_unit"] == unit, viewer,
                       f"intake did not apply the routing of {petition_id} to {unit}")
 
-    def send_routing(self, petition_id: str, data) -> None:
-        """Put one routing fact on petition.routing, chained after those sent before, as escalation would."""
+    def send_routing(self, petition_id: str, data, occurred: datetime | None = None) -> None:
+        """Put one routing fact on petition.routing, chained after those sent before, as escalation would (occurred
+        now unless given)."""
         chain = self.routing_heads.setdefault(petition_id, [])
         seq, prev = next_link(chain_head(chain) if chain else None)
         now = datetime.now(timezone.utc)
         event = CloudEvent.chained(event_id=str(uuid.uuid4()), source="/xinfang/361402/escalation",
-                                   type=event_type_of(data), subject=petition_id, recorded=now, occurred=now,
+                                   type=event_type_of(data), subject=petition_id, recorded=now, occurred=occurred or now,
                                    actor="system:escalation", seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         chain.append(event.envelope())
         self.producer.send(self.settings.topic_routing, key=petition_id.encode(), value=event.to_json()).get(10)

@@ -138,7 +138,12 @@ def decide(state: PetitionState | None, command: c.Command, ctx: Context) -> lis
         return _register(command, ctx)
     if state is None:
         raise Refused("not_found", "unknown", "事项不存在", "no such matter")
-    produced = _decide_action(state, command, ctx)
+    try:
+        produced = _decide_action(state, command, ctx)
+    except Refused as refused:
+        if refused.code == "not_holder":  # nobody held it then, if the time is before the step it follows
+            _need_order(state, command, ctx)
+        raise
     _need_order(state, command, ctx)  # after the rules: a refusal by the matter's state says more
     return produced
 

@@ -36,7 +36,8 @@ async def test_sigkill_during_a_50000_event_load_loses_and_doubles_nothing(topic
             await until_async(reached, f"the projection advanced to {threshold} records", timeout=90, every=0.05)
             proc.kill()  # SIGKILL: no shutdown code runs
             kills.append(await projected(test_db, live))
-            proc.start(timeout=60)
+            # launched, not started: readiness waits until the projection has caught up, past the next threshold
+            proc.launch()
         producing.join(120)
         assert not producing.is_alive()
         await wait_projected(test_db, live, total, timeout=120)
