@@ -77,13 +77,13 @@ class Terminal:
         return pid, datetime.fromisoformat(self.get(f"/v1/petitions/{pid}").json()["registered_at"])
 
     def wait_for(self, pid: str, done, what: str, timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            body = self.get(f"/v1/petitions/{pid}").json()
-            if done(body):
-                return body
-            assert time.monotonic() < deadline, f"timed out waiting for {what}: {body}"
-            time.sleep(0.2)
+        last: dict = {}
+
+        def matter() -> dict | None:
+            last["body"] = self.get(f"/v1/petitions/{pid}").json()
+            return last["body"] if done(last["body"]) else None
+
+        return until(matter, lambda: f"{what} of {pid}: {last['body']}", timeout=timeout, every=0.2)
 
 
 def routing_by_matter(system: System, pids: set[str]) -> dict[str, list[dict]]:
@@ -111,7 +111,8 @@ def test_twenty_offline_acceptances_synced_after_the_deadline_end_the_same_whate
     syncs = sorted(((at + timedelta(seconds=rng.uniform(4.5, 12.0)), pid, at) for pid, at in matters),
                    key=lambda s: s[0])
     for sync_at, pid, at in syncs:
-        time.sleep(max(0.0, (sync_at - datetime.now(timezone.utc)).total_seconds()))  # the terminal comes online
+        # the scenario itself, not a stand-in for a condition: the terminal comes online at its chosen instant
+        time.sleep(max(0.0, (sync_at - datetime.now(timezone.utc)).total_seconds()))
         r = room.post(f"/v1/petitions/{pid}/actions", {"action": "accept", "occurred_at": iso(at + timedelta(seconds=2))})
         assert r.status_code == 200, f"seed {seed}: {r.text}"  # the room held it at 2 s, whoever holds it now
         r = room.post(f"/v1/petitions/{pid}/actions", {
@@ -154,16 +155,18 @@ def test_twenty_offline_acceptances_synced_after_the_deadline_end_the_same_whate
     reporting = httpx.Client(base_url=system.procs["reporting"].url, timeout=30)
     today = datetime.now(timezone(timedelta(hours=8))).date()
     period = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat(), "jurisdiction": VILLAGE}
-    deadline = time.monotonic() + 60
-    while True:
-        figures = reporting.get("/v1/stats", params=period).json()
+    seen: dict = {}
+
+    def caught_up() -> dict | None:
+        seen["figures"] = reporting.get("/v1/stats", params=period).json()
         metrics = httpx.get(f"{system.procs['reporting'].url}/metrics", timeout=10).text
-        projected = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                        if line.startswith("reporting_events_projected_total{"))
-        if projected >= records and figures["figures"]["accepted_on_time"]["value"] == MATTERS:
-            break
-        assert time.monotonic() < deadline, f"reporting has not caught up: {projected} of {records}, {figures}"
-        time.sleep(0.5)
+        seen["projected"] = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                                if line.startswith("reporting_events_projected_total{"))
+        done = seen["projected"] >= records and seen["figures"]["figures"]["accepted_on_time"]["value"] == MATTERS
+        return seen["figures"] if done else None
+
+    figures = until(caught_up, lambda: f"reporting caught up: {seen['projected']} of {records} projected, "
+                                       f"{seen['figures']}", timeout=60, every=0.5)
     values = {k: figures["figures"][k]["value"] for k in
               ("cases", "accept_due", "accepted_on_time", "handle_due", "replied_on_time", "resolved")}
     assert values == {"cases": MATTERS, "accept_due": MATTERS, "accepted_on_time": MATTERS, "handle_due": MATTERS,
@@ -187,13 +190,14 @@ def test_the_worklist_shows_only_open_dues_and_a_paused_matter_as_paused(system)
     for pid in (accepted, paused):
         body = room.wait_for(pid, lambda b: [d["stage"] for d in b["due"]] == ["handle"], "the handling due")
     assert room.post(f"/v1/petitions/{paused}/actions", {"action": "suspend", "reason": "听证"}).status_code == 200
-    deadline = time.monotonic() + 30
-    while True:
-        items = {w["petition_id"]: w for w in room.get("/v1/worklist").json()}
-        if paused in items and items[paused]["suspended"] and accepted in items:
-            break
-        assert time.monotonic() < deadline, items
-        time.sleep(0.2)
+    seen: dict = {}
+
+    def listed() -> dict | None:
+        items = seen["items"] = {w["petition_id"]: w for w in room.get("/v1/worklist").json()}
+        return items if paused in items and items[paused]["suspended"] and accepted in items else None
+
+    items = until(listed, lambda: f"the worklist showing {accepted} and {paused} suspended: {seen['items']}",
+                  timeout=30, every=0.2)
     handle_due = room.get(f"/v1/petitions/{accepted}").json()["due"][0]["due_at"]
     assert datetime.fromisoformat(items[accepted]["next_due_at"]) == datetime.fromisoformat(handle_due)
     assert items[accepted]["due_label"] is None

@@ -149,12 +149,13 @@ class Routing:
 def get(worker: ServiceProcess, path: str, token: str | None = STAFF_TOKEN) -> httpx.Response:
     """GET a worker's page with a supervisor's token (once the worker has read the terminals topic)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answered() -> httpx.Response | None:
         r = httpx.get(f"{worker.url}{path}", timeout=10, headers=headers)
-        if r.status_code != 503 or r.json().get("code") != "auth.unavailable" or time.monotonic() > deadline:
-            return r
-        time.sleep(0.1)
+        return None if r.status_code == 503 and r.json().get("code") == "auth.unavailable" else r
+
+    return until(answered, f"{worker.url}{path} answering past 503 auth.unavailable (the terminals topic read)",
+                 timeout=30, every=0.1)
 
 
 def wait_ready(workers: list[ServiceProcess], partitions: int, timeout: float = 60.0) -> dict[int, list[int]]:
