@@ -24,7 +24,7 @@ def wait_known(url: str, token: str, path: str = "/v1/stats/definitions", timeou
     return time.monotonic() - started
 
 
-def client(url: str, token: str, timeout: float = 30) -> httpx.Client:
-    """An httpx client that sends the token, after the service has learnt it."""
-    wait_known(url, token)
+def client(url: str, token: str, timeout: float = 30, path: str = "/v1/stats/definitions") -> httpx.Client:
+    """An httpx client that sends the token, after the service has learnt it (asked at ``path``)."""
+    wait_known(url, token, path)
     return httpx.Client(base_url=url, timeout=timeout, headers={"Authorization": f"Bearer {token}"})
