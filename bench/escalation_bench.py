@@ -41,6 +41,7 @@ from common import ROOT, percentile, save
 from reporting.audit import reading
 from support.kafka import delete_run_topics
 from support.process import ServiceProcess, free_port
+from support.waiting import until
 from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import Registered
 from xinfang.kafka import sync_producer
@@ -84,7 +85,7 @@ class Sampler(threading.Thread):
                     self.rss_mib.append(kb / 1024)
                 except (OSError, IndexError, ValueError):
                     pass
-            time.sleep(1)
+            time.sleep(1)  # the sampling interval of the memory figure
 
 
 def cpu_seconds(pid: int) -> float:
@@ -99,16 +100,17 @@ def metric(text: str, prefix: str) -> float:
 
 def wait_ready(worker: ServiceProcess, timeout: float = 900) -> float:
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
+
+    def ready() -> bool:
         if worker.proc.poll() is not None:
             raise RuntimeError(f"worker exited; see {worker.log}")
         try:
-            if httpx.get(f"{worker.url}/readyz", timeout=2).status_code == 200:
-                return time.monotonic() - started
+            return httpx.get(f"{worker.url}/readyz", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"not ready after {timeout}s; see {worker.log}")
+            return False
+
+    until(ready, f"the worker ready (see {worker.log})", timeout=timeout, every=0.2)
+    return time.monotonic() - started
 
 
 def start(worker: ServiceProcess, sampler: Sampler) -> float:
@@ -190,13 +192,14 @@ def main() -> None:
     print(f"{args.matters} registrations produced in {time.time() - produced_at:.1f}s")
 
     http = httpx.Client(base_url=worker.url, timeout=10)
-    progress: list[tuple[float, float]] = []  # (time, intake events processed)
-    while True:
-        done = metric(http.get("/metrics").text, 'escalation_inputs_total{kind="intake"}')
-        progress.append((time.time(), done))
-        if done >= args.matters:
-            break
-        time.sleep(1)
+    progress: list[tuple[float, float]] = []  # (time, intake events processed), sampled once a second
+
+    def ingested() -> bool:
+        progress.append((time.time(), metric(http.get("/metrics").text, 'escalation_inputs_total{kind="intake"}')))
+        return progress[-1][1] >= args.matters
+
+    until(ingested, lambda: f"all {args.matters} registrations ingested ({progress[-1][1]:.0f} so far)",
+          timeout=ingest_budget + 600, every=1)
     ingest_cpu = cpu_seconds(worker.proc.pid) - cpu_before
     ingested_at = time.time()
     lead = (begin - datetime.now(timezone.utc)).total_seconds() - 72
@@ -208,10 +211,10 @@ def main() -> None:
     cpu_deadlines = cpu_seconds(worker.proc.pid)
     end = begin + timedelta(seconds=args.window + 60)
     while datetime.now(timezone.utc) < end + timedelta(seconds=5):
-        time.sleep(5)
-    while metric(http.get("/metrics").text,
-                 'escalation_routing_events_total{type="petition.escalated.v2"}') < args.matters:
-        time.sleep(2)
+        time.sleep(5)  # the scenario: the deadlines fall in wall-clock time, the worker's load is measured meanwhile
+    until(lambda: metric(http.get("/metrics").text,
+                         'escalation_routing_events_total{type="petition.escalated.v2"}') >= args.matters,
+          f"all {args.matters} matters escalated", timeout=600, every=2)
     deadlines_cpu = cpu_seconds(worker.proc.pid) - cpu_deadlines
     rss_during = max(sampler.rss_mib) if sampler.rss_mib else float("nan")
     timers = http.get("/timers").json()["total"]

@@ -30,6 +30,7 @@ from support.history import publish
 from support.kafka import delete_run_topics, run_settings
 from support.postgres import test_database
 from support.reporting import drop_schema, start_reporting
+from support.waiting import until_async
 from xinfang.county import load_county
 from xinfang.settings import DEMO_COUNTY, CommonSettings
 
@@ -51,20 +52,15 @@ class Progress:
         return await self.conn.fetchval(f'SELECT count(*) FROM "{self.schema}".refresh_queue')
 
     async def first_progress(self, timeout: float = 120) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await self.projected() > 0:
-                return time.perf_counter()
-            await asyncio.sleep(0.01)
-        raise RuntimeError("the service projected nothing")
+        await until_async(self.projected, "the service projecting its first events", timeout=timeout, every=0.01)
+        return time.perf_counter()
 
     async def until_done(self, total: int, timeout: float = 900) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await self.projected() >= total and await self.queued() == 0:
-                return time.perf_counter()
-            await asyncio.sleep(0.02)
-        raise RuntimeError("the service did not finish")
+        async def done() -> bool:
+            return await self.projected() >= total and await self.queued() == 0
+
+        await until_async(done, f"all {total} events projected and nothing queued", timeout=timeout, every=0.02)
+        return time.perf_counter()
 
 
 def latencies(http: httpx.Client, path: str, params: dict, n: int) -> dict:

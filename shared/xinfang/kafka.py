@@ -43,11 +43,13 @@ def sync_producer(settings: CommonSettings, **overrides: Any):
                          **{**SYNC_PRODUCER_DEFAULTS, **overrides})
 
 
-def sync_consumer(settings: CommonSettings, **overrides: Any):
-    """A kafka-python consumer reading committed data, no auto-commit (not subscribed)."""
+def sync_consumer(settings: CommonSettings | str, **overrides: Any):
+    """A kafka-python consumer reading committed data, no auto-commit (not subscribed); ``settings`` may be the
+    bootstrap servers alone (tests and tools that talk to a broker of their own)."""
     from kafka import KafkaConsumer
 
-    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+    bootstrap = settings if isinstance(settings, str) else settings.kafka_bootstrap
+    return KafkaConsumer(bootstrap_servers=bootstrap.split(","),
                          **{**CONSUMER_DEFAULTS, **overrides})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from support.broker import PrivateBroker, PrivateCluster
@@ -13,6 +13,7 @@ from support.kafka import run_settings
 from support.postgres import PrivatePostgres
 from support.system import Load, System, check_invariants
 from support.waiting import until
+from xinfang.kafka import sync_consumer
 
 
 def test_sigkill_each_service_in_turn_under_load(settings, kafka_bootstrap, test_db, tmp_path):
@@ -81,8 +82,7 @@ def events_on_broker(system: System) -> int:
     """Records on the run's events topic: what intake's relay has had acknowledged (0 while the cluster
     cannot say, e.g. before a partition led by a lost broker has a new leader)."""
     try:
-        consumer = KafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap.split(","),
-                                 request_timeout_ms=11000)
+        consumer = sync_consumer(system.settings, request_timeout_ms=11000)
     except KafkaError:
         return 0
     try:

@@ -7,11 +7,12 @@ import subprocess
 import sys
 
 import asyncpg
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from support.process import ROOT
 from support.system import FAST_COUNTY, System
 from support.waiting import until
+from xinfang.kafka import sync_consumer
 
 
 def audit(system: System, *args: str) -> subprocess.CompletedProcess:
@@ -28,7 +29,7 @@ def audit(system: System, *args: str) -> subprocess.CompletedProcess:
 def caught_up(system: System, timeout: float = 60, schema: str | None = None) -> None:
     """Wait until reporting has projected everything on both topics (into ``schema``, by default the system's)."""
     schema = schema or system.reporting_schema
-    consumer = KafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap)
+    consumer = sync_consumer(system.settings)
     tps = [TopicPartition(t, p) for t in (system.settings.topic_events, system.settings.topic_routing)
            for p in consumer.partitions_for_topic(t)]
 

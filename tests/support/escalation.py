@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 import orjson
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT, ServiceProcess, free_port
 from support.waiting import until
 from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import EventData, Registered, event_type_of
-from xinfang.kafka import sync_producer
+from xinfang.kafka import sync_consumer, sync_producer
 from xinfang.terminals import lifecycle_event, token_hash
 
 FAST_COUNTY = ROOT / "tests" / "fixtures" / "county_fast.yaml"
@@ -108,8 +108,7 @@ class Routing:
     """petition.routing (or any topic) read as it grows, from the beginning, with poll()."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                      isolation_level="read_committed")
+        self.consumer = sync_consumer(bootstrap)
         parts = self.consumer.partitions_for_topic(topic) or set()
         self.tps = [TopicPartition(topic, p) for p in sorted(parts)]
         self.consumer.assign(self.tps)
@@ -149,12 +148,13 @@ class Routing:
 def get(worker: ServiceProcess, path: str, token: str | None = STAFF_TOKEN) -> httpx.Response:
     """GET a worker's page with a supervisor's token (once the worker has read the terminals topic)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answered() -> httpx.Response | None:
         r = httpx.get(f"{worker.url}{path}", timeout=10, headers=headers)
-        if r.status_code != 503 or r.json().get("code") != "auth.unavailable" or time.monotonic() > deadline:
-            return r
-        time.sleep(0.1)
+        return None if r.status_code == 503 and r.json().get("code") == "auth.unavailable" else r
+
+    return until(answered, f"{worker.url}{path} answering past 503 auth.unavailable (the terminals topic read)",
+                 timeout=30, every=0.1)
 
 
 def wait_ready(workers: list[ServiceProcess], partitions: int, timeout: float = 60.0) -> dict[int, list[int]]:

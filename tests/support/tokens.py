@@ -5,23 +5,26 @@ import time
 
 import httpx
 
+from support.waiting import until
+
 
 def wait_known(url: str, token: str, path: str = "/v1/stats/definitions", timeout: float = 60.0) -> float:
     """Until ``url`` accepts the token (it follows the terminals topic); the seconds it took."""
-    started = time.monotonic()
-    deadline, status = started + timeout, None
-    while time.monotonic() < deadline:
+    started, last = time.monotonic(), {"status": None}
+
+    def accepted() -> bool:
         try:
-            status = httpx.get(f"{url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+            last["status"] = httpx.get(f"{url}{path}", headers={"Authorization": f"Bearer {token}"},
+                                       timeout=10).status_code
         except httpx.TransportError:
-            status = None
-        if status is not None and status not in (401, 503):
-            return time.monotonic() - started
-        time.sleep(0.05)
-    raise AssertionError(f"{url} did not accept the token within {timeout}s (last status {status})")
+            last["status"] = None
+        return last["status"] is not None and last["status"] not in (401, 503)
+
+    until(accepted, lambda: f"{url} accepting the token (last status {last['status']})", timeout=timeout, every=0.05)
+    return time.monotonic() - started
 
 
-def client(url: str, token: str, timeout: float = 30) -> httpx.Client:
-    """An httpx client that sends the token, after the service has learnt it."""
-    wait_known(url, token)
+def client(url: str, token: str, timeout: float = 30, path: str = "/v1/stats/definitions") -> httpx.Client:
+    """An httpx client that sends the token, after the service has learnt it (asked at ``path``)."""
+    wait_known(url, token, path)
     return httpx.Client(base_url=url, timeout=timeout, headers={"Authorization": f"Bearer {token}"})

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integration.escalation.helpers import ROOM, Routing, Run, get, registered, utcnow, wait_ready
+from support.escalation import ROOM, Routing, Run, get, registered, utcnow, wait_ready
 from support.process import ROOT
 from xinfang.calendar import WorkCalendar
 from xinfang.county import load_county

@@ -1,12 +1,11 @@
 """Every line the real worker writes is a JSON log line: through starts, a dead letter, a stop and a SIGKILL."""
 from __future__ import annotations
 
-import time
-
 import orjson
 import pytest
 
-from integration.escalation.helpers import FAST_COUNTY, Run, wait_ready
+from support.escalation import FAST_COUNTY, Run, wait_ready
+from support.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -22,10 +21,8 @@ def test_every_line_of_the_workers_log_is_json_across_starts_a_stop_and_a_kill(s
         wait_ready([worker], run.partitions)
         run.send_raw(b"junk", b"not json at all")
         run.flush()
-        deadline = time.monotonic() + 30
-        while b"dead-lettered" not in worker.log.read_bytes():
-            assert time.monotonic() < deadline, "the unreadable record was not dead-lettered within 30 s"
-            time.sleep(0.2)
+        until(lambda: b"dead-lettered" in worker.log.read_bytes(), "the unreadable record dead-lettered in the log",
+              timeout=30, every=0.2)
         worker.kill()
     finally:
         worker.kill()

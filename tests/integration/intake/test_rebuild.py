@@ -6,7 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 import uuid
 
 import asyncpg
@@ -18,6 +17,7 @@ from intake.app import MIGRATIONS
 from intake.rebuild import fold, run
 from support.intake import TOWNSHIP, VILLAGE
 from support.process import ROOT
+from support.waiting import until_async
 from xinfang.migrations import migrate
 
 
@@ -121,11 +121,14 @@ async def test_a_command_waiting_on_the_rebuild_decides_again_on_the_rebuilt_sta
         await db.fetchrow("SELECT 1 FROM petitions WHERE petition_id = $1 FOR UPDATE", uuid.UUID(pid))
         command = asyncio.create_task(asyncio.to_thread(
             intake.post, f"/v1/petitions/{pid}/actions", {"action": "accept"}))
-        deadline = time.monotonic() + 20
-        while not await db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
-                                    db.get_server_pid()):
-            assert time.monotonic() < deadline and not command.done(), "the command never waited on the row lock"
-            await asyncio.sleep(0.05)
+
+        async def blocked() -> int:
+            waiting = await db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                                        db.get_server_pid())
+            assert waiting or not command.done(), "the command finished without waiting on the row lock"
+            return waiting
+
+        await until_async(blocked, "the command waiting on the row lock", timeout=20, every=0.05)
         await store.replace_state(db, rebuilt, head)
     answer = await command
     assert answer.status_code == 200 and answer.json()["status"] == "accepted"

@@ -13,7 +13,7 @@ import zipfile
 
 import orjson
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
@@ -21,7 +21,7 @@ from support.process import ServiceProcess, free_port
 from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
 from support.seed import EXPECTED, ndjson, seed_records
 from support.tokens import client, wait_known
-from xinfang.kafka import sync_producer
+from xinfang.kafka import sync_consumer, sync_producer
 
 SEED_TEXT_PARTS = ("共发生上访案件176件，受理群众来访212批次、820人次，已解决143件，解决率81.25%，"
                    "群众来访同比(180批次)上升17.78%，人数同比(976人次)下降15.98%。其中，发生集体访26件、39批次、508人次，")
@@ -31,7 +31,7 @@ GARBAGE = [("events", b"bad-key", b"{not json"), ("routing", b"bad-2", orjson.du
 def records_on(bootstrap: str, topic: str) -> int:
     """How many records a topic holds (intake's relay and escalation, at least once, write no
     transaction markers: offsets are records)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = sync_consumer(bootstrap)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         return sum(consumer.end_offsets(partitions).values())

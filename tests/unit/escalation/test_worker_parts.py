@@ -12,6 +12,7 @@ from escalation.domain.chain import source_of
 from escalation.index import DueIndex
 from escalation.processor import Processor, Stored, Unreadable, confirmed_raw, read_intake
 from escalation.publisher import Publisher
+from support.waiting import until_async
 from unit.escalation.helpers import ROOM, registered, s
 from xinfang.events import GENESIS_HASH, CloudEvent
 from xinfang.events.catalogue import Accepted
@@ -92,11 +93,14 @@ def test_the_publisher_waits_for_the_changelog_sends_in_order_and_remembers_what
         durable = loop.create_future()
         assert publisher.enqueue(0, "m1", [(1, b"e1"), (2, b"e2")], durable) == 2
         assert publisher.enqueue(0, "m1", [(1, b"e1"), (2, b"e2"), (3, b"e3")], durable) == 1
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # a chance to send, for the check that nothing is: no condition to wait for
         assert sent == []  # the state holding them is not in the changelog yet
         durable.set_result(None)
-        await asyncio.sleep(0.01)
-        assert [v for _, _, v in sent] == [b"e1", b"e2", b"e3"]
+
+        async def all_sent() -> bool:
+            return [v for _, _, v in sent] == [b"e1", b"e2", b"e3"]
+
+        await until_async(all_sent, lambda: f"e1, e2, e3 sent in order (sent: {sent})", timeout=5, every=0.01)
         assert publisher.take_confirmed(0) == [("m1", 3)] and publisher.take_confirmed(0) == []
         publisher.revoke(0)  # a rebalance: acknowledged events are not sent again if the partition returns
         assert publisher.enqueue(0, "m1", [(3, b"e3")], None) == 0
