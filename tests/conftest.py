@@ -8,6 +8,7 @@ skips its integration tests would report green while proving nothing.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,15 @@ def unique_prefix() -> str:
     """A short name prefix unique to this test, for topics, schemas and groups that must not collide
     with other tests or earlier runs against the same broker and database."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for `deploy/dev test`'s two xdist workers (--dist loadgroup): a module's tests stay together, in
+    their order, on one worker (they share module fixtures, and some read what an earlier one waited for); the
+    e2e tier is one group, its drills one after another (each starts brokers, a PostgreSQL or a whole system)."""
+    for item in items:
+        group = "e2e" if E2E in Path(item.path).parents else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
