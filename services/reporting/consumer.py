@@ -1,7 +1,14 @@
 """The live driver of the projection: an aiokafka consumer of both topics in one group.
 
 On assignment it seeks every partition to the offset stored beside the rows (or to the beginning),
-so Kafka's committed offsets play no part: the tables say where they stand.  Each ``getmany``
+so Kafka's committed offsets play no part: the tables say where they stand.  The rebalance listener
+itself awaits nothing: aiokafka sends no heartbeat while it runs, so a listener longer than the
+session timeout (10 s) gets the member removed by the broker, and the rejoin runs it again.  It did:
+one awaited ``seek_to_beginning`` a partition, each waiting for the fetch in flight (a long poll of
+``fetch_max_wait_ms``, 500 ms on an idle topic) before its offset reset went out, made 24 partitions
+with nothing stored 12 s, a lost member every 15 s for as long as they stayed empty (issue 15).  Now
+the listener pauses the new partitions and the loop that owns the consumer seeks them (one reset for
+all those with nothing stored, nothing being fetched meanwhile) and resumes them.  Each ``getmany``
 batch is one transaction (:meth:`reporting.store.Store.apply`).  Unreadable records go to the
 dead-letter topic with the reason, and the consumer goes on.
 
@@ -56,7 +63,7 @@ class _SeekToStored(ConsumerRebalanceListener):
         pass
 
     async def on_partitions_assigned(self, assigned) -> None:
-        await self.live.seek(assigned)
+        self.live.assign(assigned)  # nothing awaited here: no heartbeat goes out until this returns
 
 
 READY_SLACK = 100  # records per partition still to read when /readyz may say ready (a few seconds of traffic)
@@ -70,7 +77,9 @@ class LiveProjection:
         self.roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
         self.consumer = None
         self.producer = None
-        self.assigned = False
+        self.assigned = False  # the partitions of the last assignment are sought to the stored offsets
+        self.generation = 0  # assignments so far: work begun for one is dropped when another came meanwhile
+        self.to_seek: set[TopicPartition] = set()  # assigned, paused until sought
         self.lag_total: int | None = None
         # since its last assignment it has read each partition to its end and written all it read (readiness)
         self.caught_up = False
@@ -78,18 +87,32 @@ class LiveProjection:
     async def run(self) -> None:
         await retrying(self._consume, "projection", log)  # resumes from the offsets stored with the rows
 
-    async def seek(self, assigned) -> None:
-        self.caught_up = False  # a new assignment: caught up again only once these partitions are read to their end
+    def assign(self, assigned) -> None:
+        """The rebalance listener's part: hold the new partitions until :meth:`seek` has placed them."""
+        self.generation += 1
+        self.assigned = self.caught_up = False  # caught up again only once these partitions are read to their end
+        self.to_seek = set(assigned)
+        if assigned:
+            self.consumer.pause(*assigned)
+
+    async def seek(self) -> None:
+        """Seek the partitions of the last assignment to the stored offsets (or the beginning), then fetch them."""
+        generation, tps = self.generation, self.to_seek
         async with self.pool.acquire() as conn:
             stored = await self.store.positions(conn, self.roles)
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset)
-        self.assigned = True
-        log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+        if generation != self.generation:
+            return  # a rebalance meanwhile: its partitions are sought next round
+        beginning = [tp for tp in tps if (tp.topic, tp.partition) not in stored]
+        for tp in tps:
+            if (tp.topic, tp.partition) in stored:
+                self.consumer.seek(tp, stored[(tp.topic, tp.partition)])
+        if beginning:  # one offset reset for all of them; nothing is in flight, every partition is paused
+            await self.consumer.seek_to_beginning(*beginning)
+        if generation != self.generation:
+            return
+        self.consumer.resume(*tps)
+        self.to_seek, self.assigned = set(), True
+        log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in tps))
 
     async def _consume(self) -> None:
         self.consumer = aio_consumer(self.settings, group_id=self.settings.group_id,
@@ -105,6 +128,8 @@ class LiveProjection:
         writing: asyncio.Task | None = None
         try:
             while True:
+                if self.to_seek:
+                    await self.seek()
                 batches = await self.consumer.getmany(timeout_ms=500, max_records=self.settings.batch_max_records)
                 records = [r for rs in batches.values() for r in rs]  # aiokafka's records: see projection.Record
                 # Project this batch (in the projecting processes) while the previous one commits, then
@@ -119,13 +144,17 @@ class LiveProjection:
                 if projecting is not None:
                     writing = asyncio.create_task(self._write(records, Changes.merged(await projecting)))
                 if time.monotonic() - last_lag > 1 or not records:
+                    generation = self.generation
                     lag = await self._measure_lag()
-                    # within a few records of every partition's end: the backlog found at the start is in the
-                    # tables (an idle poll is not required: under steady traffic there may never be one)
-                    self.caught_up = self.caught_up or caught_up(self.consumer, lag, READY_SLACK)
+                    # within a few records of every partition's end, of the partitions as sought (not of a
+                    # rebalance begun meanwhile): the backlog found at the start is in the tables (an idle poll
+                    # is not required: under steady traffic there may never be one)
+                    self.caught_up = self.caught_up or (self.assigned and generation == self.generation
+                                                        and caught_up(self.consumer, lag, READY_SLACK))
                     last_lag = time.monotonic()
         finally:
             self.assigned = self.caught_up = False
+            self.to_seek = set()
             if writing is not None:
                 writing.cancel()
                 with contextlib.suppress(BaseException):
