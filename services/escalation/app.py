@@ -154,7 +154,7 @@ class Escalation:
             await self._dead_letter(partition, offset, key, value, str(exc))
             return
         if outcome.stored is not None:
-            self._save(partition, pid, outcome.stored)
+            self._save(partition, pid, outcome.stored, self.metrics.breaches(outcome.chained))
             self._reschedule(partition, pid, outcome.stored)
             self.metrics.count(outcome.chained)
 
@@ -172,7 +172,7 @@ class Escalation:
             outcome = self.processor.on_time(stored, now)
             if outcome.stored is not None:
                 stored = outcome.stored
-                self._save(partition, pid, stored, {e.seq: e.occurred_at.timestamp() for e in outcome.chained})
+                self._save(partition, pid, stored, self.metrics.breaches(outcome.chained))
                 self.metrics.count(outcome.chained)
             self._reschedule(partition, pid, stored)
 
@@ -212,7 +212,7 @@ class Escalation:
 
     def _sent(self, pending: Pending, at: float) -> None:
         if pending.breach_at is not None:
-            self.metrics.breach_delay.observe(max(0.0, at - pending.breach_at))
+            self.metrics.timer_lateness.observe(max(0.0, at - pending.breach_at))
 
     # ---- partitions coming and going ------------------------------------------------------------
 

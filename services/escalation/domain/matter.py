@@ -53,6 +53,11 @@ class Fact:
     key: tuple[str, ...]
     clock: Clock | None = None  # the clock this fact starts or changes (kept in the state, not published)
 
+    @property
+    def timed(self) -> bool:
+        """True for what the passage of time emits (warning, overdue, escalation, window closed)."""
+        return self.key[0] in ("warning", "overdue", "escalated") or self.key[:2] == ("closed", "review_window_passed")
+
 
 @dataclass(frozen=True)
 class Window:

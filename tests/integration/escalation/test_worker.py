@@ -176,7 +176,7 @@ def test_the_web_pages_show_a_matters_timers_and_the_counts(world):
     assert city[0]["open"] >= 1
     metrics = get(worker, "/metrics").text
     assert 'escalation_routing_events_total{type="petition.escalated.v1"}' in metrics
-    assert "escalation_breach_delay_seconds_bucket" in metrics and "escalation_dead_letters_total 3.0" in metrics
+    assert "escalation_timer_lateness_seconds_bucket" in metrics and "escalation_dead_letters_total 3.0" in metrics
     lags = [line for line in metrics.splitlines() if line.startswith("escalation_consumer_lag{")]
     topics = {line.split('topic="')[1].split('"')[0] for line in lags}
     assert len(lags) == 6 and len(topics) == 2, lags  # petition.events and the ticks, three partitions each

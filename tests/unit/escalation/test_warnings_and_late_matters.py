@@ -144,8 +144,8 @@ def test_a_back_dated_review_request_at_the_top_tier_reports_once_for_the_latest
     m, _ = handle(fast, new(), intake(1, registered(), s(0)), s(0))
     m, _ = advance(fast, m, s(20))
     m, facts = advance(fast, m, s(20) + timedelta(days=90))
-    assert [(type(f.data).__name__, f.occurred) for f in facts] == [
-        ("Overdue", s(19) + timedelta(seconds=4) * ((timedelta(days=90) + timedelta(seconds=1)) // timedelta(seconds=4)))]
+    periods = (timedelta(days=90) + timedelta(seconds=1)) // timedelta(seconds=4)  # of 4 s since the report at 19 s
+    assert [(type(f.data).__name__, f.occurred) for f in facts] == [("Overdue", s(19) + timedelta(seconds=4) * periods)]
 
 
 # ---- item 7: collective by the current head-count -------------------------------------------
@@ -187,3 +187,26 @@ def test_only_the_batch_that_crosses_the_threshold_reroutes_and_never_downward(f
     imported, _ = handle(fast, new(), intake(1, registered(head_count=4, imported=True), s(0)), s(0))
     imported, facts = handle(fast, imported, intake(2, visit(1), s(1)), s(1))
     assert facts == []
+
+
+# ---- item 9: timer lateness and late knowledge apart --------------------------------------
+
+
+def test_breaches_learned_late_are_late_knowledge_and_the_rest_timer_lateness(fast):
+    from escalation.domain.chain import chain_facts, source_of
+    from escalation.metrics import Metrics
+
+    metrics = Metrics()
+    m, facts = handle(fast, new(), intake(1, registered(), s(0), recorded=s(6)), s(6))  # learned 6 s late
+    m, chained = chain_facts(m, facts, source=source_of(fast.code))
+    assert metrics.breaches(chained) == {}  # the assignment is no breach
+    m, facts = advance(fast, m, s(6))  # overdue at 4 s and escalation at 5 s: past when learned
+    m, chained = chain_facts(m, facts, source=source_of(fast.code))
+    assert metrics.breaches(chained) == {}
+    m, facts = advance(fast, m, s(8.5))  # the township's warning, overdue, escalation: the timer's own
+    m, more = advance(fast, m, s(11))
+    m, chained = chain_facts(m, facts + more, source=source_of(fast.code))
+    assert metrics.breaches(chained) == {e.seq: e.occurred_at.timestamp() for e in chained} and len(chained) == 3
+    late = metrics.registry.get_sample_value
+    assert late("escalation_late_knowledge_seconds_count") == 2
+    assert late("escalation_late_knowledge_seconds_sum") == 2 + 1  # learned at 6 s of dues at 4 s and 5 s
