@@ -126,10 +126,12 @@ class Escalation:
         self.matters[pid.encode()] = stored.dumps()
         self.publisher.enqueue(partition, pid, stored.outbox, self.matters.last_write, breaches)
 
-    def _reschedule(self, partition: int, pid: str, stored: Stored) -> None:
-        clock = stored.matter.clock
-        self.index.schedule(partition, pid, self.processor.next_breach(stored),
-                            None if clock is None else (clock.tier, clock.stage))
+    def _reschedule(self, partition: int, pid: str, stored: Stored, learned: datetime | None = None) -> None:
+        """Index the matter's next breach; ``learned``: an intake event's arrival, after which a breach
+        already due is late knowledge and takes the catch-up lane."""
+        clock, when = stored.matter.clock, self.processor.next_breach(stored)
+        self.index.schedule(partition, pid, when, None if clock is None else (clock.tier, clock.stage),
+                            late=learned is not None and when is not None and when <= learned)
 
     def _confirm(self, partition: int, pid: str, seq: int) -> None:
         """Drop confirmed events from a matter's outbox in the local database only.
@@ -155,7 +157,7 @@ class Escalation:
             return
         if outcome.stored is not None:
             self._save(partition, pid, outcome.stored, self.metrics.breaches(outcome.chained))
-            self._reschedule(partition, pid, outcome.stored)
+            self._reschedule(partition, pid, outcome.stored, now)
             self.metrics.count(outcome.chained)
 
     async def on_tick(self, partition: int, value: bytes) -> None:
@@ -195,14 +197,17 @@ class Escalation:
             return
         now = time.time()
         limit = self.settings.escalation_tick_batch
+        catch_up = max(1, self.settings.escalation_catch_up_per_look // max(1, len(self.index.partitions)))
         for partition in self.index.partitions:
             confirmations = self.publisher.take_confirmed(partition)
             due = self.index.pop_due(partition, now, limit)
+            due += self.index.pop_late(partition, catch_up) if len(due) < limit else []
             while due or confirmations:
                 body = orjson.dumps({"due": due, "confirmed": confirmations[:limit]})
                 confirmations = confirmations[limit:]
                 await self.app.producer.send(self.ticks_name, None, body, partition, None, None)
                 due = self.index.pop_due(partition, now, limit) if len(due) == limit else []
+        self.metrics.catch_up.set(self.index.late())
 
     # ---- the publisher's send and its metrics ------------------------------------------------
 

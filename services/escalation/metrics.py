@@ -23,6 +23,8 @@ class Metrics:
             buckets=(1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400), registry=r)
         self.open_timers = Gauge("escalation_open_timers", "open clocks on this worker's partitions",
                                  ["tier", "stage"], registry=r)
+        self.catch_up = Gauge("escalation_catch_up_backlog", "matters learned after their breaches fell due, "
+                              "waiting for their turn (a few per look, after the timely dues)", registry=r)
         self.partitions = Gauge("escalation_partitions", "partitions this worker owns", registry=r)
         self.backlog = Gauge("escalation_publish_backlog", "chained events waiting to be sent", registry=r)
         self.lag = Gauge("escalation_consumer_lag", "records of petition.events and the ticks topic on the broker "
