@@ -87,6 +87,7 @@ class Escalation:
         self.metrics = Metrics()
         self.publisher = Publisher(self._send, settings.topic_routing, self._sent)
         self.ready = False
+        self._ticks_sent = self._ticks_done = 0  # catch-up only when the agent has handled every tick sent
         self._wire()
 
     # ---- wiring -----------------------------------------------------------------------
@@ -177,6 +178,7 @@ class Escalation:
                 self._save(partition, pid, stored, self.metrics.breaches(outcome.chained))
                 self.metrics.count(outcome.chained)
             self._reschedule(partition, pid, stored)
+        self._ticks_done = max(self._ticks_done, body.get("n", 0))
 
     async def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes, reason: str) -> None:
         log.warning("dead-lettered %s[%d]@%d: %s", self.events_topic, partition, offset, reason)
@@ -197,13 +199,16 @@ class Escalation:
             return
         now = time.time()
         limit = self.settings.escalation_tick_batch
+        # the catch-up lane only from an agent with nothing of the timer's left to do: its spare time
+        idle = self._ticks_done >= self._ticks_sent
         catch_up = max(1, self.settings.escalation_catch_up_per_look // max(1, len(self.index.partitions)))
         for partition in self.index.partitions:
             confirmations = self.publisher.take_confirmed(partition)
             due = self.index.pop_due(partition, now, limit)
-            due += self.index.pop_late(partition, catch_up) if len(due) < limit else []
+            due += self.index.pop_late(partition, catch_up) if idle and len(due) < limit else []
             while due or confirmations:
-                body = orjson.dumps({"due": due, "confirmed": confirmations[:limit]})
+                self._ticks_sent += 1
+                body = orjson.dumps({"due": due, "confirmed": confirmations[:limit], "n": self._ticks_sent})
                 confirmations = confirmations[limit:]
                 await self.app.producer.send(self.ticks_name, None, body, partition, None, None)
                 due = self.index.pop_due(partition, now, limit) if len(due) == limit else []
@@ -243,6 +248,7 @@ class Escalation:
             self.index.drop(partition)
             self.publisher.revoke(partition)
         self.publisher.keep_only(actives)
+        self._ticks_done = self._ticks_sent  # ticks to partitions that went elsewhere are never answered
         self.metrics.scan_seconds.set(time.monotonic() - started)
         self.ready = True
         log.info("ready: %d partitions %s, %d timers, %d events to re-send, scanned in %.2fs",

@@ -6,8 +6,9 @@ the agent after every change.  Stale heap entries are harmless: the agent decide
 stored state, so an early look finds nothing to do and schedules the true next breach.
 
 A matter learned after its breaches fell due (back-dated, synced late) waits in a lane of its own,
-handed out a few per look after every due of the timely heap: a thousand matters back-dated by a
-year arriving at once (nine events each) held other matters' timers up to 2 s when handled first.
+handed out a few per look after every due of the timely heap, in the agent's spare time: a thousand
+matters back-dated by a year arriving at once (nine events each) held other matters' timers up to
+2 s when handled first.
 """
 from __future__ import annotations
 

@@ -37,9 +37,9 @@ class EscalationSettings(CommonSettings):
     escalation_ticks_retention_hours: int = Field(24, ge=1, description="the internal ticks topic's retention")
     escalation_tick_batch: int = Field(2000, ge=1, le=20000, description="petition ids per tick message")
     escalation_catch_up_per_look: int = Field(
-        24, ge=1, le=20000, description="matters learned after their breaches fell due (back-dated, synced late) "
-        "handed to the agent per look, after every timely due: up to nine events each, so 24 per 0.2 s look "
-        "take at most a third of a core and no other matter's timer waits behind them")
+        16, ge=1, le=20000, description="matters learned after their breaches fell due (back-dated, synced late) "
+        "handed to the agent per look, and only when it has handled every tick sent before: up to nine events "
+        "each, so that no other matter's timer waits behind them")
 
     @property
     def ticks_topic(self) -> str:
