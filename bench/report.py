@@ -9,6 +9,8 @@ from common import RESULTS, ROOT, machine
 TITLES = {
     "intake": "Intake 受理 — registrations (bench/intake_bench.py)",
     "escalation": "Escalation 督办 — deadlines (bench/escalation_bench.py)",
+    "escalation_back_dated": "Escalation 督办 — a year's back-dated matters beside live ones "
+                             "(bench/escalation_bench.py --scenario back-dated)",
     "reporting": "Reporting 统计 — projection and /v1/stats (bench/reporting_bench.py)",
     "audit": "Audit 审计 — replay against kcat (bench/audit_bench.py)",
     "e2e": "End to end — registration to /v1/stats (bench/e2e_bench.py)",

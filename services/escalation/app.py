@@ -90,6 +90,7 @@ class Escalation:
         self.publisher = Publisher(self._send, settings.topic_routing, self._sent)
         self.ready = False
         self.tokens = TokenDirectory(settings)
+        self._ticks_sent = self._ticks_done = 0  # catch-up only when the agent has handled every tick sent
         self._wire()
 
     # ---- wiring -----------------------------------------------------------------------
@@ -133,10 +134,12 @@ class Escalation:
         self.matters[pid.encode()] = stored.dumps()
         self.publisher.enqueue(partition, pid, stored.outbox, self.matters.last_write, breaches)
 
-    def _reschedule(self, partition: int, pid: str, stored: Stored) -> None:
-        clock = stored.matter.clock
-        self.index.schedule(partition, pid, self.processor.next_breach(stored),
-                            None if clock is None else (clock.tier, clock.stage))
+    def _reschedule(self, partition: int, pid: str, stored: Stored, learned: datetime | None = None) -> None:
+        """Index the matter's next breach; ``learned``: an intake event's arrival, after which a breach
+        already due is late knowledge and takes the catch-up lane."""
+        clock, when = stored.matter.clock, self.processor.next_breach(stored)
+        self.index.schedule(partition, pid, when, None if clock is None else (clock.tier, clock.stage),
+                            late=learned is not None and when is not None and when <= learned)
 
     def _confirm(self, partition: int, pid: str, seq: int) -> None:
         """Drop confirmed events from a matter's outbox in the local database only.
@@ -161,8 +164,8 @@ class Escalation:
             await self._dead_letter(partition, offset, key, value, str(exc))
             return
         if outcome.stored is not None:
-            self._save(partition, pid, outcome.stored)
-            self._reschedule(partition, pid, outcome.stored)
+            self._save(partition, pid, outcome.stored, self.metrics.breaches(outcome.chained))
+            self._reschedule(partition, pid, outcome.stored, now)
             self.metrics.count(outcome.chained)
 
     async def on_tick(self, partition: int, value: bytes) -> None:
@@ -179,9 +182,10 @@ class Escalation:
             outcome = self.processor.on_time(stored, now)
             if outcome.stored is not None:
                 stored = outcome.stored
-                self._save(partition, pid, stored, {e.seq: e.occurred_at.timestamp() for e in outcome.chained})
+                self._save(partition, pid, stored, self.metrics.breaches(outcome.chained))
                 self.metrics.count(outcome.chained)
             self._reschedule(partition, pid, stored)
+        self._ticks_done = max(self._ticks_done, body.get("n", 0))
 
     async def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes, reason: str) -> None:
         log.warning("dead-lettered %s[%d]@%d: %s", self.events_topic, partition, offset, reason)
@@ -202,14 +206,20 @@ class Escalation:
             return
         now = time.time()
         limit = self.settings.escalation_tick_batch
+        # the catch-up lane only from an agent with nothing of the timer's left to do: its spare time
+        idle = self._ticks_done >= self._ticks_sent
+        catch_up = max(1, self.settings.escalation_catch_up_per_look // max(1, len(self.index.partitions)))
         for partition in self.index.partitions:
             confirmations = self.publisher.take_confirmed(partition)
             due = self.index.pop_due(partition, now, limit)
+            due += self.index.pop_late(partition, catch_up) if idle and len(due) < limit else []
             while due or confirmations:
-                body = orjson.dumps({"due": due, "confirmed": confirmations[:limit]})
+                self._ticks_sent += 1
+                body = orjson.dumps({"due": due, "confirmed": confirmations[:limit], "n": self._ticks_sent})
                 confirmations = confirmations[limit:]
                 await self.app.producer.send(self.ticks_name, None, body, partition, None, None)
                 due = self.index.pop_due(partition, now, limit) if len(due) == limit else []
+        self.metrics.catch_up.set(self.index.late())
 
     # ---- the publisher's send and its metrics ------------------------------------------------
 
@@ -219,7 +229,7 @@ class Escalation:
 
     def _sent(self, pending: Pending, at: float) -> None:
         if pending.breach_at is not None:
-            self.metrics.breach_delay.observe(max(0.0, at - pending.breach_at))
+            self.metrics.timer_lateness.observe(max(0.0, at - pending.breach_at))
 
     # ---- partitions coming and going ------------------------------------------------------------
 
@@ -245,6 +255,7 @@ class Escalation:
             self.index.drop(partition)
             self.publisher.revoke(partition)
         self.publisher.keep_only(actives)
+        self._ticks_done = self._ticks_sent  # ticks to partitions that went elsewhere are never answered
         self.metrics.scan_seconds.set(time.monotonic() - started)
         self.ready = True
         log.info("ready: %d partitions %s, %d timers, %d events to re-send, scanned in %.2fs",

@@ -4,11 +4,16 @@ The table is the truth; this is an in-memory index over it, rebuilt by scanning 
 RocksDB when the worker is given that partition (after its table recovery) and kept current by
 the agent after every change.  Stale heap entries are harmless: the agent decides from the
 stored state, so an early look finds nothing to do and schedules the true next breach.
+
+A matter learned after its breaches fell due (back-dated, synced late) waits in a lane of its own,
+handed out a few per look after every due of the timely heap, in the agent's spare time: a thousand
+matters back-dated by a year arriving at once (nine events each) held other matters' timers up to
+2 s when handled first.
 """
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime
 
 
@@ -18,6 +23,7 @@ class DueIndex:
     def __init__(self) -> None:
         self._heaps: dict[int, list[tuple[float, str]]] = {}
         self._open: dict[int, dict[str, tuple[str, str]]] = {}
+        self._late: dict[int, deque[str]] = {}
 
     @property
     def partitions(self) -> list[int]:
@@ -30,17 +36,23 @@ class DueIndex:
         """Start indexing a partition (empty until scanned or changed)."""
         self._heaps.setdefault(partition, [])
         self._open.setdefault(partition, {})
+        self._late.setdefault(partition, deque())
 
     def drop(self, partition: int) -> None:
         """Forget a partition this worker no longer owns."""
         self._heaps.pop(partition, None)
         self._open.pop(partition, None)
+        self._late.pop(partition, None)
 
-    def schedule(self, partition: int, pid: str, when: datetime | None, holder: tuple[str, str] | None) -> None:
-        """Record a matter's next breach and its open clock (tier, stage), or that nothing runs."""
+    def schedule(self, partition: int, pid: str, when: datetime | None, holder: tuple[str, str] | None,
+                 late: bool = False) -> None:
+        """Record a matter's next breach and its open clock (tier, stage), or that nothing runs;
+        ``late``: the breach fell due before the system learned of the matter (the catch-up lane)."""
         if partition not in self._heaps:
             return  # not ours (any more): the owner's scan picks it up
-        if when is not None:
+        if when is not None and late:
+            self._late[partition].append(pid)
+        elif when is not None:
             heapq.heappush(self._heaps[partition], (when.timestamp(), pid))
         if holder is None:
             self._open[partition].pop(pid, None)
@@ -54,12 +66,21 @@ class DueIndex:
             found.setdefault(heapq.heappop(heap)[1], None)
         return list(found)
 
+    def pop_late(self, partition: int, limit: int) -> list[str]:
+        """At most ``limit`` matters of the catch-up lane, first come first served."""
+        lane = self._late.get(partition, deque())
+        return [lane.popleft() for _ in range(min(limit, len(lane)))]
+
+    def late(self) -> int:
+        """Matters waiting in the catch-up lane."""
+        return sum(len(lane) for lane in self._late.values())
+
     def earliest(self) -> float | None:
         firsts = [h[0][0] for h in self._heaps.values() if h]
         return min(firsts) if firsts else None
 
     def pending(self) -> int:
-        return sum(len(h) for h in self._heaps.values())
+        return sum(len(h) for h in self._heaps.values()) + self.late()
 
     def counts(self) -> Counter[tuple[str, str]]:
         """Open clocks per (tier, stage) on this worker's partitions."""

@@ -28,7 +28,7 @@ class Pending:
     seq: int
     wire: bytes
     durable: asyncio.Future | None  # the changelog write of the state that holds this event
-    breach_at: float | None  # a timer's event: when it was due (for the delay metric)
+    breach_at: float | None  # a breach due after the system learned of it: when (for its timer lateness)
 
 
 class Publisher:

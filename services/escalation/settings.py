@@ -36,6 +36,10 @@ class EscalationSettings(CommonSettings):
                     "back at once instead of waiting for the session to expire (unique per worker)")
     escalation_ticks_retention_hours: int = Field(24, ge=1, description="the internal ticks topic's retention")
     escalation_tick_batch: int = Field(2000, ge=1, le=20000, description="petition ids per tick message")
+    escalation_catch_up_per_look: int = Field(
+        16, ge=1, le=20000, description="matters learned after their breaches fell due (back-dated, synced late) "
+        "handed to the agent per look, and only when it has handled every tick sent before: up to nine events "
+        "each, so that no other matter's timer waits behind them")
 
     @property
     def ticks_topic(self) -> str:

@@ -17,6 +17,7 @@ elapsed ``seconds`` instead.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
@@ -124,6 +125,20 @@ class WorkCalendar:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         due = self.due_date(start.astimezone(zone).date(), n, unit)
         return datetime.combine(due, END_OF_DAY, tzinfo=zone)
+
+    def working_warning(self, start: datetime, due: datetime, fraction: float, opens: time,
+                        tz: tzinfo | str = DEFAULT_TZ) -> datetime:
+        """When to warn on a working-day limit: once the fraction of its working days has passed.
+
+        Of n working days from start's day to due's day, ⌊fraction·n⌋ must have passed: the warning
+        is dated at the office opening (``opens``) of the next working day — of 5 days, the 5th at
+        08:30; of 1 day, that day at 08:30 — never at a fraction of the wall-clock span.
+        """
+        warning_time(start, due, fraction)  # the same check of the fraction
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        first, last = start.astimezone(zone).date(), due.astimezone(zone).date()
+        passed = math.floor(fraction * self.working_days_between(first, last) + 1e-9)  # 0.8·15 is 12.000…02
+        return datetime.combine(self.due_date(first, passed + 1, "working"), opens, tzinfo=zone)
 
     def working_days_between(self, a: date, b: date) -> int:
         """Working days after a up to and including b (negative when b is before a)."""

@@ -35,6 +35,8 @@ class ChainedEvent:
     hash: str
     occurred_at: datetime
     wire: bytes
+    recorded_at: datetime | None = None
+    timed: bool = False  # the passage of time emitted it (a breach), not an intake event
 
     def to_json(self) -> bytes:
         return self.wire
@@ -62,7 +64,7 @@ def chain_facts(m: Matter, facts: list[Fact], *, source: str, hashalg: str = "sh
         }
         envelope["hash"] = digest(orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), hashalg)
         event = ChainedEvent(envelope["id"], event_type, seq, envelope["hash"], fact.occurred,
-                            orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS))
+                            orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), fact.recorded, fact.timed)
         head = ChainLink(seq, event.hash)
         chained.append(event)
     return replace(m, head=head), chained

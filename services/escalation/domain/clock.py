@@ -2,7 +2,8 @@
 
 A clock's times come from when things happened (occurred time), never from when the worker
 learned them.  Limits are the county's per tier and stage (``County.due``); the warning falls
-at the county's fraction of the time from the stage's start to its due time.
+at the county's fraction of the limit's running time (pauses do not count), on a working-day
+limit at the office's opening once that fraction of its working days has passed.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class Clock:
     stage: str
     unit: str
     tier: str
-    started_at: datetime
+    started_at: datetime  # moved later by every pause: the time since it is the limit's running time
     due_at: datetime
     warn_at: datetime
     warned: bool = False
@@ -35,10 +36,19 @@ class Clock:
         return self.suspended_at is None
 
 
+def warning(county: County, tier: str, stage: str, start: datetime, due: datetime) -> datetime:
+    """When to warn of a limit running from ``start`` to ``due``: after the county's fraction of it;
+    on a working-day limit, at the office's opening once that fraction of its working days has passed."""
+    if county.limit(tier, stage).unit == "working":
+        return county.work_calendar.working_warning(start, due, county.warning_fraction,
+                                                    county.office_hours.opens, county.zone)
+    return warning_time(start, due, county.warning_fraction)
+
+
 def start(county: County, unit: str, tier: str, stage: str, at: datetime) -> Clock:
     """A stage's clock started at ``at`` for a unit at a tier."""
     due = county.due(at, tier, stage)
-    return Clock(stage, unit, tier, at, due, warning_time(at, due, county.warning_fraction),
+    return Clock(stage, unit, tier, at, due, warning(county, tier, stage, at, due),
                  assumed=_assumed(county, tier, stage, at, due))
 
 
@@ -50,7 +60,7 @@ def _assumed(county: County, tier: str, stage: str, start: datetime, due: dateti
 
 def moved(county: County, clock: Clock, due: datetime) -> Clock:
     """The same stage with a new due time: a new warning time, nothing reported against it yet."""
-    return replace(clock, due_at=due, warn_at=warning_time(clock.started_at, due, county.warning_fraction),
+    return replace(clock, due_at=due, warn_at=warning(county, clock.tier, clock.stage, clock.started_at, due),
                    warned=False, overdue_at=None, assumed=_assumed(county, clock.tier, clock.stage, clock.started_at, due))
 
 
@@ -99,11 +109,48 @@ def suspended(clock: Clock, at: datetime) -> Clock:
 
 
 def resumed(county: County, clock: Clock, at: datetime) -> Clock:
-    """The clock runs again: the due time moves by the time it stood still (the remaining time is kept)."""
+    """The clock runs again: its start, due and warning times move by the time it stood still.
+
+    Only running time counts, so the warning still falls at the fraction of it, never inside the
+    pause; a warning already given stands (one warning per obligation, whatever pauses follow).
+    """
     if clock.suspended_at is None:
         return clock
-    due = paused_due(county, clock, at)
-    return replace(moved(county, clock, due), suspended_at=None)
+    return replace(clock, started_at=_after_pause(county, clock, clock.started_at, at),
+                   due_at=paused_due(county, clock, at),
+                   warn_at=clock.warn_at if clock.warned else _after_pause(county, clock, clock.warn_at, at),
+                   overdue_at=None, suspended_at=None)
+
+
+def _paused(county: County, clock: Clock, resumed_at: datetime) -> timedelta | int:
+    """How long the clock stood still, as its limit counts: exact time for seconds, else days
+    (calendar or working days from the day it stopped to the day it ran again)."""
+    assert clock.suspended_at is not None
+    unit = county.limit(clock.tier, clock.stage).unit
+    if resumed_at <= clock.suspended_at:
+        return 0
+    if unit == "seconds":
+        return resumed_at - clock.suspended_at
+    start_day = clock.suspended_at.astimezone(county.zone).date()
+    end_day = resumed_at.astimezone(county.zone).date()
+    if unit == "working":
+        return county.work_calendar.working_days_between(start_day, end_day)
+    return (end_day - start_day).days
+
+
+def _after_pause(county: County, clock: Clock, moment: datetime, resumed_at: datetime) -> datetime:
+    """A start or warning time moved by the pause, its local time of day kept (a working day stays one)."""
+    pause = _paused(county, clock, resumed_at)
+    if isinstance(pause, timedelta):
+        return moment + pause
+    if not pause:
+        return moment
+    local = moment.astimezone(county.zone)
+    if county.limit(clock.tier, clock.stage).unit == "working":
+        day = county.work_calendar.due_date(local.date(), pause, "working")
+    else:
+        day = local.date() + timedelta(days=pause)
+    return datetime.combine(day, local.timetz())
 
 
 def paused_due(county: County, clock: Clock, resumed_at: datetime) -> datetime:
@@ -112,19 +159,11 @@ def paused_due(county: County, clock: Clock, resumed_at: datetime) -> datetime:
     Second limits move by the exact pause; day limits by the days of the pause counted as the
     limit counts them (calendar days, or working days), so a due day stays the end of a day.
     """
-    assert clock.suspended_at is not None
+    pause = _paused(county, clock, resumed_at)
+    if isinstance(pause, timedelta):
+        return clock.due_at + pause
     limit = county.limit(clock.tier, clock.stage)
-    if resumed_at <= clock.suspended_at:
-        return clock.due_at
-    if limit.unit == "seconds":
-        return clock.due_at + (resumed_at - clock.suspended_at)
-    start_day = clock.suspended_at.astimezone(county.zone).date()
-    end_day = resumed_at.astimezone(county.zone).date()
-    if limit.unit == "working":
-        days = county.work_calendar.working_days_between(start_day, end_day)
-    else:
-        days = (end_day - start_day).days
-    return county.work_calendar.add_days(clock.due_at, days, limit.unit, county.zone) if days else clock.due_at
+    return county.work_calendar.add_days(clock.due_at, pause, limit.unit, county.zone) if pause else clock.due_at
 
 
 def next_report(county: County, clock: Clock) -> datetime | None:
@@ -133,3 +172,23 @@ def next_report(county: County, clock: Clock) -> datetime | None:
         return None
     after = county.due(clock.overdue_at, clock.tier, clock.stage)
     return after if after > clock.overdue_at else None
+
+
+def latest_report(county: County, clock: Clock, now: datetime) -> datetime | None:
+    """The last of the top tier's repeated reports that has fallen by ``now`` (None: none has).
+
+    A limit in seconds is plain arithmetic — a matter back-dated by months costs no more than
+    one of today's (stepping through every 4-second period of three months took 6–13 s and held
+    up every other matter's timer); day limits step once per period (a year of one-day periods:
+    about 250 steps, a millisecond).
+    """
+    at = next_report(county, clock)
+    if at is None or at > now:
+        return None
+    limit = county.limit(clock.tier, clock.stage)
+    if limit.unit == "seconds":
+        period = at - clock.overdue_at
+        return at + period * ((now - at) // period)
+    while (following := county.due(at, clock.tier, clock.stage)) <= now and following > at:
+        at = following
+    return at

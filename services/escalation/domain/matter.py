@@ -102,6 +102,11 @@ class Fact:
     key: tuple[str, ...]
     clock: Clock | None = None  # the clock this fact starts or changes (kept in the state, not published)
 
+    @property
+    def timed(self) -> bool:
+        """True for what the passage of time emits (warning, overdue, escalation, window closed)."""
+        return self.key[0] in ("warning", "overdue", "escalated") or self.key[:2] == ("closed", "review_window_passed")
+
 
 @dataclass(frozen=True)
 class Window:
@@ -259,10 +264,8 @@ def _breach(county: County, m: Matter, now: datetime) -> Fact | None:
 
 def _report_again(county: County, m: Matter, c: Clock, now: datetime) -> Fact:
     """督办 again at the top tier: one report for the latest period that has ended (missed ones are not replayed)."""
-    at = clocks.next_report(county, c)
+    at = clocks.latest_report(county, c, now)
     assert at is not None
-    while (following := county.due(at, c.tier, c.stage)) <= now and following > at:
-        at = following
     due = rfc3339(c.due_at)
     return Fact(Overdue(unit=c.unit, tier=c.tier, stage=c.stage, due_at=due), at, _recorded(m, at),
                 ("overdue", c.stage, c.unit, due, rfc3339(at)))
@@ -343,6 +346,12 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
             place = placement.transferred(county, m.jurisdiction, data.category or m.category, m.head_count,
                                           data.to_unit)
             return [_assigned(county, m, place, m.jurisdiction, "transferred", e, m.imported)]
+        case VisitRecorded() if not m.imported and m.clock is not None and m.clock.running and \
+                m.clock.stage in ("accept", "handle"):
+            place = placement.became_collective(county, m.jurisdiction, m.category, m.head_count,
+                                                m.head_count + data.head_count, m.tier)
+            return [] if place is None else [
+                _assigned(county, m, place, m.jurisdiction, "collective", e, False, m.clock.stage)]
         case Objected():
             place = placement.after_objection(county, m.jurisdiction, m.category, m.head_count,
                                               (*m.objectors, data.unit))
@@ -387,10 +396,10 @@ def decide(county: County, m: Matter, e: Intake) -> list[Fact]:
 
 
 def _assigned(county: County, m: Matter, place: placement.Placement, jurisdiction: str, cause: str,
-              e: Intake, imported: bool) -> Fact:
-    timed = None if imported else clocks.start(county, place.unit, place.tier, "accept", e.occurred)
+              e: Intake, imported: bool, stage: str = "accept") -> Fact:
+    timed = None if imported else clocks.start(county, place.unit, place.tier, stage, e.occurred)
     data = Assigned(unit=place.unit, tier=place.tier, department=place.department, jurisdiction=jurisdiction,
-                    rule=place.rule, stage="accept", due=[_due(timed)] if timed else [], redirect=place.redirect,
+                    rule=place.rule, stage=stage, due=[_due(timed)] if timed else [], redirect=place.redirect,
                     cause=cause, basis_seq=e.seq)
     return Fact(data, e.occurred, e.recorded, ("assigned", str(e.seq)), timed)
 

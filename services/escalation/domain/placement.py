@@ -6,12 +6,13 @@
 - 谁主管、谁负责: at the competent department's tier the department is named too.
 - 首办责任制: nothing is dropped — a code the county file does not know goes to the county bureau.
 - 复查 goes to the tier above the unit that replied, 复核 to the tier above the reviewer.
+- 集体访: a later batch that brings the head-count to the collective threshold routes it afresh.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from xinfang.county import County, Unit, route
+from xinfang.county import RANK, County, Unit, is_collective, route
 
 RULE_MAX = 128
 DEFAULT_RULE = "属地管理 where the matter arose"
@@ -68,6 +69,21 @@ def placed(county: County, jurisdiction: str, category: str, head_count: int) ->
     except KeyError:
         return _bureau(county)
     return Placement(found.unit, found.tier, found.department, found.redirect, _rule(found.rules))
+
+
+def became_collective(county: County, jurisdiction: str, category: str, before: int, after: int,
+                      holder_tier: str | None) -> Placement | None:
+    """集体访 by the current head-count: a batch that takes the matter from ``before`` to ``after`` persons,
+    across the collective threshold, routes it afresh by the county's rules; None if it does not become
+    collective or is placed no higher than its holder's tier (四不推: a matter never goes down)."""
+    if holder_tier is None or is_collective(county, before) or not is_collective(county, after):
+        return None
+    place = placed(county, jurisdiction, category, after)
+    if RANK[place.tier] <= RANK[holder_tier]:
+        return None
+    reason = (f"累计{after}人达集体访标准{county.collective_threshold}人 head-count {after} reached the collective "
+              f"threshold {county.collective_threshold}")
+    return replace(place, rule=_rule((reason, place.rule)))
 
 
 def transferred(county: County, jurisdiction: str, category: str, head_count: int,

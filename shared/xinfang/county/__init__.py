@@ -18,10 +18,10 @@ from xinfang.county.model import (
     RoutingRule,
     Unit,
 )
-from xinfang.county.rules import Route, route
+from xinfang.county.rules import Route, is_collective, route
 
 __all__ = [
     "LEGAL_LIMITS", "RANK", "TIERS", "CalendarYear", "Category", "Condition",
     "ConfigProblem", "County", "CountyConfigError", "Department", "Jurisdiction", "Outcome",
-    "Route", "RoutingRule", "TimeLimit", "Unit", "load_county", "route",
+    "Route", "RoutingRule", "TimeLimit", "Unit", "is_collective", "load_county", "route",
 ]

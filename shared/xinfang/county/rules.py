@@ -26,13 +26,18 @@ class Route:
     rules: tuple[str, ...]
 
 
+def is_collective(county: County, head_count: int) -> bool:
+    """集体访: a matter whose head-count (over all its batches) reaches the county's collective threshold."""
+    return head_count >= county.collective_threshold
+
+
 def holds(county: County, when: Condition, jurisdiction_code: str, category: Category,
           head_count: int) -> bool:
     """True if every condition given in when holds for the matter."""
     return all((
         when.category_in is None or category.code in when.category_in,
         when.head_count_at_least is None or head_count >= when.head_count_at_least,
-        when.collective is None or (head_count >= county.collective_threshold) == when.collective,
+        when.collective is None or is_collective(county, head_count) == when.collective,
         when.under is None or county.is_within(jurisdiction_code, when.under),
         when.law_related is None or (category.law_related is not None) == when.law_related,
         when.accusation is None or category.accusation == when.accusation,

@@ -211,7 +211,7 @@ class Assigned(EventData):
     stage: Stage
     due: list[Due] = Field(default_factory=list)
     redirect: Redirect | None = None
-    cause: Literal["registered", "transferred", "objection", "import"] = "registered"
+    cause: Literal["registered", "transferred", "objection", "import", "collective"] = "registered"
     basis_seq: int = Field(0, ge=0, description="seq of the intake event this reacts to; older routing is stale")
 
 

@@ -78,6 +78,21 @@ def test_the_due_index_hands_out_each_due_matter_once_and_only_for_owned_partiti
     assert index.partitions == [] and index.counts() == {}
 
 
+def test_matters_learned_after_their_breaches_fell_due_wait_in_a_lane_of_their_own():
+    index = DueIndex()
+    index.adopt(0)
+    for n in range(5):
+        index.schedule(0, f"old-{n}", s(-86400 * 365), ("village", "accept"), late=True)  # due a year ago
+    index.schedule(0, "live", s(1), ("village", "accept"))
+    assert index.pending() == 6 and index.late() == 5
+    assert index.pop_due(0, s(1).timestamp(), 100) == ["live"]  # the timely heap never waits behind the lane
+    assert index.pop_late(0, 2) == ["old-0", "old-1"] and index.pop_late(0, 2) == ["old-2", "old-3"]
+    assert index.pop_late(0, 2) == ["old-4"] and index.late() == 0
+    index.schedule(0, "old-5", s(0), None, late=True)
+    index.drop(0)
+    assert index.late() == 0 and index.pop_late(0, 2) == []
+
+
 def test_the_publisher_waits_for_the_changelog_sends_in_order_and_remembers_what_was_acknowledged():
     async def scenario():
         sent, loop = [], asyncio.get_running_loop()
