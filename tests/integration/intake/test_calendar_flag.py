@@ -8,8 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from support.intake import BUREAU, VILLAGE, VILLAGE_CODE
+from support.intake import BUREAU, VILLAGE, VILLAGE_CODE, start_intake
 from support.process import ROOT
+from xinfang.calendar import WorkCalendar
 from xinfang.county import load_county
 from xinfang.coverage import coverage
 from xinfang.events.catalogue import Assigned, DeadlineChanged, Due
@@ -18,6 +19,8 @@ from xinfang.vocabulary import CALENDAR_ASSUMED_LABEL
 pytestmark = pytest.mark.integration
 ACCEPT, WARN = "2030-01-04T15:59:59.999999Z", "2030-01-03T10:00:00.000000Z"
 RECOUNTED = "2030-01-07T15:59:59.999999Z"
+DEMO = ROOT / "deploy" / "counties" / "demo.yaml"
+WORKING = ROOT / "tests" / "fixtures" / "county_working.yaml"  # no plan of its own: next year is assumed
 
 
 def when(text: str) -> datetime:
@@ -55,16 +58,37 @@ def test_a_due_over_an_assumed_year_is_flagged_on_the_matter_and_the_worklist_un
     assert (item["calendar_assumed"], item["calendar_label"]) == (False, None), item
 
 
-def test_intake_says_which_years_its_calendar_covers_and_assumes(intake):
-    county = load_county(ROOT / "deploy" / "counties" / "demo.yaml")  # the file the fixture's intake reads
+def assert_lists_its_calendar(service, county_file) -> dict:
+    """``/readyz``, ``/metrics`` and the start-up log of ``service`` list what the calendar of ``county_file``
+    covers and assumes; that coverage."""
+    county = load_county(county_file)
     expected = coverage(county.work_calendar, datetime.now(county.zone))
     assert expected["covered"], expected
-    ready = intake.http.get("/readyz")
+    ready = service.http.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["calendar"] == expected
-    metrics = intake.http.get("/metrics").text
+    metrics = service.http.get("/metrics").text
     assert "# TYPE xinfang_calendar_assumed_years gauge" in metrics
     series = re.findall(r'^xinfang_calendar_assumed_years\{year="(\d+)"\} 1\.0$', metrics, re.MULTILINE)
     assert series == [str(year) for year in expected["assumed"]], metrics  # one series per assumed year, none else
-    log = intake.proc.log.read_text(errors="replace")
+    log = service.proc.log.read_text(errors="replace")
     assert f"calendar covers {', '.join(expected['covered'])}" in log, log[-2000:]
+    if expected["assumed"]:
+        assert f"{', '.join(map(str, expected['assumed']))} assumed Monday–Friday" in log, log[-2000:]
+    return expected
+
+
+def test_intake_says_which_years_its_calendar_covers(intake):
+    assert_lists_its_calendar(intake, DEMO)  # the file the fixture's intake reads; it lists next year's plan
+
+
+def test_intake_says_which_years_its_calendar_assumes(settings, kafka_bootstrap, pg_dsn, tmp_path):
+    service = start_intake(settings, pg_dsn, tmp_path, XINFANG_COUNTY_FILE=str(WORKING))
+    try:
+        expected = assert_lists_its_calendar(service, WORKING)
+    finally:
+        service.proc.stop()
+        service.producer.close()
+    next_year = datetime.now(load_county(WORKING).zone).year + 1
+    if not WorkCalendar.china().covers(next_year):  # 2027 with chinesecalendar 1.11
+        assert next_year in expected["assumed"], expected
