@@ -27,6 +27,7 @@ from intake.settings import IntakeSettings
 from intake.terminal_events import TerminalPublisher
 from xinfang import logs
 from xinfang.county import load_county
+from xinfang.coverage import CalendarCoverage
 from xinfang.encryption import master_key_from_text
 from xinfang.migrations import migrate
 from xinfang.problems import problem_response
@@ -64,10 +65,12 @@ class Intake:
                                 registry=self.registry)
         self.latency = Histogram("intake_request_seconds", "HTTP request latency", ["route"], registry=self.registry)
         self.outbox_lag = Gauge("intake_outbox_lag_events", "events committed, not yet on Kafka", registry=self.registry)
+        self.calendar = CalendarCoverage(self.county, self.registry, log)  # the windows intake counts (organisation)
         self.pool: asyncpg.Pool
         self.tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
+        self.calendar.announce()
         dsn = self.settings.database_url
         conn = await asyncpg.connect(dsn)
         try:
@@ -241,8 +244,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             async with intake.pool.acquire() as conn:
                 lag = await conn.fetchval("SELECT count(*) FROM outbox")
         except Exception as exc:  # noqa: BLE001
-            return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
-        body = {"outbox_lag": lag, "relay_active": intake.relay.active, "routing_caught_up": intake.routing.caught_up}
+            return JSONResponse({"status": "unavailable", "database": str(exc), "calendar": intake.calendar.now()},
+                                status_code=503)
+        body = {"outbox_lag": lag, "relay_active": intake.relay.active, "routing_caught_up": intake.routing.caught_up,
+                "calendar": intake.calendar.now()}
         # a terminal's holder and dues come from the routing consumer
         if intake.settings.routing_consumer_enabled and not intake.routing.caught_up:
             return JSONResponse({"status": "routing consumer not caught up", **body}, status_code=503)
@@ -253,6 +258,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         with contextlib.suppress(Exception):
             async with intake.pool.acquire() as conn:
                 intake.outbox_lag.set(await conn.fetchval("SELECT count(*) FROM outbox"))
+        intake.calendar.now()
         return PlainTextResponse(generate_latest(intake.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

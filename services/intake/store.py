@@ -24,11 +24,12 @@ NOTIFY_CHANNEL = "intake_outbox"
 #: added or dropped needs no new layout: the reader ignores fields it does not know and gives missing ones their
 #: defaults (``python -m intake.rebuild`` then folds the new field's value from the events).  A field whose
 #: meaning changes raises the layout, so that older code refuses the rows instead of misreading them.
-LAYOUT = 1
+#: Layout 2: each due is ``[stage, due_at, calendar_assumed]`` (layout 1: ``[stage, due_at]``, read as not assumed).
+LAYOUT = 2
 _LAYOUT_HEAD = b'{"layout":%d,' % LAYOUT
 _FIELDS = frozenset(f.name for f in dataclasses.fields(PetitionState))
 _TIMES = {"registered_at", "assigned_at", "answered_at", "last_fact_at"}
-_TUPLES = ("due", "petitioner_refs", "erased_refs", "holdings")
+_TUPLES = ("petitioner_refs", "erased_refs", "holdings")  # and "due" (dues())
 log = logging.getLogger("intake.store")
 
 
@@ -58,6 +59,8 @@ def state_from_json(raw: str | bytes) -> PetitionState:
     for key in _TUPLES:
         if key in data:
             data[key] = tuple(tuple(x) if isinstance(x, list) else x for x in data[key])
+    if "due" in data:
+        data["due"] = dues(data["due"])
     try:
         return PetitionState(**data)
     except TypeError:  # checked only when it fails: a subset test on every read costs a twentieth of it
@@ -90,11 +93,23 @@ async def load(conn: asyncpg.Connection, petition_id: str) -> Loaded:
         "SELECT state, version, head_hash FROM petitions WHERE petition_id = $1", uuid.UUID(petition_id)))
 
 
+def dues(stored: Any) -> tuple[tuple[str, str, bool], ...]:
+    """Stored dues as the state holds them, ``(stage, due_at, calendar_assumed)``; one stored before the flag
+    (layout 1, two items) was not counted over an assumed year."""
+    return tuple((item[0], item[1], bool(item[2]) if len(item) > 2 else False) for item in stored)
+
+
+def soonest(due: tuple[tuple[str, str, bool], ...]) -> tuple[datetime, bool] | None:
+    """The soonest open due's time and whether it was counted over an assumed year; None when nothing is due."""
+    times = [(datetime.fromisoformat(at.replace("Z", "+00:00")), assumed) for _, at, assumed in due]
+    return min(times, key=lambda t: t[0]) if times else None
+
+
 def next_due_at(state: PetitionState) -> datetime | None:
     if state.suspended:
         return None  # paused (暂停): nothing is due while the clock stands still
-    dues = [datetime.fromisoformat(at.replace("Z", "+00:00")) for _, at in state.due]
-    return min(dues) if dues else None
+    first = soonest(state.due)
+    return first[0] if first else None
 
 
 def chain_events(

@@ -52,3 +52,5 @@ REDIRECT_LABELS: dict[Redirect, str] = {"court": "诉讼", "arbitration": "仲�
 
 #: what the worklist shows instead of a due time while a matter's clock is suspended (听证 etc.)
 PAUSED_LABEL = "暂停"
+#: what a due counted over a year with no holiday plan says beside its time (``calendar_assumed``, xinfang.calendar)
+CALENDAR_ASSUMED_LABEL = "按周一至周五推算，待公布节假日安排"

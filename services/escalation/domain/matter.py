@@ -216,13 +216,16 @@ def advance(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact
 
 
 def _recounted(county: County, m: Matter, now: datetime) -> tuple[Matter, list[Fact]]:
-    """An open due counted over a year the county file has listed since: counted again, the change told."""
+    """An open due counted over a year the county file has listed since: counted again, the change told (also when
+    the due stands but is no longer assumed: intake and the worklist drop the flag)."""
     c = m.clock
     if c is None or not c.running or c.overdue_at is not None or not clocks.listed_since(county, c):
         return m, []
     again = clocks.recounted(county, c)
-    if again.due_at == c.due_at:
-        return replace(m, clock=replace(c, assumed=again.assumed)), []
+    if again.due_at == c.due_at:  # the due stands, and so does its warning; told only if no longer assumed
+        again = replace(c, assumed=again.assumed)
+        if bool(again.assumed) == bool(c.assumed):
+            return replace(m, clock=again), []
     data = DeadlineChanged(unit=c.unit, stage=c.stage, due_at=rfc3339(again.due_at), previous_due_at=rfc3339(c.due_at),
                            reason="calendar", calendar_assumed=bool(again.assumed))
     fact = Fact(data, now, _recorded(m, now), ("deadline_changed", "calendar", c.stage, c.unit, rfc3339(c.due_at)), again)

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 
-from intake import idempotency
+from intake import idempotency, store
 from intake.api import schemas as s
 from intake.api.deps import AdminDep, AuthenticatedFirst, IdemDep, TerminalDep
 from intake.auth import Terminal, create_terminal, revoke_terminal
@@ -17,7 +18,7 @@ from intake.domain.model import STATUSES, PetitionState
 from intake.history_import import ImportResult, ImportSummary, import_line
 from intake.service import Answer
 from xinfang.problems import PROBLEM, Problem
-from xinfang.vocabulary import PAUSED_LABEL
+from xinfang.vocabulary import CALENDAR_ASSUMED_LABEL, PAUSED_LABEL
 
 router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
 ERRORS = {code: {"content": {PROBLEM: {}}, "description": text} for code, text in {
@@ -47,8 +48,9 @@ def public(state: PetitionState, version: int, people: list[dict] | None = None)
         status_label=STATUSES[state.status], jurisdiction=state.jurisdiction, category=state.category,
         registered_unit=state.registered_unit, registered_at=state.registered_at,
         holder_unit=state.holder_unit, holder_tier=state.holder_tier, department=state.department,
-        due=[s.DueOut(stage=stage, due_at=datetime.fromisoformat(at.replace("Z", "+00:00")))
-             for stage, at in state.due],
+        due=[s.DueOut(stage=stage, due_at=datetime.fromisoformat(at.replace("Z", "+00:00")), calendar_assumed=assumed,
+                      calendar_label=CALENDAR_ASSUMED_LABEL if assumed else None)
+             for stage, at, assumed in state.due],
         batches=state.batches, head_count=state.head_count, extended=state.extended,
         suspended=state.suspended, resolved=state.resolved, imported=state.imported, version=version,
         petitioners=[s.PersonOut(**p) for p in people or []])
@@ -202,14 +204,22 @@ async def worklist(request: Request, terminal: TerminalDep,
     async with app.pool.acquire() as conn:
         rows = await conn.fetch(
             """SELECT petition_id, receipt_no, status, category, jurisdiction, next_due_at,
-                      coalesce((state->>'suspended')::boolean, false) AS suspended FROM petitions
+                      coalesce((state->>'suspended')::boolean, false) AS suspended,
+                      coalesce(state->'due', '[]') AS due FROM petitions
                WHERE holder_unit = $1 AND status = ANY($2::text[])
                ORDER BY next_due_at NULLS LAST, created_at LIMIT $3""",
             terminal.unit_id, ["assigned", "accepted", "review_requested", "recheck_requested"], limit)
-    return [s.WorkItem(petition_id=str(r["petition_id"]), receipt_no=r["receipt_no"], status=r["status"],
-                       status_label=STATUSES[r["status"]], category=r["category"],
-                       jurisdiction=r["jurisdiction"], next_due_at=None if r["suspended"] else r["next_due_at"],
-                       suspended=r["suspended"], due_label=PAUSED_LABEL if r["suspended"] else None) for r in rows]
+    return [_work_item(r) for r in rows]
+
+
+def _work_item(r) -> s.WorkItem:
+    first = None if r["suspended"] else store.soonest(store.dues(orjson.loads(r["due"])))
+    assumed = bool(first and first[1])  # of the due the worklist shows
+    return s.WorkItem(petition_id=str(r["petition_id"]), receipt_no=r["receipt_no"], status=r["status"],
+                      status_label=STATUSES[r["status"]], category=r["category"],
+                      jurisdiction=r["jurisdiction"], next_due_at=None if r["suspended"] else r["next_due_at"],
+                      suspended=r["suspended"], due_label=PAUSED_LABEL if r["suspended"] else None,
+                      calendar_assumed=assumed, calendar_label=CALENDAR_ASSUMED_LABEL if assumed else None)
 
 
 @router.get("/units", response_model=list[s.UnitOut], tags=["reference 基础数据"], responses=ERRORS)

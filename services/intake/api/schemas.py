@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction
+from xinfang.vocabulary import CALENDAR_ASSUMED_LABEL, Channel, Decision, Redirect, Satisfaction
 
 
 class Body(BaseModel):
@@ -137,9 +137,15 @@ ActionIn = Annotated[
     Field(discriminator="action")]
 
 
+ASSUMED = ("counted over a year with no holiday plan yet (Monday–Friday assumed): it may move once the county "
+           "file lists the year")
+
+
 class DueOut(BaseModel):
     stage: str
     due_at: datetime
+    calendar_assumed: bool = Field(False, description=ASSUMED)
+    calendar_label: str | None = Field(None, description=f"{CALENDAR_ASSUMED_LABEL} where calendar_assumed; else None")
 
 
 class PersonOut(BaseModel):
@@ -208,6 +214,8 @@ class WorkItem(BaseModel):
     next_due_at: datetime | None = Field(description="the soonest open obligation; met dues are gone, none while paused")
     suspended: bool = Field(False, description="the clock stands still (听证 etc.): nothing is due")
     due_label: str | None = Field(None, description="暂停 (paused) while suspended; else None")
+    calendar_assumed: bool = Field(False, description=f"next_due_at is {ASSUMED}")
+    calendar_label: str | None = Field(None, description=f"{CALENDAR_ASSUMED_LABEL} where calendar_assumed; else None")
 
 
 class UnitOut(BaseModel):

@@ -11,6 +11,10 @@ Two rules of the clocks live here (the escalation side is in ``escalation.domain
   ends the accept due, a reply the handling due, a review or re-review reply its own, a closing
   every due — at once, on intake's own fact, not when escalation's answer comes back.  While the
   clock is suspended nothing is due (the worklist says 暂停).
+
+Each due says whether escalation counted it over a year with no holiday plan (``calendar_assumed``: Monday–Friday
+assumed, :mod:`xinfang.calendar`); a deadline change with ``reason="calendar"`` replaces it once the county file
+lists the year.
 """
 from __future__ import annotations
 
@@ -91,7 +95,7 @@ class PetitionState:
     holder_tier: str | None = None
     department: str | None = None
     assigned_at: datetime | None = None
-    due: tuple[tuple[str, str], ...] = ()  # (stage, due_at RFC 3339), as escalation set them
+    due: tuple[tuple[str, str, bool], ...] = ()  # (stage, due_at RFC 3339, calendar_assumed), as escalation set them
     batches: int = 1
     head_count: int = 0
     extended: bool = False
@@ -113,7 +117,7 @@ class PetitionState:
         return STATUSES[self.status]
 
     def due_at(self, stage: str) -> str | None:
-        return dict(self.due).get(stage)
+        return next((at for st, at, _ in self.due if st == stage), None)
 
     def holder_at(self, at: datetime) -> str | None:
         """The unit that held the matter at ``at`` (occurred time); a state kept before holdings: the holder now."""
@@ -128,7 +132,7 @@ def _held(state: PetitionState, event_id: str, unit: str | None, tier: str | Non
                    holdings=state.holdings + ((event_id, unit, tier, rfc3339(at)),))
 
 
-def _met(state: PetitionState, *stages: str) -> tuple[tuple[str, str], ...]:
+def _met(state: PetitionState, *stages: str) -> tuple[tuple[str, str, bool], ...]:
     """The dues still open once ``stages`` are met."""
     return tuple(item for item in state.due if item[0] not in stages)
 
@@ -201,7 +205,7 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
 
 def apply_routing(state: PetitionState, data: EventData, occurred: datetime, event_id: str = "") -> PetitionState:
     """The state after one of escalation's routing facts: who holds the matter, and when it is due."""
-    due = lambda items: tuple((d.stage, d.due_at) for d in items)  # noqa: E731
+    due = lambda items: tuple((d.stage, d.due_at, d.calendar_assumed) for d in items)  # noqa: E731
     if getattr(data, "basis_seq", state.route_epoch) < state.route_epoch:
         return state  # decided before the matter was sent back for routing: stale
     if isinstance(data, Assigned):
@@ -216,7 +220,8 @@ def apply_routing(state: PetitionState, data: EventData, occurred: datetime, eve
                        due=due(data.due))
     if isinstance(data, DeadlineChanged):
         others = _met(state, data.stage, *(("accept",) if data.reason == "accepted" else ()))
-        return replace(state, due=others + (((data.stage, data.due_at),) if data.due_at else ()))
+        changed = ((data.stage, data.due_at, data.calendar_assumed),) if data.due_at else ()
+        return replace(state, due=others + changed)
     if isinstance(data, RoutingWithdrawn):
         return _withdrawn(state, data)
     if isinstance(data, Closed):

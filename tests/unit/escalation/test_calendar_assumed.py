@@ -72,3 +72,17 @@ def test_a_due_already_overdue_is_not_recounted_only_the_open_one_after_it(count
     _, facts = advance(listed, m, datetime(2027, 1, 5, 10, tzinfo=SH))
     changes = [f.data for f in facts if isinstance(f.data, DeadlineChanged)]
     assert [(c.unit, c.previous_due_at) for c in changes] == [("station.361501100000", rfc3339(m.clock.due_at))]
+
+
+def test_a_due_the_plan_leaves_where_it_was_is_confirmed_and_no_longer_marked(counties):
+    without, listed = counties
+    march = datetime(2027, 3, 1, 10, tzinfo=SH)  # 5 working days to Mon 8 March: no holiday of the plan between
+    m, facts = handle(without, new(), intake(1, registered(), march), march)
+    assert facts[0].data.due[0].calendar_assumed
+    m = replace(m, clock=replace(m.clock, warned=True))  # its warning already sent
+    after, facts = advance(listed, m, march)
+    (change,) = [f.data for f in facts]
+    assert isinstance(change, DeadlineChanged) and change.reason == "calendar" and not change.calendar_assumed
+    assert change.due_at == change.previous_due_at == rfc3339(m.clock.due_at)
+    assert after.clock == replace(m.clock, assumed=())  # the same due, its warning not sent again
+    assert advance(listed, after, march) == (after, [])

@@ -68,12 +68,12 @@ def test_a_withdrawn_escalation_returns_the_matter_to_the_unit_that_met_the_dead
 
 def test_a_met_accept_due_is_gone_at_once_and_the_handling_due_replaces_it():
     state = assigned(run(None, register(), ctx()))
-    assert [stage for stage, _ in state.due] == ["accept"]
+    assert [stage for stage, _, _ in state.due] == ["accept"]
     accepted = run(state, c.Accept(), ctx())
     assert accepted.due == () and store.next_due_at(accepted) is None  # the worklist's column
     handling = apply_routing(state, DeadlineChanged(unit="room-1", stage="handle", due_at="2026-04-01T00:00:00.000000Z",
                                                     previous_due_at=state.due[0][1], reason="accepted"), T0)
-    assert handling.due == (("handle", "2026-04-01T00:00:00.000000Z"),)  # even if routing comes first
+    assert handling.due == (("handle", "2026-04-01T00:00:00.000000Z", False),)  # even if routing comes first
 
 
 def test_a_reply_ends_the_handling_due_and_a_suspension_shows_nothing_due():

@@ -18,13 +18,17 @@ STATE = PetitionState(
     petition_id="8f0c6c0e-6a77-4d0e-9a43-3c1f5d2c1b11", receipt_no="2026-361402-0000001", status="accepted",
     jurisdiction="361402001001", category="labour", registered_unit="room.361402001001", registered_at=T0,
     holder_unit="room.361402001001", holder_tier="village", assigned_at=T0 + timedelta(hours=1),
-    due=(("accept", "2026-03-05T00:00:00.000000Z"),), head_count=3, petitioner_refs=("p1", "p2"),
+    due=(("accept", "2026-03-05T00:00:00.000000Z", True),), head_count=3, petitioner_refs=("p1", "p2"),
     erased_refs=("p2",), answered_at=None, seq=4, route_epoch=1)
 
 
 def today_row(state: PetitionState) -> dict:
-    """The row as the code before the layout wrote it: the dataclass's fields, no layout."""
-    return orjson.loads(orjson.dumps(state))
+    """The row as the code before the layout wrote it: the dataclass's fields, no layout, dues without the flag."""
+    return {**orjson.loads(orjson.dumps(state)), "due": [[stage, at] for stage, at, _ in state.due]}
+
+
+#: what a layout-1 row reads as: its dues not counted over an assumed year
+OLD = dataclasses.replace(STATE, due=(("accept", "2026-03-05T00:00:00.000000Z", False),))
 
 
 def test_a_written_state_carries_its_layout_and_reads_back_equal():
@@ -32,15 +36,16 @@ def test_a_written_state_carries_its_layout_and_reads_back_equal():
     assert orjson.loads(raw)["layout"] == store.LAYOUT
     assert store.state_from_json(raw) == STATE
     assert isinstance(store.state_from_json(raw).assigned_at, datetime)
-    assert store.state_from_json(raw.decode()).due == (("accept", "2026-03-05T00:00:00.000000Z"),)
+    assert store.state_from_json(raw.decode()).due == (("accept", "2026-03-05T00:00:00.000000Z", True),)
 
 
-def test_a_row_without_a_layout_is_read_as_layout_1():
-    assert store.state_from_json(orjson.dumps(today_row(STATE))) == STATE
+def test_a_row_without_a_layout_is_read_as_layout_1_its_dues_not_assumed():
+    assert store.state_from_json(orjson.dumps(today_row(STATE))) == OLD
+    assert store.state_from_json(orjson.dumps({**today_row(STATE), "layout": 1})) == OLD
 
 
 def test_a_field_this_code_does_not_know_is_ignored_and_logged_at_debug(caplog):
-    row = {**today_row(STATE), "layout": 1, "priority": "high"}
+    row = {**orjson.loads(store.state_to_json(STATE)), "priority": "high"}
     with caplog.at_level(logging.DEBUG, logger="intake.store"):
         assert store.state_from_json(orjson.dumps(row)) == STATE
     assert any("priority" in r.getMessage() and r.levelno == logging.DEBUG for r in caplog.records)
@@ -108,7 +113,7 @@ def test_the_fold_applies_each_routing_fact_after_the_intake_event_it_followed()
     assert rebuilt == state and head == more[-1].hash
     # the same facts folded after the transfer would leave a due time the live matter does not have
     wrong, _ = fold(pid, [e.to_json() for e in chained + more], [(2, f.to_json()) for f in facts])
-    assert wrong.due == (("handle", "2026-04-01T00:00:00.000000Z"),) != state.due
+    assert wrong.due == (("handle", "2026-04-01T00:00:00.000000Z", False),) != state.due
 
 
 def test_a_routing_fact_after_an_event_the_matter_does_not_have_is_refused():
