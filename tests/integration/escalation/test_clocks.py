@@ -16,7 +16,7 @@ import httpx
 import orjson
 import pytest
 
-from integration.escalation.helpers import (
+from support.escalation import (
     CITY,
     FAST_COUNTY,
     ROOM,
