@@ -283,7 +283,7 @@ class RoutingWithdrawn(EventData):
     """
 
     withdrawn_id: str = Field(max_length=64, description="id of the routing event withdrawn")
-    withdrawn_type: str = Field(max_length=64, description="its type, e.g. petition.escalated.v1")
+    withdrawn_type: str = Field(max_length=64, description="its type, e.g. petition.escalated.v2")
     unit: Code | None = Field(None, description="the unit holding the matter once the withdrawn event is undone")
     tier: Tier | None = None
     cause: str = Field(max_length=64, description="type of the intake event that made it wrong")

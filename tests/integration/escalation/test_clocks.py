@@ -96,7 +96,7 @@ def test_a_pause_before_the_warning_moves_it_by_the_pause_so_it_falls_at_80_perc
     routing.wait(lambda r: "overdue" in r.types(pid), 20, "the handling overdue")
     [warning] = [e for e in routing.by_pid[pid] if e["type"] == "petition.deadline_warning.v1"]
     assert warning["occurred"] == rfc3339(t0 + timedelta(seconds=3.8))  # not 80 % of the 8 s span (t0 + 3.4)
-    resumed = [e for e in routing.by_pid[pid] if e["type"] == "petition.deadline_changed.v1"][-1]["data"]
+    resumed = [e for e in routing.by_pid[pid] if e["type"] == "petition.deadline_changed.v2"][-1]["data"]
     assert (resumed["reason"], resumed["due_at"]) == ("resumed", rfc3339(t0 + timedelta(seconds=5)))
     assert all(0 <= delay <= 1.0 for _, delay in lateness(routing, pid, ("petition.deadline_warning.v1",)))
 
