@@ -30,7 +30,10 @@ _TABLE = """CREATE TABLE IF NOT EXISTS public.reporting_active (
 async def active_schema(conn: asyncpg.Connection, name: str) -> str:
     """The schema serving ``name`` (``name`` itself until a rebuild switched it)."""
     quoted(name)
-    await conn.execute(_TABLE)
+    try:
+        await conn.execute(_TABLE)
+    except (asyncpg.DuplicateTableError, asyncpg.UniqueViolationError):
+        pass  # IF NOT EXISTS is not safe against a replica creating the table at the same moment: it exists now
     await conn.execute("INSERT INTO public.reporting_active (name, schema) VALUES ($1, $1) ON CONFLICT DO NOTHING", name)
     return await conn.fetchval("SELECT schema FROM public.reporting_active WHERE name = $1", name)
 

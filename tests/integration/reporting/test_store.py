@@ -151,3 +151,30 @@ async def test_bulk_state_statements_equal_the_per_matter_ones(test_db):
         for store in (per_matter, whole):
             await conn.execute(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE')
         await conn.close()
+
+
+async def test_replicas_starting_at_the_same_moment_all_find_their_schema(pg_dsn):
+    """CREATE TABLE IF NOT EXISTS is not safe against another session creating the table at the same moment:
+    six replicas' first starts on an empty database all come up (two test workers once hit it)."""
+    import asyncio
+
+    from reporting.active import active_schema
+
+    database = f"race_{uuid.uuid4().hex[:8]}"  # a database of its own: the pointer table of the others stays
+    admin = await asyncpg.connect(pg_dsn)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        dsn = pg_dsn.rsplit("/", 1)[0] + "/" + database
+        for _ in range(3):
+            conns = [await asyncpg.connect(dsn) for _ in range(6)]
+            try:
+                await conns[0].execute("DROP TABLE IF EXISTS public.reporting_active")
+                names = [f"race_{uuid.uuid4().hex[:6]}" for _ in conns]
+                found = await asyncio.gather(*(active_schema(c, n) for c, n in zip(conns, names, strict=True)))
+                assert found == names
+            finally:
+                for c in conns:
+                    await c.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{database}"')
+        await admin.close()
