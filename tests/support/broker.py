@@ -21,6 +21,16 @@ from support.waiting import until
 LIB = ROOT / "deploy" / "kafka" / "lib"
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka's own Uuid.randomUuid makes it: 16 random bytes, URL-safe base64,
+    never starting with "-" (StorageTool's argument parser would take "-t --AX…" for two options: one
+    fresh id in 64 failed the format step, seen in CI)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class PrivateBroker:
     """One node of a private KRaft cluster (combined broker and controller)."""
 
@@ -45,7 +55,7 @@ transaction.state.log.min.isr={min(replicas, 2)}
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 """)
-        cluster_id = cluster_id or base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = cluster_id or new_cluster_id()
         self._java(["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(folder / "server.properties")],
                    check=True)
 
@@ -104,7 +114,7 @@ class PrivateCluster:
     def __init__(self, folder: Path, size: int = 3) -> None:
         ports = [(free_port(), free_port()) for _ in range(size)]
         voters = ",".join(f"{n + 1}@127.0.0.1:{c}" for n, (_, c) in enumerate(ports))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         self.nodes = [PrivateBroker(folder / f"node{n + 1}", n + 1, voters, p, c, cluster_id, replicas=size)
                       for n, (p, c) in enumerate(ports)]
 
