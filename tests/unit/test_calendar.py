@@ -18,6 +18,7 @@ from xinfang.county import load_county
 
 SH = ZoneInfo("Asia/Shanghai")
 DEMO = Path(__file__).resolve().parents[2] / "deploy" / "counties" / "demo.yaml"
+PLAN_2027 = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "calendar_2027_demo_invented.yaml"
 NATIONAL = WorkCalendar.china()
 
 
@@ -30,9 +31,11 @@ def end_of(day: str) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def county_2027() -> WorkCalendar:
-    """The demo county's calendar: national data plus its own (placeholder) 2027 list."""
-    return load_county(DEMO).work_calendar
+def county_2027(tmp_path_factory) -> WorkCalendar:
+    """The demo county's calendar with a 2027 list added (an invented one: tests/fixtures)."""
+    listed = tmp_path_factory.mktemp("county") / "demo_with_2027.yaml"
+    listed.write_text(DEMO.read_text() + "\n" + PLAN_2027.read_text())
+    return load_county(listed).work_calendar
 
 
 @pytest.mark.parametrize("start, n, unit, due, why", [
