@@ -48,6 +48,7 @@ import orjson
 from common import ROOT, percentile, save
 
 from reporting.audit import reading
+from support.escalation import STAFF_TOKEN, terminal_event
 from support.kafka import delete_run_topics
 from support.process import ServiceProcess, free_port
 from support.waiting import until
@@ -157,8 +158,15 @@ class Bench:
         self.settings = settings = CommonSettings().model_copy(update={
             "topic_events": f"escalation-bench-{self.run_id}.events",
             "topic_routing": f"escalation-bench-{self.run_id}.routing",
-            "topic_deadletter": f"escalation-bench-{self.run_id}.deadletter", "partitions": partitions})
+            "topic_deadletter": f"escalation-bench-{self.run_id}.deadletter",
+            "topic_terminals": f"escalation-bench-{self.run_id}.terminals", "partitions": partitions})
         provision(settings)
+        # the worker's pages need a supervisor's token (issue #16): the county bureau's, on the run's own topic
+        producer = sync_producer(settings)
+        event = terminal_event("t-bench", STAFF_TOKEN, ["supervisor"])
+        producer.send(settings.topic_terminals, key=event.subject.encode(), value=event.to_json())
+        producer.flush(30)
+        producer.close()
         port = free_port()
         env = {"XINFANG_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": settings.topic_events,
                "XINFANG_TOPIC_ROUTING": settings.topic_routing, "XINFANG_TOPIC_DEADLETTER": settings.topic_deadletter,
@@ -171,7 +179,8 @@ class Bench:
         self.sampler.start()
         self.first_start = start(self.worker, self.sampler)
         print(f"worker ready in {self.first_start:.1f}s; logs in {self.folder}")
-        self.http = httpx.Client(base_url=self.worker.url, timeout=10)
+        self.http = httpx.Client(base_url=self.worker.url, timeout=10,
+                                 headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
 
     def metric(self, prefix: str) -> float:
         return metric(self.http.get("/metrics").text, prefix)
@@ -310,7 +319,9 @@ def steady(args: argparse.Namespace) -> None:
     worker.stop()
     shutil.rmtree(folder / "data")
     rebuild = start(worker, sampler)
-    rebuilt_timers = httpx.get(f"{worker.url}/timers", timeout=10).json()["total"]
+    # a fresh process reads the terminals topic before it can check the token (503 auth.unavailable meanwhile)
+    (rebuilt_timers,) = until(lambda: (r := http.get("/timers")).status_code == 200 and (r.json()["total"],),
+                              "the rebuilt worker's /timers answering", timeout=60, every=0.2)
     bench.close()
     rss_recovery = max(sampler.rss_mib) if sampler.rss_mib else float("nan")
 

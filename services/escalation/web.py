@@ -5,6 +5,9 @@
 - ``GET /timers``: open clocks per tier and stage on this worker's partitions, and which ones.
 - Both need a terminal's token with the admin or supervisor role (learnt from ``xinfang.terminals``, as reporting
   does: :mod:`xinfang.terminals`): 401 without a valid one, 403 for another role, 503 while tokens cannot be checked.
+  And its jurisdiction, as everywhere (``County.in_scope``): a matter outside the terminal's subtree answers the
+  same 404 as an unknown one; ``/timers`` counts the whole county, so it answers only terminals whose scope covers
+  the county (the county bureau, its departments, the city), others 404.
 - ``GET /livez``: the process answers.  ``GET /readyz``: it owns its partitions, their tables
   are recovered and indexed (503 otherwise); either way the calendar's covered and assumed years
   (:mod:`xinfang.coverage`).  ``GET /metrics``: Prometheus text format.
@@ -23,7 +26,7 @@ from xinfang.county import TIERS
 from xinfang.events.envelope import rfc3339
 from xinfang.kafka import measure_lag
 from xinfang.problems import PROBLEM, Problem, problem_body
-from xinfang.terminals import caller
+from xinfang.terminals import Terminal, caller
 
 if TYPE_CHECKING:
     from escalation.app import Escalation
@@ -47,17 +50,25 @@ def matter_view(worker: Escalation, pid: str) -> dict[str, Any] | None:
 STAFF = frozenset({"admin", "supervisor"})
 
 
-def refusal(view: View, worker: Escalation, request: Request) -> Response | None:
-    """None for a terminal with the admin or supervisor role, else the problem+json answer."""
-    try:
-        if not caller(worker.tokens, request.headers.get("Authorization")).roles & STAFF:
-            raise Problem(403, "auth.role", "需要管理员或督办（supervisor）角色的终端令牌",
-                          "a terminal token with the admin or supervisor role is required")
-    except Problem as problem:
-        body = problem_body(problem.status, problem.code, problem.zh, problem.en, request.url.path)
-        return view.bytes(orjson.dumps(body), content_type=PROBLEM, status=problem.status,
-                          headers=problem.extra.get("headers"))
-    return None
+def problem_response(view: View, request: Request, problem: Problem) -> Response:
+    body = problem_body(problem.status, problem.code, problem.zh, problem.en, request.url.path)
+    return view.bytes(orjson.dumps(body), content_type=PROBLEM, status=problem.status,
+                      headers=problem.extra.get("headers"))
+
+
+def unknown_matter(petition_id: str) -> Problem:
+    """The one answer for a matter never seen and a matter outside the caller's jurisdiction."""
+    return Problem(404, "not_found", f"未找到该事项 {petition_id}，或不在本终端辖区内",
+                   f"no matter {petition_id}, or outside this terminal's jurisdiction")
+
+
+def staff(worker: Escalation, request: Request) -> Terminal:
+    """The calling terminal if it has the admin or supervisor role; else the Problem (401/403/503)."""
+    terminal = caller(worker.tokens, request.headers.get("Authorization"))
+    if not terminal.roles & STAFF:
+        raise Problem(403, "auth.role", "需要管理员或督办（supervisor）角色的终端令牌",
+                      "a terminal token with the admin or supervisor role is required")
+    return terminal
 
 
 def register(worker: Escalation) -> None:
@@ -67,20 +78,25 @@ def register(worker: Escalation) -> None:
     class MatterPage(View):
         @app.table_route(table=matters, match_info="petition_id")
         async def get(self, request: Request, petition_id: str) -> Response:
-            refused = refusal(self, worker, request)  # checked where the matter lives (faust forwards the header)
-            if refused is not None:
-                return refused
-            body = matter_view(worker, petition_id)
-            if body is None:
-                return self.json({"title": "未找到该事项 unknown matter", "petition_id": petition_id}, status=404)
+            try:  # checked where the matter lives (faust forwards the header)
+                terminal = staff(worker, request)
+                body = matter_view(worker, petition_id)
+                if body is None or not worker.county.in_scope(terminal.unit_id, body["jurisdiction"]):
+                    raise unknown_matter(petition_id)
+            except Problem as problem:
+                return problem_response(self, request, problem)
             return self.json(body)
 
     @app.page("/timers")
     class TimersPage(View):
         async def get(self, request: Request) -> Response:
-            refused = refusal(self, worker, request)
-            if refused is not None:
-                return refused
+            try:
+                terminal = staff(worker, request)
+                if not worker.county.in_scope(terminal.unit_id, worker.county.code):
+                    raise Problem(404, "scope", "各级时限计数覆盖全县，仅县级及以上终端可查看",
+                                  "the timer counts cover the whole county: terminals of the county or above only")
+            except Problem as problem:
+                return problem_response(self, request, problem)
             counts = worker.index.counts()
             rows = [{"tier": tier, "stage": stage, "open": counts.get((tier, stage), 0)}
                     for tier in TIERS for stage in CLOCK_STAGES]

@@ -26,11 +26,14 @@ VILLAGE, ROOM, STATION = "361501100201", "room.361501100201", "station.361501100
 BUREAU, CITY = "bureau.361501", "city.361500"
 STAFF_TOKEN = "xft_escalation-test-supervisor-" + "s" * 20  # a supervisor of the bureau (Run publishes it)
 HANDLER_TOKEN = "xft_escalation-test-handler-" + "h" * 20
+EAST_TOKEN = "xft_escalation-test-east-" + "e" * 20  # a supervisor of 东镇's station: matter A's township
+WEST_TOKEN = "xft_escalation-test-west-" + "w" * 20  # a supervisor of 西镇's station: another township
 
 
-def terminal_event(terminal_id: str, token: str, roles: list[str], revoked: bool = False) -> CloudEvent:
+def terminal_event(terminal_id: str, token: str, roles: list[str], revoked: bool = False,
+                   unit: str = BUREAU) -> CloudEvent:
     """A terminal's lifecycle event as intake publishes it to xinfang.terminals."""
-    return lifecycle_event(terminal_id, BUREAU, roles, token_hash(token), utcnow(), utcnow() if revoked else None,
+    return lifecycle_event(terminal_id, unit, roles, token_hash(token), utcnow(), utcnow() if revoked else None,
                            "/xinfang/361501/intake")
 
 
@@ -57,7 +60,9 @@ class Run:
         self.producer = sync_producer(self.settings)
         self.heads: dict[str, tuple[int, str]] = {}
         for event in (terminal_event("t-staff", STAFF_TOKEN, ["supervisor"]),
-                      terminal_event("t-handler", HANDLER_TOKEN, ["handler"])):
+                      terminal_event("t-handler", HANDLER_TOKEN, ["handler"]),
+                      terminal_event("t-east", EAST_TOKEN, ["supervisor"], unit=STATION),
+                      terminal_event("t-west", WEST_TOKEN, ["supervisor"], unit="station.361501101000")):
             self.producer.send(self.settings.topic_terminals, key=event.subject.encode(), value=event.to_json())
         self.producer.flush(30)
 

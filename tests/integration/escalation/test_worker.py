@@ -14,11 +14,13 @@ import pytest
 from support.escalation import (
     BUREAU,
     CITY,
+    EAST_TOKEN,
     FAST_COUNTY,
     HANDLER_TOKEN,
     ROOM,
     STAFF_TOKEN,
     STATION,
+    WEST_TOKEN,
     Routing,
     Run,
     get,
@@ -196,6 +198,21 @@ def test_the_matter_and_timer_pages_need_an_admin_or_supervisor_token(world):
                 assert r.headers["content-type"].startswith("application/problem+json") and r.json()["detail_zh"]
     for path in ("/livez", "/readyz", "/metrics"):
         assert get(worker, path, token=None).status_code == 200, path
+
+
+def test_the_pages_answer_only_within_the_terminals_jurisdiction(world):
+    worker, pid = world["worker"], world["m"]["A"]  # A was registered in 甲村, under 东镇
+    assert get(worker, f"/matters/{pid}", token=EAST_TOKEN).json()["petition_id"] == pid
+    never = str(uuid.uuid4())
+    unknown = get(worker, f"/matters/{never}", token=EAST_TOKEN)
+    outside = get(worker, f"/matters/{pid}", token=WEST_TOKEN)
+    assert unknown.status_code == outside.status_code == 404  # the same answer: it tells nothing of 东镇's matters
+    assert outside.json() == orjson.loads(unknown.text.replace(never, pid)) and outside.json()["code"] == "not_found"
+    assert outside.headers["content-type"].startswith("application/problem+json")
+    for token in (EAST_TOKEN, WEST_TOKEN):  # the counts cover the county: a township's supervisor may not read them
+        r = get(worker, "/timers", token=token)
+        assert r.status_code == 404 and r.json()["code"] == "scope", r.text[:200]
+    assert get(worker, "/timers").status_code == 200  # the county bureau's supervisor
 
 
 def test_the_web_pages_show_a_matters_timers_and_the_counts(world):
