@@ -17,9 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from intake import idempotency
 from intake.api import problems
 from intake.api.deps import RateLimiter
+from intake.api.notices import router as notices_router
 from intake.api.routes import router
 from intake.auth import FailedAuthentications, TerminalCache
 from intake.keyring import Keyring
+from intake.notices.issuing import Notices
 from intake.relay import OutboxBell, Relay
 from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
@@ -86,6 +88,7 @@ class Intake:
         self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
                                      self.settings.county_code, committed=self.bell.ring)
         await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
+        self.notices = Notices(self.pool, self.county, self.keyring, self.service)
         self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}",
                                        self.registry)
         self.terminal_events = TerminalPublisher(self.settings, self.pool, self.service.source)
@@ -231,6 +234,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     _document_imports(app)
     problems.install(app)
     app.include_router(router)
+    app.include_router(notices_router)
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
 

@@ -125,6 +125,14 @@ def notice_basis(state: PetitionState, kind: NoticeKind, ctx: Context) -> tuple[
     return seq, unit
 
 
+def notice_issued(cmd: c.IssueNotice, issuer: str) -> NoticeIssued:
+    """The event of a notice issued in the name of ``issuer``."""
+    return NoticeIssued(notice_id=cmd.notice_id, kind=cmd.kind, unit=issuer, delivery=cmd.delivery,
+                        basis_seq=cmd.basis_seq, title=cmd.title, body=list(cmd.body), fields=dict(cmd.fields),
+                        petitioners=list(cmd.petitioners), query_code_generation=cmd.query_code_generation,
+                        layout=cmd.layout, pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)
+
+
 def _petitioners(items: tuple[c.EncryptedPetitioner, ...]) -> list[Petitioner]:
     return [Petitioner(ref=p.ref, name=p.name, id_number=p.id_number, phone=p.phone,
                        address=p.address) for p in items]
@@ -287,10 +295,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             if cmd.basis_seq != seq:
                 raise Refused("state", "notice_outdated", "告知书所依据的决定已有更新，请重新生成",
                               "the fact this notice tells has changed since it was composed: compose it again")
-            return [NoticeIssued(notice_id=cmd.notice_id, kind=cmd.kind, unit=issuer, delivery=cmd.delivery,
-                                 basis_seq=seq, title=cmd.title, body=list(cmd.body), fields=dict(cmd.fields),
-                                 petitioners=list(cmd.petitioners), query_code_generation=cmd.query_code_generation,
-                                 layout=cmd.layout, pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)]
+            return [notice_issued(cmd, issuer)]
     raise Refused("invalid", "command", "未知的操作", f"unknown command {type(cmd).__name__}")
 
 
