@@ -19,12 +19,15 @@ from intake.api.deps import AuthenticatedFirst, IdemDep, TerminalDep
 from intake.api.routes import ERRORS
 from intake.notices.issuing import Gone, Issued, NotReproducible
 from intake.notices.render import MEDIA_TYPES, FontMissing
-from xinfang.problems import Problem
+from xinfang.problems import PROBLEM, Problem
 from xinfang.vocabulary import DELIVERY_LABELS, NOTICE_KINDS, NOTICE_LABELS, Delivery, NoticeKind
 
 router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst, tags=["notices 书面告知"])
 DOCUMENT = {200: {"content": {media: {} for media in MEDIA_TYPES.values()},
-                  "description": "the document: PDF (A4, font embedded) or DOCX"}}
+                  "description": "the document: PDF (A4, font embedded) or DOCX"},
+            406: {"content": {PROBLEM: {}}, "description": "Accept names neither PDF nor DOCX"}}
+MADE = {409: {"content": {PROBLEM: {}}, "description": "nothing to tell yet, or a copy that differs from its hash"},
+        410: {"content": {PROBLEM: {}}, "description": "a petitioner the notice addresses was erased"}}
 KINDS_TEXT = "、".join(f"`{kind}` {NOTICE_LABELS[kind]}" for kind in NOTICE_KINDS)
 
 
@@ -106,7 +109,8 @@ async def list_notices(request: Request, petition_id: uuid.UUID, terminal: Termi
     return [_out(str(petition_id), item) for item in issued]
 
 
-@router.post("/petitions/{petition_id}/notices", status_code=201, response_model=NoticeOut, responses=ERRORS)
+@router.post("/petitions/{petition_id}/notices", status_code=201, response_model=NoticeOut,
+             responses={**ERRORS, **MADE})
 async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIssue, terminal: TerminalDep,
                        idem: IdemDep) -> Response:
     """出具告知书并记录送达。Issue a notice: composed from the matter's events and the county's template, rendered
@@ -123,7 +127,7 @@ async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIss
     return Response(answer.body, status_code=answer.status, media_type="application/json")
 
 
-@router.get("/petitions/{petition_id}/notices/{notice}", responses={**ERRORS, **DOCUMENT},
+@router.get("/petitions/{petition_id}/notices/{notice}", responses={**ERRORS, **MADE, **DOCUMENT},
             response_class=Response)
 async def download_notice(request: Request, petition_id: uuid.UUID, notice: str, terminal: TerminalDep,
                           accept: Annotated[str | None, Header()] = None) -> Response:
@@ -138,7 +142,7 @@ async def download_notice(request: Request, petition_id: uuid.UUID, notice: str,
     return _document(body, fmt, f"{issued.data.kind}-{notice_id}")
 
 
-@router.get("/petitions/{petition_id}/notice-drafts/{draft}", responses={**ERRORS, **DOCUMENT},
+@router.get("/petitions/{petition_id}/notice-drafts/{draft}", responses={**ERRORS, **MADE, **DOCUMENT},
             response_class=Response)
 async def draft_notice(request: Request, petition_id: uuid.UUID, draft: str, terminal: TerminalDep,
                        accept: Annotated[str | None, Header()] = None) -> Response:

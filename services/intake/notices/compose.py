@@ -180,7 +180,9 @@ def fill(county: County, draft: Draft, *, notice_id: str, issued_at: datetime, p
     values = {**fields, "date": dated, "petitioners": "、".join(p["name"] for p in addressed) or "信访人",
               "address": address or NO_ADDRESS, "query_code": query_code or ""}
     formatter, known = string.Formatter(), _Blank(values)
-    paragraphs = tuple(formatter.vformat(text, (), known) for text in draft.body)
+    # a line break in what a unit wrote (an opinion of several paragraphs) starts a paragraph of the document
+    paragraphs = tuple(line.strip() for text in draft.body
+                       for line in formatter.vformat(text, (), known).splitlines() if line.strip())
     return Notice(notice_id, draft.kind, formatter.vformat(draft.title, (), known), paragraphs,
                   fields.get("unit", draft.unit), dated, issued_at, fields.get("receipt_no", ""))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterator
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,7 +41,7 @@ class NoticeTemplate(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     title: str = Field(min_length=1, max_length=60)
-    body: list[str] = Field(min_length=1, max_length=40)
+    body: list[Annotated[str, Field(min_length=1, max_length=4000)]] = Field(min_length=1, max_length=40)
 
 
 def _t(title: str, *body: str) -> NoticeTemplate:
