@@ -39,6 +39,8 @@ class NoticeIssue(BaseModel):
     delivery: Delivery = Field(description="送达方式: `desk` 当面送达 (printed at the desk), `post` 邮寄, `sms` 短信")
     occurred_at: AwareDatetime | None = Field(None, description=(
         "送达时间（离线补录）；缺省为接收时间。书面答复的复查期限自此起算 when it was delivered"))
+    new_query_code: bool = Field(False, description=(
+        "仅登记回执：重新生成查询码，旧码即失效 receipt slip only: a new query code, the old one stops working"))
 
 
 class NoticeOut(BaseModel):
@@ -122,8 +124,13 @@ async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIss
     or unit that may not issue it (see the module text), 410 when a petitioner addressed was erased."""
     app = request.app.state.intake
     pid = str(petition_id)
+    if body.new_query_code and body.kind != "receipt":
+        raise Problem(422, "new_query_code", "只有登记回执可以重新生成查询码",
+                      "new_query_code goes with the receipt slip only", errors=[{
+                          "field": "new_query_code", "message_zh": "只有登记回执可以重新生成查询码",
+                          "message_en": "only with kind receipt"}])
     answer = await _guarded(app.notices.issue(terminal, pid, body.kind, body.delivery, body.occurred_at, idem,
-                                              lambda issued: _out(pid, issued)))
+                                              lambda issued: _out(pid, issued), new_code=body.new_query_code))
     return Response(answer.body, status_code=answer.status, media_type="application/json")
 
 

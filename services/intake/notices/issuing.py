@@ -144,8 +144,9 @@ class Notices:
     # ---- issuing ---------------------------------------------------------------------------
 
     async def issue(self, terminal: Terminal, petition_id: str, kind: NoticeKind, delivery: Delivery,
-                    occurred: datetime | None, idem, respond: Callable[[Issued], Any]) -> Answer:
-        """Record a notice as issued: the event with its text (personal data left out) and both documents' hashes."""
+                    occurred: datetime | None, idem, respond: Callable[[Issued], Any], new_code: bool = False) -> Answer:
+        """Record a notice as issued: the event with its text (personal data left out) and both documents' hashes.
+        ``new_code``: a receipt slip with a new query code (the desk reissuing it: the old one stops working)."""
         pid = _petition(petition_id)
         issued_at = occurred or datetime.now(timezone.utc)  # the event's occurred time and the document's, alike
         made: list[c.IssueNotice] = []
@@ -156,7 +157,7 @@ class Notices:
             notice_basis(state, kind, self._ctx(terminal, state, issued_at))  # refused before anything is decrypted
             history = _plain(await self._history(conn, pid))
             draft = compose.draft(self.county, state, history, kind)
-            generation = await self._generation(conn, pid) if kind == "receipt" else None
+            generation = await self._generation(conn, pid, new_code) if kind == "receipt" else None
             people = await self._people(conn, history, draft.petitioners)
             notice_id = uuid.uuid4().hex
             notice = compose.fill(self.county, draft, notice_id=notice_id, issued_at=issued_at, people=people,
@@ -178,13 +179,19 @@ class Notices:
         return await self.service.execute(terminal, pid, make, answered, occurred=issued_at, idem=idem,
                                           make_writes=kind == "receipt")
 
-    async def _generation(self, conn: asyncpg.Connection, petition_id: str) -> int:
-        """The query code's current generation; the first one is created with the matter's first receipt slip."""
-        first = 1
+    async def _generation(self, conn: asyncpg.Connection, petition_id: str, new: bool) -> int:
+        """The query code's generation a receipt slip shows: the current one (the first is made with the matter's
+        first slip), or with ``new`` the next, whose hash replaces the old code's (under the row's lock)."""
+        pid = uuid.UUID(petition_id)
+        current = await conn.fetchval("SELECT generation FROM query_codes WHERE petition_id = $1 FOR UPDATE", pid)
+        if current is not None and not new:
+            return current
+        generation = (current or 0) + 1
         await conn.execute("""INSERT INTO query_codes (petition_id, generation, code_sha256) VALUES ($1, $2, $3)
-                              ON CONFLICT (petition_id) DO NOTHING""",
-                           uuid.UUID(petition_id), first, code_hash(petition_id, self.codes.code(petition_id, first)))
-        return await conn.fetchval("SELECT generation FROM query_codes WHERE petition_id = $1", uuid.UUID(petition_id))
+                              ON CONFLICT (petition_id) DO UPDATE SET generation = excluded.generation,
+                                  code_sha256 = excluded.code_sha256, issued_at = now()""",
+                           pid, generation, code_hash(petition_id, self.codes.code(petition_id, generation)))
+        return generation
 
 
 def draft_unit(state: PetitionState, kind: NoticeKind) -> str:

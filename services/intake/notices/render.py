@@ -132,7 +132,7 @@ def docx(notice: Notice, zone) -> bytes:
         return p, run
 
     _, title = paragraph(notice.title, size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    title.font.name = DOCX_TITLE_FONT
+    title.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), DOCX_TITLE_FONT)
     for i, text in enumerate(notice.paragraphs):
         paragraph(text, indent=not (i == 0 and text.endswith("：")))
     document.add_paragraph()

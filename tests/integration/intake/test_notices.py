@@ -234,3 +234,32 @@ def test_the_audit_timeline_shows_an_issued_notice_with_its_content_masked(intak
     notices = [e for e in json.loads(done.stdout)["events"] if e["type"] == "petition.notice_issued.v1"]
     assert [e["data"]["kind"] for e in notices] == list(UNITS)[:-1]
     assert notices[0]["data"]["fields"]["summary"] == "***" and len(notices[0]["data"]["pdf_sha256"]) == 64
+
+
+def test_the_desk_reissues_the_query_code_and_the_old_one_stops_working(intake):
+    import asyncio
+
+    desk = Desk(intake, intake.register()["petition_id"])
+    code_of = lambda pdf: re.search(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", pdf_text(pdf)).group(0)  # noqa: E731
+    first, first_pdf, _ = desk.issued_documents("receipt", VILLAGE)
+    again, again_pdf, _ = desk.issued_documents("receipt", VILLAGE)
+    assert code_of(again_pdf) == code_of(first_pdf)  # a second copy of the slip: the same code
+    r = intake.post(f"/v1/petitions/{desk.pid}/notices", {"kind": "receipt", "delivery": "desk", "new_query_code": True})
+    assert r.status_code == 201, r.text
+    new_pdf = desk.download(r.json()["pdf"]).content
+    assert code_of(new_pdf) != code_of(first_pdf)
+
+    async def stored() -> bytes:
+        conn = await asyncpg.connect(intake.settings.database_url, server_settings={"search_path": intake.schema})
+        try:
+            return bytes(await conn.fetchval("SELECT code_sha256 FROM query_codes WHERE petition_id = $1",
+                                             uuid.UUID(desk.pid)))
+        finally:
+            await conn.close()
+
+    kept = asyncio.run(stored())
+    assert kept == code_hash(desk.pid, code_of(new_pdf)) != code_hash(desk.pid, code_of(first_pdf))
+    assert desk.download(first["pdf"]).content == first_pdf  # the old slip is still reproduced as it was printed
+    wrong = intake.post(f"/v1/petitions/{desk.pid}/notices", {"kind": "opinion", "delivery": "desk",
+                                                               "new_query_code": True})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "new_query_code"
