@@ -35,6 +35,7 @@ MM = 72 / 25.4
 TITLE_PT, BODY_PT, LINE_PT = 22, 16, 28.9  # 二号, 三号; 225 mm of text height / 22 lines
 MARGINS_MM = {"top": 37, "left": 28, "right": 26, "bottom": 35}
 CREATOR = "xinfang 信访事项处理系统"
+CANNOT_START = "，。、；：？！）》」』】〕〉”’…％"  # no line of a notice starts with one of these (标点避头)
 _font_lock = threading.Lock()
 
 
@@ -52,7 +53,22 @@ def pdf_font() -> str:
         raise FontMissing(f"{FONT_FILE} 不存在：请安装 {FONT_PACKAGE} the PDF font is missing: install {FONT_PACKAGE}")
     with _font_lock:
         pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))  # 0: AR PL UMing CN
+        _no_line_starts_with(CANNOT_START)
     return FONT
+
+
+def _no_line_starts_with(marks: str) -> None:
+    """ReportLab's CJK line breaking keeps a character that may not start a line on the line before (it hangs in
+    the margin), but its list is Japanese: it lacks the Chinese full-width comma, colon, semicolon, ? and ! — so a
+    line could start with "，" (标点避头, GB/T 15834).  The list is a module constant each breaking reads at each
+    line (textsplit's for a paragraph of one run of text, paragraph's copy for one of several); the notices add
+    their marks to both (tests/unit/intake/test_notice_documents.py holds ReportLab to it)."""
+    from reportlab.lib import textsplit
+    from reportlab.platypus import paragraph
+
+    for module in (textsplit, paragraph):
+        missing = "".join(mark for mark in marks if mark not in module.ALL_CANNOT_START)
+        module.ALL_CANNOT_START += missing
 
 
 def _pdf_date(moment: datetime) -> str:

@@ -200,3 +200,19 @@ def test_a_query_code_is_derived_12_letters_new_with_each_generation():
     letters = first.replace("-", "")
     assert len(letters) == 12 and set(letters) <= set(ALPHABET) and first.count("-") == 2
     assert code_hash(pid, first.lower().replace("-", " ")) == code_hash(pid, first) != code_hash(pid, codes.code(pid, 2))
+
+
+def test_no_line_of_a_notice_starts_with_a_chinese_comma_or_colon():
+    """ReportLab's CJK breaking, held to the Chinese marks render.py adds (its own list is Japanese)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    style = ParagraphStyle("t", fontName=render.pdf_font(), fontSize=16, leading=20, wordWrap="CJK")
+    for mark in render.CANNOT_START:
+        for text in ("字" * 10 + mark + "字" * 30, "<b>字</b>" + "字" * 9 + mark + "字" * 30):  # one run, several
+            paragraph = Paragraph(text, style)
+            paragraph.wrap(16 * 10 + 1, 1000)  # ten characters a line: the mark would start the second
+            lines = ["".join(map(str, line[1])) if isinstance(line, tuple)
+                     else "".join(getattr(word, "text", str(word)) for word in line.words)
+                     for line in paragraph.blPara.lines]
+            assert len(lines) > 2 and lines[0].endswith(mark) and not any(line.startswith(mark) for line in lines)
