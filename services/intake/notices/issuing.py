@@ -99,7 +99,8 @@ class Notices:
             rows = await conn.fetch("SELECT body FROM events WHERE petition_id = $1 AND type = $2 ORDER BY seq",
                                     uuid.UUID(pid), NOTICE_TYPE)
         events = [CloudEvent.from_json(row["body"]) for row in rows]
-        return [Issued(e.seq, e.occurred_at, e.recorded_at, e.actor, NoticeIssued.model_validate(e.data)) for e in events]
+        return [Issued(e.seq, e.occurred_at, e.recorded_at, e.actor, UPCASTERS.decode(e.type, e.data)[1])
+                for e in events]
 
     # ---- documents ------------------------------------------------------------------------
 
