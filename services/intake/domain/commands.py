@@ -141,7 +141,7 @@ class IssueNotice:
     title: str
     body: tuple[str, ...]
     fields: tuple[tuple[str, str], ...]
-    petitioners: tuple[str, ...]
+    addressed: tuple[str, ...]  # refs of the petitioners addressed
     pdf_sha256: str
     docx_sha256: str
     query_code_generation: int | None = None

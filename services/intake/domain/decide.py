@@ -129,7 +129,7 @@ def notice_issued(cmd: c.IssueNotice, issuer: str) -> NoticeIssued:
     """The event of a notice issued in the name of ``issuer``."""
     return NoticeIssued(notice_id=cmd.notice_id, kind=cmd.kind, unit=issuer, delivery=cmd.delivery,
                         basis_seq=cmd.basis_seq, title=cmd.title, body=list(cmd.body), fields=dict(cmd.fields),
-                        petitioners=list(cmd.petitioners), query_code_generation=cmd.query_code_generation,
+                        addressed=list(cmd.addressed), query_code_generation=cmd.query_code_generation,
                         layout=cmd.layout, pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)
 
 

@@ -55,7 +55,7 @@ class Draft:
     title: str
     body: tuple[str, ...]
     fields: tuple[tuple[str, str], ...]
-    petitioners: tuple[str, ...]  # refs, in the order they are addressed
+    addressed: tuple[str, ...]  # petitioners' refs, in the order they are addressed
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def fill(county: County, draft: Draft, *, notice_id: str, issued_at: datetime, p
     """The document's text: the draft's template filled with its values, the petitioners' names and address
     (``people``: ref → decrypted fields), the query code and the issuing date."""
     fields = dict(draft.fields)
-    addressed = [people[ref] for ref in draft.petitioners if ref in people]
+    addressed = [people[ref] for ref in draft.addressed if ref in people]
     address = next((p["address"] for p in addressed if p.get("address")), None)
     dated = chinese_date(issued_at.astimezone(county.zone).date())
     values = {**fields, "date": dated, "petitioners": "、".join(p["name"] for p in addressed) or "信访人",

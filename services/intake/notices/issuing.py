@@ -115,7 +115,7 @@ class Notices:
             notice_basis(state, kind, self._ctx(terminal, state, now))
             history = _plain(await self._history(conn, pid))
             draft = compose.draft(self.county, state, history, kind)
-            people = await self._people(conn, history, draft.petitioners)
+            people = await self._people(conn, history, draft.addressed)
         notice = compose.fill(self.county, draft, notice_id=DRAFT_ID, issued_at=now, people=people,
                               query_code=MASKED_CODE)
         return render.RENDERERS[fmt](notice, self.county.zone), f"{kind}-draft"
@@ -131,10 +131,10 @@ class Notices:
                 raise Refused("not_found", "notice", "该事项没有此告知书", "no such notice on this matter")
             event, data = found
             plain = _plain(history)
-            people = await self._people(conn, plain, tuple(data.petitioners))
+            people = await self._people(conn, plain, tuple(data.addressed))
         code = self.codes.code(pid, data.query_code_generation) if data.query_code_generation else None
         draft = compose.Draft(data.kind, data.basis_seq, data.unit, data.title, tuple(data.body),
-                              tuple(data.fields.items()), tuple(data.petitioners))
+                              tuple(data.fields.items()), tuple(data.addressed))
         notice = compose.fill(self.county, draft, notice_id=data.notice_id, issued_at=event.occurred_at,
                               people=people, query_code=code)
         body = render.RENDERERS[fmt](notice, self.county.zone)
@@ -159,7 +159,7 @@ class Notices:
             history = _plain(await self._history(conn, pid))
             draft = compose.draft(self.county, state, history, kind)
             generation = await self._generation(conn, pid, new_code) if kind == "receipt" else None
-            people = await self._people(conn, history, draft.petitioners)
+            people = await self._people(conn, history, draft.addressed)
             notice_id = uuid.uuid4().hex
             notice = compose.fill(self.county, draft, notice_id=notice_id, issued_at=issued_at, people=people,
                                   query_code=self.codes.code(pid, generation) if generation else None)
@@ -167,7 +167,7 @@ class Notices:
                        for fmt, renderer in render.RENDERERS.items()}
             made[:] = [c.IssueNotice(notice_id=notice_id, kind=kind, delivery=delivery, basis_seq=draft.basis_seq,
                                      title=draft.title, body=draft.body, fields=draft.fields,
-                                     petitioners=draft.petitioners, pdf_sha256=digests["pdf"],
+                                     addressed=draft.addressed, pdf_sha256=digests["pdf"],
                                      docx_sha256=digests["docx"], query_code_generation=generation,
                                      layout=compose.LAYOUT)]
             return made[0]

@@ -216,7 +216,8 @@ class NoticeIssued(EventData):
     body: list[Text] = Field(min_length=1, max_length=40, description="the template's paragraphs, unfilled")
     fields: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")], Text] = Field(
         max_length=40, description="the placeholders' values, personal ones left out")
-    petitioners: list[Code] = Field(default_factory=list, max_length=1000, description="refs of those addressed")
+    addressed: list[Code] = Field(default_factory=list, max_length=1000,
+                                  description="refs of the petitioners addressed (their names decrypted into it)")
     query_code_generation: int | None = Field(None, ge=1, description="receipt slip: which query code it shows")
     layout: int = Field(1, ge=1, description="version of the document layout it was rendered with")
     pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

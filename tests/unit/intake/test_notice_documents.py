@@ -118,7 +118,7 @@ def test_a_placeholder_of_another_kind_or_a_malformed_one_is_refused(tmp_path):
 @pytest.mark.parametrize("kind", [kind for kind in NOTICE_KINDS if kind != "declined"])  # that one below
 def test_each_notice_says_who_which_matter_and_which_unit_and_records_no_personal_data(demo, kind):
     draft, text = notice(demo, kind)
-    assert not PERSONAL & dict(draft.fields).keys() and draft.petitioners == ("p1", "p2")
+    assert not PERSONAL & dict(draft.fields).keys() and draft.addressed == ("p1", "p2")
     body = "".join(text.paragraphs)
     assert text.paragraphs[0] == "张三、李四：" and "2026-361402-0000123" in body and text.dated == "2026年12月21日"
     assert not any(p["name"] in str(draft) for p in PEOPLE.values())

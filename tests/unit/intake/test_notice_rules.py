@@ -15,7 +15,7 @@ HASH = "ab" * 32
 def issue(kind="opinion", basis_seq=3, delivery="desk") -> c.IssueNotice:
     return c.IssueNotice(notice_id="0" * 32, kind=kind, delivery=delivery, basis_seq=basis_seq, title="信访事项处理意见书",
                          body=("{petitioners}：", "处理意见：{decision}。"), fields=(("decision", "支持"),),
-                         petitioners=("p1",), pdf_sha256=HASH, docx_sha256=HASH)
+                         addressed=("p1",), pdf_sha256=HASH, docx_sha256=HASH)
 
 
 @pytest.fixture
