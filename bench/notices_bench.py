@@ -13,6 +13,7 @@ Two measures, one after the other:
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -109,7 +110,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--no-http", action="store_true", help="the documents alone, no intake")
     args = parser.parse_args()
-    figures: dict = {"render": render_figures(args.renders)}
+    figures: dict = {"load_average_before": round(os.getloadavg()[0], 1), "render": render_figures(args.renders)}
     if not args.no_http:
         figures["http"] = http_figures(args.requests)
     figures["targets"] = {"render": {f"{k}_pdf": {"p95_ms": f"≤ {TARGET_MS}"} for k in ("opinion", "receipt")},
@@ -118,6 +119,7 @@ def main() -> None:
                         "before; `http`: one client, each request after the last, through intake on this machine "
                         "(download: events read, petitioner decrypted, document made again and checked against its "
                         "recorded SHA-256; issue: both documents made and hashed, the event written).")
+    figures["load_average_after"] = round(os.getloadavg()[0], 1)
     save("notices", figures)
 
 
