@@ -8,7 +8,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     XINFANG_COUNTY_FILE=/app/deploy/counties/demo.yaml
-RUN apt-get update && apt-get install -y --no-install-recommends librocksdb7.8 tzdata \
+# fonts-arphic-uming: the font intake embeds in the notices' PDF (intake/notices/render.py)
+RUN apt-get update && apt-get install -y --no-install-recommends librocksdb7.8 tzdata fonts-arphic-uming \
     && rm -rf /var/lib/apt/lists/* && useradd --system --home /app --uid 10001 xinfang
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -17,9 +17,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from intake import idempotency
 from intake.api import problems
 from intake.api.deps import RateLimiter
+from intake.api.notices import router as notices_router
+from intake.api.portal import PortalLimits
+from intake.api.portal import router as portal_router
 from intake.api.routes import router
 from intake.auth import FailedAuthentications, TerminalCache
 from intake.keyring import Keyring
+from intake.notices.issuing import Notices
 from intake.relay import OutboxBell, Relay
 from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
@@ -59,6 +63,8 @@ class Intake:
         self.auth_failures = RateLimiter(settings.auth_failures_per_minute, "认证失败次数过多，请稍后再试",
                                          "too many failed authentications from this address")
         self.failed_authentications = FailedAuthentications()
+        self.portal_limits = PortalLimits(settings.portal_attempts_per_minute,
+                                          settings.portal_attempts_per_receipt_per_minute)
         self.server_settings = {"search_path": f"{settings.intake_schema},public"}
         self.registry = CollectorRegistry()
         self.requests = Counter("intake_requests_total", "HTTP requests", ["method", "route", "status"],
@@ -86,6 +92,7 @@ class Intake:
         self.service = IntakeService(self.pool, self.county, self.keyring, self.settings.hash_algorithm,
                                      self.settings.county_code, committed=self.bell.ring)
         await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
+        self.notices = Notices(self.pool, self.county, self.keyring, self.service)
         self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}",
                                        self.registry)
         self.terminal_events = TerminalPublisher(self.settings, self.pool, self.service.source)
@@ -127,6 +134,7 @@ class Intake:
 
     async def _flush_failed_authentications(self) -> None:
         self.auth_failures.forget_full()
+        self.portal_limits.forget_full()
         async with self.pool.acquire() as conn:
             await self.failed_authentications.flush(conn)
 
@@ -231,6 +239,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     _document_imports(app)
     problems.install(app)
     app.include_router(router)
+    app.include_router(notices_router)
+    app.include_router(portal_router)
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
 

@@ -28,6 +28,10 @@ class IntakeSettings(CommonSettings):
                                           "minute (per worker process) before it is answered 429 without a look-up")
     forwarded_allow_ips: str = Field("", description="proxies (comma-separated addresses) whose X-Forwarded-For "
                                      "names the source; empty: the peer address is the source, the header ignored")
+    portal_attempts_per_minute: int = Field(30, ge=1, description="petitioners' queries (receipt number and "
+                                            "query code) per source address and minute, per worker process")
+    portal_attempts_per_receipt_per_minute: int = Field(10, ge=1, description="queries per receipt number and "
+                                                        "minute, whatever their source, per worker process")
     idempotency_retention_days: int = Field(7, ge=1)
     pool_size: int = Field(20, ge=2, description="database connections per worker process")
     workers: int = Field(1, ge=1, le=64, description="HTTP worker processes (uvicorn); one per core is typical")

@@ -28,8 +28,8 @@ NOTIFY_CHANNEL = "intake_outbox"
 LAYOUT = 2
 _LAYOUT_HEAD = b'{"layout":%d,' % LAYOUT
 _FIELDS = frozenset(f.name for f in dataclasses.fields(PetitionState))
-_TIMES = {"registered_at", "assigned_at", "answered_at", "last_fact_at"}
-_TUPLES = ("petitioner_refs", "erased_refs", "holdings")  # and "due" (dues())
+_TIMES = {"registered_at", "assigned_at", "answered_at", "answer_delivered_at", "last_fact_at"}
+_TUPLES = ("petitioner_refs", "erased_refs", "holdings", "told")  # and "due" (dues())
 log = logging.getLogger("intake.store")
 
 

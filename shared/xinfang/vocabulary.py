@@ -54,3 +54,15 @@ REDIRECT_LABELS: dict[Redirect, str] = {"court": "诉讼", "arbitration": "仲�
 PAUSED_LABEL = "暂停"
 #: what a due counted over a year with no holiday plan says beside its time (``calendar_assumed``, xinfang.calendar)
 CALENDAR_ASSUMED_LABEL = "按周一至周五推算，待公布节假日安排"
+
+#: the writings the regulations require a unit to give the petitioner (书面告知), one kind each
+NoticeKind = Literal["receipt", "acceptance", "declined", "extension", "opinion", "review_opinion", "recheck_opinion"]
+NOTICE_KINDS: tuple[NoticeKind, ...] = ("receipt", "acceptance", "declined", "extension", "opinion",
+                                        "review_opinion", "recheck_opinion")
+NOTICE_LABELS: dict[NoticeKind, str] = {
+    "receipt": "登记回执", "acceptance": "受理告知书", "declined": "不予受理告知书", "extension": "延期告知书",
+    "opinion": "信访处理意见书", "review_opinion": "复查意见书", "recheck_opinion": "复核意见书",
+}
+#: how an issued notice reached the petitioner: handed over at the desk, posted, or told by SMS
+Delivery = Literal["desk", "post", "sms"]
+DELIVERY_LABELS: dict[Delivery, str] = {"desk": "当面送达", "post": "邮寄送达", "sms": "短信告知"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction
+from xinfang.vocabulary import Channel, Decision, Delivery, NoticeKind, Redirect, Satisfaction
 
 
 @dataclass(frozen=True)
@@ -130,9 +130,27 @@ class ErasePersonalData:
     petitioner_ref: str
 
 
+@dataclass(frozen=True)
+class IssueNotice:
+    """书面告知: record a notice as issued, with what it says (personal data left out) and its documents' hashes."""
+
+    notice_id: str
+    kind: NoticeKind
+    delivery: Delivery
+    basis_seq: int
+    title: str
+    body: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]
+    addressed: tuple[str, ...]  # refs of the petitioners addressed
+    pdf_sha256: str
+    docx_sha256: str
+    query_code_generation: int | None = None
+    layout: int = 1
+
+
 Command = (RegisterPetition | RecordVisit | Accept | Decline | Transfer | Object | Extend | Suspend
            | Resume | Reply | RequestReview | ReplyReview | RequestRecheck | ReplyRecheck | Evaluate
-           | Withdraw | ErasePersonalData)
+           | Withdraw | ErasePersonalData | IssueNotice)
 
 #: the action names of ``POST /v1/petitions/{id}/actions``
 ACTIONS: dict[str, type] = {

@@ -20,6 +20,7 @@ from xinfang.events.catalogue import (
     Evaluated,
     EventData,
     ExtensionGranted,
+    NoticeIssued,
     Objected,
     PersonalDataErased,
     Petitioner,
@@ -36,6 +37,7 @@ from xinfang.events.catalogue import (
     VisitRecorded,
     Withdrawn,
 )
+from xinfang.vocabulary import NOTICE_LABELS, NoticeKind
 
 HANDLER_ROLES = frozenset({"handler", "supervisor"})
 REGISTRAR_ROLES = frozenset({"registrar", "handler", "supervisor"})
@@ -104,6 +106,31 @@ def _need_extension_allowed(state: PetitionState, days: int, ctx: Context) -> No
     if due is not None and ctx.now > datetime.fromisoformat(due.replace("Z", "+00:00")):
         raise Refused("state", "handle_due_passed", f"办理期限已于 {due} 届满，超期后不能再批准延期",
                       f"the handling limit passed at {due}; an extension must be approved before it passes")
+
+
+def notice_basis(state: PetitionState, kind: NoticeKind, ctx: Context) -> tuple[int, str]:
+    """(seq, unit) of the fact a notice of ``kind`` tells, if the actor may issue it: a registrar (or handler,
+    supervisor) of the registering unit for the receipt slip; a handler or supervisor of the unit that decided —
+    the unit that held the matter then, in whose name the notice goes out — for the others; a unit above it too."""
+    label = NOTICE_LABELS[kind]
+    fact = state.notice_fact(kind)
+    if fact is None:
+        raise Refused("state", "nothing_to_tell", f"事项尚无可出具{label}的决定或记录",
+                      f"the matter has no fact a {kind} notice tells yet")
+    seq, unit, _ = fact
+    _need_role(ctx, REGISTRAR_ROLES if kind == "receipt" else HANDLER_ROLES, f"出具{label} issue a {kind} notice")
+    if not ctx.acts_for(unit):
+        raise Refused("forbidden", "not_issuer", f"只有作出该决定的单位或其上级可以出具{label}",
+                      f"only the unit that decided ({unit}) or a unit above it may issue the {kind} notice")
+    return seq, unit
+
+
+def notice_issued(cmd: c.IssueNotice, issuer: str) -> NoticeIssued:
+    """The event of a notice issued in the name of ``issuer``."""
+    return NoticeIssued(notice_id=cmd.notice_id, kind=cmd.kind, unit=issuer, delivery=cmd.delivery,
+                        basis_seq=cmd.basis_seq, title=cmd.title, body=list(cmd.body), fields=dict(cmd.fields),
+                        addressed=list(cmd.addressed), query_code_generation=cmd.query_code_generation,
+                        layout=cmd.layout, pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)
 
 
 def _petitioners(items: tuple[c.EncryptedPetitioner, ...]) -> list[Petitioner]:
@@ -226,7 +253,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
         case c.RequestReview():
             _need_role(ctx, REGISTRAR_ROLES, "登记复查申请 request a review")
             _need_status(state, {"replied"}, "申请复查 request a review")
-            _within(ctx, state.answered_at, "review_request", "申请复查 request a review")
+            _within(ctx, state.answer_window_start, "review_request", "申请复查 request a review")
             return [ReviewRequested(reason=cmd.reason)]
         case c.ReplyReview():
             _need_role(ctx, HANDLER_ROLES, "出具复查意见 reply to a review")
@@ -236,7 +263,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
         case c.RequestRecheck():
             _need_role(ctx, REGISTRAR_ROLES, "登记复核申请 request a re-review")
             _need_status(state, {"reviewed"}, "申请复核 request a re-review")
-            _within(ctx, state.answered_at, "recheck_request", "申请复核 request a re-review")
+            _within(ctx, state.answer_window_start, "recheck_request", "申请复核 request a re-review")
             return [RecheckRequested(reason=cmd.reason)]
         case c.ReplyRecheck():
             _need_role(ctx, HANDLER_ROLES, "出具复核意见 reply to a re-review")
@@ -263,6 +290,12 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             if cmd.petitioner_ref in state.erased_refs:
                 raise Refused("state", "erased", "个人信息已删除", "already erased")
             return [PersonalDataErased(petitioner_ref=cmd.petitioner_ref, requested_by=unit)]
+        case c.IssueNotice():
+            seq, issuer = notice_basis(state, cmd.kind, ctx)
+            if cmd.basis_seq != seq:
+                raise Refused("state", "notice_outdated", "告知书所依据的决定已有更新，请重新生成",
+                              "the fact this notice tells has changed since it was composed: compose it again")
+            return [notice_issued(cmd, issuer)]
     raise Refused("invalid", "command", "未知的操作", f"unknown command {type(cmd).__name__}")
 
 

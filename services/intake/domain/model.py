@@ -32,6 +32,7 @@ from xinfang.events.catalogue import (
     Evaluated,
     EventData,
     ExtensionGranted,
+    NoticeIssued,
     Objected,
     PersonalDataErased,
     RecheckReplied,
@@ -50,6 +51,7 @@ from xinfang.events.catalogue import (
     Withdrawn,
 )
 from xinfang.events.envelope import parse_time, rfc3339
+from xinfang.vocabulary import NoticeKind
 
 #: status → Chinese label (the API shows both)
 STATUSES = {
@@ -72,7 +74,13 @@ OPEN = {"registered", "assigned", "accepted", "transferred", "objected", "review
         "recheck_requested"}
 #: facts beside the procedure: an action follows the latest step, never one of these (a review request
 #: follows the answer, not its evaluation)
-NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased)
+NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased, NoticeIssued)
+#: the fact each kind of written notice tells the petitioner (书面告知)
+NOTICE_OF: dict[type, NoticeKind] = {Registered: "receipt", Accepted: "acceptance", Declined: "declined",
+                                     ExtensionGranted: "extension", Replied: "opinion", ReviewReplied: "review_opinion",
+                                     RecheckReplied: "recheck_opinion"}
+#: status → the notice that delivers the answer the petitioner may contest now: the window counts from its delivery
+ANSWER_NOTICES = {"replied": "opinion", "reviewed": "review_opinion"}
 #: statuses after which nothing but visits, evaluation and erasure may be recorded
 FINAL_STATUSES = {"declined", "terminated", "withdrawn"}
 
@@ -101,6 +109,7 @@ class PetitionState:
     extended: bool = False
     suspended: bool = False
     answered_at: datetime | None = None  # the reply the petitioner may contest
+    answer_delivered_at: datetime | None = None  # its written notice first issued (送达): the review window's start
     last_fact_at: datetime | None = None  # occurred time of the latest step of the procedure (not a visit)
     answered_by: str | None = None
     resolved: bool | None = None
@@ -111,6 +120,8 @@ class PetitionState:
     route_epoch: int = 0  # seq of the last event that sent the matter back for routing
     # (routing event id or "" for an own fact, unit or None, tier or None, since: occurred RFC 3339), in order
     holdings: tuple[tuple[str, str | None, str | None, str], ...] = ()
+    # (notice kind, seq, unit, occurred RFC 3339) of the latest fact each kind of notice tells
+    told: tuple[tuple[str, int, str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -118,6 +129,17 @@ class PetitionState:
 
     def due_at(self, stage: str) -> str | None:
         return next((at for st, at, _ in self.due if st == stage), None)
+
+    def notice_fact(self, kind: str) -> tuple[int, str, datetime] | None:
+        """(seq, deciding unit, occurred) of the fact a notice of ``kind`` tells; None if there is none yet."""
+        found = next((item for item in self.told if item[0] == kind), None)
+        return None if found is None else (found[1], found[2], parse_time(found[3]))
+
+    @property
+    def answer_window_start(self) -> datetime | None:
+        """Whence the petitioner's time to contest the latest answer counts: the recorded delivery of its written
+        notice; an answer whose notice was never recorded as issued counts from the answer itself."""
+        return self.answer_delivered_at or self.answered_at
 
     def holder_at(self, at: datetime) -> str | None:
         """The unit that held the matter at ``at`` (occurred time); a state kept before holdings: the holder now."""
@@ -142,12 +164,29 @@ def _refs(state: PetitionState, petitioners: list[Any]) -> tuple[str, ...]:
 
 
 def _answered(state: PetitionState, status: str, data: Any, occurred: datetime) -> PetitionState:
-    return replace(state, status=status, answered_at=occurred, answered_by=data.unit,
+    return replace(state, status=status, answered_at=occurred, answered_by=data.unit, answer_delivered_at=None,
                    resolved=data.resolved, evaluated=False, suspended=False)
 
 
 def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
     """The state after one of intake's own events."""
+    after = _folded(state, data, occurred, seq)
+    kind = NOTICE_OF.get(type(data))
+    if kind is None:
+        return after
+    told = tuple(item for item in after.told if item[0] != kind)
+    return replace(after, told=told + ((kind, seq, data.unit, rfc3339(occurred)),))  # type: ignore[attr-defined]
+
+
+def _delivered(state: PetitionState, data: NoticeIssued, occurred: datetime) -> PetitionState:
+    """The first delivery of the latest answer's written notice starts the petitioner's window to contest it."""
+    answer = state.notice_fact(data.kind) if ANSWER_NOTICES.get(state.status) == data.kind else None
+    if answer is None or answer[0] != data.basis_seq or state.answer_delivered_at is not None:
+        return state
+    return replace(state, answer_delivered_at=occurred)
+
+
+def _folded(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
     if isinstance(data, Registered):
         base = PetitionState(
             petition_id="", receipt_no=data.receipt_no, status="registered",
@@ -200,6 +239,8 @@ def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq
         return replace(state, status="terminated", suspended=False, due=())
     if isinstance(data, PersonalDataErased):
         return replace(state, erased_refs=state.erased_refs + (data.petitioner_ref,))
+    if isinstance(data, NoticeIssued):
+        return _delivered(state, data, occurred)
     raise TypeError(f"intake 不处理此事件 not an intake event: {type(data).__name__}")
 
 

@@ -38,6 +38,8 @@ def _entry(role: str, record, envelope: dict, people: dict[str, dict] | None) ->
     for field in CONTENT:
         if people is None and data.get(field):
             data[field] = MASK
+    if people is None and isinstance(data.get("fields"), dict):  # an issued notice's text: its summary is content
+        data["fields"] = {key: MASK if key in CONTENT and value else value for key, value in data["fields"].items()}
     if "petitioners" in data:
         data["petitioners"] = [_person(p, people) for p in data["petitioners"]]
     return {"topic": role, "offset": record.offset, "seq": envelope["seq"], "id": envelope["id"],

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from xinfang.county.limits import LEGAL_LIMITS, above_ceiling
 from xinfang.county.model import RANK, County
+from xinfang.county.notices import template_problems
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -19,7 +20,8 @@ KIND_TIERS = {"room": {"village"}, "station": {"township"}, "bureau": {"county"}
 def problems(county: County) -> list[Problem]:
     """Every cross-section problem of a county file, in file order of sections."""
     return [*_duplicates(county), *_tree(county), *_units(county), *_departments(county),
-            *_categories(county), *_rules(county), *_limits(county), *_calendar(county)]
+            *_categories(county), *_rules(county), *_limits(county), *_calendar(county),
+            *_notices(county)]
 
 
 def _duplicates(county: County) -> Iterator[Problem]:
@@ -136,3 +138,9 @@ def _calendar(county: County) -> Iterator[Problem]:
         for k, day in enumerate(lists.workdays):
             if day in lists.holidays:
                 yield ("calendar", year, "workdays", k), f"既是假日又是工作日 {day} is both holiday and workday"
+
+
+def _notices(county: County) -> Iterator[Problem]:
+    for kind, template in county.notices.items():
+        for path, reason in template_problems(kind, template):
+            yield ("notices", kind, *path), reason

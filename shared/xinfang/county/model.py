@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from xinfang.calendar import WorkCalendar
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
-from xinfang.vocabulary import TIERS, LimitKind, Redirect, Tier
+from xinfang.county.notices import DEFAULT_NOTICES, NoticeTemplate
+from xinfang.vocabulary import TIERS, LimitKind, NoticeKind, Redirect, Tier
 
 RANK = {tier: i for i, tier in enumerate(TIERS)}
 UnitKind = Literal["room", "station", "bureau", "department", "city_bureau"]
@@ -147,6 +148,8 @@ class County(Part):
     routing_rules: list[RoutingRule] = Field(default_factory=list)
     time_limits: dict[Tier, dict[LimitKind, TimeLimit]] = Field(default_factory=dict)
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+    notices: dict[NoticeKind, NoticeTemplate] = Field(default_factory=dict, description=(
+        "书面告知的模板 the notices' wording, per kind; a kind left out gets the default (xinfang.county.notices)"))
 
     @field_validator("timezone")
     @classmethod
@@ -254,6 +257,10 @@ class County(Part):
             return self._categories[code]
         except KeyError:
             raise KeyError(f"未知的事项类别 unknown category {code!r}") from None
+
+    def notice_template(self, kind: NoticeKind) -> NoticeTemplate:
+        """The wording of one kind of notice: the county's own, else the default."""
+        return self.notices.get(kind, DEFAULT_NOTICES[kind])
 
     def limit(self, tier: Tier, stage: LimitKind) -> TimeLimit:
         """The time limit of a stage at a tier: the county's own, else the legal limit."""

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinfang.vocabulary import Channel, Decision, Redirect, Satisfaction, Stage, Tier
+from xinfang.vocabulary import Channel, Decision, Delivery, NoticeKind, Redirect, Satisfaction, Stage, Tier
 
 Time = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
 Encrypted = Annotated[str, Field(pattern=r"^(enc:(aes-gcm|sm4-gcm):[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_=-]+:[A-Za-z0-9_=-]+|erased)$")]
@@ -197,6 +197,33 @@ class PersonalDataErased(EventData):
     requested_by: str = Field(max_length=128)
 
 
+class NoticeIssued(EventData):
+    """书面告知送达: a notice issued to the petitioner — handed over at the desk, posted or sent by SMS.
+
+    The event holds what the document says except the personal data: the template it was written from, the
+    values of its placeholders (never the names, the address or the query code — the petitioners are named by
+    reference and decrypted into the document only), the issuing unit and the SHA-256 of the document as PDF
+    and as DOCX.  The document is reproduced byte-identical from this event and its occurred time; a copy that
+    differs from the hash is refused.  The occurred time is the delivery: a written reply's review window
+    counts from it."""
+
+    notice_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the document's id (PDF /ID, DOCX identifier)")
+    kind: NoticeKind
+    unit: Code = Field(description="the issuing unit: its name is where the seal goes")
+    delivery: Delivery
+    basis_seq: int = Field(ge=1, description="seq of the fact the notice tells (registration, acceptance …)")
+    title: str = Field(max_length=60)
+    body: list[Text] = Field(min_length=1, max_length=40, description="the template's paragraphs, unfilled")
+    fields: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")], Text] = Field(
+        max_length=40, description="the placeholders' values, personal ones left out")
+    addressed: list[Code] = Field(default_factory=list, max_length=1000,
+                                  description="refs of the petitioners addressed (their names decrypted into it)")
+    query_code_generation: int | None = Field(None, ge=1, description="receipt slip: which query code it shows")
+    layout: int = Field(1, ge=1, description="version of the document layout it was rendered with")
+    pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    docx_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 # ---- petition.routing (escalation) --------------------------------------------------
 
 
@@ -326,6 +353,7 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.withdrawn.v1": (Withdrawn, "events"),
     "petition.terminated.v1": (Terminated, "events"),
     "petition.personal_data_erased.v1": (PersonalDataErased, "events"),
+    "petition.notice_issued.v1": (NoticeIssued, "events"),
     "petition.assigned.v2": (Assigned, "routing"),
     "petition.deadline_warning.v1": (DeadlineWarning, "routing"),
     "petition.overdue.v1": (Overdue, "routing"),
