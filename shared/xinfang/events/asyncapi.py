@@ -96,6 +96,8 @@ def build(partitions: int = 12) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) > 1 and argv[1].startswith("-"):  # "--help" once became a file of that name
+        raise SystemExit("usage: python -m xinfang.events.asyncapi [OUT]  (default docs/asyncapi.json)")
     out = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "asyncapi.json"
     out.write_text(json.dumps(build(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(out)
