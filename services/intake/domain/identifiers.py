@@ -33,6 +33,8 @@ def id_number(text: str, field: str = "id_number") -> str:
     """The 18-digit form of a citizen identity number (check character validated, an old 15-digit number converted);
     :class:`Refused` naming ``field`` for anything else."""
     value = text.strip().upper()
+    if not value.isascii():  # str.isdigit() holds for ２ and ² too
+        value = ""
     if len(value) == 15 and value.isdigit():
         # a first-generation number: birth year without its century (all were 19xx), no check character
         value = value[:6] + "19" + value[6:]
@@ -56,7 +58,7 @@ def phone(text: str, field: str = "phone") -> str:
         value = value[2:]  # 86 and a mobile number, the + lost
     if international and (not value.startswith(("0", "1")) or len(value) < 11):
         value = "0" + value  # +86 10 8888 8888 is 010 8888 8888; a mobile (11 digits, 1…) keeps its form
-    if not value.isdigit() or not 5 <= len(value) <= 15:
+    if not (value.isascii() and value.isdigit()) or not 5 <= len(value) <= 15:
         raise Refused("invalid", "phone", "电话号码应为5至15位数字（可带+86、空格或连字符）",
                       "a phone number has 5 to 15 digits (+86, spaces and hyphens allowed)", field)
     return value

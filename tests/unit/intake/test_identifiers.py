@@ -34,7 +34,8 @@ def test_a_wrong_check_character_is_refused_naming_the_field():
     assert refused(identifiers.id_number, "110105194912310021", "id_number").code == "id_number_check"
 
 
-@pytest.mark.parametrize("text", ["1101051949123100", "11010519491331002X", "110105194902300026", "ABCDEF19491231002X"])
+@pytest.mark.parametrize("text", ["1101051949123100", "11010519491331002X", "110105194902300026", "ABCDEF19491231002X",
+                                  "１１０１０５１９４９１２３１００２Ｘ", "²" * 18])
 def test_a_number_of_another_length_or_birth_date_is_refused(text):
     assert refused(identifiers.id_number, text, "id_number").code == "id_number"
 
@@ -68,7 +69,7 @@ def test_a_landline_keeps_its_trunk_zero_and_gets_it_back_after_the_country_code
     assert identifiers.phone(text) == "01088888888"
 
 
-@pytest.mark.parametrize("text", ["+1 202 555 0100", "1234", "12345678901234567", "138000000OO"])
+@pytest.mark.parametrize("text", ["+1 202 555 0100", "1234", "12345678901234567", "138000000OO", "１３８００００００００"])
 def test_a_foreign_short_long_or_lettered_number_is_refused(text):
     refused(identifiers.phone, text, "phone")
 
