@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -29,7 +30,8 @@ BODY = {"channel": "visit", "jurisdiction": VILLAGE_CODE, "category": "labour", 
         "head_count": 3, "petitioners": [{"name": "张三", "id_number": "36140219800101123X", "phone": "13800000000"}]}
 
 
-async def closed_loop(url: str, token: str, seconds: float, concurrency: int) -> tuple[int, int, list[float]]:
+async def closed_loop(url: str, token: str, seconds: float, concurrency: int,
+                      body: Callable[[], dict] = lambda: BODY) -> tuple[int, int, list[float]]:
     """As fast as it goes: ``concurrency`` clients each sending the next request when answered."""
     ok = errors = 0
     latencies: list[float] = []
@@ -39,7 +41,7 @@ async def closed_loop(url: str, token: str, seconds: float, concurrency: int) ->
             nonlocal ok, errors
             while time.monotonic() < deadline:
                 started = time.perf_counter()
-                async with http.post("/v1/petitions", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
+                async with http.post("/v1/petitions", json=body(), headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
                     await r.read()
                     latencies.append(time.perf_counter() - started)
                     ok, errors = (ok + 1, errors) if r.status == 201 else (ok, errors + 1)
@@ -47,7 +49,8 @@ async def closed_loop(url: str, token: str, seconds: float, concurrency: int) ->
     return ok, errors, latencies
 
 
-async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[int, int, list[float]]:
+async def open_loop(url: str, token: str, seconds: float, rate: float,
+                    body: Callable[[], dict] = lambda: BODY) -> tuple[int, int, list[float]]:
     """A fixed offered rate: requests start on schedule whether or not earlier ones finished."""
     ok = errors = 0
     latencies: list[float] = []
@@ -56,7 +59,7 @@ async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[
         async def one(scheduled: float) -> None:
             nonlocal ok, errors
             try:
-                async with http.post("/v1/petitions", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
+                async with http.post("/v1/petitions", json=body(), headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
                     await r.read()
             except aiohttp.ClientError:
                 errors += 1
@@ -75,9 +78,10 @@ async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[
     return ok, errors, latencies
 
 
-def wrk(url: str, token: str, seconds: float, concurrency: int) -> tuple[float, float, float, int]:
+def wrk(url: str, token: str, seconds: float, concurrency: int,
+        script: str = "register.lua") -> tuple[float, float, float, int]:
     """Closed loop with wrk (a C client, so the load generator does not eat the server's CPU)."""
-    script = str(Path(__file__).parent / "register.lua")
+    script = str(Path(__file__).parent / script)
     out = run(["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", script, url],
               env={**os.environ, "XINFANG_TERMINAL_TOKEN": token}).stdout
     rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
@@ -103,11 +107,12 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return (own(pid) + sum(own(k) for k in kids)) / tick, (sum(busy) - busy[3] - busy[4]) / tick
 
 
-def offered(proc_pid: int, url: str, token: str, seconds: float, rate: float) -> dict:
+def offered(proc_pid: int, url: str, token: str, seconds: float, rate: float,
+            body: Callable[[], dict] = lambda: BODY) -> dict:
     """One open-loop run with the machine's CPU beside it: how busy all cores were, and what the Python load
     generator (this process, on the same two cores) spent a request."""
     cpu0, own0, t0 = cpu_seconds(proc_pid), time.process_time(), time.monotonic()
-    ok, errors, latencies = asyncio.run(open_loop(url, token, seconds, rate))
+    ok, errors, latencies = asyncio.run(open_loop(url, token, seconds, rate, body))
     cpu1, own1, t1 = cpu_seconds(proc_pid), time.process_time(), time.monotonic()
     return {"rate_per_s": rate, "ok": ok, "errors": errors, "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),

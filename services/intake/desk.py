@@ -23,6 +23,10 @@ from xinfang.county.model import County
 #: the most matters one answer lists, newest first (a person with more is rare; the clerk narrows by receipt number)
 MOST = 50
 Digest = tuple[str, bytes]  # kind, blind index
+MATTERS_OF = """SELECT p.state, array_agg(DISTINCT b.kind) AS kinds, array_agg(DISTINCT b.ref) AS refs
+   FROM blind_indexes b JOIN petitions p ON p.petition_id = b.petition_id
+   WHERE (b.kind, b.digest) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))
+   GROUP BY p.petition_id ORDER BY max(p.created_at) DESC LIMIT $3"""
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,7 @@ async def matters_of(conn: asyncpg.Connection, county: County, unit_id: str, dig
     """The matters registered for anyone with one of these identifiers that a terminal of ``unit_id`` may see."""
     if not digests:
         return []
-    rows = await conn.fetch(
-        """SELECT p.state, array_agg(DISTINCT b.kind) AS kinds, array_agg(DISTINCT b.ref) AS refs
-           FROM blind_indexes b JOIN petitions p ON p.petition_id = b.petition_id
-           WHERE (b.kind, b.digest) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))
-           GROUP BY p.petition_id ORDER BY max(p.created_at) DESC LIMIT $3""",
-        [k for k, _ in digests], [d for _, d in digests], MOST)
+    rows = await conn.fetch(MATTERS_OF, [k for k, _ in digests], [d for _, d in digests], MOST)
     found = [Found(store.state_from_json(r["state"]), tuple(sorted(r["kinds"])), tuple(r["refs"])) for r in rows]
     return [f for f in found if may_see(county, unit_id, f.state)]
 

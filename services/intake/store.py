@@ -178,6 +178,11 @@ _STATEMENTS = {(True, False): _INSERT, (False, False): _UPDATE,
                (True, True): _INSERT + _NOTIFY, (False, True): _UPDATE + _NOTIFY}
 
 
+def write_statement(new_matter: bool, notify: bool = False) -> str:
+    """The statement write() sends (bench/lookup_bench.py replays it in pgbench)."""
+    return _STATEMENTS[new_matter, notify]
+
+
 class KeyInFlight(Exception):
     """The Idempotency-Key's lock is held: a request with the same key is being processed."""
 

@@ -14,7 +14,7 @@ import httpx
 
 from support.intake import identity_number, mobile
 from support.kafka import delete_run_topics, read_all, run_settings
-from support.system import System, VILLAGES
+from support.system import VILLAGES, System
 from support.waiting import until
 from xinfang.encryption import blind_index, index_key
 
