@@ -250,11 +250,12 @@ class IntakeService:
     # ---- reads ----------------------------------------------------------------------
 
     async def repeats(self, conn: asyncpg.Connection, terminal: Terminal, digests: list[desk.Digest],
-                      now: datetime, when: str = "at registration") -> list[desk.Found]:
-        """The matters a registration at ``now`` may repeat (logged when there are any)."""
+                      now: datetime) -> list[desk.Found]:
+        """The matters a registration at ``now`` may repeat, logged when there are any (a registration is no way to
+        walk the identity numbers: each one stores a matter)."""
         found = await desk.possible_repeats(conn, self.county, terminal.unit_id, digests, now)
         if found:
-            await desk.log_lookup(conn, terminal.id, terminal.unit_id, "repeat_check", found, when)
+            await desk.log_lookup(conn, terminal.id, terminal.unit_id, "repeat_check", found, "at registration")
         return found
 
     async def read(self, terminal: Terminal, petition_id: str) -> tuple[PetitionState, int, list[dict]]:

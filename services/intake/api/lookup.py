@@ -107,6 +107,7 @@ async def repeat_check(request: Request, body: RepeatCheck, terminal: TerminalDe
     digests = [(kind, app.keyring.digest(kind, normalise(value, f"petitioners.{i}.{kind}")))
                for i, person in enumerate(body.petitioners) for kind, normalise in INDEXED.items()
                if (value := getattr(person, kind))]
-    async with app.pool.acquire() as conn:
-        found = await app.service.repeats(conn, terminal, digests, datetime.now(timezone.utc), "before registering")
+    async with app.pool.acquire() as conn:  # logged even when it finds nothing: it is a lookup by identifier
+        found = await desk.possible_repeats(conn, app.county, terminal.unit_id, digests, datetime.now(timezone.utc))
+        await desk.log_lookup(conn, terminal.id, terminal.unit_id, "repeat_check", found, "before registering")
     return RepeatCheckAnswer(possible_repeats=[possible_repeat(app.county, f) for f in found])
