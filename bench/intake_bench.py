@@ -78,10 +78,9 @@ async def open_loop(url: str, token: str, seconds: float, rate: float,
     return ok, errors, latencies
 
 
-def wrk(url: str, token: str, seconds: float, concurrency: int,
-        script: str = "register.lua") -> tuple[float, float, float, int]:
+def wrk(url: str, token: str, seconds: float, concurrency: int) -> tuple[float, float, float, int]:
     """Closed loop with wrk (a C client, so the load generator does not eat the server's CPU)."""
-    script = str(Path(__file__).parent / script)
+    script = str(Path(__file__).parent / "register.lua")
     out = run(["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", script, url],
               env={**os.environ, "XINFANG_TERMINAL_TOKEN": token}).stdout
     rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])

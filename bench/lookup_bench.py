@@ -7,7 +7,7 @@ registration with detection off.
 Needs PostgreSQL and Kafka (`deploy/dev up`). Works in a database of its own (xinfang_bench_lookup, dropped at
 the end) and topics of its own. The petitioners are bulk-loaded with COPY (matters, their blind indexes) under the
 master key the intake process runs with; the lookups go through intake's HTTP API as a terminal sends them.
-Registrations: wrk (bench/register_people.lua: a person of their own per request, every tenth a repeat),
+Registrations: wrk (bench/register.lua with XINFANG_PEOPLE: a person of their own per request, every tenth a repeat),
 detection off and on, twice each, alternating; then an open loop at half the capacity measured with detection on.
 """
 from __future__ import annotations
@@ -111,7 +111,7 @@ def begin_statement() -> str:
     """IntakeService._begin for a registration (no transaction lock: the write takes it), its parameters inlined."""
     return ("SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, "
             "CASE WHEN k.request_hash IS NULL AND l.locked THEN nextval('receipt_{year}') END AS serial "
-            "FROM (SELECT CASE WHEN NULL::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock(NULL) END AS locked) l "
+            "FROM (SELECT CASE WHEN NULL::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock(NULL::bigint) END AS locked) l "
             "LEFT JOIN idempotency_keys k ON k.terminal_id = 't-pgbench' AND k.key = 'k' || :r "
             "LEFT JOIN petitions p ON p.petition_id = md5(:r::text)::uuid")
 
@@ -235,9 +235,9 @@ def main() -> None:
             proc = start(detection)
             try:
                 token = Intake(proc, settings, SCHEMA).terminal(VILLAGE)
-                os.environ["XINFANG_RUN"] = str(n)
+                os.environ.update(XINFANG_PEOPLE="1", XINFANG_RUN=str(n))  # register.lua: a person of their own each
                 figures[f"loadavg_before_wrk_{n}"] = loadavg()
-                rate, _p50, p99, bad = wrk(proc.url, token, args.seconds, args.concurrency, "register_people.lua")
+                rate, _p50, p99, bad = wrk(proc.url, token, args.seconds, args.concurrency)
                 assert bad == 0, f"{bad} registrations refused"
                 rates["on" if detection else "off"].append(rate)
                 p99s["on" if detection else "off"].append(p99)
