@@ -112,7 +112,7 @@ def begin_statement() -> str:
     return ("SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, "
             "CASE WHEN k.request_hash IS NULL AND l.locked THEN nextval('receipt_{year}') END AS serial "
             "FROM (SELECT CASE WHEN NULL::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock(NULL::bigint) END AS locked) l "
-            "LEFT JOIN idempotency_keys k ON k.terminal_id = 't-pgbench' AND k.key = 'k' || :r "
+            "LEFT JOIN idempotency_keys k ON k.terminal_id = 't-pgbench' AND k.key = 'k' || :r::text "
             "LEFT JOIN petitions p ON p.petition_id = md5(:r::text)::uuid")
 
 
@@ -130,12 +130,12 @@ def write_statement(sizes: dict, state_json: str) -> str:
     values = {
         1: "ARRAY[md5(:r::text || 'e')::uuid]", 2: "ARRAY[md5(:r::text)::uuid]", 3: "'{1}'::int[]",
         4: "'{petition.registered.v1}'::text[]", 5: "ARRAY[now()]", 6: "ARRAY[now()]",
-        7: f"ARRAY[convert_to(repeat('x', {sizes['event']}), 'UTF8')]", 8: "'t-pgbench'::text", 9: "'k' || :r",
+        7: f"ARRAY[convert_to(repeat('x', {sizes['event']}), 'UTF8')]", 8: "'t-pgbench'::text", 9: "'k' || :r::text",
         10: "sha256(:r::text::bytea)", 11: "201", 12: f"convert_to(repeat('x', {sizes['answer']}), 'UTF8')",
         13: "'aes-gcm'", 14: f"ARRAY[{ref}]", 15: "ARRAY[sha256(:r::text::bytea) || sha256(:r::text::bytea)]",
         16: f"ARRAY[repeat('n', {sizes['field']})]", 17: f"ARRAY[repeat('i', {sizes['field']})]",
         18: f"ARRAY[repeat('p', {sizes['field']})]", 19: "ARRAY[NULL::text]",
-        20: "'2026-361402-P' || :r", 21: "NULL::text", 22: f"'{VILLAGE_CODE}'", 23: "'labour'", 24: "'registered'",
+        20: "'2026-361402-P' || :r::text", 21: "NULL::text", 22: f"'{VILLAGE_CODE}'", 23: "'labour'", 24: "'registered'",
         25: "NULL::text", 26: "NULL::text", 27: f"'{VILLAGE}'", 28: "NULL::timestamptz", 29: f"'{'0' * 64}'",
         30: "'" + state_json.replace("'", "''") + "'", 31: "NULL::bigint",
         32: "'{id_number,phone}'::text[]",
