@@ -224,6 +224,7 @@ def main() -> None:
             rng.shuffle(asked)
             figures["loadavg_before_lookups"] = loadavg()
             latencies, outcomes = asyncio.run(lookups(proc.url, tokens, asked, 4))
+            intake.producer.close()
             figures.update({"lookups": len(latencies), "lookup_clients": 4, **{f"lookups_{k}": v for k, v in outcomes.items()},
                             "lookup_p50_ms": round(percentile(latencies, 50) * 1000, 2),
                             "lookup_p99_ms": round(percentile(latencies, 99) * 1000, 2)})
@@ -234,7 +235,9 @@ def main() -> None:
         for n, detection in enumerate([False, True, False, True]):
             proc = start(detection)
             try:
-                token = Intake(proc, settings, SCHEMA).terminal(VILLAGE)
+                driver = Intake(proc, settings, SCHEMA)
+                token = driver.terminal(VILLAGE)
+                driver.producer.close()
                 os.environ.update(XINFANG_PEOPLE="1", XINFANG_RUN=str(n))  # register.lua: a person of their own each
                 figures[f"loadavg_before_wrk_{n}"] = loadavg()
                 rate, _p50, p99, bad = wrk(proc.url, token, args.seconds, args.concurrency)
