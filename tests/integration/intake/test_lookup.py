@@ -24,6 +24,7 @@ from support.intake import (
     post_import,
 )
 from xinfang.problems import PROBLEM
+from xinfang.terminals import token_hash
 
 rng = random.Random()
 ENDPOINTS = {"/v1/lookups/id-number": lambda p: {"id_number": p["id_number"]},
@@ -185,7 +186,7 @@ async def test_every_lookup_is_in_the_access_log_with_the_matters_it_showed_and_
     ask(intake, desk(intake, OTHER_VILLAGE), "/v1/lookups/phone", {"phone": someone["phone"]})  # out of scope
     conn = await asyncpg.connect(intake.settings.database_url)
     try:
-        terminal = intake.terminal_id(token)
+        terminal = await conn.fetchval(f"SELECT id FROM {intake.schema}.terminals WHERE token_hash = $1", token_hash(token))
         rows = await conn.fetch(f"SELECT action, petition_id::text AS pid, outcome, detail FROM {intake.schema}.access_log"
                                 " WHERE terminal_id = $1 ORDER BY id", terminal)
         everything = await conn.fetchval(f"SELECT string_agg(coalesce(detail, ''), ' ') FROM {intake.schema}.access_log")
