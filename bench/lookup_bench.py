@@ -26,13 +26,13 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 from common import ROOT, percentile, run, save
-from intake_bench import offered, wrk
+from intake_bench import offered, person_body, wrk
 
 from intake import desk, store
 from intake.domain.identifiers import check_character
 from intake.domain.model import PetitionState
 from intake.keyring import Keyring
-from support.intake import BUREAU, VILLAGE, VILLAGE_CODE, Intake, identity_number, intake_env, mobile
+from support.intake import BUREAU, VILLAGE, VILLAGE_CODE, Intake, identity_number, intake_env
 from support.kafka import delete_run_topics, run_settings
 from support.process import ServiceProcess, free_port
 from xinfang.county import load_county
@@ -121,7 +121,7 @@ def repeat_statement() -> str:
     sql = desk.MATTERS_OF
     return sql.replace("$1::text[]", "'{id_number,phone}'::text[]").replace(
         "$2::bytea[]", "ARRAY[sha256((:r::text || 'i')::bytea), sha256((:r::text || 'p')::bytea)]").replace(
-        "$3", str(desk.MOST))
+        "$3", str(desk.REPEATS))
 
 
 def write_statement(sizes: dict, state_json: str) -> str:
@@ -164,11 +164,6 @@ async def sizes_of(dsn: str) -> tuple[dict, str]:
     finally:
         await conn.close()
     return {k: row[k] for k in ("event", "answer", "field")}, row["state"]
-
-
-def person_body(rng: random.Random) -> dict:
-    return {"channel": "visit", "jurisdiction": VILLAGE_CODE, "category": "labour", "summary": "拖欠工资",
-            "head_count": 1, "petitioners": [{"name": "张三", "id_number": identity_number(rng), "phone": mobile(rng)}]}
 
 
 def loadavg() -> str:
@@ -238,7 +233,7 @@ def main() -> None:
                 driver = Intake(proc, settings, SCHEMA)
                 token = driver.terminal(VILLAGE)
                 driver.producer.close()
-                os.environ.update(XINFANG_PEOPLE="1", XINFANG_RUN=str(n))  # register.lua: a person of their own each
+                os.environ["XINFANG_RUN"] = str(n)  # register.lua: the people of each run apart
                 figures[f"loadavg_before_wrk_{n}"] = loadavg()
                 rate, _p50, p99, bad = wrk(proc.url, token, args.seconds, args.concurrency)
                 assert bad == 0, f"{bad} registrations refused"

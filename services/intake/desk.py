@@ -22,6 +22,9 @@ from xinfang.county.model import County
 
 #: the most matters one answer lists, newest first (a person with more is rare; the clerk narrows by receipt number)
 MOST = 50
+#: the most matters a registration reads as possible repeats, newest first: what a clerk can weigh, and a bound on
+#: the registration's cost when many matters share an identifier (a village committee's phone)
+REPEATS = 20
 Digest = tuple[str, bytes]  # kind, blind index
 MATTERS_OF = """SELECT p.state, array_agg(DISTINCT b.kind) AS kinds, array_agg(DISTINCT b.ref) AS refs
    FROM blind_indexes b JOIN petitions p ON p.petition_id = b.petition_id
@@ -38,11 +41,13 @@ class Found:
     refs: tuple[str, ...]
 
 
-async def matters_of(conn: asyncpg.Connection, county: County, unit_id: str, digests: list[Digest]) -> list[Found]:
-    """The matters registered for anyone with one of these identifiers that a terminal of ``unit_id`` may see."""
+async def matters_of(conn: asyncpg.Connection, county: County, unit_id: str, digests: list[Digest],
+                     most: int = MOST) -> list[Found]:
+    """The matters registered for anyone with one of these identifiers that a terminal of ``unit_id`` may see (of
+    the ``most`` newest)."""
     if not digests:
         return []
-    rows = await conn.fetch(MATTERS_OF, [k for k, _ in digests], [d for _, d in digests], MOST)
+    rows = await conn.fetch(MATTERS_OF, [k for k, _ in digests], [d for _, d in digests], most)
     found = [Found(store.state_from_json(r["state"]), tuple(sorted(r["kinds"])), tuple(r["refs"])) for r in rows]
     return [f for f in found if may_see(county, unit_id, f.state)]
 
@@ -50,7 +55,8 @@ async def matters_of(conn: asyncpg.Connection, county: County, unit_id: str, dig
 async def possible_repeats(conn: asyncpg.Connection, county: County, unit_id: str, digests: list[Digest],
                            now: datetime) -> list[Found]:
     """The person's matters a new registration at ``now`` may repeat: open, or closed within the repeat window."""
-    return [f for f in await matters_of(conn, county, unit_id, digests) if may_repeat(f.state, now, county.repeat_window)]
+    found = await matters_of(conn, county, unit_id, digests, REPEATS)
+    return [f for f in found if may_repeat(f.state, now, county.repeat_window)]
 
 
 async def log_lookup(conn: asyncpg.Connection, terminal_id: str, unit_id: str, action: str, found: list[Found],
