@@ -144,7 +144,8 @@ class County(Part):
                                      description="重复访提示: a matter closed this recently is still offered at "
                                                  "registration as a possible repeat of the same person's new one")
     lookups_per_minute: int = Field(30, ge=1, le=600, description="lookups by identity number or phone per "
-                                    "terminal and minute (a terminal cannot walk the identity numbers)")
+                                    "terminal, minute and intake worker process (a terminal cannot walk the "
+                                    "identity numbers)")
     jurisdictions: list[Jurisdiction] = Field(min_length=1)
     units: list[Unit] = Field(min_length=1)
     departments: list[Department] = Field(default_factory=list)
