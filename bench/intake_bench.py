@@ -3,23 +3,26 @@
     python bench/intake_bench.py [--seconds 20] [--rate 500] [--concurrency 32]
 
 Needs `deploy/dev up` (PostgreSQL and Kafka). Starts its own intake process on a scratch schema and
-topics. The baseline in the same run: pgbench with a one-row INSERT transaction at the same
-client count and duration, on the same server: what PostgreSQL alone commits per second here.
+topics. Each registration is of a person of its own (register.lua with XINFANG_PEOPLE, person_body). The
+baseline in the same run: pgbench with a one-row INSERT transaction at the same client count and duration, on
+the same server: what PostgreSQL alone commits per second here.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import random
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 from common import percentile, run, save
 
-from support.intake import VILLAGE, VILLAGE_CODE, Intake, intake_env
+from support.intake import VILLAGE, VILLAGE_CODE, Intake, identity_number, intake_env, mobile
 from support.kafka import run_settings
 from support.postgres import test_database
 from support.process import ServiceProcess, free_port
@@ -27,9 +30,17 @@ from xinfang.settings import CommonSettings
 
 BODY = {"channel": "visit", "jurisdiction": VILLAGE_CODE, "category": "labour", "summary": "拖欠工资",
         "head_count": 3, "petitioners": [{"name": "张三", "id_number": "36140219800101123X", "phone": "13800000000"}]}
+_people = random.Random(7)
 
 
-async def closed_loop(url: str, token: str, seconds: float, concurrency: int) -> tuple[int, int, list[float]]:
+def person_body(rng: random.Random = _people) -> dict:
+    """A registration of a person of their own (valid identity number, phone): with repeat detection on, one body
+    sent again and again would be one person with thousands of matters, each registration reading 20 of them."""
+    return {**BODY, "petitioners": [{"name": "张三", "id_number": identity_number(rng), "phone": mobile(rng)}]}
+
+
+async def closed_loop(url: str, token: str, seconds: float, concurrency: int,
+                      body: Callable[[], dict] = person_body) -> tuple[int, int, list[float]]:
     """As fast as it goes: ``concurrency`` clients each sending the next request when answered."""
     ok = errors = 0
     latencies: list[float] = []
@@ -39,7 +50,7 @@ async def closed_loop(url: str, token: str, seconds: float, concurrency: int) ->
             nonlocal ok, errors
             while time.monotonic() < deadline:
                 started = time.perf_counter()
-                async with http.post("/v1/petitions", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
+                async with http.post("/v1/petitions", json=body(), headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
                     await r.read()
                     latencies.append(time.perf_counter() - started)
                     ok, errors = (ok + 1, errors) if r.status == 201 else (ok, errors + 1)
@@ -47,7 +58,8 @@ async def closed_loop(url: str, token: str, seconds: float, concurrency: int) ->
     return ok, errors, latencies
 
 
-async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[int, int, list[float]]:
+async def open_loop(url: str, token: str, seconds: float, rate: float,
+                    body: Callable[[], dict] = person_body) -> tuple[int, int, list[float]]:
     """A fixed offered rate: requests start on schedule whether or not earlier ones finished."""
     ok = errors = 0
     latencies: list[float] = []
@@ -56,7 +68,7 @@ async def open_loop(url: str, token: str, seconds: float, rate: float) -> tuple[
         async def one(scheduled: float) -> None:
             nonlocal ok, errors
             try:
-                async with http.post("/v1/petitions", json=BODY, headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
+                async with http.post("/v1/petitions", json=body(), headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
                     await r.read()
             except aiohttp.ClientError:
                 errors += 1
@@ -79,7 +91,7 @@ def wrk(url: str, token: str, seconds: float, concurrency: int) -> tuple[float, 
     """Closed loop with wrk (a C client, so the load generator does not eat the server's CPU)."""
     script = str(Path(__file__).parent / "register.lua")
     out = run(["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", script, url],
-              env={**os.environ, "XINFANG_TERMINAL_TOKEN": token}).stdout
+              env={"XINFANG_PEOPLE": "1", **os.environ, "XINFANG_TERMINAL_TOKEN": token}).stdout
     rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
     def ms(label: str) -> float:
         text = next(line for line in out.splitlines() if line.strip().startswith(label)).split()[1]
@@ -103,11 +115,12 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return (own(pid) + sum(own(k) for k in kids)) / tick, (sum(busy) - busy[3] - busy[4]) / tick
 
 
-def offered(proc_pid: int, url: str, token: str, seconds: float, rate: float) -> dict:
+def offered(proc_pid: int, url: str, token: str, seconds: float, rate: float,
+            body: Callable[[], dict] = person_body) -> dict:
     """One open-loop run with the machine's CPU beside it: how busy all cores were, and what the Python load
     generator (this process, on the same two cores) spent a request."""
     cpu0, own0, t0 = cpu_seconds(proc_pid), time.process_time(), time.monotonic()
-    ok, errors, latencies = asyncio.run(open_loop(url, token, seconds, rate))
+    ok, errors, latencies = asyncio.run(open_loop(url, token, seconds, rate, body))
     cpu1, own1, t1 = cpu_seconds(proc_pid), time.process_time(), time.monotonic()
     return {"rate_per_s": rate, "ok": ok, "errors": errors, "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),

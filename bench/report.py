@@ -17,6 +17,7 @@ TITLES = {
     "receipt": "Receipt numbers 受理编号 — sequence against a counter row (bench/receipt_bench.py)",
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
     "notices": "Notices 书面告知 — a notice made as PDF and DOCX (bench/notices_bench.py)",
+    "lookup": "Lookup at the desk 接待查询 — 1,000,000 petitioners, repeat detection (bench/lookup_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
 }
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from intake import idempotency
-from intake.api import problems
+from intake.api import lookup, problems
 from intake.api.deps import RateLimiter
 from intake.api.notices import router as notices_router
 from intake.api.portal import PortalLimits
@@ -60,6 +60,8 @@ class Intake:
         self.keyring = Keyring(master_key_from_text(settings.master_key.get_secret_value(), settings.seal_algorithm),
                                settings.seal_algorithm)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.lookups = RateLimiter(self.county.lookups_per_minute, "按个人信息查询过于频繁，请稍后再试",
+                                   "too many lookups by identity number or phone from this terminal")
         self.auth_failures = RateLimiter(settings.auth_failures_per_minute, "认证失败次数过多，请稍后再试",
                                          "too many failed authentications from this address")
         self.failed_authentications = FailedAuthentications()
@@ -241,6 +243,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(notices_router)
     app.include_router(portal_router)
+    app.include_router(lookup.router)
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
 

@@ -1,4 +1,5 @@
-"""Petitioners' data keys in intake's database, wrapped by the master key; erasure destroys them."""
+"""Petitioners' data keys in intake's database, wrapped by the master key; erasure destroys them (and the blind
+indexes the person is found by)."""
 from __future__ import annotations
 
 import uuid
@@ -6,11 +7,17 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from intake.domain import identifiers
 from intake.domain.commands import EncryptedPetitioner
+from intake.domain.errors import Refused
 from xinfang import encryption
 from xinfang.encryption import CipherAlgorithm
 
 PERSONAL_FIELDS = ("name", "id_number", "phone", "address")
+#: the identifiers a person is found by, each with its one written form
+INDEXED = {"id_number": identifiers.id_number, "phone": identifiers.phone}
+#: a blind index row as written: kind, digest, petitioner ref
+IndexRow = tuple[str, bytes, str]
 
 
 class Keyring:
@@ -18,6 +25,24 @@ class Keyring:
 
     def __init__(self, master: bytes, alg: CipherAlgorithm) -> None:
         self.master, self.alg = master, alg
+        self.index_keys = {kind: encryption.index_key(master, kind) for kind in INDEXED}
+
+    def digest(self, kind: str, normalised: str) -> bytes:
+        """The blind index of an identifier already in its normalised form."""
+        return encryption.blind_index(self.index_keys[kind], normalised)
+
+    def blind_indexes(self, ref: str, person: dict[str, str | None]) -> list[IndexRow]:
+        """The rows a new petitioner is found by: one per identifier given in a valid form.  An identifier that is
+        not (a wrong check character, a foreign phone number) is stored encrypted as given, just not indexed: a
+        registration is never refused for the index's sake."""
+        rows = []
+        for kind, normalise in INDEXED.items():
+            if value := person.get(kind):
+                try:
+                    rows.append((kind, self.digest(kind, normalise(value)), ref))
+                except Refused:
+                    continue
+        return rows
 
     def encrypt_new(self, person: dict[str, str | None]) -> tuple[EncryptedPetitioner, bytes]:
         """A new petitioner's encrypted fields under a fresh data key, and that key wrapped for storage."""
@@ -27,9 +52,15 @@ class Keyring:
                   for field in PERSONAL_FIELDS if (value := person.get(field))}
         return EncryptedPetitioner(ref=ref, **encrypted), encryption.wrap_key(self.master, self.alg, ref, key)
 
+    def blind_indexes_of(self, people: list[dict], encrypted: list[tuple[EncryptedPetitioner, bytes]]) -> list[IndexRow]:
+        """The rows new petitioners are found by, from their plain fields and their encrypted form (its ref)."""
+        return [row for person, (p, _) in zip(people, encrypted, strict=True) for row in self.blind_indexes(p.ref, person)]
+
     async def store(self, conn: asyncpg.Connection, petition_id: str,
-                    people: list[tuple[EncryptedPetitioner, bytes]], receipt_year: int | None = None) -> int | None:
-        """Wrapped keys and encrypted fields in one round trip; with a year, also the next receipt serial."""
+                    people: list[tuple[EncryptedPetitioner, bytes]], receipt_year: int | None = None,
+                    indexes: Iterable[IndexRow] = ()) -> int | None:
+        """Wrapped keys, encrypted fields and blind indexes in one round trip; with a year, also the next receipt
+        serial."""
         pid = uuid.UUID(petition_id)
         refs = [p.ref for p, _ in people]
         serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
@@ -37,10 +68,13 @@ class Keyring:
             f"""WITH k AS (INSERT INTO petitioner_keys (ref, alg, wrapped)
                            SELECT r, $2, w FROM unnest($1::text[], $3::bytea[]) AS t(r, w)),
                      p AS (INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
-                           SELECT $4, * FROM unnest($1::text[], $5::text[], $6::text[], $7::text[], $8::text[]))
+                           SELECT $4, * FROM unnest($1::text[], $5::text[], $6::text[], $7::text[], $8::text[])),
+                     b AS (INSERT INTO blind_indexes (kind, digest, ref, petition_id)
+                           SELECT *, $4 FROM unnest($9::text[], $10::bytea[], $11::text[]))
                 SELECT {serial}""",
             refs, self.alg, [w for _, w in people], pid, [p.name for p, _ in people],
-            [p.id_number for p, _ in people], [p.phone for p, _ in people], [p.address for p, _ in people])
+            [p.id_number for p, _ in people], [p.phone for p, _ in people], [p.address for p, _ in people],
+            *index_columns(indexes))
 
     async def keys(self, conn: asyncpg.Connection, refs: Iterable[str]) -> dict[str, bytes | None]:
         """The data keys of these petitioners (None where erased)."""
@@ -50,8 +84,10 @@ class Keyring:
                              if row["wrapped"] is not None else None) for row in rows}
 
     async def destroy(self, conn: asyncpg.Connection, ref: str) -> None:
-        """Crypto-shredding: the wrapped key is overwritten; every copy of the fields becomes unreadable."""
+        """Crypto-shredding: the wrapped key is overwritten; every copy of the fields becomes unreadable, and the
+        blind indexes go (in the caller's transaction): nothing finds the person any more."""
         await conn.execute("UPDATE petitioner_keys SET wrapped = NULL, erased_at = now() WHERE ref = $1", ref)
+        await conn.execute("DELETE FROM blind_indexes WHERE ref = $1", ref)
         await conn.execute(
             "UPDATE petitioners SET name = 'erased', id_number = NULL, phone = NULL, address = NULL WHERE ref = $1",
             ref)
@@ -61,3 +97,13 @@ class Keyring:
         get = encrypted.get if isinstance(encrypted, dict) else lambda f: getattr(encrypted, f)
         return {field: encryption.decrypt_field(get(field), key, field) if get(field) else None
                 for field in PERSONAL_FIELDS}
+
+
+def index_columns(rows: Iterable[IndexRow]) -> tuple[list[str], list[bytes], list[str]]:
+    """Blind index rows as the three arrays a statement unnests."""
+    kinds, digests, refs = [], [], []
+    for kind, digest, ref in rows:
+        kinds.append(kind)
+        digests.append(digest)
+        refs.append(ref)
+    return kinds, digests, refs

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from intake import idempotency, store
+from intake import desk, idempotency, store
 from intake.auth import Terminal
 from intake.domain import commands as c
 from intake.domain.decide import decide
@@ -37,7 +37,8 @@ def not_found() -> Refused:
     return Refused("not_found", "unknown", "事项不存在", "no such matter")
 
 log = logging.getLogger("intake.commands")
-Respond = Callable[[PetitionState, int], tuple[int, Any]]
+# (state, version[, the matters it may repeat: with repeat_check]) → (status, body)
+Respond = Callable[..., tuple[int, Any]]
 # (conn, state, receipt number, petitioners) → the command
 Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]
 
@@ -74,13 +75,15 @@ class IntakeService:
         self, terminal: Terminal, petition_id: str, make: Make, respond: Respond, *, occurred: datetime | None,
         idem: idempotency.IdempotencyKey | None, actor: str | None = None, roles: frozenset[str] | None = None,
         people: list[dict] | None = None, receipt: bool = False, make_writes: bool = True,
+        repeat_check: bool = False,
     ) -> Answer:
         """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
 
         ``make(conn, state, receipt_no, petitioners)`` builds the command; ``people`` are new petitioners to encrypt
         (their keys and fields are written with the events); ``receipt`` draws a receipt number — only for a command
         decided acceptable (a refused registration consumes none; make() must then not use ``conn``), and one drawn
-        but not written is recorded void with the reason.
+        but not written is recorded void with the reason.  The people's blind indexes are written with them;
+        ``repeat_check``: the answer lists the matters the command may repeat (``possible_repeats``, intake.desk).
 
         ``make_writes``: make() writes with ``conn`` (erasure), so the command runs in an explicit transaction
         that takes the Idempotency-Key's lock first (four round trips: BEGIN, read, write, COMMIT).  Otherwise
@@ -89,6 +92,7 @@ class IntakeService:
         logs.petition_id.set(petition_id)
         recorded = datetime.now(timezone.utc)
         encrypted_people = [self.keyring.encrypt_new(person) for person in people or []]
+        indexes = self.keyring.blind_indexes_of(people or [], encrypted_people)
         year = await self.receipt_year(recorded) if receipt else None
         # the time checks and a registration's decision come before a receipt number is drawn (a refused one
         # draws none); either refusal is raised only after the Idempotency-Key was read, so a retry still gets
@@ -122,12 +126,16 @@ class IntakeService:
                         state, chained = store.chain_events(
                             loaded, petition_id, produced, occurred=when, recorded=recorded,
                             actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
-                        status, body = respond(state, loaded.version + 1)
+                        if repeat_check:  # the matters found go to the answer (respond's third argument)
+                            status, body = respond(state, loaded.version + 1, await self.repeats(
+                                conn, terminal, [(kind, digest) for kind, digest, _ in indexes], when))
+                        else:
+                            status, body = respond(state, loaded.version + 1)
                         answer = Answer(status, dumps(body))
                         record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
                         await store.write(conn, loaded, state, chained, occurred=when, recorded=recorded,
                                           idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
-                                          notify=self.committed is None,
+                                          notify=self.committed is None, indexes=indexes,
                                           lock_id=idem.lock_id if idem and not make_writes else None)
                     drawn.clear()  # committed with the matter
                 if self.committed is not None:
@@ -235,10 +243,20 @@ class IntakeService:
         """Encrypt and store new petitioners (and draw a receipt number when registering)."""
         encrypted = [self.keyring.encrypt_new(person) for person in people]
         year = await self.receipt_year(receipt_at) if receipt_at else None
-        serial = await self.keyring.store(conn, petition_id, encrypted, year)
+        serial = await self.keyring.store(conn, petition_id, encrypted, year,
+                                          self.keyring.blind_indexes_of(people, encrypted))
         return tuple(p for p, _ in encrypted), (self.receipt_no(year, serial) if year else None)
 
     # ---- reads ----------------------------------------------------------------------
+
+    async def repeats(self, conn: asyncpg.Connection, terminal: Terminal, digests: list[desk.Digest],
+                      now: datetime) -> list[desk.Found]:
+        """The matters a registration at ``now`` may repeat, logged when there are any (a registration is no way to
+        walk the identity numbers: each one stores a matter)."""
+        found = await desk.possible_repeats(conn, self.county, terminal.unit_id, digests, now)
+        if found:
+            await desk.log_lookup(conn, terminal.id, terminal.unit_id, "repeat_check", found, "at registration")
+        return found
 
     async def read(self, terminal: Terminal, petition_id: str) -> tuple[PetitionState, int, list[dict]]:
         """A matter as the terminal may see it, with its decrypted petitioners (404 outside its scope)."""

@@ -36,6 +36,8 @@ class IntakeSettings(CommonSettings):
     pool_size: int = Field(20, ge=2, description="database connections per worker process")
     workers: int = Field(1, ge=1, le=64, description="HTTP worker processes (uvicorn); one per core is typical")
     relay_enabled: bool = True
+    repeat_detection: bool = Field(True, description="registrations list possible_repeats (off: the benchmark's "
+                                   "baseline)")
     routing_consumer_enabled: bool = True
 
     @field_validator("admin_token")

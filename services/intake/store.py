@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ import asyncpg
 import orjson
 
 from intake.domain.model import PetitionState, apply_routing, evolve
+from intake.keyring import IndexRow, index_columns
 from xinfang.events import CloudEvent, EventData, event_type_of
 from xinfang.events.chain import ChainLink
 
@@ -151,24 +153,34 @@ _EVENTS = """ev AS (
   people AS (INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
              SELECT $2[1], * FROM unnest($14::text[], $16::text[], $17::text[], $18::text[], $19::text[])
              WHERE EXISTS (SELECT FROM pt))"""
+# the blind indexes of new petitioners (intake.keyring), $n.. $n+2 after the statement's own parameters
+_INDEXES = """bi AS (INSERT INTO blind_indexes (kind, digest, ref, petition_id)
+         SELECT *, ($2::uuid[])[1] FROM unnest(${n}::text[], ${m}::bytea[], ${o}::text[]) WHERE EXISTS (SELECT FROM pt))"""
 _INSERT = f"""WITH {_LOCK.format(n=31)},
   pt AS (INSERT INTO petitions (petition_id, receipt_no, external_id, jurisdiction, category, status, holder_unit,
              accused_unit, registered_unit, next_due_at, head_hash, version, state)
          SELECT ($2::uuid[])[1], $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 1, $30::jsonb WHERE (SELECT locked FROM l)
          RETURNING 1),
-  {_EVENTS}
+  {_EVENTS},
+  {_INDEXES.format(n=32, m=33, o=34)}
 SELECT (SELECT count(*) FROM pt) AS saved, (SELECT locked FROM l) AS locked"""
 _UPDATE = f"""WITH {_LOCK.format(n=27)},
   pt AS (UPDATE petitions SET status = $20, holder_unit = $21, next_due_at = $22, head_hash = $23, state = $24::jsonb,
              category = $25, version = version + 1, updated_at = now()
          WHERE petition_id = ($2::uuid[])[1] AND version = $26 AND (SELECT locked FROM l) RETURNING 1),
-  {_EVENTS}
+  {_EVENTS},
+  {_INDEXES.format(n=28, m=29, o=30)}
 SELECT (SELECT count(*) FROM pt) AS saved, (SELECT locked FROM l) AS locked"""
 # With the relay's wake-up in the transaction (imports: one transaction per matter, several appends).  Commands
 # leave it out and ring the OutboxBell after their commit: transactions that NOTIFY commit one after another.
 _NOTIFY = f", pg_notify('{NOTIFY_CHANNEL}', '')"
 _STATEMENTS = {(True, False): _INSERT, (False, False): _UPDATE,
                (True, True): _INSERT + _NOTIFY, (False, True): _UPDATE + _NOTIFY}
+
+
+def write_statement(new_matter: bool, notify: bool = False) -> str:
+    """The statement write() sends (bench/lookup_bench.py replays it in pgbench)."""
+    return _STATEMENTS[new_matter, notify]
 
 
 class KeyInFlight(Exception):
@@ -179,8 +191,9 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
                 occurred: datetime, recorded: datetime,
                 idempotency: tuple[str, str, bytes, int, bytes] | None = None,
                 people: list | None = None, cipher_alg: str = "aes-gcm", notify: bool = True,
-                lock_id: int | None = None) -> None:
-    """Events, outbox rows, the write model, the Idempotency-Key record and (``notify``) the relay's wake-up:
+                lock_id: int | None = None, indexes: Iterable[IndexRow] = ()) -> None:
+    """Events, outbox rows, the write model, the Idempotency-Key record, new petitioners with their blind indexes
+    and (``notify``) the relay's wake-up:
     one statement, one round trip; outside a transaction it is one by itself.  ``lock_id``: take the
     Idempotency-Key's transaction lock in the same statement (:class:`KeyInFlight` if another holds it).
     Raises :class:`Conflict` if another command got there first; nothing is written then."""
@@ -199,11 +212,11 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
             row = await conn.fetchrow(_STATEMENTS[True, notify], *events, *idem, *persons, state.receipt_no,
                                       state.external_id, state.jurisdiction, state.category, state.status,
                                       state.holder_unit, state.accused_unit, state.registered_unit, next_due, head_hash,
-                                      state_json, lock_id)
+                                      state_json, lock_id, *index_columns(indexes))
         else:
             row = await conn.fetchrow(_STATEMENTS[False, notify], *events, *idem, *persons, state.status,
                                       state.holder_unit, next_due, head_hash, state_json, state.category, loaded.version,
-                                      lock_id)
+                                      lock_id, *index_columns(indexes))
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name and "idempotency" in exc.constraint_name:
             raise

@@ -12,12 +12,16 @@ commercial-cryptography assessment (GB/T 39786).  Encrypted text:
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from typing import Literal
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 CipherAlgorithm = Literal["aes-gcm", "sm4-gcm"]
 ERASED = "erased"
@@ -110,3 +114,18 @@ def master_key_from_text(text: str, alg: CipherAlgorithm) -> bytes:
         raise ValueError(f"{alg} 主密钥须为 {KEY_BYTES[alg]} 字节 master key must be "
                          f"{KEY_BYTES[alg]} bytes, got {len(key)}")
     return key
+
+
+# ---- blind indexes: finding a person by an identifier without decrypting anyone -------------------------------
+
+def index_key(master: bytes, kind: str) -> bytes:
+    """The key of one kind of blind index (``id_number``, ``phone``), derived from the master key (HKDF-SHA256,
+    the kind as the domain-separating info): computed at start, never stored, and unlike any data key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"xinfang blind index v1",
+                info=kind.encode()).derive(master)
+
+
+def blind_index(key: bytes, normalised: str) -> bytes:
+    """The keyed hash (HMAC-SHA256) of a normalised identifier: equal for equal identifiers, and without the key
+    not to be computed from a guess (the space of identity numbers is small enough to walk)."""
+    return hmac.new(key, normalised.encode(), hashlib.sha256).digest()

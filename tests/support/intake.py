@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import uuid
 from datetime import datetime, timezone
 
@@ -197,3 +198,17 @@ def post_import(intake: Intake, body: bytes, key: str | None = None, unit: str =
     return intake.http.post("/v1/imports", content=body, headers={
         "Authorization": f"Bearer {token}", "Idempotency-Key": key or uuid.uuid4().hex,
         "Content-Type": "application/x-ndjson"})
+
+
+# ---- people found at the desk (blind indexes) ------------------------------------------------------
+
+def identity_number(rng: random.Random, region: str = "361402") -> str:
+    """A valid 18-character identity number (birth date in the 1900s, check character right), fresh per call."""
+    from intake.domain.identifiers import check_character
+
+    first17 = f"{region}19{rng.randint(40, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    return first17 + check_character(first17)
+
+
+def mobile(rng: random.Random) -> str:
+    return f"13{rng.randint(0, 999_999_999):09d}"

@@ -67,6 +67,10 @@ def test_demo_limits(demo):
     assert (demo.collective_threshold, demo.warning_fraction) == (5, 0.8)
 
 
+def test_demo_offers_repeats_closed_within_a_year_and_lets_a_terminal_look_up_thirty_people_a_minute(demo):
+    assert (demo.repeat_window, demo.lookups_per_minute) == (timedelta(days=365), 30)
+
+
 # ---- look-ups ------------------------------------------------------------------------
 
 
@@ -229,6 +233,9 @@ CASES = {
     "rule without outcome": (edited(18, "routing_rules: [{name: r, when: {collective: true}, then: {}}]",
                                     insert=True), 18, "routing_rules[0].then", "规则结果为空"),
     "unknown time zone": (edited(3, "timezone: Mars/Olympus", insert=True), 3, "timezone", "未知的时区"),
+    "repeat window of nothing": (edited(3, "repeat_window: P0D", insert=True), 3, "repeat_window", "数值太小"),
+    "lookups above the ceiling": (edited(3, "lookups_per_minute: 6000", insert=True), 3, "lookups_per_minute",
+                                  "数值太大 Input should be less than or equal to 600"),
     "category to unknown department": (edited(17, "  - {code: labour, name: 劳动, name_en: labour, "
                                                   "department: zzz}"), 17, "categories[0].department",
                                        "未知的主管部门 unknown department 'zzz'"),

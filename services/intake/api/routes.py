@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from intake import idempotency, store
 from intake.api import schemas as s
 from intake.api.deps import AdminDep, AuthenticatedFirst, IdemDep, TerminalDep
+from intake.api.lookup_schemas import possible_repeat
 from intake.auth import Terminal, create_terminal, revoke_terminal
 from intake.domain import commands as c
 from intake.domain.model import STATUSES, PetitionState
@@ -92,7 +93,9 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
 
     A 201 means the matter is durably stored; it reaches the other services even if Kafka is
     down at that moment. Personal data is encrypted before it is stored. Retry with the same
-    Idempotency-Key after a network failure: you get the first answer, never a second matter."""
+    Idempotency-Key after a network failure: you get the first answer, never a second matter.
+    `possible_repeats` lists the same people's open or recently closed matters in your scope (by identity number
+    or phone, as `POST /v1/petitions/repeat-check`): never a refusal, the clerk decides."""
     app = request.app.state.intake
     petition_id = str(uuid.uuid4())
 
@@ -103,13 +106,15 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
             category=body.category, summary=body.summary, head_count=body.head_count, petitioners=people,
             accused_unit=body.accused_unit)
 
-    def respond(state: PetitionState, _version: int) -> tuple[int, s.Registration]:
+    def respond(state: PetitionState, _version: int, repeats=()) -> tuple[int, s.Registration]:
         return 201, s.Registration(petition_id=petition_id, receipt_no=state.receipt_no, status=state.status,
-                                   status_label=STATUSES[state.status])
+                                   status_label=STATUSES[state.status],
+                                   possible_repeats=[possible_repeat(app.county, found) for found in repeats])
 
     return _answer(await app.service.execute(terminal, petition_id, make, respond, occurred=body.occurred_at,
                                              idem=idem, people=[p.model_dump() for p in body.petitioners],
-                                             receipt=True, make_writes=False))
+                                             receipt=True, make_writes=False,
+                                             repeat_check=app.settings.repeat_detection))
 
 
 @router.post("/petitions/{petition_id}/visits", status_code=201, response_model=s.PetitionPublic,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from intake.api.lookup_schemas import PossibleRepeat
 from xinfang.vocabulary import CALENDAR_ASSUMED_LABEL, Channel, Decision, Redirect, Satisfaction
 
 
@@ -189,6 +190,8 @@ class Registration(BaseModel):
     receipt_no: str = Field(description="可电话报读的回执编号 e.g. 2026-110105-0000123")
     status: str
     status_label: str
+    possible_repeats: list[PossibleRepeat] = Field(default_factory=list, description="同一信访人的在办或近期办结事项 "
+                                                   "the same people's open or recently closed matters in your scope")
 
 
 class TerminalCreate(Body):

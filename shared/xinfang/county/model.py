@@ -141,6 +141,12 @@ class County(Part):
                                                   "older history goes through imports")
     history_from: date = Field(date(2000, 1, 1), description="the earliest date an imported fact may carry")
     max_head_count: int = Field(2000, ge=1, le=100_000, description="the largest head-count one batch may have")
+    repeat_window: timedelta = Field(timedelta(days=365), gt=timedelta(0), le=timedelta(days=3650),
+                                     description="重复访提示: a matter closed this recently is still offered at "
+                                                 "registration as a possible repeat of the same person's new one")
+    lookups_per_minute: int = Field(30, ge=1, le=600, description="lookups by identity number or phone per "
+                                    "terminal, minute and intake worker process (a terminal cannot walk the "
+                                    "identity numbers)")
     jurisdictions: list[Jurisdiction] = Field(min_length=1)
     units: list[Unit] = Field(min_length=1)
     departments: list[Department] = Field(default_factory=list)
