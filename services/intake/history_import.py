@@ -26,6 +26,7 @@ from intake.domain import commands as c
 from intake.domain.errors import Refused
 from intake.domain.occurred import check_occurred_at
 from intake.service import IntakeService, Step
+from xinfang.county.model import County
 from xinfang.problems import Problem, field_errors, problem_body
 from xinfang.vocabulary import Channel
 
@@ -166,14 +167,14 @@ def _refused(line_no: int, matter: ImportedMatter, refused: Refused) -> ImportRe
                                              line=line_no, item=refused.item, **named))
 
 
-def _times(service: IntakeService, matter: ImportedMatter, recorded: datetime) -> list[tuple[str, datetime]]:
+def times(county: County, matter: ImportedMatter, recorded: datetime) -> list[tuple[str, datetime]]:
     """Every batch's and action's time, checked as imported history, in the order they are decided."""
     items = [*((f"batches.{i}", b) for i, b in enumerate(matter.batches)),
              *((f"actions.{i}", a) for i, a in enumerate(matter.actions))]
     when = []
     for where, item in items:
         try:
-            when.append((where, check_occurred_at(service.county, item.occurred_at, recorded, imported=True)))
+            when.append((where, check_occurred_at(county, item.occurred_at, recorded, imported=True)))
         except Refused as refused:
             raise refused.within(where) from None
     when.sort(key=lambda pair: pair[1])  # stable: at the same moment, batches before actions, each in line order
@@ -187,21 +188,27 @@ def _times(service: IntakeService, matter: ImportedMatter, recorded: datetime) -
 
 
 async def _import(service: IntakeService, terminal, pid: str, matter: ImportedMatter) -> None:
-    recorded = datetime.now(timezone.utc)
-    order = _times(service, matter, recorded)
+    order = times(service.county, matter, datetime.now(timezone.utc))
     people = [p.model_dump() for b in matter.batches for p in b.petitioners]
 
     async def make(_conn, _state, receipt_no: str | None, petitioners: tuple) -> list[Step]:
-        given, offset = [], 0
-        for batch in matter.batches:  # each batch its own petitioners, encrypted in the order given
-            given.append(petitioners[offset:offset + len(batch.petitioners)])
-            offset += len(batch.petitioners)
-        return [Step(_command(matter, where, pid, receipt_no, given), _unit(matter, where), at, where)
-                for where, at in order]
+        return steps(matter, order, pid, receipt_no, petitioners)
 
     await service.execute(terminal, pid, make, lambda _state, _version: (201, None), occurred=None, idem=None,
                           actor=f"import:{terminal.id}", roles=IMPORT_ROLES, people=people, receipt=True,
                           make_writes=False, imported=True, receipt_at=order[0][1])
+
+
+def steps(matter: ImportedMatter, order: list[tuple[str, datetime]], pid: str, receipt_no: str | None,
+          petitioners: tuple) -> list[Step]:
+    """The line's batches and actions as the runner's steps, in ``order`` (:func:`times`); ``petitioners``: every
+    batch's, encrypted, in the order of the line."""
+    given, offset = [], 0
+    for batch in matter.batches:
+        given.append(petitioners[offset:offset + len(batch.petitioners)])
+        offset += len(batch.petitioners)
+    return [Step(_command(matter, where, pid, receipt_no, given), _unit(matter, where), at, where)
+            for where, at in order]
 
 
 def _unit(matter: ImportedMatter, where: str) -> str:

@@ -8,11 +8,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from escalation.domain import placement
+from intake.auth import Terminal
 from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
 from intake.domain.model import evolve
+from intake.history_import import ImportedMatter, steps, times
 from intake.organisation import context, importer, reviewer_of
+from intake.service import IntakeService
+from intake.store import Loaded
+from support.seed import seed_records, through_review
 from xinfang.county import load_county
 from xinfang.events.catalogue import RecheckRequested, ReviewRequested
 from xinfang.settings import DEMO_COUNTY
@@ -121,3 +126,19 @@ def test_a_refusal_within_an_item_names_the_field_from_the_top_of_the_request():
     assert plain.within("actions.2").field == "actions.2.occurred_at"
     assert plain.within("actions.2").item == "actions.2"
     assert Refused("state", "status", "z", "e").within("batches.1").field == "batches.1"
+
+
+def test_every_line_of_the_seed_quarter_is_decided_whole_by_the_county_bureau():
+    service = IntakeService(None, COUNTY, None, "sha256")  # type: ignore[arg-type]  # decides only: no I/O
+    bureau = Terminal(id="t-bureau", unit_id=BUREAU, roles=frozenset({"supervisor"}))
+    records = seed_records("unit")
+    final = {}
+    for record in records:
+        matter = ImportedMatter.model_validate(record)
+        order = times(COUNTY, matter, datetime(2026, 12, 1, tzinfo=timezone.utc))
+        made = steps(matter, order, "m1", "2019-361402-0000001", ())
+        final[record["external_id"]], _ = service.decided(bureau, ROLES, Loaded(None), "m1", made, order[0][1],
+                                                          order[0][1], None, imported=True)
+    reviewed = through_review(records)
+    assert reviewed and all(final[x].status == "reviewed" and final[x].resolved for x in reviewed)
+    assert sum(state.status == "terminated" for state in final.values()) >= 3
