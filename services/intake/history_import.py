@@ -31,6 +31,8 @@ from xinfang.problems import Problem, field_errors, problem_body
 from xinfang.vocabulary import Channel
 
 IMPORT_ROLES = frozenset({"registrar", "handler", "supervisor"})  # what the historical units did
+#: the line's own fields, which the first batch's registration decides on
+MATTER_FIELDS = frozenset({"external_id", "jurisdiction", "category", "summary"})
 #: a matter's id from its external id: a second import of the same line finds the first
 NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-5c7d-9e0f-1a2b3c4d5e6f")
 
@@ -159,10 +161,12 @@ def _refused(line_no: int, matter: ImportedMatter, refused: Refused) -> ImportRe
     zh, en = f"{where_zh}：{refused.zh}", f"{where_en}: {refused.en}"
     if refused.code == "status":
         en += "; a line's batches and actions are taken in the order of their occurred_at"
-    named = {"errors": [{"field": refused.field, "message_zh": refused.zh, "message_en": refused.en}]} \
-        if refused.field else {}
+    field = refused.field
+    if field and refused.item and field.removeprefix(f"{refused.item}.") in MATTER_FIELDS:
+        field = field.removeprefix(f"{refused.item}.")  # the registration's: a field of the line, not of its batch
+    named = {"errors": [{"field": field, "message_zh": refused.zh, "message_en": refused.en}]} if field else {}
     return ImportResult(line=line_no, external_id=matter.external_id, outcome="refused", detail=f"{zh} {en}",
-                        field=refused.field, item=refused.item,
+                        field=field, item=refused.item,
                         problem=problem_body(STATUS_OF_REFUSAL[refused.kind], f"refused.{refused.code}", zh, en,
                                              line=line_no, item=refused.item, **named))
 

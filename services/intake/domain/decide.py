@@ -148,7 +148,8 @@ def _register(cmd: c.RegisterPetition, ctx: Context) -> list[EventData]:
     _need_role(ctx, REGISTRAR_ROLES, "登记 register")
     _need_head_count(cmd.head_count, ctx)
     if not ctx.knows_category(cmd.category):
-        raise Refused("invalid", "category", f"未知的类别代码 {cmd.category}", f"unknown category {cmd.category!r}")
+        raise Refused("invalid", "category", f"未知的类别代码 {cmd.category}", f"unknown category {cmd.category!r}",
+                      "category")
     code = cmd.jurisdiction
     if not ctx.knows_place(code):
         raise Refused("invalid", "unknown_jurisdiction", f"未知的区划代码 {code}：本县区划中没有此代码",
