@@ -16,6 +16,8 @@ TITLES = {
     "e2e": "End to end — registration to /v1/stats (bench/e2e_bench.py)",
     "receipt": "Receipt numbers 受理编号 — sequence against a counter row (bench/receipt_bench.py)",
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
+    "import": "Imports 历史导入 — matters per second through POST /v1/imports, beside the baseline's "
+              "(bench/import_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
 }
 
