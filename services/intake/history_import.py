@@ -187,7 +187,7 @@ def times(county: County, matter: ImportedMatter, recorded: datetime) -> list[tu
         raise Refused("invalid", "before_first_batch", f"早于首批次（{matter.batches[0].occurred_at.isoformat()}）："
                       "事项的首批次即登记，须早于所有其他批次和办理记录",
                       f"it lies before the first batch ({matter.batches[0].occurred_at.isoformat()}): the first batch "
-                      "registers the matter and precedes every other batch and action", "occurred_at", first)
+                      "registers the matter and precedes every other batch and action", "occurred_at").within(first)
     return when
 
 
