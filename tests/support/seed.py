@@ -27,8 +27,8 @@ from xinfang.county import load_county
 CST = timezone(timedelta(hours=8))
 DEMO = ROOT / "deploy" / "counties" / "demo.yaml"
 _COUNTY = load_county(DEMO)
-# (village code, its work room, its township's station) for every village of the demo county, in the file's order
-VILLAGES = [(j.code, j.unit, _COUNTY.next_tier_unit(j.unit).id) for j in _COUNTY.jurisdictions if j.tier == "village"]
+# (village code, its work room) for every village of the demo county, in the file's order
+VILLAGES = [(j.code, j.unit) for j in _COUNTY.jurisdictions if j.tier == "village"]
 BUREAU = _COUNTY.unit_for(_COUNTY.code, "county").id
 AS_OF = "2019-04-14"
 EXPECTED = {"cases": 176, "batches": 212, "persons": 820, "resolved": 143, "resolution_rate": "81.25",
@@ -89,9 +89,10 @@ def _actions(start: datetime, room: str, station: str, story: str, resolved: boo
     return actions
 
 
-def _matter(external_id: str, place: tuple[str, str, str], start: datetime, heads: list[int], story: str,
+def _matter(external_id: str, place: tuple[str, str], start: datetime, heads: list[int], story: str,
             resolved: bool, rng: random.Random, category: str = "labour") -> dict:
-    village, room, station = place
+    village, room = place
+    station = _COUNTY.next_tier_unit(room).id  # the township's station above the room: the reviewer
     times = sorted(start + timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 8)) for _ in heads[1:])
     batches = [{"occurred_at": _at(start), "channel": "visit", "head_count": heads[0], "unit": room,
                 "petitioners": [{"name": f"信访人{external_id}"}]}]
