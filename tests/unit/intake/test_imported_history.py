@@ -19,6 +19,7 @@ from intake.service import IntakeService
 from intake.store import Loaded
 from support.seed import seed_records, through_review
 from xinfang.county import load_county
+from xinfang.events import UPCASTERS
 from xinfang.events.catalogue import RecheckRequested, ReviewRequested
 from xinfang.settings import DEMO_COUNTY
 
@@ -142,3 +143,9 @@ def test_every_line_of_the_seed_quarter_is_decided_whole_by_the_county_bureau():
     reviewed = through_review(records)
     assert reviewed and all(final[x].status == "reviewed" and final[x].resolved for x in reviewed)
     assert sum(state.status == "terminated" for state in final.values()) >= 3
+
+
+def test_a_review_request_of_version_1_reads_as_version_2_with_no_reviewer():
+    for name, model in (("review_requested", ReviewRequested), ("recheck_requested", RecheckRequested)):
+        current, data = UPCASTERS.decode(f"petition.{name}.v1", {"reason": "不服"})
+        assert current == f"petition.{name}.v2" and isinstance(data, model) and data.unit is None
