@@ -18,6 +18,8 @@ TITLES = {
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
     "notices": "Notices 书面告知 — a notice made as PDF and DOCX (bench/notices_bench.py)",
     "lookup": "Lookup at the desk 接待查询 — 1,000,000 petitioners, repeat detection (bench/lookup_bench.py)",
+    "import": "Imports 历史导入 — matters per second through POST /v1/imports, beside the baseline's "
+              "(bench/import_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
 }
 

@@ -56,26 +56,6 @@ class Keyring:
         """The rows new petitioners are found by, from their plain fields and their encrypted form (its ref)."""
         return [row for person, (p, _) in zip(people, encrypted, strict=True) for row in self.blind_indexes(p.ref, person)]
 
-    async def store(self, conn: asyncpg.Connection, petition_id: str,
-                    people: list[tuple[EncryptedPetitioner, bytes]], receipt_year: int | None = None,
-                    indexes: Iterable[IndexRow] = ()) -> int | None:
-        """Wrapped keys, encrypted fields and blind indexes in one round trip; with a year, also the next receipt
-        serial."""
-        pid = uuid.UUID(petition_id)
-        refs = [p.ref for p, _ in people]
-        serial = f"nextval('receipt_{receipt_year:04d}')" if receipt_year else "NULL::bigint"
-        return await conn.fetchval(
-            f"""WITH k AS (INSERT INTO petitioner_keys (ref, alg, wrapped)
-                           SELECT r, $2, w FROM unnest($1::text[], $3::bytea[]) AS t(r, w)),
-                     p AS (INSERT INTO petitioners (petition_id, ref, name, id_number, phone, address)
-                           SELECT $4, * FROM unnest($1::text[], $5::text[], $6::text[], $7::text[], $8::text[])),
-                     b AS (INSERT INTO blind_indexes (kind, digest, ref, petition_id)
-                           SELECT *, $4 FROM unnest($9::text[], $10::bytea[], $11::text[]))
-                SELECT {serial}""",
-            refs, self.alg, [w for _, w in people], pid, [p.name for p, _ in people],
-            [p.id_number for p, _ in people], [p.phone for p, _ in people], [p.address for p, _ in people],
-            *index_columns(indexes))
-
     async def keys(self, conn: asyncpg.Connection, refs: Iterable[str]) -> dict[str, bytes | None]:
         """The data keys of these petitioners (None where erased)."""
         rows = await conn.fetch("SELECT ref, alg, wrapped FROM petitioner_keys WHERE ref = ANY($1::text[])",

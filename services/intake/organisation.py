@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from intake.domain.decide import Context
+from intake.domain.decide import Context, Importer
+from intake.domain.errors import Refused
 from intake.domain.model import PetitionState
 from xinfang.county.model import RANK, County
 
@@ -36,10 +37,29 @@ def may_see(county: County, unit_id: str, state: PetitionState) -> bool:
     return county.in_scope(unit_id, state.jurisdiction)
 
 
+def reviewer_of(county: County, unit_id: str) -> tuple[str, str]:
+    """复查/复核 by the unit one tier up from the one whose answer is contested; the top tier reviews itself (as
+    escalation places a review: ``escalation.domain.placement.for_review``)."""
+    above = county.next_tier_unit(unit_id) or county.unit(unit_id)
+    return above.id, above.tier
+
+
+def importer(county: County, unit_id: str) -> Importer:
+    """The importing terminal's unit: it vouches for the history of its units and places."""
+    return Importer(unit=unit_id, covers_unit=lambda unit: acts_for(county, unit_id, unit),
+                    covers_place=lambda code: county.in_scope(unit_id, code),
+                    reviewer_of=lambda unit: reviewer_of(county, unit))
+
+
 def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
-            tier_of_matter: str | None = None) -> Context:
-    """The decide() context for a terminal of ``unit_id`` acting at ``now``."""
-    unit = county.unit(unit_id)
+            tier_of_matter: str | None = None, imported_by: Importer | None = None) -> Context:
+    """The decide() context for a terminal of ``unit_id`` acting at ``now`` (``imported_by``: in history imported
+    by that unit's terminal, ``unit_id`` is the unit that acted then)."""
+    try:
+        unit = county.unit(unit_id)
+    except KeyError:
+        raise Refused("invalid", "unknown_unit", f"未知的单位 {unit_id}：本县配置中没有此单位",
+                      f"unknown unit {unit_id!r}: the county file has no such unit", "unit") from None
     window_tier = tier_of_matter or unit.tier
 
     def window_end(start: datetime, window: str) -> datetime:
@@ -48,6 +68,13 @@ def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
     def knows_category(code: str) -> bool:
         return code in {c.code for c in county.categories}
 
+    def knows_place(code: str) -> bool:
+        try:
+            county.jurisdiction(code)
+        except KeyError:
+            return False
+        return True
+
     def knows_unit(code: str) -> bool:
         return code in {u.id for u in county.units}
 
@@ -55,4 +82,5 @@ def context(county: County, unit_id: str, roles: frozenset[str], now: datetime,
                    acts_for=lambda holder: acts_for(county, unit_id, holder),
                    in_scope=lambda code: county.in_scope(unit_id, code),
                    knows_category=knows_category, knows_unit=knows_unit, window_end=window_end,
-                   extension_limit=county.limit(window_tier, "extension"), max_head_count=county.max_head_count)
+                   extension_limit=county.limit(window_tier, "extension"), max_head_count=county.max_head_count,
+                   knows_place=knows_place, importer=imported_by)

@@ -21,12 +21,13 @@ from intake.auth import Terminal
 from intake.domain import commands as c
 from intake.domain.decide import decide
 from intake.domain.errors import Refused
-from intake.domain.model import PetitionState
+from intake.domain.model import PetitionState, evolve
 from intake.domain.occurred import check_occurred_at
 from intake.keyring import Keyring
-from intake.organisation import context, may_see
+from intake.organisation import context, importer, may_see
 from xinfang import logs
 from xinfang.county.model import County
+from xinfang.events.chain import ChainLink
 from xinfang.problems import Problem
 
 MAX_ATTEMPTS = 5
@@ -39,8 +40,22 @@ def not_found() -> Refused:
 log = logging.getLogger("intake.commands")
 # (state, version[, the matters it may repeat: with repeat_check]) → (status, body)
 Respond = Callable[..., tuple[int, Any]]
-# (conn, state, receipt number, petitioners) → the command
-Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable[c.Command]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One fact of a history decided in order (an import's batches and actions): the command, the unit that acted
+    and when, and the part of the request it came from (``actions.2``), which a refusal names.  A live command is
+    one step of the terminal's own unit at the request's time."""
+
+    command: c.Command
+    unit: str | None = None
+    occurred: datetime | None = None
+    where: str | None = None
+
+
+# (conn, state, receipt number, petitioners) → the command, or the steps of a history
+Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable["c.Command | list[Step]"]]
 
 
 def dumps(body: Any) -> bytes:
@@ -75,7 +90,7 @@ class IntakeService:
         self, terminal: Terminal, petition_id: str, make: Make, respond: Respond, *, occurred: datetime | None,
         idem: idempotency.IdempotencyKey | None, actor: str | None = None, roles: frozenset[str] | None = None,
         people: list[dict] | None = None, receipt: bool = False, make_writes: bool = True,
-        repeat_check: bool = False,
+        imported: bool = False, receipt_at: datetime | None = None, repeat_check: bool = False,
     ) -> Answer:
         """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
 
@@ -88,12 +103,15 @@ class IntakeService:
         ``make_writes``: make() writes with ``conn`` (erasure), so the command runs in an explicit transaction
         that takes the Idempotency-Key's lock first (four round trips: BEGIN, read, write, COMMIT).  Otherwise
         the read needs no transaction (the write is guarded by the version it read) and the write is one
-        statement that takes the key's lock, so it commits alone: two round trips, same answers."""
+        statement that takes the key's lock, so it commits alone: two round trips, same answers.
+
+        ``imported``: make() gives the steps of history the terminal imports, each by the unit that acted then,
+        at its checked time; the receipt number is of the year of ``receipt_at`` (the first batch's)."""
         logs.petition_id.set(petition_id)
         recorded = datetime.now(timezone.utc)
         encrypted_people = [self.keyring.encrypt_new(person) for person in people or []]
         indexes = self.keyring.blind_indexes_of(people or [], encrypted_people)
-        year = await self.receipt_year(recorded) if receipt else None
+        year = await self.receipt_year(receipt_at or recorded) if receipt else None
         # the time checks and a registration's decision come before a receipt number is drawn (a refused one
         # draws none); either refusal is raised only after the Idempotency-Key was read, so a retry still gets
         # the first answer, even days later
@@ -103,7 +121,7 @@ class IntakeService:
             when, refusal = recorded, refused
         if refusal is None and year:
             refusal = await self._refusal(terminal, make, roles or terminal.roles, when, year,
-                                          tuple(p for p, _ in encrypted_people))
+                                          tuple(p for p, _ in encrypted_people), imported)
         for _ in range(MAX_ATTEMPTS):
             drawn: list[str] = []
             try:
@@ -115,17 +133,14 @@ class IntakeService:
                             return Answer(stored.status, stored.body)  # a retry is answered as first, even days later
                         if refusal is not None:
                             raise refusal
-                        if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
+                        if loaded.state is not None and not imported and \
+                                not may_see(self.county, terminal.unit_id, loaded.state):
                             raise not_found()  # as for a matter that does not exist: it tells nothing of the others
-                        receipt_no = self.receipt_no(year, serial) if year else None
+                        receipt_no = self.receipt_no(year, serial) if year and serial else None
                         drawn.extend([receipt_no] if receipt_no else [])
-                        command = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
-                        tier = loaded.state.holder_tier if loaded.state else None
-                        ctx = context(self.county, terminal.unit_id, roles or terminal.roles, when, tier)
-                        produced = decide(loaded.state, command, ctx)
-                        state, chained = store.chain_events(
-                            loaded, petition_id, produced, occurred=when, recorded=recorded,
-                            actor=actor or f"terminal:{terminal.id}", source=self.source, hashalg=self.hashalg)
+                        made = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
+                        state, chained = self.decided(terminal, roles or terminal.roles, loaded, petition_id, made,
+                                                      when, recorded, actor or f"terminal:{terminal.id}", imported)
                         if repeat_check:  # the matters found go to the answer (respond's third argument)
                             status, body = respond(state, loaded.version + 1, await self.repeats(
                                 conn, terminal, [(kind, digest) for kind, digest, _ in indexes], when))
@@ -133,16 +148,19 @@ class IntakeService:
                             status, body = respond(state, loaded.version + 1)
                         answer = Answer(status, dumps(body))
                         record = (idem.terminal_id, idem.key, idem.fingerprint, answer.status, answer.body) if idem else None
-                        await store.write(conn, loaded, state, chained, occurred=when, recorded=recorded,
+                        await store.write(conn, loaded, state, chained, recorded=recorded,
                                           idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
                                           notify=self.committed is None, indexes=indexes,
                                           lock_id=idem.lock_id if idem and not make_writes else None)
                     drawn.clear()  # committed with the matter
                 if self.committed is not None:
                     self.committed()
-                log.info("%s: %s", type(command).__name__, ", ".join(e.type for e in chained),
+                log.info("%s: %s", "import" if imported else type(made).__name__, ", ".join(e.type for e in chained),
                          extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
                 return answer
+            except store.Exists:  # imported before under another id: the external id is the matter's
+                raise Refused("state", "exists", "该外部编号的事项已导入", "a matter with this external_id was imported "
+                              "before", "external_id") from None
             except store.KeyInFlight:
                 raise idempotency.in_flight() from None
             except store.Conflict:
@@ -157,7 +175,9 @@ class IntakeService:
         """One round trip: the key's stored answer (and, with ``lock``, its transaction lock), the matter as it
         stands, a receipt serial."""
         # a number only where the command will be decided, not for a replayed answer or a key in flight
-        serial = (f"CASE WHEN k.request_hash IS NULL AND l.locked THEN nextval('receipt_{receipt_year:04d}') END"
+        # (nor for a matter already stored: an imported one imported again)
+        serial = (f"CASE WHEN k.request_hash IS NULL AND l.locked AND p.petition_id IS NULL "
+                  f"THEN nextval('receipt_{receipt_year:04d}') END"
                   if receipt_year else "NULL::bigint")
         row = await conn.fetchrow(
             f"""SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, {serial} AS serial
@@ -172,14 +192,42 @@ class IntakeService:
                 return store.Loaded(None), stored, None
         return store.loaded_from(row), None, row["serial"]
 
+    def decided(self, terminal: Terminal, roles: frozenset[str], loaded: store.Loaded, petition_id: str,
+                made: c.Command | list[Step], when: datetime, recorded: datetime, actor: str | None,
+                imported: bool = False) -> tuple[PetitionState, list]:
+        """Decide each step on the matter as the steps before it left it, and chain its events (``actor`` None:
+        decide only, nothing chained — the state then folded by ``evolve`` alone).  The one place commands are
+        decided: live commands and imported history alike, each with the context of its unit and time."""
+        steps = made if isinstance(made, list) else [Step(made)]
+        by = importer(self.county, terminal.unit_id) if imported else None
+        state, head, chained = loaded.state, loaded.head, []
+        for step in steps:
+            at = step.occurred or when
+            try:
+                ctx = context(self.county, step.unit or terminal.unit_id, roles, at,
+                              state.holder_tier if state else None, by)
+                produced = decide(state, step.command, ctx)
+            except Refused as refused:
+                raise refused if step.where is None else refused.within(step.where) from None
+            if actor is None:
+                for data in produced:
+                    state = evolve(state, data, at, (state.seq if state else 0) + 1)
+                continue
+            state, events = store.chain_events(store.Loaded(state, loaded.version, head), petition_id, produced,
+                                               occurred=at, recorded=recorded, actor=actor, source=self.source,
+                                               hashalg=self.hashalg)
+            head, chained = ChainLink(state.seq, events[-1].hash), chained + events
+        assert state is not None
+        return state, chained
+
     async def _refusal(self, terminal: Terminal, make: Make, roles: frozenset[str], occurred: datetime, year: int,
-                       people: tuple) -> Refused | None:
-        """A registration decided before its number is drawn (decide is pure and the matter new, so the decision
-        made again with the number is the same): a refused one draws none.  Raised only after the Idempotency-Key
-        was read, so a retry still gets the first answer."""
-        command = await make(None, None, self.receipt_no(year, 0), people)  # type: ignore[arg-type]
+                       people: tuple, imported: bool) -> Refused | None:
+        """A registration (or an imported history) decided before its number is drawn (decide is pure and the
+        matter new, so the decision made again with the number is the same): a refused one draws none.  Raised
+        only after the Idempotency-Key was read, so a retry still gets the first answer."""
+        made = await make(None, None, self.receipt_no(year, 0), people)  # type: ignore[arg-type]
         try:
-            decide(None, command, context(self.county, terminal.unit_id, roles, occurred, None))
+            self.decided(terminal, roles, store.Loaded(None), "", made, occurred, occurred, None, imported)
         except Refused as refused:
             return refused
         return None
@@ -237,15 +285,6 @@ class IntakeService:
                 except (asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
                     pass  # another replica created it between the check and the insert of the catalog row
             self._receipt_years.add(year)
-
-    async def petitioners(self, conn: asyncpg.Connection, petition_id: str, people: list[dict],
-                          receipt_at: datetime | None = None) -> tuple[tuple[c.EncryptedPetitioner, ...], str | None]:
-        """Encrypt and store new petitioners (and draw a receipt number when registering)."""
-        encrypted = [self.keyring.encrypt_new(person) for person in people]
-        year = await self.receipt_year(receipt_at) if receipt_at else None
-        serial = await self.keyring.store(conn, petition_id, encrypted, year,
-                                          self.keyring.blind_indexes_of(people, encrypted))
-        return tuple(p for p, _ in encrypted), (self.receipt_no(year, serial) if year else None)
 
     # ---- reads ----------------------------------------------------------------------
 

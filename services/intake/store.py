@@ -39,6 +39,10 @@ class Conflict(Exception):
     """Another command changed the matter after this one read it."""
 
 
+class Exists(Exception):
+    """A matter with the same external id is already stored (imported history, idempotent per external id)."""
+
+
 class NewerLayout(ValueError):
     """A matter's stored state was written by newer code, in a layout this code does not know."""
 
@@ -171,7 +175,7 @@ _UPDATE = f"""WITH {_LOCK.format(n=27)},
   {_EVENTS},
   {_INDEXES.format(n=28, m=29, o=30)}
 SELECT (SELECT count(*) FROM pt) AS saved, (SELECT locked FROM l) AS locked"""
-# With the relay's wake-up in the transaction (imports: one transaction per matter, several appends).  Commands
+# With the relay's wake-up in the transaction (a service with no OutboxBell to ring).  Commands of the app
 # leave it out and ring the OutboxBell after their commit: transactions that NOTIFY commit one after another.
 _NOTIFY = f", pg_notify('{NOTIFY_CHANNEL}', '')"
 _STATEMENTS = {(True, False): _INSERT, (False, False): _UPDATE,
@@ -188,19 +192,19 @@ class KeyInFlight(Exception):
 
 
 async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, chained: list[CloudEvent], *,
-                occurred: datetime, recorded: datetime,
+                recorded: datetime,
                 idempotency: tuple[str, str, bytes, int, bytes] | None = None,
                 people: list | None = None, cipher_alg: str = "aes-gcm", notify: bool = True,
                 lock_id: int | None = None, indexes: Iterable[IndexRow] = ()) -> None:
     """Events, outbox rows, the write model, the Idempotency-Key record, new petitioners with their blind indexes
-    and (``notify``) the relay's wake-up:
-    one statement, one round trip; outside a transaction it is one by itself.  ``lock_id``: take the
+    and (``notify``) the relay's wake-up: one statement, one round trip; outside a transaction it is one by itself
+    (each event at its own occurred time: a history of several facts is one write).  ``lock_id``: take the
     Idempotency-Key's transaction lock in the same statement (:class:`KeyInFlight` if another holds it).
     Raises :class:`Conflict` if another command got there first; nothing is written then."""
     pid = uuid.UUID(state.petition_id)
     n = len(chained)
     events = ([uuid.UUID(e.id) for e in chained], [pid] * n, [e.seq for e in chained], [e.type for e in chained],
-              [occurred] * n, [recorded] * n, [e.to_json() for e in chained])
+              [e.occurred_at for e in chained], [recorded] * n, [e.to_json() for e in chained])
     idem = idempotency or (None, None, None, None, None)
     encrypted_people = [p for p, _ in people or []]
     persons = (cipher_alg, [p.ref for p in encrypted_people], [w for _, w in people or []], [p.name for p in encrypted_people],
@@ -220,21 +224,13 @@ async def write(conn: asyncpg.Connection, loaded: Loaded, state: PetitionState, 
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name and "idempotency" in exc.constraint_name:
             raise
+        if exc.constraint_name and "external_id" in exc.constraint_name:
+            raise Exists(state.external_id) from exc
         raise Conflict(str(exc)) from exc
     if not row["locked"]:
         raise KeyInFlight()
     if row["saved"] != 1:
         raise Conflict("事项已被并发修改 the matter changed concurrently")
-
-
-async def append(conn: asyncpg.Connection, loaded: Loaded, petition_id: str, produced: list[EventData], *,
-                 occurred: datetime, recorded: datetime, actor: str, source: str,
-                 hashalg: str) -> tuple[PetitionState, list[CloudEvent]]:
-    """Chain and write in one go (imports); commands with a response use chain_events + write."""
-    state, chained = chain_events(loaded, petition_id, produced, occurred=occurred, recorded=recorded,
-                                actor=actor, source=source, hashalg=hashalg)
-    await write(conn, loaded, state, chained, occurred=occurred, recorded=recorded)
-    return state, chained
 
 
 async def apply_routing_event(conn: asyncpg.Connection, pid: uuid.UUID, event: CloudEvent, data: EventData) -> bool:

@@ -43,6 +43,16 @@ def _counted_failure(app, source: str):
         raise
 
 
+def admin_is_no_terminal() -> Problem:
+    """The admin token where a terminal's is needed (imports, commands, reads): not 401, but the way to act."""
+    return Problem(403, "auth.admin_token",
+                   "管理令牌只用于创建和吊销终端：请用它创建一个终端（POST /v1/terminals），再以该终端的令牌操作；"
+                   "导入全县的历史请用县信访局的主管终端",
+                   "the admin token only creates and revokes terminals: create a terminal with it (POST /v1/terminals) "
+                   "and act with that terminal's token; to import the whole county's history, use a supervisor "
+                   "terminal of the county bureau")
+
+
 async def current_terminal(request: Request,
                            authorization: Annotated[str | None, Header()] = None) -> Terminal:
     """The calling terminal; a token the cache knows costs no query and is never limited by its source."""
@@ -55,6 +65,8 @@ async def current_terminal(request: Request,
     if terminal is None:
         with _counted_failure(app, source_of(request)):
             token = bearer(authorization)
+            if is_admin(token, app.settings.admin_token.get_secret_value()):  # in here: a guess is still limited
+                raise admin_is_no_terminal()
             async with app.pool.acquire() as conn:
                 terminal = await authenticate(conn, token)
             if terminal is None:

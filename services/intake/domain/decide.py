@@ -41,6 +41,21 @@ from xinfang.vocabulary import NOTICE_LABELS, NoticeKind
 
 HANDLER_ROLES = frozenset({"handler", "supervisor"})
 REGISTRAR_ROLES = frozenset({"registrar", "handler", "supervisor"})
+#: what a status needs before it: the fact an action waits for, named in its refusal
+NEEDS = {"assigned": ("交办", "assigned to a unit"), "accepted": ("受理", "accepted"),
+         "replied": ("答复", "replied to"), "review_requested": ("申请复查", "under review (request_review)"),
+         "reviewed": ("复查", "reviewed (reply_review)"),
+         "recheck_requested": ("申请复核", "under re-review (request_recheck)")}
+
+
+@dataclass(frozen=True)
+class Importer:
+    """Imported history: the importing terminal's unit vouches for what its units did in its jurisdiction."""
+
+    unit: str
+    covers_unit: Callable[[str], bool]  # the unit is the importer's or lies below it
+    covers_place: Callable[[str], bool]  # a jurisdiction code lies in the importer's subtree
+    reviewer_of: Callable[[str], tuple[str, str]]  # the unit (and tier) one tier up, who reviews an answer
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class Context:
     window_end: Callable[[datetime, str], datetime]  # (start, "review_request"|…) → last moment
     extension_limit: TimeLimit = LEGAL_LIMITS["extension"]  # 延期: the most the matter's tier may grant
     max_head_count: int = 2000  # the county's bound on one batch
+    knows_place: Callable[[str], bool] = lambda _code: True  # a jurisdiction code the county file has
+    importer: Importer | None = None  # set for imported history: the rules below say where it differs
 
 
 def _need_role(ctx: Context, roles: frozenset[str], what: str) -> None:
@@ -66,9 +83,16 @@ def _need_role(ctx: Context, roles: frozenset[str], what: str) -> None:
 
 
 def _need_status(state: PetitionState, allowed: set[str], what: str) -> None:
-    if state.status not in allowed:
-        raise Refused("state", "status", f"事项当前状态为「{state.label}」，不能{what}",
-                      f"the matter is {state.status}; cannot {what}")
+    """``what``: the action in Chinese, a space, in English ("答复 reply")."""
+    if state.status in allowed:
+        return
+    zh, _, en = what.partition(" ")
+    need = NEEDS.get(next(iter(allowed))) if len(allowed) == 1 else None
+    if need is None:
+        raise Refused("state", "status", f"事项当前状态为「{state.label}」，不能{zh}",
+                      f"cannot {en} while the matter is {state.status}")
+    raise Refused("state", "status", f"事项当前状态为「{state.label}」，须先{need[0]}才能{zh}",
+                  f"cannot {en}: the matter is {state.status} and must first be {need[1]}")
 
 
 def _need_holder(state: PetitionState, ctx: Context, what: str) -> str:
@@ -133,6 +157,15 @@ def notice_issued(cmd: c.IssueNotice, issuer: str) -> NoticeIssued:
                         layout=cmd.layout, pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)
 
 
+def _reviewer(state: PetitionState, ctx: Context) -> dict[str, str]:
+    """Who reviews: live, escalation assigns it after the request; imported history is decided here, the tier above
+    the unit whose answer is contested, so the review's reply in the same history finds its holder."""
+    if ctx.importer is None:
+        return {}
+    unit, tier = ctx.importer.reviewer_of(state.answered_by or state.holder_unit or state.registered_unit)
+    return {"unit": unit, "tier": tier}
+
+
 def _petitioners(items: tuple[c.EncryptedPetitioner, ...]) -> list[Petitioner]:
     return [Petitioner(ref=p.ref, name=p.name, id_number=p.id_number, phone=p.phone,
                        address=p.address) for p in items]
@@ -142,10 +175,20 @@ def _register(cmd: c.RegisterPetition, ctx: Context) -> list[EventData]:
     _need_role(ctx, REGISTRAR_ROLES, "登记 register")
     _need_head_count(cmd.head_count, ctx)
     if not ctx.knows_category(cmd.category):
-        raise Refused("invalid", "category", f"未知的类别代码 {cmd.category}", f"unknown category {cmd.category!r}")
-    if not ctx.in_scope(cmd.jurisdiction):
-        raise Refused("forbidden", "jurisdiction", f"区划 {cmd.jurisdiction} 不在本单位辖区内",
-                      f"jurisdiction {cmd.jurisdiction!r} is outside this terminal's unit")
+        raise Refused("invalid", "category", f"未知的类别代码 {cmd.category}", f"unknown category {cmd.category!r}",
+                      "category")
+    code = cmd.jurisdiction
+    if not ctx.knows_place(code):
+        raise Refused("invalid", "unknown_jurisdiction", f"未知的区划代码 {code}：本县区划中没有此代码",
+                      f"unknown jurisdiction code {code!r}: the county file has no such place", "jurisdiction")
+    if ctx.importer is not None and not ctx.importer.covers_place(code):
+        raise Refused("forbidden", "outside_importer", f"区划 {code} 不在导入终端所属单位 {ctx.importer.unit} 的辖区内",
+                      f"jurisdiction {code!r} lies outside the jurisdiction of the importing terminal's unit "
+                      f"{ctx.importer.unit}", "jurisdiction")
+    if not ctx.in_scope(code):
+        raise Refused("forbidden", "jurisdiction", f"区划 {code} 不在登记单位 {ctx.actor_unit} 的辖区内",
+                      f"jurisdiction {code!r} lies outside the jurisdiction of the registering unit {ctx.actor_unit}",
+                      "jurisdiction")
     if cmd.accused_unit is not None and not ctx.knows_unit(cmd.accused_unit):
         raise Refused("invalid", "accused_unit", "未知的被检举单位", f"unknown accused unit {cmd.accused_unit!r}")
     return [Registered(
@@ -159,6 +202,11 @@ def _register(cmd: c.RegisterPetition, ctx: Context) -> list[EventData]:
 
 def decide(state: PetitionState | None, command: c.Command, ctx: Context) -> list[EventData]:
     """The events a command produces, or :class:`Refused` with the reason."""
+    if ctx.importer is not None and not ctx.importer.covers_unit(ctx.actor_unit):
+        raise Refused("forbidden", "outside_importer",
+                      f"单位 {ctx.actor_unit} 不在导入终端所属单位 {ctx.importer.unit} 的辖区内，请由其上级单位的终端导入",
+                      f"unit {ctx.actor_unit!r} is neither the importing terminal's unit {ctx.importer.unit} nor below "
+                      "it: import with a terminal of a unit above both", "unit")
     if isinstance(command, c.RegisterPetition):
         if state is not None:
             raise Refused("state", "exists", "事项已登记", "the matter is already registered")
@@ -254,7 +302,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             _need_role(ctx, REGISTRAR_ROLES, "登记复查申请 request a review")
             _need_status(state, {"replied"}, "申请复查 request a review")
             _within(ctx, state.answer_window_start, "review_request", "申请复查 request a review")
-            return [ReviewRequested(reason=cmd.reason)]
+            return [ReviewRequested(reason=cmd.reason, **_reviewer(state, ctx))]
         case c.ReplyReview():
             _need_role(ctx, HANDLER_ROLES, "出具复查意见 reply to a review")
             _need_status(state, {"review_requested"}, "出具复查意见 reply to a review")
@@ -264,7 +312,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             _need_role(ctx, REGISTRAR_ROLES, "登记复核申请 request a re-review")
             _need_status(state, {"reviewed"}, "申请复核 request a re-review")
             _within(ctx, state.answer_window_start, "recheck_request", "申请复核 request a re-review")
-            return [RecheckRequested(reason=cmd.reason)]
+            return [RecheckRequested(reason=cmd.reason, **_reviewer(state, ctx))]
         case c.ReplyRecheck():
             _need_role(ctx, HANDLER_ROLES, "出具复核意见 reply to a re-review")
             _need_status(state, {"recheck_requested"}, "出具复核意见 reply to a re-review")

@@ -223,12 +223,14 @@ def _folded(state: PetitionState | None, data: EventData, occurred: datetime, se
         return replace(state, suspended=False)
     if isinstance(data, Replied):
         return replace(_answered(state, "replied", data, occurred), due=_met(state, "handle"))
-    if isinstance(data, ReviewRequested):
-        return replace(_held(state, "", None, None, occurred), status="review_requested", due=(), route_epoch=seq)
+    if isinstance(data, ReviewRequested):  # imported history names its reviewer; live, escalation assigns one
+        return replace(_held(state, "", data.unit, data.tier, occurred), status="review_requested", due=(),
+                       route_epoch=seq)
     if isinstance(data, ReviewReplied):
         return replace(_answered(state, "reviewed", data, occurred), due=_met(state, "review"))
     if isinstance(data, RecheckRequested):
-        return replace(_held(state, "", None, None, occurred), status="recheck_requested", due=(), route_epoch=seq)
+        return replace(_held(state, "", data.unit, data.tier, occurred), status="recheck_requested", due=(),
+                       route_epoch=seq)
     if isinstance(data, RecheckReplied):
         return replace(_answered(state, "rechecked", data, occurred), due=_met(state, "recheck"))
     if isinstance(data, Evaluated):

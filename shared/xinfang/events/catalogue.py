@@ -142,10 +142,16 @@ class Replied(EventData):
     opinion: Text = Field(min_length=1)
 
 
+_REVIEWER = ("the unit that must review, decided by intake for imported history (the tier above the unit whose "
+             "answer is contested, as the county file ranks them); None live: escalation assigns it")
+
+
 class ReviewRequested(EventData):
     """复查申请."""
 
     reason: Text = Field(min_length=1)
+    unit: Code | None = Field(None, description=_REVIEWER)
+    tier: Tier | None = Field(None, description="the reviewing unit's tier, with unit")
 
 
 class ReviewReplied(EventData):
@@ -161,6 +167,8 @@ class RecheckRequested(EventData):
     """复核申请."""
 
     reason: Text = Field(min_length=1)
+    unit: Code | None = Field(None, description=_REVIEWER.replace("review", "re-review"))
+    tier: Tier | None = Field(None, description="the re-reviewing unit's tier, with unit")
 
 
 class RecheckReplied(EventData):
@@ -345,9 +353,9 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.suspended.v1": (Suspended, "events"),
     "petition.resumed.v1": (Resumed, "events"),
     "petition.replied.v1": (Replied, "events"),
-    "petition.review_requested.v1": (ReviewRequested, "events"),
+    "petition.review_requested.v2": (ReviewRequested, "events"),
     "petition.review_replied.v1": (ReviewReplied, "events"),
-    "petition.recheck_requested.v1": (RecheckRequested, "events"),
+    "petition.recheck_requested.v2": (RecheckRequested, "events"),
     "petition.recheck_replied.v1": (RecheckReplied, "events"),
     "petition.evaluated.v1": (Evaluated, "events"),
     "petition.withdrawn.v1": (Withdrawn, "events"),

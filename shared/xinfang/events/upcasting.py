@@ -80,3 +80,8 @@ UPCASTERS = Upcasters()
 # the deadline-change reason "calendar".  A v1 event reads as v2 unchanged.
 for _name in ("assigned", "escalated", "deadline_changed", "review_assigned"):
     UPCASTERS.register(f"petition.{_name}.v1", f"petition.{_name}.v2")(dict)
+
+# v2 of the review and re-review requests: the reviewing ``unit`` and ``tier`` that intake decides for imported
+# history (a v1 request named none: escalation assigned the reviewer).  A v1 event reads as v2 unchanged.
+for _name in ("review_requested", "recheck_requested"):
+    UPCASTERS.register(f"petition.{_name}.v1", f"petition.{_name}.v2")(dict)

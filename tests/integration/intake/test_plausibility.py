@@ -151,6 +151,6 @@ async def test_imports_before_the_countys_history_from_or_too_large_are_refused_
     results = r.json()["results"]
     assert [(x["outcome"], x["field"]) for x in results] == [
         ("refused", "batches.0.occurred_at"), ("refused", "batches.0.occurred_at"),
-        ("refused", "batches.1.head_count"), ("refused", "batches.0.occurred_at")]
+        ("refused", "batches.1.head_count"), ("refused", "actions.0.occurred_at")]  # the accept before the batch
     assert "history_from" in results[0]["detail"] and "2000-01-01" in results[1]["detail"]
     assert await intake.stored() == before

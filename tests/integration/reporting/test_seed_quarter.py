@@ -19,7 +19,7 @@ from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
 from support.process import ServiceProcess, free_port
 from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
-from support.seed import EXPECTED, ndjson, seed_records
+from support.seed import AS_OF, EXPECTED, intake_events, ndjson, routing_facts, seed_records, through_review
 from support.tokens import client, wait_known
 from xinfang.kafka import sync_consumer, sync_producer
 
@@ -83,8 +83,10 @@ def seeded(settings, kafka_bootstrap, test_db, tmp_path_factory):
         summary = r.json()
         assert (summary["created"], summary["existing"], summary["refused"]) == (len(records), 0, 0), [
             x for x in summary["results"] if x["outcome"] != "created"][:5]
-        # intake writes one event per batch and per action of each matter: registered, visit_recorded, …
-        events = sum(len(record["batches"]) + len(record.get("actions", [])) for record in records)
+        # intake writes one event per batch and per action of each matter (registered, visit_recorded, …), and
+        # the termination a re-review's reply brings
+        events = intake_events(records)
+        ids = {x["external_id"]: x["petition_id"] for x in summary["results"]}
 
         producer = sync_producer(topics)
         try:
@@ -94,14 +96,16 @@ def seeded(settings, kafka_bootstrap, test_db, tmp_path_factory):
             producer.flush(30)
         finally:
             producer.close()
-        # escalation routes each imported matter once: to the unit that registered it, with no due time
-        routed = read_all(topics.kafka_bootstrap, topics.topic_routing, expect=len(records) + 1, timeout=120)
-        assert len(routed) == len(records) + 1, f"{len(routed) - 1} routing facts for {len(records)} matters"
+        # escalation routes each imported matter to the unit that registered it, each review to the reviewer the
+        # import named, and closes what ended — with no due time, no warning, no escalation
+        facts = routing_facts(records)
+        routed = read_all(topics.kafka_bootstrap, topics.topic_routing, expect=facts + 1, timeout=120)
+        assert len(routed) == facts + 1, f"{len(routed) - 1} routing facts for {len(records)} matters, not {facts}"
         assert records_on(topics.kafka_bootstrap, topics.topic_events) == events + 1  # nothing lost or doubled
-        total = events + len(records) + len(GARBAGE)
+        total = events + facts + len(GARBAGE)
         asyncio.run(wait_projected(test_db, schema, total, timeout=180))
         yield {"http": http, "settings": topics, "schema": schema, "records": records, "total": total,
-               "intake": intake, "auditor": auditor, "logs": logs}
+               "intake": intake, "auditor": auditor, "logs": logs, "ids": ids}
     finally:
         if http is not None:
             http.close()
@@ -116,8 +120,8 @@ def seeded(settings, kafka_bootstrap, test_db, tmp_path_factory):
         delete_run_topics(topics, app_id)  # the run's topics and the escalation worker's own ones
 
 
-def test_the_seed_quarter_figures(seeded):
-    r = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1"})
+def test_the_seed_quarter_figures_as_of_14_april_2019(seeded):
+    r = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "as_of": AS_OF})
     assert r.status_code == 200, r.text
     figures = r.json()["figures"]
     for key in ("cases", "batches", "persons", "resolved", "collective_cases", "collective_batches",
@@ -128,35 +132,56 @@ def test_the_seed_quarter_figures(seeded):
     assert figures["batches"]["yoy"] == {"value": 180, "change_percent": "17.78", "direction": "上升",
                                          "text": "上升17.78%", "note": None}
     assert figures["persons"]["yoy"]["text"] == "下降15.98%" and figures["persons"]["yoy"]["value"] == 976
+    assert figures["collective_batches"]["yoy"]["text"] == "下降25%"
+    assert figures["collective_batches"]["yoy"]["value"] == EXPECTED["last_year_collective_batches"]
     assert figures["repeat_batches"]["value"] == 212 - 176
     # imported history carries no deadlines (escalation routes an import without a due time and never
     # escalates it retroactively), so no acceptance fell due: the timely-acceptance rate has no denominator
     assert figures["accept_due"]["value"] == 0 and figures["accepted_on_time"]["value"] == 0
     assert figures["timely_acceptance_rate"]["value"] is None
-    assert figures["cases"]["mom"]["value"] == 0 and figures["cases"]["mom"]["change_percent"] is None
-    assert figures["cases"]["mom"]["note"]["en"].startswith("the comparison value is 0")
+    # the quarter's local-time edges: 23:30 on 31 December 2018 is the quarter before (not 2019Q1), 07:00 on
+    # 1 January (still 2018 in UTC) is 2019Q1, 00:30 on 1 April (31 March in UTC) is not
+    assert figures["cases"]["mom"]["value"] == 1
+
+
+def test_a_resolution_reached_through_a_review_imported_in_one_line_counts(seeded):
+    reviewed = [seeded["ids"][x] for x in through_review(seeded["records"]) if "-2019-" in x]
+    assert reviewed
+    resolved = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "as_of": AS_OF,
+                                                                  "figure": "resolved", "limit": 5000}).json()
+    assert resolved["total"] == 143
+    assert set(reviewed) <= {m["petition_id"] for m in resolved["matters"]}
+    matter = seeded["intake"].get(f"/v1/petitions/{reviewed[0]}", unit=BUREAU).json()
+    assert matter["status"] == "reviewed" and matter["resolved"] is True and matter["imported"]
+    assert matter["holder_unit"].startswith("station.")  # the reviewer the domain named: the tier above the room
+
+
+def test_resolutions_after_the_report_date_count_once_they_happened(seeded):
+    later = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "as_of": "2019-06-30"}).json()
+    assert later["figures"]["resolved"]["value"] > EXPECTED["resolved"]
+    assert later["figures"]["cases"]["value"] == EXPECTED["cases"]
 
 
 def test_the_written_summary_says_what_the_seed_says(seeded):
-    r = seeded["http"].get("/v1/reports/summary", params={"quarter": "2026Q1"})
+    r = seeded["http"].get("/v1/reports/summary", params={"quarter": "2019Q1", "as_of": AS_OF})
     assert r.status_code == 200, r.text
     text = r.json()["text"]
-    assert text.startswith("2026年第一季度，全区" + SEED_TEXT_PARTS), text
-    assert text.endswith("已解决22件，解决率84.62%。")
-    docx = seeded["http"].get("/v1/reports/summary", params={"quarter": "2026Q1", "format": "docx"})
+    assert text.startswith("2019年第一季度，全区" + SEED_TEXT_PARTS), text
+    assert text.endswith("同比下降25%，已解决22件，解决率84.62%。")
+    docx = seeded["http"].get("/v1/reports/summary", params={"quarter": "2019Q1", "as_of": AS_OF, "format": "docx"})
     assert docx.status_code == 200
     xml = zipfile.ZipFile(io.BytesIO(docx.content)).read("word/document.xml").decode()
     assert "解决率81.25%" in xml and 'w:eastAsia="仿宋"' in xml
 
 
 def test_exports_csv_with_bom_and_xlsx(seeded):
-    r = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "format": "csv"})
+    r = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "as_of": AS_OF, "format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     row = next(line for line in table if line[:2] == ["解决率", "resolution_rate"])
     assert row[2] == "81.25"
-    x = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "format": "xlsx"})
+    x = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "as_of": AS_OF, "format": "xlsx"})
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(x.content)).active
@@ -165,36 +190,37 @@ def test_exports_csv_with_bom_and_xlsx(seeded):
 
 
 def test_drilldown_lists_the_matters_behind_a_figure(seeded):
-    r = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "collective_resolved"})
+    r = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "as_of": AS_OF,
+                                                           "figure": "collective_resolved"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["total"] == 22 and len(body["matters"]) == 22
     assert set(body["matters"][0]) == {"petition_id", "receipt_no", "registered_at", "jurisdiction", "category",
                                        "channel", "batches", "persons"}
-    persons = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "persons",
+    persons = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "figure": "persons",
                                                                  "limit": 5000}).json()
     assert sum(m["persons"] for m in persons["matters"]) == 820
 
 
 def test_known_at_before_the_import_knows_nothing_and_as_of_counts_what_had_happened(seeded):
-    before = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "known_at": "2026-01-01"}).json()
+    before = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "known_at": "2026-01-01"}).json()
     assert before["figures"]["batches"]["value"] == 0
     assert before["figures"]["resolution_rate"]["value"] is None
     assert before["figures"]["resolution_rate"]["note"]["zh"].startswith("分母为0")
     # on 15 January: only what had happened by then
-    early = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "as_of": "2026-01-15"}).json()
+    early = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "as_of": "2019-01-15"}).json()
     assert 0 < early["figures"]["batches"]["value"] < 212
     assert early["figures"]["resolved"]["value"] < 143
 
 
 def test_jurisdiction_roll_up_and_unit(seeded, county):
-    whole = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "compare": "yoy"}).json()
+    whole = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "compare": "yoy"}).json()
     towns = [j.code for j in county.jurisdictions if j.tier == "township"]
-    parts = [seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "jurisdiction": code}).json()
+    parts = [seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "jurisdiction": code}).json()
              for code in towns]
     assert sum(p["figures"]["batches"]["value"] for p in parts) == whole["figures"]["batches"]["value"]
     village = seeded["records"][0]["jurisdiction"]  # a village the seed has matters in
-    one = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1", "unit": f"room.{village}"}).json()
+    one = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "unit": f"room.{village}"}).json()
     assert one["units"][0]["unit"] == f"room.{village}"
     assert one["units"][0]["received"] == one["figures"]["cases"]["value"]
 
@@ -241,7 +267,7 @@ def test_dashboard_signs_in_renders_every_chart_and_signs_out_in_headless_chromi
 
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is needed for the dashboard test: apt-get install -y chromium"
-    page_text = seeded["http"].get("/v1/dashboard", params={"year": "2026"}).text
+    page_text = seeded["http"].get("/v1/dashboard", params={"year": "2019"}).text
     assert "信访统计看板" in page_text and re.findall(r'<script src="([^"]+)"', page_text) == ["/static/echarts.min.js"]
     assert "http://" not in page_text and "https://" not in page_text  # no CDN
     assert len(seeded["http"].get("/static/echarts.min.js").content) > 500_000
@@ -249,7 +275,7 @@ def test_dashboard_signs_in_renders_every_chart_and_signs_out_in_headless_chromi
     token = intake.terminal(BUREAU, ("auditor", "supervisor"))  # the browser's own: revoked below
     wait_known(str(seeded["http"].base_url).rstrip("/"), token)
     terminal = intake.terminal_id(token)  # before playwright's event loop runs in this thread
-    url = str(seeded["http"].base_url).rstrip("/") + "/v1/dashboard?year=2026"
+    url = str(seeded["http"].base_url).rstrip("/") + "/v1/dashboard?year=2019"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -270,7 +296,8 @@ def test_dashboard_signs_in_renders_every_chart_and_signs_out_in_headless_chromi
             assert int(page.locator("body").get_attribute("data-points")) >= 20
             for chart in ("volume", "tiers", "categories", "breaches", "rates", "yoy"):
                 assert page.locator(f"#{chart} svg path").count() >= 3, chart
-            assert "212批次" in page.inner_text("#cards")  # the cards: 2026 batches so far are the seed quarter's
+            # the cards: 2019's batches are the seed quarter's and the matter of 1 April, 00:30
+            assert f"{EXPECTED['batches'] + 1}批次" in page.inner_text("#cards")
             assert page.evaluate("sessionStorage.getItem('xinfang.terminal_token')") == token
             assert page.evaluate("document.cookie") == "" and not [u for u in seen if token in u]  # never in a URL
             # revoked at intake: the next load signs the page out and says why
