@@ -105,3 +105,55 @@ def test_secrets_have_no_defaults(compose):
     assert (ROOT / "Dockerfile").exists() and isinstance(CommonSettings, type)
 
 
+
+
+# ---- the city deployment: deploy/compose/city.yml ----
+CITY_COMPOSE = ROOT / "deploy" / "compose" / "city.yml"
+
+
+@pytest.fixture(scope="module")
+def city_compose() -> dict:
+    return yaml.safe_load(CITY_COMPOSE.read_text())
+
+
+def test_the_city_file_is_valid_against_the_compose_spec_schema():
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                           str(CITY_COMPOSE)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_city_runs_kafka_3_9_and_the_distributions_mirrormaker_from_a_generated_configuration(city_compose):
+    services = city_compose["services"]
+    assert services["kafka"]["image"].startswith("apache/kafka:3.9.") and "controller" in \
+        services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]
+    mirror, config = services["mirrormaker"], services["mirror-config"]
+    assert mirror["image"] == services["kafka"]["image"]  # MirrorMaker of the same Kafka release
+    assert mirror["command"][0].endswith("/connect-mirror-maker.sh")
+    assert config["command"][:4] == ["python", "-m", "xinfang.city", "mm2-config"]
+    generated = config["command"][config["command"].index("--out") + 1]
+    assert mirror["command"][1] == generated
+    assert mirror["depends_on"]["mirror-config"]["condition"] == "service_completed_successfully"
+    assert services["postgres"]["image"].startswith("postgres:")
+
+
+def test_every_service_healthy_dependency_of_the_city_has_a_health_check(city_compose):
+    services = city_compose["services"]
+    for name, service in services.items():
+        for target, rule in (service.get("depends_on") or {}).items():
+            assert target in services, f"{name} depends on unknown {target}"
+            if rule.get("condition") == "service_healthy":
+                assert "healthcheck" in services[target], f"{name} waits for {target}, which has no health check"
+
+
+def test_the_mirrormaker_health_check_is_on_the_listener_the_city_file_gives_it(city_compose):
+    check = " ".join(city_compose["services"]["mirrormaker"]["healthcheck"]["test"])
+    assert "/dev/tcp/127.0.0.1/8090" in check
+    assert "mirror.listener http://:8090" in CITY_COMPOSE.read_text()
+
+
+def test_the_city_file_and_the_password_have_no_defaults(city_compose):
+    text = CITY_COMPOSE.read_text()
+    for required in ("XINFANG_CITY_FILE", "POSTGRES_PASSWORD"):
+        assert re.search(r"\$\{" + required + r":\?", text), f"{required} must be required, not defaulted"
+    mounts = city_compose["services"]["mirror-config"]["volumes"]
+    assert "../cities:/app/deploy/cities:ro" in mounts and (CITY_COMPOSE.parent / "../cities").resolve().is_dir()
