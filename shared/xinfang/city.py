@@ -170,12 +170,15 @@ def mm2_properties(city: City, topics: list[str], overrides: dict[str, str] | No
     return "\n".join(lines) + "\n"
 
 
-FLOWS = ("MirrorSourceConnector", "MirrorCheckpointConnector", "MirrorHeartbeatConnector")
+CONNECTORS = ("MirrorSourceConnector", "MirrorCheckpointConnector", "MirrorHeartbeatConnector")
+# The checkpoint connector has a task only once the county has consumer groups; the source connector has one as
+# soon as the county's topics exist (its deployment provisions them at start).
+TASKS = ("MirrorSourceConnector-0", "MirrorHeartbeatConnector-0")
 
 
 def flow_states(city: City, since_ms: int = 0) -> dict[str, dict[str, str]]:
-    """What MirrorMaker's nodes last reported of each county's connectors and their first tasks (state by
-    ``connector`` and ``connector-0``), read from the status topics in the city (``mm2-status.<alias>.internal``);
+    """What MirrorMaker's nodes last reported of each county's connectors and tasks (state by ``connector`` and
+    ``connector-N``), read from the status topics in the city (``mm2-status.<alias>.internal``);
     reports older than ``since_ms`` (epoch milliseconds: a start) are left out, since a killed node's last
     word stays there."""
     from kafka import TopicPartition
@@ -205,10 +208,11 @@ def flow_states(city: City, since_ms: int = 0) -> dict[str, dict[str, str]]:
 
 
 def not_running(states: dict[str, dict[str, str]]) -> list[str]:
-    """Each county connector or first task that does not run, as ``alias: name state`` (empty: all flows run)."""
+    """Each county connector, or task that must run, that does not, as ``alias: name state`` (empty: all flows
+    run); a task reported, checkpoints' included, must be RUNNING too."""
     return [f"{alias}: {name} {latest.get(name, 'not reported')}"
             for alias, latest in states.items()
-            for connector in FLOWS for name in (connector, f"{connector}-0")
+            for name in dict.fromkeys([*CONNECTORS, *TASKS, *(n for n in latest if n.rsplit("-", 1)[0] in CONNECTORS)])
             if latest.get(name) != "RUNNING"]
 
 

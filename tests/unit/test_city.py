@@ -137,9 +137,13 @@ def test_the_command_writes_the_configuration_or_refuses_the_file(tmp_path, caps
 
 
 def test_a_flow_runs_when_its_three_connectors_and_their_tasks_do():
-    running = {f"{c}{t}": "RUNNING" for c in ("MirrorSourceConnector", "MirrorCheckpointConnector",
-                                              "MirrorHeartbeatConnector") for t in ("", "-0")}
-    assert not_running({"linxi": running}) == []
+    running = {name: "RUNNING" for name in ("MirrorSourceConnector", "MirrorCheckpointConnector",
+                                            "MirrorHeartbeatConnector", "MirrorSourceConnector-0",
+                                            "MirrorHeartbeatConnector-0")}
+    assert not_running({"linxi": running}) == []  # no checkpoint task while the county has no consumer group
     failed = {**running, "MirrorSourceConnector-0": "FAILED"}
     assert not_running({"linxi": running, "songxi": failed}) == ["songxi: MirrorSourceConnector-0 FAILED"]
+    assert not_running({"linxi": {**running, "MirrorCheckpointConnector-0": "UNASSIGNED"}}) == [
+        "linxi: MirrorCheckpointConnector-0 UNASSIGNED"]
     assert "linxi: MirrorHeartbeatConnector not reported" in not_running({"linxi": {}})
+    assert "linxi: MirrorSourceConnector-0 not reported" in not_running({"linxi": {}})
