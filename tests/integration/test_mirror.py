@@ -90,13 +90,13 @@ def test_each_countys_history_arrives_in_the_city_under_its_alias_in_its_partiti
     admin = KafkaAdminClient(bootstrap_servers=city)
     try:
         mine = sorted(t for t in admin.list_topics() if t.startswith(("east.", "west.")) and "internal" not in t)
-        configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "east.petition.events")])
+        configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "east.petition.events",
+                                                         {"retention.ms": None})], config_filter="all")["topic"]
     finally:
         admin.close()
     # only the history topics (not the dead letters, not the terminals' tokens); and kept forever, as in the county
     assert mine == ["east.petition.events", "east.petition.routing", "west.petition.events", "west.petition.routing"]
-    retention = {name: value for name, value, *_ in configs[0].resources[0][4]}["retention.ms"]
-    assert retention == "-1"
+    assert configs["east.petition.events"]["retention.ms"]["value"] == "-1"
 
 
 def test_the_city_has_each_countys_heartbeats_and_checkpoints_of_its_consumer_groups(brokers, mirror):
