@@ -71,12 +71,13 @@ running_pid() {
 
 start() {
   parse_opts "$@"
-  have_jars || fetch
-  command -v java >/dev/null || die "java not found (Java 17 is required)"
   if running_pid >/dev/null; then log "already running (pid $(running_pid)), $DIR"; return 0; fi
-  # The configuration is generated at every start: the city file is the one place a county is added.
+  # The configuration is generated at every start: the city file is the one place a county is added. A refused
+  # file stops here, before anything is fetched or started.
   "$PYTHON" -m xinfang.city mm2-config "$CITY" --out "$DIR/mm2.properties" ${SETS[@]+"${SETS[@]}"} ||
     die "the city file $CITY is refused (above)"
+  have_jars || fetch
+  command -v java >/dev/null || die "java not found (Java 17 is required)"
   local since t0=$SECONDS
   since="$("$PYTHON" -c 'import time; print(int(time.time() * 1000))')"
   # setsid: MirrorMaker outlives the shell that started it; the inner bash writes its pid, then execs java.

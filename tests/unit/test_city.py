@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,13 @@ def test_a_flow_runs_when_its_three_connectors_and_their_tasks_do():
         "linxi: MirrorCheckpointConnector-0 UNASSIGNED"]
     assert "linxi: MirrorHeartbeatConnector not reported" in not_running({"linxi": {}})
     assert "linxi: MirrorSourceConnector-0 not reported" in not_running({"linxi": {}})
+
+
+def test_deploy_mirror_refuses_a_bad_city_file_before_it_starts_anything(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MINI.replace("alias: songxi", "alias: linxi"), encoding="utf-8")
+    done = subprocess.run(["bash", str(ROOT / "deploy" / "mirror.sh"), "start", "--city", str(bad), "--dir",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "bad.yaml:6: counties[1].alias: 重复的别名" in done.stderr and "is refused" in done.stderr
+    assert not (tmp_path / "run" / "mirror.pid").exists()
