@@ -101,6 +101,8 @@ def test_each_countys_history_arrives_in_the_city_under_its_alias_in_its_partiti
 
 def test_the_city_has_each_countys_heartbeats_and_checkpoints_of_its_consumer_groups(brokers, mirror):
     city = brokers["city"].bootstrap
+    status = mirror.status()
+    assert status.returncode == 0 and "all 2 county flows" in status.stdout, status.stdout + status.stderr
     until(lambda: {heartbeat_of(r)[:2] for r in read_all(city, "heartbeats")} >= {("east", "city"), ("west", "city")},
           "heartbeats of both county flows in the city", 120, every=1)
     # a county service's consumer group (as reporting's) reads and commits; the city learns where it stands
@@ -210,3 +212,25 @@ def _ends(bootstrap: str, topic: str) -> dict[int, int]:
         return {tp.partition: end for tp, end in consumer.end_offsets(tps).items()}
     finally:
         consumer.close()
+
+
+def test_a_county_added_to_the_city_file_is_mirrored_after_a_restart_with_no_code(brokers, mirror, tmp_path):
+    north = PrivateBroker(tmp_path / "north")
+    north.start(timeout=180)
+    try:
+        provision(settings_of(north))
+        publish(settings_of(north), _history(10))
+        before = {t: Counter(event_id(r) for r in read_all(brokers["city"].bootstrap, f"east.{t}")) for t in TOPICS}
+        city_file(mirror.city, brokers["city"].bootstrap, {**{a: brokers[a].bootstrap for a in COUNTIES},
+                                                           "north": north.bootstrap})
+        mirror.stop()
+        mirror.start()
+        for topic in TOPICS:
+            county = read_all(north.bootstrap, topic)
+            arrived = mirrored_records(brokers["city"].bootstrap, f"north.{topic}", expect=len(county))
+            assert by_partition(arrived) == by_partition(county)
+            # the counties already mirrored go on where they stood: nothing copied again
+            after = Counter(event_id(r) for r in read_all(brokers["city"].bootstrap, f"east.{topic}"))
+            assert after == before[topic]
+    finally:
+        north.stop()

@@ -78,6 +78,10 @@ class Mirror:
     def stop(self) -> None:
         self._run("stop", timeout=90)
 
+    def status(self) -> subprocess.CompletedProcess:
+        """deploy/mirror.sh status: exit 0 when the process runs and every county flow with it."""
+        return self._run("status", timeout=60)
+
 
 def mirrored_records(city_bootstrap: str, topic: str, expect: int | None = None, timeout: float = 120.0) -> list:
     """Every record of a mirrored topic in the city, waiting up to ``timeout`` for at least ``expect``."""
