@@ -21,6 +21,7 @@ TITLES = {
     "import": "Imports 历史导入 — matters per second through POST /v1/imports, beside the baseline's "
               "(bench/import_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
+    "mirror": "Mirroring 市级汇聚 — county append to city append through MirrorMaker 2 (bench/mirror_bench.py)",
 }
 
 

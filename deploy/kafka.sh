@@ -7,6 +7,8 @@
 #   deploy/kafka.sh stop   [--brokers 1|3] [--node N]     no --brokers: stop every node that runs
 #   deploy/kafka.sh status
 #   deploy/kafka.sh bootstrap [--brokers 1|3] [--port P]  print the bootstrap servers string
+#   --name NAME --port P (with start, stop): a single node of its own name, folder and port (a city's Kafka, a
+#                        second county's on one machine: deploy/dev city); stop with no option stops these too
 #
 # Modes (they use different ports and folders, so both may run at once):
 #   single   --brokers 1: node 1, broker port P (default $XINFANG_KAFKA_PORT or 9092),
@@ -56,6 +58,7 @@ fetch() {
 BROKERS=1
 PORT=""
 NODE=""
+NAME=""
 EXTRA_PROPS=()
 
 parse_opts() {
@@ -64,18 +67,24 @@ parse_opts() {
       --brokers) BROKERS="$2"; shift 2 ;;
       --port) PORT="$2"; shift 2 ;;
       --node) NODE="$2"; shift 2 ;;
+      --name) NAME="$2"; shift 2 ;;
       --set) EXTRA_PROPS+=("$2"); shift 2 ;;
       *) die "unknown option: $1" ;;
     esac
   done
   [[ "$BROKERS" == 1 || "$BROKERS" == 3 ]] || die "--brokers must be 1 or 3"
+  if [[ -n "$NAME" ]]; then
+    [[ "$NAME" =~ ^[a-z][a-z0-9-]{0,30}$ && "$NAME" != single && "$NAME" != cluster ]] ||
+      die "--name must be lower-case letters, digits or -, and not single or cluster"
+    [[ "$BROKERS" == 1 && -n "$PORT" ]] || die "--name is a single node and needs its own --port"
+  fi
   if [[ -z "$PORT" ]]; then
     if [[ "$BROKERS" == 1 ]]; then PORT="${XINFANG_KAFKA_PORT:-9092}"; else PORT=9192; fi
   fi
   [[ -z "$NODE" || ( "$NODE" -ge 1 && "$NODE" -le "$BROKERS" ) ]] || die "--node must be between 1 and $BROKERS"
 }
 
-mode()            { [[ "$BROKERS" == 1 ]] && echo single || echo cluster; }
+mode()            { if [[ -n "$NAME" ]]; then echo "$NAME"; elif [[ "$BROKERS" == 1 ]]; then echo single; else echo cluster; fi; }
 mode_dir()        { echo "$VAR/kafka/$(mode)"; }
 node_dir()        { echo "$(mode_dir)/node$1"; }
 pid_file()        { echo "$VAR/run/kafka-$(mode)-node$1.pid"; }
@@ -326,19 +335,34 @@ stop_nodes() {
 
 stop() {
   local explicit=0
-  [[ " $* " == *" --brokers "* ]] && explicit=1
+  [[ " $* " == *" --brokers "* || " $* " == *" --name "* ]] && explicit=1
   parse_opts "$@"
   if ((explicit)); then stop_nodes; return; fi
   local rc=0
   BROKERS=1; NODE=""; stop_nodes || rc=1
   BROKERS=3; NODE=""; stop_nodes || rc=1
+  BROKERS=1
+  for NAME in $(named); do stop_nodes || rc=1; done
+  NAME=""
   return $rc
+}
+
+# Named single nodes (--name) that have a folder in var/kafka.
+named() {
+  local d
+  for d in "$VAR"/kafka/*/; do
+    [[ -d "$d" ]] || continue
+    d="$(basename "$d")"
+    [[ "$d" == single || "$d" == cluster ]] || echo "$d"
+  done
 }
 
 status() {
   local any=1 n pid b
-  for b in 1 3; do
-    BROKERS=$b; PORT=""; NODE=""; parse_opts
+  for b in 1 3 $(named); do
+    if [[ "$b" == 1 || "$b" == 3 ]]; then BROKERS=$b; NAME=""; else BROKERS=1; NAME="$b"; fi
+    PORT=""; NODE=""
+    [[ -n "$NAME" ]] || parse_opts
     for n in $(nodes); do
       if pid="$(running_pid "$(pid_file "$n")")"; then
         # Ports come from the generated properties, which reflect the --port of the last start.
@@ -362,5 +386,5 @@ case "$cmd" in
   stop) stop "$@" ;;
   status) status ;;
   bootstrap) parse_opts "$@"; bootstrap ;;
-  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -17,6 +17,7 @@ import yaml
 from xinfang.settings import ROOT, CommonSettings
 
 COMPOSE = ROOT / "docker-compose.yml"
+CITY_COMPOSE = ROOT / "deploy" / "compose" / "city.yml"  # the city deployment (MirrorMaker 2 over the counties)
 SETTINGS = {"intake": "intake.settings:IntakeSettings", "escalation": "escalation.settings:EscalationSettings",
             "reporting": "reporting.settings:ReportingSettings", "topics": "xinfang.settings:CommonSettings"}
 
@@ -36,9 +37,10 @@ def env_names(cls) -> set[str]:
     return {f"{prefix}{field}".upper() for field in cls.model_fields}
 
 
-def test_valid_against_the_compose_spec_schema():
+@pytest.mark.parametrize("path", [COMPOSE, CITY_COMPOSE], ids=["county", "city"])
+def test_valid_against_the_compose_spec_schema(path):
     done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-                           str(COMPOSE)], capture_output=True, text=True)
+                           str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -50,8 +52,9 @@ def test_the_check_would_catch_an_invalid_file(tmp_path):
     assert done.returncode != 0
 
 
-def test_every_service_healthy_dependency_has_a_health_check(compose):
-    services = compose["services"]
+@pytest.mark.parametrize("path", [COMPOSE, CITY_COMPOSE], ids=["county", "city"])
+def test_every_service_healthy_dependency_has_a_health_check(path):
+    services = yaml.safe_load(path.read_text())["services"]
     for name, service in services.items():
         for target, rule in (service.get("depends_on") or {}).items():
             assert target in services, f"{name} depends on unknown {target}"
@@ -105,3 +108,39 @@ def test_secrets_have_no_defaults(compose):
     assert (ROOT / "Dockerfile").exists() and isinstance(CommonSettings, type)
 
 
+
+
+# ---- the city deployment: deploy/compose/city.yml ----
+
+
+@pytest.fixture(scope="module")
+def city_compose() -> dict:
+    return yaml.safe_load(CITY_COMPOSE.read_text())
+
+
+def test_the_city_runs_kafka_3_9_and_the_distributions_mirrormaker_from_a_generated_configuration(city_compose):
+    services = city_compose["services"]
+    assert services["kafka"]["image"].startswith("apache/kafka:3.9.") and "controller" in \
+        services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]
+    mirror, config = services["mirrormaker"], services["mirror-config"]
+    assert mirror["image"] == services["kafka"]["image"]  # MirrorMaker of the same Kafka release
+    assert mirror["command"][0].endswith("/connect-mirror-maker.sh")
+    assert config["command"][:4] == ["python", "-m", "xinfang.city", "mm2-config"]
+    generated = config["command"][config["command"].index("--out") + 1]
+    assert mirror["command"][1] == generated
+    assert mirror["depends_on"]["mirror-config"]["condition"] == "service_completed_successfully"
+    assert services["postgres"]["image"].startswith("postgres:")
+
+
+def test_the_mirrormaker_health_check_is_on_the_listener_the_city_file_gives_it(city_compose):
+    check = " ".join(city_compose["services"]["mirrormaker"]["healthcheck"]["test"])
+    assert "/dev/tcp/127.0.0.1/8090" in check
+    assert "mirror.listener http://:8090" in CITY_COMPOSE.read_text()
+
+
+def test_the_city_file_and_the_password_have_no_defaults(city_compose):
+    text = CITY_COMPOSE.read_text()
+    for required in ("XINFANG_CITY_FILE", "POSTGRES_PASSWORD"):
+        assert re.search(r"\$\{" + required + r":\?", text), f"{required} must be required, not defaulted"
+    mounts = city_compose["services"]["mirror-config"]["volumes"]
+    assert "../cities:/app/deploy/cities:ro" in mounts and (CITY_COMPOSE.parent / "../cities").resolve().is_dir()

@@ -5,9 +5,11 @@ error locations and the cross-section checks' paths are mapped back to those lin
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -16,6 +18,7 @@ from xinfang.county.checks import problems as cross_section_problems
 from xinfang.county.model import County
 
 Key = tuple[str, ...]
+M = TypeVar("M")
 REASONS = {  # pydantic error type → Chinese, shown before pydantic's English message
     "missing": "缺少必填项", "extra_forbidden": "未知的字段", "string_type": "应为文字",
     "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
@@ -44,12 +47,16 @@ class ConfigProblem:
         return f"{where}: {self.path}: {self.reason}" if self.path else f"{where}: {self.reason}"
 
 
-class CountyConfigError(ValueError):
-    """A county file is refused; str() lists every problem as ``file:line: path: reason``."""
+class ConfigFileError(ValueError):
+    """A configuration file is refused; str() lists every problem as ``file:line: path: reason``."""
 
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(map(str, problems)))
+
+
+class CountyConfigError(ConfigFileError):
+    """A county file is refused."""
 
 
 class _Loader(yaml.SafeLoader):
@@ -68,22 +75,29 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 
 def load_county(path: str | PathLike[str]) -> County:
     """Load and validate a county file; CountyConfigError names file, line and reason."""
+    return load_checked(path, County, cross_section_problems, CountyConfigError)
+
+
+def load_checked(path: str | PathLike[str], model: type[M], checks: Callable[[M], Iterable[tuple[tuple, str]]],
+                 error: type[ConfigFileError]) -> M:
+    """Load a YAML file into a pydantic ``model``, then run the cross-section ``checks`` over it; ``error`` lists
+    every problem with its file, line and reason (the county file, and the city file of ``xinfang.city``)."""
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CountyConfigError([ConfigProblem(name, None, "", f"无法读取 cannot read: {exc}")]) from None
+        raise error([ConfigProblem(name, None, "", f"无法读取 cannot read: {exc}")]) from None
     data, lines, problems = _parse(name, text)
     if problems:
-        raise CountyConfigError(problems)
+        raise error(problems)
     try:
-        county = County.model_validate(data)
+        loaded = model.model_validate(data)
     except ValidationError as exc:
-        raise CountyConfigError(_sorted([_from_pydantic(name, lines, e) for e in exc.errors()])) from None
-    found = [_problem(name, lines, path, reason) for path, reason in cross_section_problems(county)]
+        raise error(_sorted([_from_pydantic(name, lines, e) for e in exc.errors()])) from None
+    found = [_problem(name, lines, path, reason) for path, reason in checks(loaded)]
     if found:
-        raise CountyConfigError(_sorted(found))
-    return county
+        raise error(_sorted(found))
+    return loaded
 
 
 def _parse(name: str, text: str) -> tuple[object, dict[Key, int], list[ConfigProblem]]:

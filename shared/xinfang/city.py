@@ -1,0 +1,263 @@
+"""The city over its counties: the city file, and the MirrorMaker 2 configuration generated from it.
+
+Each county keeps its own deployment (Kafka, PostgreSQL, services). The city's Kafka receives a copy of
+every county's history: MirrorMaker 2, the Kafka distribution's own replication engine (the dedicated
+driver ``org.apache.kafka.connect.mirror.MirrorMaker``, run by ``deploy/mirror.sh``), replicates each
+county's ``petition.events`` and ``petition.routing`` (names from the settings) into the city's cluster
+under the county's alias: ``<alias>.petition.events`` (the default replication policy's prefix), with
+heartbeats (``heartbeats``) and checkpoints (``<alias>.checkpoints.internal``). The city file lists the
+city's Kafka and each county's alias, region code and bootstrap servers; adding a county is an entry in
+that file, a regenerated configuration and a restart of MirrorMaker, no code.
+
+Delivery into the city is exactly once for readers with ``isolation.level=read_committed`` (what
+``xinfang.kafka`` consumers use): exactly-once source support (KIP-618) for MirrorMaker's dedicated mode
+exists since Kafka 3.5 (KIP-710 gave dedicated nodes the internal REST server it needs), so the generated
+configuration enables it on the city cluster. A county's own history may still hold an event twice (the
+intake relay publishes at least once), so a city reader de-duplicates on event ids all the same.
+
+CLI: ``python -m xinfang.city mm2-config FILE [--out PATH] [--set key=value ...]`` (topic names from the
+``XINFANG_*`` settings; ``--set`` appends properties, e.g. the tests' short intervals);
+``python -m xinfang.city status FILE [--since EPOCH_MS]``: whether every county's flow runs (exit 0).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from os import PathLike
+from typing import Annotated
+
+from pydantic import Field
+
+from xinfang.county.loader import ConfigFileError, load_checked
+from xinfang.county.model import Name, Part, RegionCode
+from xinfang.settings import CommonSettings
+
+# No "." in an alias: it is the replication policy's separator, so "a.b" + ".petition.events" would be ambiguous.
+Alias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
+Bootstrap = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[0-9]{1,5}(,[A-Za-z0-9_.-]+:[0-9]{1,5})*$")]
+Listener = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9_.-]*:[0-9]{1,5}$")]
+
+
+class CityConfigError(ConfigFileError):
+    """A city file is refused; str() lists every problem as ``file:line: path: reason``."""
+
+
+class CityKafka(Part):
+    """The city's own Kafka cluster, where the counties' topics arrive."""
+
+    bootstrap: Bootstrap
+    replication_factor: int = Field(3, ge=1, description="of the mirrored and MirrorMaker's own topics; 1 on one machine")
+
+
+class CountyLink(Part):
+    """One county as the city reaches it: its alias (the prefix of its topics in the city) and its Kafka."""
+
+    alias: Alias
+    code: RegionCode
+    name: Name
+    bootstrap: Bootstrap
+
+
+class Mirror(Part):
+    """How MirrorMaker 2 runs for this city."""
+
+    exactly_once: bool = Field(True, description="transactional writes into the city (KIP-618, dedicated mode ≥ 3.5)")
+    listener: Listener = Field("http://127.0.0.1:8090", description="the internal REST server of MirrorMaker's "
+                               "nodes (KIP-710), needed for exactly-once; not a public API")
+    tasks: int = Field(1, ge=1, le=64, description="tasks per county flow (tasks.max); more only with more nodes")
+
+
+class City(Part):
+    """A city's configuration, validated: its Kafka and its counties."""
+
+    code: RegionCode
+    name: Name
+    alias: Alias = Field("city", description="the city cluster's name in MirrorMaker's configuration")
+    kafka: CityKafka
+    mirror: Mirror = Mirror()
+    counties: list[CountyLink] = Field(min_length=1)
+
+    def remote_topic(self, alias: str, topic: str) -> str:
+        """Where a county's topic arrives in the city (DefaultReplicationPolicy: ``<alias>.<topic>``)."""
+        return f"{alias}.{topic}"
+
+
+def problems(city: City) -> Iterator[tuple[tuple, str]]:
+    """Problems across the city file's sections, each with the path of the node at fault."""
+    for key, zh in (("alias", "别名"), ("code", "区划代码"), ("bootstrap", "Kafka 地址")):
+        seen: set[str] = set()
+        for i, county in enumerate(city.counties):
+            value = getattr(county, key)
+            if value in seen:
+                yield ("counties", i, key), f"重复的{zh} duplicate {key} {value!r}"
+            seen.add(value)
+    city_servers = set(city.kafka.bootstrap.split(","))
+    for i, county in enumerate(city.counties):
+        if county.alias == city.alias:
+            yield ("counties", i, "alias"), f"县的别名不能与市相同 alias {county.alias!r} is the city's own"
+        if county.code[:4] != city.code[:4] or county.code == city.code:
+            yield ("counties", i, "code"), (f"不是本市所辖的县 {county.code} is not a county of the city {city.code} "
+                                            f"(its code must start with {city.code[:4]})")
+        if city_servers & set(county.bootstrap.split(",")):
+            yield ("counties", i, "bootstrap"), ("县的 Kafka 不能是市的 Kafka the county's Kafka is the city's own: "
+                                                 "it would be mirrored into itself")
+
+
+def load_city(path: str | PathLike[str]) -> City:
+    """Load and validate a city file; CityConfigError names file, line and reason."""
+    return load_checked(path, City, problems, CityConfigError)
+
+
+def _escaped(value: str) -> str:
+    """A value as java.util.Properties reads it back: backslashes doubled."""
+    return value.replace("\\", "\\\\")
+
+
+def mm2_properties(city: City, topics: list[str], overrides: dict[str, str] | None = None) -> str:
+    """The MirrorMaker 2 configuration (``connect-mirror-maker`` properties) for every county → city flow."""
+    rf, target = str(city.kafka.replication_factor), city.alias
+    aliases = [county.alias for county in city.counties]
+    wanted = ", ".join(re.escape(topic) for topic in topics)
+    lines = [
+        f"# Generated by `python -m xinfang.city mm2-config` from the city file of {city.name} ({city.code}):",
+        "# edit the city file, not this.",
+        f"clusters = {', '.join([target, *aliases])}",
+        f"{target}.bootstrap.servers = {city.kafka.bootstrap}",
+        *(f"{county.alias}.bootstrap.servers = {county.bootstrap}" for county in city.counties),
+        "# <alias>.<topic> in the city (the default policy, said here so that it never changes under the readers)",
+        "replication.policy.class = org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
+        "replication.policy.separator = .",
+        "# Only county -> city flows: MirrorMaker makes a herder for every pair that emits heartbeats, so they are",
+        "# off but for those flows (else it would write heartbeats and its own topics into every county's Kafka).",
+        "emit.heartbeats.enabled = false",
+    ]
+    for alias in aliases:
+        lines += [f"{alias}->{target}.enabled = true",
+                  f"{alias}->{target}.topics = {_escaped(wanted)}",
+                  f"{alias}->{target}.emit.heartbeats.enabled = true",
+                  # committed records only: what a county's readers see, and what exactly-once support requires
+                  f"{alias}.consumer.isolation.level = read_committed"]
+    lines += [
+        "# The counties are only read: the offset syncs, like everything MirrorMaker writes, live in the city.",
+        "offset-syncs.topic.location = target",
+        "# The counties' ACLs mean nothing to the city's readers; their topic configurations are kept.",
+        "sync.topic.acls.enabled = false",
+        "sync.group.offsets.enabled = false",
+        "refresh.topics.interval.seconds = 60",
+        f"tasks.max = {city.mirror.tasks}",
+        f"replication.factor = {rf}",
+        *(f"{name}.replication.factor = {rf}" for name in ("checkpoints.topic", "heartbeats.topic", "offset-syncs.topic",
+                                                           "offset.storage", "config.storage", "status.storage")),
+        # a node lost from a group of several: its flows move to the others after a minute, not the default five
+        f"{target}.scheduled.rebalance.max.delay.ms = 60000",
+        # the connectors are on the classpath with their service manifests: no scan of every jar (10 s a flow)
+        f"{target}.plugin.discovery = service_load",
+    ]
+    if city.mirror.exactly_once:
+        lines += [
+            "# Exactly-once into the city (KIP-618): each poll's records and their source offsets in one transaction;",
+            "# dedicated nodes talk over the internal REST server for it (KIP-710).",
+            f"{target}.exactly.once.source.support = enabled",
+            "dedicated.mode.enable.internal.rest = true",
+            f"listeners = {city.mirror.listener}",
+        ]
+    else:
+        lines.append(f"{target}.offset.flush.interval.ms = 10000")
+    if overrides:
+        lines.append("# overrides (--set)")
+        lines += [f"{key} = {_escaped(value)}" for key, value in overrides.items()]
+    return "\n".join(lines) + "\n"
+
+
+CONNECTORS = ("MirrorSourceConnector", "MirrorCheckpointConnector", "MirrorHeartbeatConnector")
+# The checkpoint connector has a task only once the county has consumer groups; the source connector has one as
+# soon as the county's topics exist (its deployment provisions them at start).
+TASKS = ("MirrorSourceConnector-0", "MirrorHeartbeatConnector-0")
+
+
+def flow_states(city: City, since_ms: int = 0) -> dict[str, dict[str, str]]:
+    """What MirrorMaker's nodes last reported of each county's connectors and tasks (state by ``connector`` and
+    ``connector-N``), read from the status topics in the city (``mm2-status.<alias>.internal``);
+    reports older than ``since_ms`` (epoch milliseconds: a start) are left out, since a killed node's last
+    word stays there."""
+    from kafka import TopicPartition
+
+    from xinfang.kafka import read_to_end, sync_consumer
+
+    states: dict[str, dict[str, str]] = {}
+    consumer = sync_consumer(city.kafka.bootstrap, group_id=None)
+    try:
+        for county in city.counties:
+            topic = f"mm2-status.{county.alias}.internal"
+            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            latest: dict[str, str] = {}
+            spans = {tp: (0, end) for tp, end in consumer.end_offsets(tps).items()} if tps else {}
+            for polled in read_to_end(consumer, spans):
+                for record in (r for records in polled.values() for r in records):
+                    key = (record.key or b"").decode()
+                    if record.value is None or record.timestamp < since_ms or not key.startswith("status-"):
+                        continue
+                    kind, _, name = key.removeprefix("status-").partition("-")
+                    if kind in ("connector", "task"):
+                        latest[name] = json.loads(record.value)["state"]
+            states[county.alias] = latest
+    finally:
+        consumer.close()
+    return states
+
+
+def not_running(states: dict[str, dict[str, str]]) -> list[str]:
+    """Each county connector, or task that must run, that does not, as ``alias: name state`` (empty: all flows
+    run); a task reported, checkpoints' included, must be RUNNING too."""
+    return [f"{alias}: {name} {latest.get(name, 'not reported')}"
+            for alias, latest in states.items()
+            for name in dict.fromkeys([*CONNECTORS, *TASKS, *(n for n in latest if n.rsplit("-", 1)[0] in CONNECTORS)])
+            if latest.get(name) != "RUNNING"]
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"--set takes key=value, not {text!r}")
+    return key.strip(), value.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xinfang.city", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    generate = commands.add_parser("mm2-config", help="print the MirrorMaker 2 properties for a city file")
+    generate.add_argument("file", help="the city file, e.g. deploy/cities/demo-city.yaml")
+    generate.add_argument("--out", help="write to this file instead of standard output")
+    generate.add_argument("--set", type=_pair, action="append", default=[], metavar="KEY=VALUE",
+                          help="append a property (repeatable)")
+    status = commands.add_parser("status", help="whether MirrorMaker runs every county's flow (exit 0) or not (1)")
+    status.add_argument("file", help="the city file")
+    status.add_argument("--since", type=int, default=0, metavar="EPOCH_MS", help="only reports made since (a start)")
+    args = parser.parse_args(argv)
+    try:
+        city = load_city(args.file)
+    except CityConfigError as exc:
+        print(f"城市配置有误 the city file is refused:\n{exc}", file=sys.stderr)
+        return 1
+    if args.command == "status":
+        missing = not_running(flow_states(city, args.since))
+        for line in missing:
+            print(f"mirror: {line}")
+        if not missing:
+            print(f"mirror: all {len(city.counties)} county flows into {city.kafka.bootstrap} running")
+        return 1 if missing else 0
+    settings = CommonSettings()
+    text = mm2_properties(city, [settings.topic_events, settings.topic_routing], dict(args.set))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
