@@ -1,6 +1,6 @@
 """Drill-down latency over a county-year, and the audit CLI's report time.
 
-    python bench/drilldown_bench.py [--matters 4000] [--requests 20]
+    python bench/drilldown_bench.py [--matters 4000] [--requests 20] [--baseline 2972577]
 
 Needs `deploy/dev up` (PostgreSQL and Kafka). Generates one synthetic demo-county year (``--matters``
 matters, about 9 events each, ``support.county_year``), produces it to scratch topics, replays it into a
@@ -11,20 +11,24 @@ scratch schema with the audit's replay driver, then
 2. where the code has them, the drill-down's exports: every row of a figure as CSV and as XLSX;
 3. times ``python -m reporting.audit report`` for the year (a fresh replay into a scratch schema, then the
    figures), once with ``--as-of`` and, where the code has it, once with ``--known-at``.
-Run it from a checkout of the code to measure (it imports the tree it sits in): the "before" figures in
-docs/benchmarks.md come from this file copied into an export of the base commit.
+It measures the tree it sits in; with ``--baseline REV`` it first runs itself, on the same history (same seed),
+in an export of that commit (``git archive``), and saves both side by side.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import uuid
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 from common import ROOT, percentile, save
 
@@ -71,18 +75,13 @@ def audit_report(topics: CommonSettings, dsn: str, schema: str, *clock: str) -> 
     return round(seconds, 2)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--matters", type=int, default=4000, help="matters in the year")
-    parser.add_argument("--requests", type=int, default=20)
-    args = parser.parse_args()
-
+async def measure(matters: int, requests: int) -> dict:
     base = CommonSettings()
     dsn = test_database(base.database_url)
     county = load_county(DEMO_COUNTY)
     run = uuid.uuid4().hex[:8]
     topics = run_settings(base, f"drill{run}")
-    history = county_year(county, 2026, args.matters, seed=3)
+    history = county_year(county, 2026, matters, seed=3)
     publish(topics, history)
     schema, scratch = f"bench_drill_{run}", f"bench_drill_audit_{run}"
     try:
@@ -97,7 +96,7 @@ async def main() -> None:
             for figure in FIGURES:
                 for name, request in (("now", now), ("as_of", past)):
                     drill[f"{figure}/{name}"] = await timed(
-                        lambda r=request, f=figure: reporter.drilldown(r, f, 500, 0), args.requests)
+                        lambda r=request, f=figure: reporter.drilldown(r, f, 500, 0), requests)
                     print(f"drill-down {figure} {name}: {drill[f'{figure}/{name}']}", flush=True)
             export = {}
             if hasattr(exports, "drill_rows"):  # the drill-down's exports (not in the base commit)
@@ -117,8 +116,37 @@ async def main() -> None:
     finally:
         await drop_schema(dsn, schema, scratch)
         delete_run_topics(topics)
-    save("drilldown", {"matters": args.matters, "events": history.count(), "persons_rows": rows,
-                       "drilldown_latency": drill, "export_latency": export, "audit_report_seconds": cli})
+    return {"events": history.count(), "persons_rows": rows, "drilldown_latency": drill, "export_latency": export,
+            "audit_report_seconds": cli}
+
+
+def baseline(rev: str, matters: int, requests: int) -> dict:
+    """This benchmark run in an export of ``rev``."""
+    folder = Path(tempfile.mkdtemp(prefix="drill-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / "bench" / Path(__file__).name).write_text(Path(__file__).read_text())
+    out = folder / "measured.json"
+    subprocess.run([sys.executable, str(folder / "bench" / Path(__file__).name), "--matters", str(matters),
+                    "--requests", str(requests), "--out", str(out)], check=True)
+    return json.loads(out.read_text())
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--matters", type=int, default=4000, help="matters in the year")
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--baseline", default=None, help="a commit to measure beside this tree")
+    parser.add_argument("--out", default=None, help="write the figures here instead of var/bench (for --baseline)")
+    args = parser.parse_args()
+    before = baseline(args.baseline, args.matters, args.requests) if args.baseline else None
+    figures = await measure(args.matters, args.requests)
+    if args.out:
+        Path(args.out).write_text(json.dumps(figures))
+        return
+    save("drilldown", {"matters": args.matters, **({"baseline_commit": args.baseline, "baseline": before}
+                                                   if before else {}), "head": figures})
 
 
 if __name__ == "__main__":

@@ -168,12 +168,23 @@ def test_drilldown_lists_the_matters_behind_a_figure(seeded):
     r = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "collective_resolved"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["total"] == 22 and len(body["matters"]) == 22
+    assert body["total"] == 22 and len(body["matters"]) == 22 and body["sums"] == {"contribution": 22}
     assert set(body["matters"][0]) == {"petition_id", "receipt_no", "registered_at", "jurisdiction", "category",
-                                       "channel", "batches", "persons"}
-    persons = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "persons",
-                                                                 "limit": 5000}).json()
-    assert sum(m["persons"] for m in persons["matters"]) == 820
+                                       "channel", "batches", "persons", "contribution"}
+    # every figure of the seed quarter: the rows' contributions sum to it (a rate's to both its parts)
+    figures = seeded["http"].get("/v1/stats", params={"quarter": "2026Q1"}).json()["figures"]
+    for key, figure in figures.items():
+        rows = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": key,
+                                                                  "limit": 5000}).json()["matters"]
+        if figure["unit"] == "%":
+            assert (sum(m["numerator"] for m in rows), sum(m["denominator"] for m in rows)) == \
+                (figure["numerator"], figure["denominator"]), key
+        else:
+            assert sum(m["contribution"] for m in rows) == figure["value"], key
+    cases = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2026Q1", "figure": "cases",
+                                                               "limit": 5000}).json()["matters"]
+    # each case with its batches and persons in the quarter: 176 cases, 212 batches, 820 persons (was 176, 0)
+    assert (len(cases), sum(m["batches"] for m in cases), sum(m["persons"] for m in cases)) == (176, 212, 820)
 
 
 def test_known_at_before_the_import_knows_nothing_and_as_of_counts_what_had_happened(seeded):
