@@ -13,6 +13,7 @@ TITLES = {
                              "(bench/escalation_bench.py --scenario back-dated)",
     "reporting": "Reporting 统计 — projection and /v1/stats (bench/reporting_bench.py)",
     "audit": "Audit 审计 — replay against kcat (bench/audit_bench.py)",
+    "drilldown": "Drill-down 明细 and the audit report — a county-year, beside the base commit (bench/drilldown_bench.py)",
     "e2e": "End to end — registration to /v1/stats (bench/e2e_bench.py)",
     "receipt": "Receipt numbers 受理编号 — sequence against a counter row (bench/receipt_bench.py)",
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",

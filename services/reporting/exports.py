@@ -1,4 +1,4 @@
-"""GET /v1/stats as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and as XLSX (openpyxl).
+"""GET /v1/stats and its drill-downs as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and as XLSX (openpyxl).
 
 Cells are safe against formula injection: a text cell that a spreadsheet would take for a formula
 (starting with = + - @, a tab or a carriage return) is written with a leading apostrophe.
@@ -57,6 +57,33 @@ def rows(doc: dict[str, Any]) -> list[list[Any]]:
     table.append(["承办单位", "unit", "层级 tier", *[u.zh for u in f.UNIT_FIGURES]])
     for unit in doc["units"]:
         table.append([unit["name"], unit["unit"], unit["tier"], *[_number(unit[u.key]) for u in f.UNIT_FIGURES]])
+    return table
+
+
+def drill_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """A drill-down document as a table: a header block, the columns (Chinese over English), every matter, and
+    the sums of the contributions (the figure's counts) as the last line."""
+    scope, columns = doc["scope"], doc["columns"]
+    table: list[list[Any]] = [
+        ["指标 figure", doc["label"], doc["figure"]],
+        ["统计期间 period", doc["period"]["label"], doc["period"]["from"], doc["period"]["to"]],
+        ["区划 jurisdiction", scope["jurisdiction"]["name"], scope["jurisdiction"]["code"]],
+    ]
+    if scope.get("unit"):
+        table.append(["承办单位 unit", scope["unit"]["name"], scope["unit"]["id"]])
+    for key, zh in (("as_of", "截至（发生）as of"), ("known_at", "截至（记录）known at")):
+        if doc.get(key):
+            table.append([zh, doc[key]])
+    table.append([])
+    table.append([c["label"] for c in columns])
+    table.append([c["key"] for c in columns])
+    for matter in doc["matters"]:
+        table.append([matter[c["key"]] for c in columns])
+    sums = [doc["sums"].get(c["key"], "") for c in columns]
+    sums[0] = f"合计 total ({doc['total']})"
+    table.append(sums)
+    if doc["kind"] == "rate":
+        table.append([f"{doc['label']} {doc['figure']} (%)", _number(doc["sums"]["value"])])
     return table
 
 

@@ -77,6 +77,36 @@ UNIT_FIGURES: tuple[Figure, ...] = (
 )
 UNIT_COUNTS = tuple(f.key for f in UNIT_FIGURES if f.kind == "count")
 
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a figure's drill-down: its key in the JSON rows, its heading in Chinese and in English."""
+
+    key: str
+    zh: str
+    en: str
+
+
+MATTER_COLUMNS: tuple[Column, ...] = (
+    Column("petition_id", "事项编号", "petition id"), Column("receipt_no", "受理编号", "receipt number"),
+    Column("registered_at", "登记时间", "registered at"), Column("jurisdiction", "区划代码", "jurisdiction"),
+    Column("category", "类别", "category"), Column("channel", "渠道", "channel"),
+    Column("batches", "本期批次", "the matter's batches in the period"),
+    Column("persons", "本期人次", "the matter's persons in the period"),
+)
+
+
+def drill_columns(figure: Figure) -> tuple[Column, ...]:
+    """The drill-down's columns: the matter, then what it contributes to the figure — to a count, or to a rate's
+    numerator and denominator (the contributions of all rows sum to the figure's counts)."""
+    if figure.kind == "count":
+        return (*MATTER_COLUMNS, Column("contribution", f"计入{figure.zh}（{figure.unit_zh}）",
+                                        f"counted in {figure.key}"))
+    top, bottom = BY_KEY[figure.numerator], BY_KEY[figure.denominator]
+    return (*MATTER_COLUMNS, Column("numerator", f"计入分子{top.zh}（{top.unit_zh}）", f"counted in the numerator, {top.key}"),
+            Column("denominator", f"计入分母{bottom.zh}（{bottom.unit_zh}）", f"counted in the denominator, {bottom.key}"))
+
+
 NO_DENOMINATOR = ("分母为0，无法计算", "the denominator is 0: no rate")
 NO_BASE = ("对比期为0，无法计算变化率", "the comparison value is 0: no change in percent")
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from reporting.figures import BY_KEY, FIGURES
 from reporting.state import standing
 from reporting.store import quoted
 
@@ -280,42 +281,63 @@ WHERE $8::text IS NULL OR u.unit = $8
 ORDER BY u.n"""
 
 
-#: drill-down: figure → (the rows it counts, as petition ids with how many batches/persons they contribute)
-DRILL: dict[str, str] = {
-    "cases": "SELECT petition_id, 1 AS batches, 0 AS persons FROM c",
-    "batches": "SELECT petition_id, count(*) AS batches, sum(head_count) AS persons FROM b GROUP BY petition_id",
-    "persons": "SELECT petition_id, count(*) AS batches, sum(head_count) AS persons FROM b GROUP BY petition_id",
-    "repeat_batches": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE NOT is_first GROUP BY petition_id",
-    "skip_level_batches": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE is_skip GROUP BY petition_id",
-    "collective_cases": "SELECT petition_id, 1, 0 FROM c WHERE collective",
-    "collective_batches": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE head_count >= $9 GROUP BY petition_id",
-    "collective_persons": "SELECT petition_id, count(*), sum(head_count) FROM b WHERE head_count >= $9 GROUP BY petition_id",
-    "resolved": "SELECT petition_id, 1, 0 FROM ci WHERE resolved",
-    "collective_resolved": "SELECT petition_id, 1, 0 FROM ci WHERE resolved AND collective",
-    "replied": "SELECT petition_id, 1, 0 FROM ci WHERE replied",
-    "evaluated": "SELECT petition_id, 1, 0 FROM ci WHERE satisfaction IS NOT NULL",
-    "satisfied": f"SELECT petition_id, 1, 0 FROM ci WHERE satisfaction IN {SATISFIED}",
-    "first_time_resolved": "SELECT petition_id, 1, 0 FROM ci WHERE first_time",
-    "accept_due": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'accept'",
-    "accepted_on_time": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'accept' AND met",
-    "handle_due": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'handle'",
-    "replied_on_time": "SELECT DISTINCT petition_id, 1, 0 FROM o WHERE stage = 'handle' AND met",
+#: drill-down: count figure → the matters it counts, each with what it contributes (petition_id, n); Σ n = the figure
+CONTRIBUTIONS: dict[str, str] = {
+    "cases": "SELECT petition_id, 1 FROM c",
+    "batches": "SELECT petition_id, count(*) FROM b GROUP BY petition_id",
+    "persons": "SELECT petition_id, sum(head_count) FROM b GROUP BY petition_id",
+    "repeat_batches": "SELECT petition_id, count(*) FROM b WHERE NOT is_first GROUP BY petition_id",
+    "skip_level_batches": "SELECT petition_id, count(*) FROM b WHERE is_skip GROUP BY petition_id",
+    "collective_cases": "SELECT petition_id, 1 FROM c WHERE collective",
+    "collective_batches": "SELECT petition_id, count(*) FROM b WHERE head_count >= $9 GROUP BY petition_id",
+    "collective_persons": "SELECT petition_id, sum(head_count) FROM b WHERE head_count >= $9 GROUP BY petition_id",
+    "resolved": "SELECT petition_id, 1 FROM ci WHERE resolved",
+    "collective_resolved": "SELECT petition_id, 1 FROM ci WHERE resolved AND collective",
+    "replied": "SELECT petition_id, 1 FROM ci WHERE replied",
+    "evaluated": "SELECT petition_id, 1 FROM ci WHERE satisfaction IS NOT NULL",
+    "satisfied": f"SELECT petition_id, 1 FROM ci WHERE satisfaction IN {SATISFIED}",
+    "first_time_resolved": "SELECT petition_id, 1 FROM ci WHERE first_time",
+    # an obligation is per (matter, unit, stage): a matter escalated before its due time owes two
+    "accept_due": "SELECT petition_id, count(*) FROM o WHERE stage = 'accept' GROUP BY petition_id",
+    "accepted_on_time": "SELECT petition_id, count(*) FROM o WHERE stage = 'accept' AND met GROUP BY petition_id",
+    "handle_due": "SELECT petition_id, count(*) FROM o WHERE stage = 'handle' GROUP BY petition_id",
+    "replied_on_time": "SELECT petition_id, count(*) FROM o WHERE stage = 'handle' AND met GROUP BY petition_id",
 }
-#: a rate drills down to its numerator's matters
-DRILL.update({"resolution_rate": DRILL["resolved"], "collective_resolution_rate": DRILL["collective_resolved"],
-              "timely_acceptance_rate": DRILL["accepted_on_time"], "on_time_completion_rate": DRILL["replied_on_time"],
-              "satisfaction_rate": DRILL["satisfied"], "participation_rate": DRILL["evaluated"],
-              "first_time_resolution_rate": DRILL["first_time_resolved"]})
+#: every figure /v1/stats reports can be drilled down to: a rate to its denominator's matters, with both parts
+DRILL: tuple[str, ...] = tuple(f.key for f in FIGURES)
+
+
+def _contributions(figure: str) -> str:
+    """``hit (petition_id, contribution, numerator, denominator)``: a count's matters with what each adds to
+    it; a rate's with what each adds to its numerator and to its denominator (the rate is Σ ÷ Σ)."""
+    if figure in CONTRIBUTIONS:
+        return f"SELECT petition_id, n::bigint, NULL::bigint, NULL::bigint FROM ({CONTRIBUTIONS[figure]}) x (petition_id, n)"
+    rate = BY_KEY[figure]
+    return f"""SELECT petition_id, NULL::bigint, coalesce(t.n, 0)::bigint, coalesce(d.n, 0)::bigint
+  FROM ({CONTRIBUTIONS[rate.numerator]}) t (petition_id, n)
+  FULL JOIN ({CONTRIBUTIONS[rate.denominator]}) d (petition_id, n) USING (petition_id)"""
 
 
 def drill_sql(schema: str, figure: str, now: bool = False) -> str:
-    """The matters behind a figure, paged (``$10`` limit, ``$11`` offset), with the total count."""
+    """The matters behind a figure, paged (``$10`` limit, NULL: all; ``$11`` offset): each matter's batches and
+    persons in the period beside what it contributes, with the row count and the contributions' sums over all rows."""
     q = quoted(schema)
-    return f"""WITH {ctes(schema, now)}, hit (petition_id, batches, persons) AS ({DRILL[figure]})
-SELECT m.petition_id, m.receipt_no, m.occurred_at, m.jurisdiction, m.category, m.channel,
-       hit.batches, hit.persons, count(*) OVER () AS total
-FROM hit JOIN {q}.matters m USING (petition_id)
-ORDER BY m.occurred_at, m.petition_id LIMIT $10 OFFSET $11"""
+    # the matters' batches come in by one grouping of hit and b together, not by a join: the planner cannot
+    # estimate hit's size (it guessed 1 row of 3,971 and looped over b's grouping once per row: 13 s for a year)
+    return f"""WITH {ctes(schema, now)},
+hit (petition_id, contribution, numerator, denominator) AS MATERIALIZED ({_contributions(figure)}),
+mine AS (
+  SELECT petition_id, sum(contribution)::bigint AS contribution, sum(numerator)::bigint AS numerator,
+         sum(denominator)::bigint AS denominator, count(batch) AS batches, coalesce(sum(batch), 0)::bigint AS persons
+  FROM (SELECT petition_id, contribution, numerator, denominator, NULL::int AS batch, true AS hit FROM hit
+        UNION ALL SELECT petition_id, NULL, NULL, NULL, head_count, false FROM b) part
+  GROUP BY petition_id HAVING bool_or(hit))
+SELECT mine.petition_id, m.receipt_no, m.occurred_at, m.jurisdiction, m.category, m.channel, mine.batches,
+       mine.persons, mine.contribution, mine.numerator, mine.denominator, count(*) OVER () AS total,
+       sum(mine.contribution) OVER ()::bigint AS contribution_sum, sum(mine.numerator) OVER ()::bigint AS numerator_sum,
+       sum(mine.denominator) OVER ()::bigint AS denominator_sum
+FROM mine LEFT JOIN {q}.matters m USING (petition_id)
+ORDER BY m.occurred_at, mine.petition_id LIMIT $10 OFFSET $11"""
 
 
 def series_sql(schema: str) -> str:

@@ -34,6 +34,7 @@ from xinfang.processes import manager, process_pool
 from xinfang.settings import CommonSettings
 
 Span = tuple[str, int, int, int]  # topic, partition, first offset, end offset (exclusive)
+Select = Callable[[Changes], Changes]
 
 
 @dataclass
@@ -57,10 +58,12 @@ def _read(consumer, spans: list[Span], batch: int):
 
 async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: datetime | None = None,
                  upto: dict[tuple[str, int], int] | None = None, batch: int = 10000,
-                 progress: Callable[[int], None] | None = None, processes: int | None = None) -> ReplayResult:
+                 progress: Callable[[int], None] | None = None, processes: int | None = None,
+                 select: Select | None = None) -> ReplayResult:
     """Project both topics into ``schema`` (created and migrated if new) up to their end or ``until``
     (the broker's time index: records appended before it), and no further than ``upto`` (next offset
-    per topic and partition) where given.  ``processes``: bulk-load workers (default: one per core)."""
+    per topic and partition) where given.  ``processes``: bulk-load workers (default: one per core).
+    ``select``: what of each batch's changes to write (the audit's clocks, which pickle); default all."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     store, result = Store(schema), ReplayResult(schema)
@@ -84,9 +87,10 @@ async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: date
         starts.update(consumer.beginning_offsets(missing) if missing else {})
         spans = [(tp.topic, tp.partition, starts[tp], ends[tp]) for tp in tps if starts[tp] < ends[tp]]
         if spans and await store.empty(conn):
-            await _bulk(settings, dsn, store, roles, spans, batch, progress, processes or os.cpu_count() or 1, result)
+            await _bulk(settings, dsn, store, roles, spans, batch, progress, processes or os.cpu_count() or 1, result,
+                        select)
         elif spans:
-            await _incremental(conn, consumer, store, roles, spans, batch, progress, result)
+            await _incremental(conn, consumer, store, roles, spans, batch, progress, result, select)
     finally:
         consumer.close()
         await conn.close()
@@ -128,9 +132,9 @@ async def _pipeline(reader, roles: dict[str, Role], write: Callable[[list[Record
 
 
 async def _incremental(conn, consumer, store: Store, roles: dict[str, Role], spans: list[Span], batch: int,
-                       progress: Callable[[int], None] | None, result: ReplayResult) -> None:
+                       progress: Callable[[int], None] | None, result: ReplayResult, select: Select | None) -> None:
     async def write(records: list[Record], changes: Changes) -> Changes:
-        return await store.apply(conn, records, roles, changes=changes)
+        return await store.apply(conn, records, roles, changes=select(changes) if select else changes)
 
     await _pipeline(_read(consumer, spans, batch), roles, write, result, progress)
     await store.refresh_all(conn)
@@ -148,7 +152,8 @@ def _share(spans: list[Span], parts: int) -> list[list[Span]]:
 
 
 async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[str, Role], spans: list[Span],
-                batch: int, progress: Callable[[int], None] | None, processes: int, result: ReplayResult) -> None:
+                batch: int, progress: Callable[[int], None] | None, processes: int, result: ReplayResult,
+                select: Select | None) -> None:
     result.mode, started = "bulk", time.monotonic()
     groups = _share(spans, processes)
     result.processes = len(groups)
@@ -160,7 +165,7 @@ async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[st
             counts = shared.Queue()
             loop = asyncio.get_running_loop()
             jobs = [loop.run_in_executor(workers, _load, settings.model_dump_json(), type(settings), dsn, store.schema,
-                                         group, roles, batch, counts) for group in groups]
+                                         group, roles, batch, counts, select) for group in groups]
             pending = set(jobs)
             while pending:
                 _, pending = await asyncio.wait(pending, timeout=0.25)
@@ -184,21 +189,21 @@ async def _bulk(settings: CommonSettings, dsn: str, store: Store, roles: dict[st
 
 
 def _load(settings_json: str, settings_type: type, dsn: str, schema: str, spans: list[Span], roles: dict[str, Role],
-          batch: int, counts) -> dict:
+          batch: int, counts, select: Select | None) -> dict:
     """A bulk-load worker process: read ``spans``, project, COPY (each batch projected while the last is copied)."""
     settings = settings_type.model_validate_json(settings_json)
-    return asyncio.run(_load_async(settings, dsn, schema, spans, roles, batch, counts))
+    return asyncio.run(_load_async(settings, dsn, schema, spans, roles, batch, counts, select))
 
 
 async def _load_async(settings: CommonSettings, dsn: str, schema: str, spans: list[Span], roles: dict[str, Role],
-                      batch: int, counts) -> dict:
+                      batch: int, counts, select: Select | None) -> dict:
     store, first_seen = Store(schema), FirstSeen()
     loaded, positions = ReplayResult(schema), {}
     conn = await connect(dsn)
     consumer = sync_consumer(settings, group_id=None, **WHOLE_TOPIC_READ)
 
     async def write(records: list[Record], changes: Changes) -> Changes:
-        await store.copy(conn, first_seen(changes))
+        await store.copy(conn, first_seen(select(changes) if select else changes))
         positions.update({k: max(v, positions.get(k, 0)) for k, v in changes.positions.items()})
         return changes
 

@@ -180,18 +180,16 @@ class Reporter:
             doc[key] = _decimal(r.percent)
         return doc
 
-    async def drilldown(self, request: Request, figure: str, limit: int, offset: int) -> dict[str, Any]:
+    async def drilldown(self, request: Request, figure: str, limit: int | None, offset: int) -> dict[str, Any]:
+        """The matters behind a figure (``limit`` None: all): each with its batches and persons in the period and
+        what it contributes; ``sums`` are the contributions over every row, which make the figure."""
         self.check(request)
         scope = self.scope(request)
         rows = await self._fetch(queries.drill_sql(self.schema, figure, is_now(request)),
                                  *scope.args(*request.period.bounds(self.county.zone)), limit, offset)
-        return {"figure": figure, "label": f.BY_KEY[figure].zh, "period": period_doc(request.period, self.county),
-                "scope": self._scope_doc(request), "total": rows[0]["total"] if rows else 0, "limit": limit,
-                "offset": offset,
-                "matters": [{"petition_id": r["petition_id"], "receipt_no": r["receipt_no"],
-                             "registered_at": r["occurred_at"].astimezone(self.county.zone).isoformat(),
-                             "jurisdiction": r["jurisdiction"], "category": r["category"], "channel": r["channel"],
-                             "batches": r["batches"], "persons": r["persons"]} for r in rows]}
+        return drill_doc(f.BY_KEY[figure], rows, limit, offset, self.county) | {
+            "period": period_doc(request.period, self.county), "scope": self._scope_doc(request),
+            "as_of": _iso(request.as_of), "known_at": _iso(request.known_at)}
 
     async def series(self, request: Request) -> dict[str, Any]:
         """Month by month for the period and the year before; breakdowns by tier and category."""
@@ -225,6 +223,24 @@ class Reporter:
 def is_now(request: Request) -> bool:
     """Figures for the present can read the matters' current state instead of their facts."""
     return request.as_of is None and request.known_at is None
+
+
+def drill_doc(figure: f.Figure, rows: list, limit: int | None, offset: int, county: County) -> dict[str, Any]:
+    """A drill-down page: the figure, its columns (headings in Chinese and English), the rows and the sums."""
+    columns = f.drill_columns(figure)
+    parts = [c.key for c in columns if c.key in ("contribution", "numerator", "denominator")]
+    first = rows[0] if rows else None
+    sums = {key: first[f"{key}_sum"] if first else 0 for key in parts}
+    if figure.kind == "rate":
+        sums["value"] = _decimal(f.rate(sums["numerator"], sums["denominator"]).percent)
+    matters = [{"petition_id": r["petition_id"], "receipt_no": r["receipt_no"],
+                "registered_at": r["occurred_at"].astimezone(county.zone).isoformat() if r["occurred_at"] else None,
+                "jurisdiction": r["jurisdiction"], "category": r["category"], "channel": r["channel"],
+                "batches": r["batches"], "persons": r["persons"], **{key: r[key] for key in parts}} for r in rows]
+    return {"figure": figure.key, "label": figure.zh, "label_en": figure.en, "kind": figure.kind,
+            "columns": [{"key": c.key, "label": c.zh, "label_en": c.en} for c in columns],
+            "total": first["total"] if first else 0, "sums": sums, "limit": limit, "offset": offset,
+            "matters": matters}
 
 
 def figures_doc(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
@@ -273,4 +289,4 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-__all__ = ["FOREVER", "Reporter", "Request", "ScopeError", "figures_doc", "parse_moment", "period_doc"]
+__all__ = ["FOREVER", "Reporter", "Request", "ScopeError", "drill_doc", "figures_doc", "parse_moment", "period_doc"]

@@ -334,14 +334,17 @@ ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evalu
               "refresh_queue")
 
 
-async def differences(conn: asyncpg.Connection, left: str, right: str) -> dict[str, dict[str, int]]:
-    """Per table, how many rows only ``left`` has and how many only ``right`` has (empty: equal)."""
+async def differences(conn: asyncpg.Connection, left: str, right: str, tables: Iterable[str] = ALL_TABLES,
+                      where: str = "", *args) -> dict[str, dict[str, int]]:
+    """Per table, how many rows only ``left`` has and how many only ``right`` has (empty: equal); ``where``
+    (with ``args``) restricts both sides' rows, e.g. to the audit's clocks."""
     found: dict[str, dict[str, int]] = {}
-    for name in ALL_TABLES:
+    for name in tables:
         columns = "petition_id, state" if name == "refresh_queue" else "*"
-        a, b = f"SELECT {columns} FROM {quoted(left)}.{name}", f"SELECT {columns} FROM {quoted(right)}.{name}"
-        only_left = await conn.fetchval(f"SELECT count(*) FROM ({a} EXCEPT ALL {b}) d")
-        only_right = await conn.fetchval(f"SELECT count(*) FROM ({b} EXCEPT ALL {a}) d")
+        a = f"SELECT {columns} FROM {quoted(left)}.{name} {where}"
+        b = f"SELECT {columns} FROM {quoted(right)}.{name} {where}"
+        only_left = await conn.fetchval(f"SELECT count(*) FROM ({a} EXCEPT ALL {b}) d", *args)
+        only_right = await conn.fetchval(f"SELECT count(*) FROM ({b} EXCEPT ALL {a}) d", *args)
         if only_left or only_right:
             found[name] = {"only_" + left: only_left, "only_" + right: only_right}
     return found

@@ -5,6 +5,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 from kafka import TopicPartition
@@ -16,12 +17,16 @@ from xinfang.kafka import sync_consumer
 
 
 def audit(system: System, *args: str) -> subprocess.CompletedProcess:
-    s = system.settings
+    return audit_on(system.settings, system.dsn, FAST_COUNTY, system.reporting_schema, *args)
+
+
+def audit_on(s, dsn: str, county: Path, schema: str, *args: str) -> subprocess.CompletedProcess:
+    """The audit command on a run's topics (settings ``s``), database, county file and live schema."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}",
            "XINFANG_KAFKA_BOOTSTRAP": s.kafka_bootstrap, "XINFANG_TOPIC_EVENTS": s.topic_events,
            "XINFANG_TOPIC_ROUTING": s.topic_routing, "XINFANG_PARTITIONS": str(s.partitions),
-           "XINFANG_DATABASE_URL": system.dsn, "XINFANG_COUNTY_FILE": str(FAST_COUNTY),
-           "XINFANG_REPORTING_SCHEMA": system.reporting_schema}
+           "XINFANG_DATABASE_URL": dsn, "XINFANG_COUNTY_FILE": str(county),
+           "XINFANG_REPORTING_SCHEMA": schema}
     return subprocess.run([sys.executable, "-m", "reporting.audit", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 

@@ -97,14 +97,25 @@ async def definitions(_: Caller) -> dict:
 async def drilldown(wanted: Wanted, rep: Reporting,
                     figure: Annotated[str, Query(description="a figure key, e.g. resolved")],
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    """Petition ids and receipt numbers of the matters a figure counts (no personal data);
-    a rate lists its numerator's matters."""
+                    offset: Annotated[int, Query(ge=0)] = 0,
+                    format: Annotated[Literal["json", "csv", "xlsx"], Query(
+                        description="json (paged), or csv/xlsx: every row")] = "json") -> Any:
+    """Petition ids and receipt numbers of the matters a figure counts (no personal data), each with its batches
+    and persons in the period and what it contributes: `contribution` to a count, `numerator` and `denominator` to
+    a rate (the rows are its denominator's matters). `sums` over every row make the figure; `columns` name each
+    field in Chinese and English."""
     if figure not in DRILL:
         raise Problem(422, "validation", f"参数 figure 有误：未知的指标 {figure}",
                       f"invalid parameter figure: unknown figure {figure}",
                       errors=[{"field": "figure", "message_zh": "未知的指标", "message_en": f"one of {', '.join(DRILL)}"}])
-    return await rep.drilldown(wanted, figure, limit, offset)
+    if format == "json":
+        return await rep.drilldown(wanted, figure, limit, offset)
+    doc = await rep.drilldown(wanted, figure, None, 0)
+    name = f"信访明细_{doc['label']}_{doc['scope']['jurisdiction']['name']}_{doc['period']['code']}"
+    if format == "csv":
+        return _download(exports.to_csv(exports.drill_rows(doc)), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(exports.to_xlsx(exports.drill_rows(doc), name),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx")
 
 
 @router.get("/v1/stats/series", summary="趋势 Month by month, and breakdowns")

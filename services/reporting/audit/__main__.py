@@ -23,18 +23,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from reporting.active import active_schema, switch
 from reporting.audit import integrity, reading
+from reporting.audit.clocks import Clocks
 from reporting.audit.compare import compare
 from reporting.audit.timeline import timeline as build_timeline
-from reporting.periods import PeriodError, parse_period
+from reporting.periods import PeriodError
 from reporting.settings import ReportingSettings
-from reporting.stats import Reporter, Request
+from reporting.stats import Reporter, ScopeError, parse_moment
 from reporting.store import connect
 from reporting.store import pool as connection_pool
 from xinfang.county import load_county
 from xinfang.settings import CommonSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="信访统计审计工具 Audit: replay, verify, report as of a time, timelines.")
+                  help="信访统计审计工具 Audit: replay, verify, report as of and known at a time, timelines.")
 err = Console(stderr=True)
 OK, FINDINGS, USAGE, UNREACHABLE = 0, 1, 2, 3
 
@@ -64,8 +65,23 @@ def _moment(text: str | None, county) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=county.zone)
 
 
+AS_OF_HELP = ("发生时间截至 what had happened by then (occurred time), as /v1/stats as_of: RFC 3339, or a local "
+              "date YYYY-MM-DD meaning the end of that day")
+KNOWN_AT_HELP = ("记录时间截至 what the system had recorded by then (recorded time), as /v1/stats known_at: RFC 3339, "
+                 "or a local date YYYY-MM-DD meaning the end of that day")
+
+
+def _clocks(as_of: str | None, known_at: str | None, county) -> Clocks:
+    """The two clocks read as /v1/stats reads them; a bad time is a usage error naming the option."""
+    try:
+        return Clocks(parse_moment(as_of, "as_of", county), parse_moment(known_at, "known_at", county))
+    except ScopeError as exc:
+        err.print(f"[red]--{exc.field.replace('_', '-')}: {exc.zh} / {exc.en}")
+        raise typer.Exit(USAGE) from None
+
+
 async def _replay(settings: CommonSettings, schema: str, until: datetime | None, fresh: bool,
-                  upto: dict[tuple[str, int], int] | None = None) -> dict:
+                  upto: dict[tuple[str, int], int] | None = None, clocks: Clocks | None = None) -> dict:
     from reporting.replay import replay as run_replay
 
     conn = await connect(settings.database_url)
@@ -84,9 +100,11 @@ async def _replay(settings: CommonSettings, schema: str, until: datetime | None,
             done = bar.tasks[0].completed + n
             bar.update(task, advance=n, rate=f"{done / max(time.perf_counter() - started, 1e-6):,.0f} events/s")
 
-        result = await run_replay(settings, settings.database_url, schema, until=until, upto=upto, progress=advance)
+        result = await run_replay(settings, settings.database_url, schema, until=until, upto=upto, progress=advance,
+                                  select=clocks if clocks is not None and clocks.limited else None)
     seconds = time.perf_counter() - started
-    return {"schema": schema, "records": result.records, "events": result.events, "unreadable": result.unreadable,
+    return {"schema": schema, **(clocks.as_dict() if clocks else {}), "records": result.records,
+            "events": result.events, "unreadable": result.unreadable,
             "seconds": round(seconds, 2), "events_per_s": round(result.records / max(seconds, 1e-6)),
             "mode": result.mode, "processes": result.processes, "phases": result.phases}
 
@@ -105,14 +123,19 @@ def _settings(bootstrap: str | None) -> ReportingSettings:
 
 @app.command()
 def replay(schema: str = typer.Option("audit_replay", help="scratch schema to rebuild into (dropped first)"),
-           until: str | None = typer.Option(None, help="only what the broker held before this time (ISO 8601)"),
+           as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+           known_at: str | None = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+           until: str | None = typer.Option(None, help="a third time, the broker's: only what it had appended before "
+                                                       "this time (ISO 8601)"),
            bootstrap: str | None = typer.Option(None)) -> None:
-    """重放：从头重建统计表到临时模式。Rebuild the reporting projections from the beginning of both topics (or up to
-    a point in time) into a fresh scratch schema, through the reporting service's own projection module."""
+    """重放：从头重建统计表到临时模式。Rebuild the reporting projections from the beginning of both topics into a
+    fresh scratch schema, through the reporting service's own projection module: every event, or only those that
+    had happened by --as-of and been recorded by --known-at."""
     settings = _settings(bootstrap)
     county = load_county(settings.county_file)
+    clocks = _clocks(as_of, known_at, county)
     try:
-        emit({"replay": asyncio.run(_replay(settings, schema, _moment(until, county), fresh=True))})
+        emit({"replay": asyncio.run(_replay(settings, schema, _moment(until, county), fresh=True, clocks=clocks))})
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
         raise typer.Exit(UNREACHABLE) from None
@@ -175,52 +198,59 @@ def rebuild(into: str | None = typer.Option(None, help="the new schema (default:
 @app.command()
 def verify(live: str | None = typer.Option(None, help="live schema (default: the service's)"),
            scratch: str = typer.Option("audit_verify", help="scratch schema for the rebuild"),
+           as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+           known_at: str | None = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
            bootstrap: str | None = typer.Option(None)) -> None:
     """核验：重建并与在用统计表逐表、逐项比对，并校验两个主题的哈希链。Rebuild, compare with the live tables table by
-    table and figure by figure, and check every matter's hash chains on both topics. Exit 1 on any difference or finding."""
+    table and figure by figure, and check every matter's hash chains on both topics. With --as-of/--known-at the
+    rebuild holds what those clocks admit, the fact tables are compared on those rows and the figures as of and
+    known at those times. Exit 1 on any difference or finding."""
     settings = _settings(bootstrap)
     county = load_county(settings.county_file)
+    clocks, now = _clocks(as_of, known_at, county), datetime.now(timezone.utc)
     try:
         live = live or asyncio.run(_active(settings))
-        rebuilt = asyncio.run(_replay(settings, scratch, None, fresh=True))
-        compared = asyncio.run(compare(settings.database_url, live, scratch, county))
+        rebuilt = asyncio.run(_replay(settings, scratch, None, fresh=True, clocks=clocks))
+        compared = asyncio.run(compare(settings.database_url, live, scratch, county, clocks, now))
         report = integrity.verify({role: reading.read_topic(settings, topic)
                                    for role, topic in topics(settings).items()})
     except (KafkaError, LookupError, OSError, asyncpg.PostgresError) as exc:
         err.print(f"[red]Kafka 或 PostgreSQL 不可用 unreachable: {exc}")
         raise typer.Exit(UNREACHABLE) from None
-    emit({"replay": rebuilt, "live_schema": live, **compared, "integrity": report.as_dict()})
+    emit({"replay": rebuilt, "live_schema": live, **clocks.as_dict(), **compared, "integrity": report.as_dict()})
     clean = not compared["tables"] and not compared["figure_differences"] and not report.serious
     raise typer.Exit(OK if clean else FINDINGS)
 
 
 @app.command()
-def report(as_of: str = typer.Option(..., "--as-of", help="the moment (ISO 8601): what the bureau could know then"),
+def report(as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+           known_at: str | None = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
            year: str | None = typer.Option(None), quarter: str | None = typer.Option(None),
            month: str | None = typer.Option(None), jurisdiction: str | None = typer.Option(None),
            scratch: str = typer.Option("audit_as_of"), bootstrap: str | None = typer.Option(None)) -> None:
-    """当时的统计：只重放当时已记录的事件。The statistics as they stood at a time: the topics replayed up to what the
-    broker held then (offsets for times) into a scratch schema, and the figures computed from it."""
+    """当时的统计：按发生时间（--as-of）和记录时间（--known-at）重算。The figures of /v1/stats with the same two clocks,
+    from the events alone: both topics replayed into a scratch schema (only the events the clocks admit), and the
+    figures computed from it as of and known at those times (without --as-of: as of now). The period defaults to
+    the local year of --as-of (else --known-at, else now)."""
     settings = _settings(bootstrap)
     county = load_county(settings.county_file)
-    moment = _moment(as_of, county)
+    clocks, now = _clocks(as_of, known_at, county), datetime.now(timezone.utc)
     try:
-        period = parse_period(year=year, quarter=quarter, month=month) if (year or quarter or month) \
-            else parse_period(year=str(moment.astimezone(county.zone).year))
-    except PeriodError as exc:
-        err.print(f"[red]{exc}")
+        asked = clocks.request(clocks.period(county, now, year=year, quarter=quarter, month=month), jurisdiction, now)
+        Reporter(None, scratch, county).check(asked)  # before the replay: a wrong place is a usage error
+    except (PeriodError, ScopeError) as exc:
+        err.print(f"[red]--{exc.field}: {exc.zh} / {exc.en}")
         raise typer.Exit(USAGE) from None
 
     async def run() -> dict:
-        rebuilt = await _replay(settings, scratch, moment, fresh=True)
+        rebuilt = await _replay(settings, scratch, None, fresh=True, clocks=clocks)
         pool = await connection_pool(settings.database_url, max_size=2)
         try:
-            # what had been recorded by then, and what had happened by then: "now" is the moment asked for
-            figures = await Reporter(pool, scratch, county).stats(Request(period=period, jurisdiction=jurisdiction,
-                                                                          as_of=moment, known_at=moment))
+            figures = await Reporter(pool, scratch, county).stats(asked)
         finally:
             await pool.close()
-        return {"as_of": moment.isoformat(), "replay": rebuilt, "stats": figures}
+        return {"as_of": (clocks.as_of or now).isoformat(), "known_at": clocks.as_dict()["known_at"],
+                "replay": rebuilt, "stats": figures}
 
     try:
         emit(asyncio.run(run()))

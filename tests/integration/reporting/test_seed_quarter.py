@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import time
 import uuid
 import zipfile
@@ -15,6 +16,7 @@ import orjson
 import pytest
 from kafka import TopicPartition
 
+from support.audit import audit_on
 from support.intake import BUREAU, Intake, intake_env
 from support.kafka import delete_run_topics, read_all, run_settings
 from support.process import ServiceProcess, free_port
@@ -144,6 +146,26 @@ def test_the_seed_quarter_figures_as_of_14_april_2019(seeded):
     assert figures["cases"]["mom"]["value"] == 1
 
 
+def test_the_audit_report_of_14_april_2019_reproduces_the_seed_from_the_imported_history(seeded, test_db):
+    """The auditor's CLI replays the topics into a scratch schema and counts as of 14 April 2019 (occurred time):
+    the history was recorded today, so the old meaning of --as-of (what was recorded by then) counted nothing."""
+    done = audit_on(seeded["settings"], test_db, DEMO, seeded["schema"], "report", "--quarter", "2019Q1",
+                    "--as-of", AS_OF, "--scratch", f"audit_{seeded['schema']}")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    figures = report["stats"]["figures"]
+    assert {key: figures[key]["value"] for key in ("cases", "batches", "persons", "resolved", "collective_cases",
+                                                     "collective_batches", "collective_persons",
+                                                     "collective_resolved")} == \
+        {key: EXPECTED[key] for key in ("cases", "batches", "persons", "resolved", "collective_cases",
+                                        "collective_batches", "collective_persons", "collective_resolved")}
+    assert (figures["resolution_rate"]["value"], figures["collective_resolution_rate"]["value"]) == ("81.25", "84.62")
+    assert (figures["batches"]["yoy"]["text"], figures["persons"]["yoy"]["text"],
+            figures["collective_batches"]["yoy"]["text"]) == ("上升17.78%", "下降15.98%", "下降25%")
+    served = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1", "as_of": AS_OF}).json()
+    assert figures == served["figures"]  # the CLI and the service: one count, two ways to ask
+
+
 def test_a_resolution_reached_through_a_review_imported_in_one_line_counts(seeded):
     reviewed = [seeded["ids"][x] for x in through_review(seeded["records"]) if "-2019-" in x]
     assert reviewed
@@ -194,12 +216,23 @@ def test_drilldown_lists_the_matters_behind_a_figure(seeded):
                                                            "figure": "collective_resolved"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["total"] == 22 and len(body["matters"]) == 22
+    assert body["total"] == 22 and len(body["matters"]) == 22 and body["sums"] == {"contribution": 22}
     assert set(body["matters"][0]) == {"petition_id", "receipt_no", "registered_at", "jurisdiction", "category",
-                                       "channel", "batches", "persons"}
-    persons = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "figure": "persons",
-                                                                 "limit": 5000}).json()
-    assert sum(m["persons"] for m in persons["matters"]) == 820
+                                       "channel", "batches", "persons", "contribution"}
+    # every figure of the seed quarter: the rows' contributions sum to it (a rate's to both its parts)
+    figures = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1"}).json()["figures"]
+    for key, figure in figures.items():
+        rows = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "figure": key,
+                                                                  "limit": 5000}).json()["matters"]
+        if figure["unit"] == "%":
+            assert (sum(m["numerator"] for m in rows), sum(m["denominator"] for m in rows)) == \
+                (figure["numerator"], figure["denominator"]), key
+        else:
+            assert sum(m["contribution"] for m in rows) == figure["value"], key
+    cases = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "figure": "cases",
+                                                               "limit": 5000}).json()["matters"]
+    # each case with its batches and persons in the quarter: 176 cases, 212 batches, 820 persons (was 176, 0)
+    assert (len(cases), sum(m["batches"] for m in cases), sum(m["persons"] for m in cases)) == (176, 212, 820)
 
 
 def test_known_at_before_the_import_knows_nothing_and_as_of_counts_what_had_happened(seeded):
