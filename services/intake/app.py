@@ -25,6 +25,7 @@ from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from intake.terminal_events import TerminalPublisher
+from intake.terminal_web import install as install_terminal
 from xinfang import logs
 from xinfang.county import load_county
 from xinfang.coverage import CalendarCoverage
@@ -231,6 +232,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     _document_imports(app)
     problems.install(app)
     app.include_router(router)
+    install_terminal(app)  # the web terminal at /terminal/ and its reads (intake.terminal_web)
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
 
