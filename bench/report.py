@@ -17,6 +17,7 @@ TITLES = {
     "receipt": "Receipt numbers 受理编号 — sequence against a counter row (bench/receipt_bench.py)",
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
+    "terminal": "Web terminal 终端页面 — worklist and registration form (bench/terminal_bench.py)",
 }
 
 

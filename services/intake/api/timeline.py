@@ -5,6 +5,7 @@ Every route takes the terminal's token, like the rest of /v1; what a terminal ma
 ``County.in_scope`` say (a matter outside answers 404, as one that does not exist)."""
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -39,7 +40,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "reply_recheck": {"decision": "support", "resolved": True, "opinion": "-"},
     "request_review": {"reason": "-"}, "request_recheck": {"reason": "-"}, "evaluate": {"satisfaction": "satisfied"},
 }
-WARNING = "petition.deadline_warning.v1"
 
 
 class UnitBrief(BaseModel):
@@ -217,7 +217,9 @@ async def matters(request: Request, terminal: TerminalDep,
         rows = await conn.fetch(_LISTING, places, units, me_, statuses, tier, category, overdue, limit,
                                 view == "worklist")
     today = datetime.now(county.zone).date()
-    return [_matter_item(r, county, today) for r in rows]
+    # dues fall at the end of a day: one count per due day, not per matter
+    left = functools.cache(lambda day: county.work_calendar.working_days_between(today, day))
+    return [_matter_item(r, county.zone, left) for r in rows]
 
 
 # may_see in SQL (its accusation rule included): the places below the unit, the units it acts for, what it registered
@@ -242,12 +244,10 @@ ORDER BY p.next_due_at NULLS LAST, p.created_at
 LIMIT $8"""
 
 
-def _matter_item(r, county, today) -> MatterItem:
+def _matter_item(r, zone, left) -> MatterItem:
     item = _work_item(r)
-    left = None
-    if item.next_due_at is not None:
-        left = county.work_calendar.working_days_between(today, item.next_due_at.astimezone(county.zone).date())
+    days = None if item.next_due_at is None else left(item.next_due_at.astimezone(zone).date())
     return MatterItem(**item.model_dump(), holder_unit=r["holder_unit"], holder_tier=r["holder_tier"],
-                      registered_at=datetime.fromisoformat(r["registered_at"].replace("Z", "+00:00")),
-                      working_days_left=left, warned=r["warned"], overdue=bool(r["overdue"]) and not item.suspended)
+                      registered_at=datetime.fromisoformat(r["registered_at"]), working_days_left=days,
+                      warned=r["warned"], overdue=bool(r["overdue"]) and not item.suspended)
 

@@ -66,7 +66,7 @@ const PAGES = { register: registerPage, worklist: worklistPage, matters: matters
 async function route() {
   if (!ref) return;
   say("");
-  const [name, arg] = location.hash.replace(/^#\//, "").split("/");
+  const [name, arg] = location.hash.replace(/^#\//, "").split("?")[0].split("/");
   const page = PAGES[name] ? name : has("registrar") ? "register" : "worklist";
   document.body.dataset.page = page;
   document.body.dataset.ready = "";
@@ -81,6 +81,7 @@ async function route() {
   }
   document.body.dataset.ready = page;
   performance.mark(`${page}-ready`);
+  requestAnimationFrame(() => setTimeout(() => performance.mark(`${page}-painted`)));  // after its first frame
 }
 
 // ---- registration --------------------------------------------------------------------------------------------
@@ -577,7 +578,9 @@ async function start() {
       say(err instanceof Problem ? err.zh : "无法连接受理服务，请检查网络");
     }
   });
-  ref = session.token() ? session.reference() : null;
+  const token = session.token();
+  ref = token ? session.reference() : null;
+  if (token && !ref) await signIn(token).catch(() => { ref = null; });  // a token but no reference data yet
   if (!ref) {
     session.end();
     $("#signin").classList.remove("hidden");

@@ -204,13 +204,13 @@ def test_a_registration_made_offline_is_queued_and_lands_once_when_the_network_r
             page.fill("#name-1", name)
             page.click("#register button[type=submit]")
 
-        page.route("**/v1/petitions", answer_lost)
+        context.route("**/v1/petitions", answer_lost)
         register(lost, "王五")
         page.wait_for_selector('body[data-pending="1"]')
         assert "待同步" in page.inner_text("#slip") and "网络已断开" in page.inner_text("#slip")
         assert page.is_visible(".net.offline")
         page.screenshot(path=shots / "offline-slip.png")
-        page.unroute("**/v1/petitions")
+        context.unroute("**/v1/petitions")
         page.click("#again")
         register(cut, "赵六")                      # made with the network cut: never reached intake
         page.wait_for_selector('body[data-pending="2"]')
