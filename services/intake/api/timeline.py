@@ -156,6 +156,8 @@ async def timeline(request: Request, petition_id: uuid.UUID, terminal: TerminalD
         while pending and pending[0]["after_seq"] <= event["seq"]:
             entries.append(_entry("escalation", pending.pop(0)["body"]))
     entries.extend(_entry("escalation", r["body"]) for r in pending)
+    await app.audit(terminal.id, terminal.unit_id, "read_timeline", str(petition_id), "allowed",
+                    f"{len(entries)} entries")  # summaries, reasons and opinions: a read worth a line
     ctx = context(app.county, terminal.unit_id, terminal.roles, datetime.now(timezone.utc), state.holder_tier)
     return Timeline(petition_id=str(petition_id), receipt_no=state.receipt_no, status=state.status,
                     status_label=STATUSES[state.status], version=row["version"], entries=entries,
@@ -208,13 +210,13 @@ async def matters(request: Request, terminal: TerminalDep,
                                                                   "message_en": "unknown category"}])
     me_ = terminal.unit_id
     if view == "worklist":
-        places, units, statuses = [], [me_], [status] if status else TO_DO
+        codes, units, statuses = [], [me_], [status] if status else TO_DO
     else:
-        places = [j.code for j in county.jurisdictions if county.in_scope(me_, j.code)]
+        codes = [j.code for j in county.jurisdictions if county.in_scope(me_, j.code)]
         units = [u.id for u in county.units if acts_for(county, me_, u.id)]
         statuses = [status] if status else list(STATUSES)
     async with app.pool.acquire() as conn:
-        rows = await conn.fetch(_LISTING, places, units, me_, statuses, tier, category, overdue, limit,
+        rows = await conn.fetch(_LISTING, codes, units, me_, statuses, tier, category, overdue, limit,
                                 view == "worklist")
     today = datetime.now(county.zone).date()
     # dues fall at the end of a day: one count per due day, not per matter
