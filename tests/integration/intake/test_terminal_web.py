@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import re
 import uuid
 from datetime import datetime, timezone
@@ -15,6 +16,9 @@ import pytest
 
 from support.browser import chromium
 from support.intake import TOWNSHIP, VILLAGE
+from support.waiting import until
+from xinfang.events.catalogue import DeadlineWarning
+from xinfang.events.envelope import rfc3339
 
 RECEIPT = re.compile(r"^\d{4}-361402-\d{7}$")
 PRINT_SPY = "window.__printed = 0; window.print = () => { window.__printed += 1; };"
@@ -51,16 +55,21 @@ def shots(tmp_path):
     return folder
 
 
-def signed_in(browser, intake, roles, unit=VILLAGE, page_ready="register", **context_options):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", **context_options)
-    page = context.new_page()
-    page.add_init_script(PRINT_SPY)
-    page.goto(f"{intake.proc.url}/terminal/")
-    page.wait_for_selector('body[data-ready="signin"]')
-    page.fill("#token", intake.terminal(unit, roles))
-    page.press("#token", "Enter")
-    page.wait_for_selector(f'body[data-ready="{page_ready}"]', timeout=15_000)
-    return context, page
+@contextlib.contextmanager
+def signed_in(browser, intake, roles, unit=VILLAGE, page_ready="register"):
+    """A fresh browser context at 1366×768 with the terminal signed in on its first page; closed on the way out."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.add_init_script(PRINT_SPY)
+        page.goto(f"{intake.proc.url}/terminal/")
+        page.wait_for_selector('body[data-ready="signin"]')
+        page.fill("#token", intake.terminal(unit, roles))
+        page.press("#token", "Enter")
+        page.wait_for_selector(f'body[data-ready="{page_ready}"]', timeout=15_000)
+        yield context, page
+    finally:
+        context.close()
 
 
 def routed(intake, unit=VILLAGE, tier="village", **overrides) -> dict:
@@ -81,8 +90,7 @@ def test_the_page_is_public_static_files_from_the_project_and_every_api_call_nee
 
 
 def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, intake, shots):
-    context, page = signed_in(browser, intake, ("registrar",))
-    try:
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
         unlabelled = page.evaluate("""[...document.querySelectorAll('#register input, #register select,
             #register textarea')].filter(el => !el.labels || !el.labels.length).map(el => el.name)""")
         assert unlabelled == []
@@ -133,14 +141,11 @@ def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, in
         page.wait_for_selector("#register")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.screenshot(path=shots / "register-tablet.png", full_page=True)
-    finally:
-        context.close()
 
 
 def test_a_handler_accepts_and_replies_from_the_worklist(browser, intake, shots):
     reg = routed(intake)
-    context, page = signed_in(browser, intake, ("handler",), page_ready="worklist")
-    try:
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
         row = page.locator(f"#worklist tr[data-id='{reg['petition_id']}']")
         assert "个工作日" in row.inner_text() or "今日到期" in row.inner_text()
         page.screenshot(path=shots / "worklist.png")
@@ -163,14 +168,11 @@ def test_a_handler_accepts_and_replies_from_the_worklist(browser, intake, shots)
         assert "已协调镇政府于本月修复村道" in page.inner_text("#timeline")
         page.screenshot(path=shots / "matter-replied.png", full_page=True)
         assert intake.get(f"/v1/petitions/{reg['petition_id']}").json()["status"] == "replied"
-    finally:
-        context.close()
 
 
 def test_a_refused_action_shows_the_servers_reason(browser, intake, shots):
     reg = routed(intake)
-    context, page = signed_in(browser, intake, ("handler",), page_ready="worklist")
-    try:
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
         page.goto(f"{intake.proc.url}/terminal/#/matter/{reg['petition_id']}")
         page.wait_for_selector("button[data-action='accept']")
         # another terminal of the unit accepts meanwhile: this page still offers it, the server refuses it
@@ -181,13 +183,10 @@ def test_a_refused_action_shows_the_servers_reason(browser, intake, shots):
         page.wait_for_function("document.getElementById('action-error').textContent.includes('不能受理')")
         assert "已受理办理中" in page.inner_text("#action-error")
         page.screenshot(path=shots / "refused.png", full_page=True)
-    finally:
-        context.close()
 
 
 def test_a_registration_made_offline_is_queued_and_lands_once_when_the_network_returns(browser, intake, shots):
-    context, page = signed_in(browser, intake, ("registrar",))
-    try:
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
         page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
         lost, cut = f"答复丢失 {uuid.uuid4().hex[:8]}", f"断网时登记 {uuid.uuid4().hex[:8]}"
         answered: list[dict] = []
@@ -231,15 +230,12 @@ def test_a_registration_made_offline_is_queued_and_lands_once_when_the_network_r
         occurred = query(intake, "SELECT occurred_at FROM events WHERE type = 'petition.registered.v1' "
                                  "AND convert_from(body, 'UTF8') LIKE '%' || $1 || '%'", cut)
         assert occurred < returned  # counted when it was made, not when it arrived
-    finally:
-        context.close()
 
 
 def test_an_action_queued_offline_that_the_matter_moved_past_is_shown_with_the_servers_reason(
         browser, intake, shots):
     reg = routed(intake)
-    context, page = signed_in(browser, intake, ("handler",), page_ready="worklist")
-    try:
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
         page.goto(f"{intake.proc.url}/terminal/#/matter/{reg['petition_id']}")
         page.wait_for_selector("button[data-action='decline']")
         context.set_offline(True)
@@ -258,14 +254,11 @@ def test_an_action_queued_offline_that_the_matter_moved_past_is_shown_with_the_s
         page.screenshot(path=shots / "outbox-refused.png")
         page.click("#outbox button.dismiss")
         page.wait_for_selector('body[data-refused="0"]')
-    finally:
-        context.close()
 
 
 def test_a_supervisor_sees_the_units_below_and_filters(browser, intake, shots):
     matter = routed(intake)
-    context, page = signed_in(browser, intake, ("supervisor",), unit=TOWNSHIP, page_ready="worklist")
-    try:
+    with signed_in(browser, intake, ("supervisor",), unit=TOWNSHIP, page_ready="worklist") as (context, page):
         page.goto(f"{intake.proc.url}/terminal/#/matters")
         page.wait_for_selector(f"#matters tr[data-id='{matter['petition_id']}']")
         assert "东门社区" in page.inner_text("#matters")          # a village's matter, at the township's station
@@ -278,6 +271,24 @@ def test_a_supervisor_sees_the_units_below_and_filters(browser, intake, shots):
         page.select_option("#f-status", "declined")
         page.click("#filters button[type=submit]")
         page.wait_for_function("document.getElementById('matters-count').textContent === '共 0 件'")
-    finally:
-        context.close()
     assert intake.get("/v1/matters", unit=VILLAGE, view="scope", status="nonsense").status_code == 422
+
+
+def test_the_listing_filters_counts_working_days_and_marks_warnings(intake):
+    matter = routed(intake)
+    pid = matter["petition_id"]
+
+    def listed(**params) -> dict | None:
+        r = intake.get("/v1/matters", unit=TOWNSHIP, **params)
+        assert r.status_code == 200, r.text
+        return next((m for m in r.json() if m["petition_id"] == pid), None)
+
+    first = listed(category="labour", tier="village", status="assigned", overdue="false")
+    assert first and not first["warned"] and not first["overdue"] and first["working_days_left"] > 200  # due 2030
+    assert listed(overdue="true") is None and listed(tier="township") is None and listed(category="land") is None
+    assert listed(view="worklist") is None                  # the station does not hold it: not its work
+    assert pid in [m["petition_id"] for m in intake.get("/v1/matters", unit=VILLAGE, view="worklist").json()]
+    due = intake.get(f"/v1/petitions/{pid}").json()["due"][0]
+    intake.send_routing(pid, DeadlineWarning(unit=VILLAGE, tier="village", stage="accept",
+                                             due_at=rfc3339(datetime.fromisoformat(due["due_at"]))))
+    until(lambda: (listed() or {}).get("warned"), "the listing marking the matter warned")
