@@ -35,6 +35,22 @@ export function newKey() {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+// The terminal PC's clock may be wrong; intake's is the one facts are dated by. Each answer's Date header says how
+// far off this one is (to the second): beyond 2 s, the page dates facts by intake's clock.
+const CLOCK = "xinfang.clock_offset_ms";
+
+function learnClock(date) {
+  const server = Date.parse(date || "");
+  if (Number.isNaN(server)) return;
+  const offset = server - Date.now();
+  sessionStorage.setItem(CLOCK, String(Math.abs(offset) > 2000 ? offset : 0));
+}
+
+/** Now, on intake's clock as far as this page knows it: when a fact the clerk enters occurred. */
+export function occurredNow() {
+  return new Date(Date.now() + Number(sessionStorage.getItem(CLOCK) || 0)).toISOString();
+}
+
 export async function api(path, { method = "GET", body, key, token } = {}) {
   const headers = { Authorization: `Bearer ${token || session.token()}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -46,6 +62,7 @@ export async function api(path, { method = "GET", body, key, token } = {}) {
   } catch (err) {
     throw new Offline(String(err));
   }
+  learnClock(response.headers.get("Date"));
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { detail_zh: text.slice(0, 200) }; }

@@ -1,6 +1,6 @@
 // 信访终端: registration (registrar), the worklist and a matter's page (handler), the unit's matters (supervisor),
 // and 待同步 (what waits for the network). Plain ES modules, no build step; every call goes through api.js.
-import { api, newKey, Offline, Problem, session } from "./api.js";
+import { api, newKey, occurredNow, Offline, Problem, session } from "./api.js";
 import { idNumberProblem } from "./idcard.js";
 import * as outbox from "./outbox.js";
 
@@ -125,6 +125,7 @@ function petitionerFieldset() {
 
 async function registerPage() {
   const { me, categories } = ref;
+  petitionerCount = 0;
   const channels = Object.entries(me.labels.channel);
   view().innerHTML = `<form id="register" class="card" novalidate>
     <h2>登记信访事项</h2>
@@ -199,8 +200,9 @@ async function submitRegistration(form) {
     return wrong.focus();
   }
   error.textContent = "";
-  const body = registration(form);
-  const key = newKey();  // the same key for the first try and every retry: never a second matter
+  // its occurred time and key go with the first try and every retry alike: the same body, never a second matter
+  const body = { ...registration(form), occurred_at: occurredNow() };
+  const key = newKey();
   const button = $("button[type=submit]", form);
   button.disabled = true;
   try {
@@ -208,8 +210,8 @@ async function submitRegistration(form) {
     showSlip(body, answer);
   } catch (err) {
     if (err instanceof Offline) {
-      await outbox.queue({ key, terminal_id: ref.me.terminal_id, path: "/v1/petitions", what: "登记",
-                           body: { ...body, occurred_at: new Date().toISOString() }, slip: slipFacts(body) });
+      await outbox.queue({ key, terminal_id: ref.me.terminal_id, path: "/v1/petitions", what: "登记", body,
+                           slip: slipFacts(body) });
       await counted();
       showSlip(body, null);
     } else {
@@ -488,15 +490,15 @@ function actionForm(id, name, label) {
   };
 }
 
-/** POST now; offline, queue it with its occurred time and key (待同步). */
-async function send(path, body, what, done, refused) {
+/** POST now, dated now; offline, queue that very request, its occurred time and key (待同步). */
+async function send(path, fields, what, done, refused) {
   const key = newKey();
+  const body = { ...fields, occurred_at: occurredNow() };
   try {
     done(await api(path, { method: "POST", body, key }));
   } catch (err) {
     if (!(err instanceof Offline)) return refused(err);
-    await outbox.queue({ key, terminal_id: ref.me.terminal_id, path, what,
-                         body: { ...body, occurred_at: new Date().toISOString() } });
+    await outbox.queue({ key, terminal_id: ref.me.terminal_id, path, what, body });
     await counted();
     say(`网络已断开：「${what}」已保存在本机，待同步`);
   }

@@ -91,8 +91,8 @@ def test_the_page_is_public_static_files_from_the_project_and_every_api_call_nee
 
 def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, intake, shots):
     with signed_in(browser, intake, ("registrar",)) as (context, page):
-        unlabelled = page.evaluate("""[...document.querySelectorAll('#register input, #register select,
-            #register textarea')].filter(el => !el.labels || !el.labels.length).map(el => el.name)""")
+        unlabelled = page.evaluate("[...document.querySelectorAll('#register :is(input, select, textarea)')]"
+                                   ".filter(el => !el.labels || !el.labels.length).map(el => el.name)")
         assert unlabelled == []
         assert page.evaluate("document.activeElement.id") == "channel"
         summary = f"村道损坏无人修复 {uuid.uuid4().hex[:8]}"
@@ -153,7 +153,7 @@ def test_a_handler_accepts_and_replies_from_the_worklist(browser, intake, shots)
         page.wait_for_selector("#action-buttons button[data-action='accept']")
         timeline = page.inner_text("#timeline")
         assert "登记" in timeline and "交办" in timeline
-        assert "答复" in page.inner_text("#refused-actions")   # not yet: with the server's reason
+        assert "答复" in page.text_content("#refused-actions")   # not yet: with the server's reason
         page.screenshot(path=shots / "matter-assigned.png", full_page=True)
         page.click("button[data-action='accept']")
         page.click("#action-form button[type=submit]")
