@@ -80,7 +80,7 @@ def measure(intake, matters: int, rounds: int) -> dict:
     url = f"{intake.proc.url}/terminal/"
     handler = intake.terminal(VILLAGE, ("handler",))
     registrar = intake.terminal(VILLAGE, ("registrar",))
-    whole, rendering, cold = [], [], []
+    whole, rendering, reading, cold = [], [], [], []
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1366, "height": 768})
         page = context.new_page()
@@ -95,7 +95,9 @@ def measure(intake, matters: int, rounds: int) -> dict:
             m = marks(page, "worklist-data", "worklist-painted")
             whole.append(m["worklist-painted"])
             rendering.append(m["worklist-painted"] - m["worklist-data"])
-        rows = page.locator("#worklist tbody tr").count()
+            reading.append(page.evaluate("(performance.getEntriesByType('resource').find(e => "
+                                         "e.name.includes('/v1/matters')) || {}).duration"))
+        rows = page.locator("#worklist .body .row").count()
         context.close()
         for _ in range(rounds):
             context = browser.new_context(viewport={"width": 1366, "height": 768}, service_workers="block")
@@ -107,7 +109,8 @@ def measure(intake, matters: int, rounds: int) -> dict:
             cold.append(marks(page, "register-painted")["register-painted"])
             context.close()
     return {"matters": matters, "rows_drawn": rows, "worklist": summary(whole[1:]),
-            "worklist_rendering": summary(rendering[1:]), "register_cold": summary(cold), "targets": TARGETS,
+            "worklist_rendering": summary(rendering[1:]), "worklist_api_read": summary(reading[1:]),
+            "register_cold": summary(cold), "targets": TARGETS,
             "notes": "Headless Debian chromium on the same two cores as intake, PostgreSQL and Kafka."}
 
 

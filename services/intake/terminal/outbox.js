@@ -35,7 +35,8 @@ export async function items() {
 
 /** Queue a request that could not be sent: {key, terminal_id, path, body, what, slip?}. */
 export function queue(entry) {
-  return put({ ...entry, state: "pending", created: Date.now(), problem: null, answer: null });
+  return put({ ...entry, occurred_at: entry.body.occurred_at, state: "pending", created: Date.now(), problem: null,
+               answer: null });
 }
 
 let syncing = null;

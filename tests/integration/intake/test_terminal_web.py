@@ -146,7 +146,7 @@ def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, in
 def test_a_handler_accepts_and_replies_from_the_worklist(browser, intake, shots):
     reg = routed(intake)
     with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
-        row = page.locator(f"#worklist tr[data-id='{reg['petition_id']}']")
+        row = page.locator(f"#worklist .row[data-id='{reg['petition_id']}']")
         assert "个工作日" in row.inner_text() or "今日到期" in row.inner_text()
         page.screenshot(path=shots / "worklist.png")
         row.click()
@@ -260,13 +260,13 @@ def test_a_supervisor_sees_the_units_below_and_filters(browser, intake, shots):
     matter = routed(intake)
     with signed_in(browser, intake, ("supervisor",), unit=TOWNSHIP, page_ready="worklist") as (context, page):
         page.goto(f"{intake.proc.url}/terminal/#/matters")
-        page.wait_for_selector(f"#matters tr[data-id='{matter['petition_id']}']")
+        page.wait_for_selector(f"#matters .row[data-id='{matter['petition_id']}']")
         assert "东门社区" in page.inner_text("#matters")          # a village's matter, at the township's station
         page.select_option("#f-tier", "village")
         page.select_option("#f-status", "assigned")
         page.click("#filters button[type=submit]")
         page.wait_for_function("location.hash.includes('tier=village')")
-        page.wait_for_selector(f"#matters tr[data-id='{matter['petition_id']}']")
+        page.wait_for_selector(f"#matters .row[data-id='{matter['petition_id']}']")
         page.screenshot(path=shots / "supervisor.png")
         page.select_option("#f-status", "declined")
         page.click("#filters button[type=submit]")
