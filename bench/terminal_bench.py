@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -125,7 +126,8 @@ def main() -> None:
     try:
         seed(intake, args.matters)
         seeded = round(time.monotonic() - started, 1)
-        save("terminal", {**measure(intake, args.matters, args.rounds), "seeding_s": seeded})
+        figures = measure(intake, args.matters, args.rounds)
+        save("terminal", {**figures, "seeding_s": seeded, "load_average_1min": round(os.getloadavg()[0], 1)})
     finally:
         intake.proc.stop()
         intake.producer.close()
