@@ -1,8 +1,8 @@
 // The terminal loads offline once visited, and as fast on a slow village line as on the county's LAN: its own files
 // come from this cache at once while a fresh copy is fetched beside them for the next load (stale-while-revalidate:
 // an update reaches a terminal at its second load after it; each file is asked for at most once a minute); a file
-// not cached yet comes from the network. API
-// calls are never cached here: they carry a token and personal data; the page queues what it could not send.
+// not cached yet comes from the network. API calls are never cached here: they carry a token and personal data; the
+// page queues what it could not send.
 const CACHE = "xinfang-terminal-v1";
 const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "outbox.js", "idcard.js"];
 const RECHECK_MS = 60_000;
