@@ -3,8 +3,9 @@
 // an update reaches a terminal at its second load after it; each file is asked for at most once a minute); a file
 // not cached yet comes from the network. API calls are never cached here: they carry a token and personal data; the
 // page queues what it could not send.
-const CACHE = "xinfang-terminal-v1";
-const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "outbox.js", "idcard.js"];
+const CACHE = "xinfang-terminal-v2";  // a new name when FILES changes: the old cache is deleted on activation
+const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js",
+               "outbox.js", "queue.js", "register.js"];
 const RECHECK_MS = 60_000;
 const checked = new Map();  // path → when its fresh copy was last asked for (while this worker runs)
 

@@ -82,7 +82,8 @@ def test_the_page_is_public_static_files_from_the_project_and_every_api_call_nee
     page = intake.http.get("/terminal/")
     assert page.status_code == 200 and "信访事项登记办理终端" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # no CDN
-    for asset in ("app.js", "api.js", "outbox.js", "idcard.js", "sw.js", "style.css"):
+    for asset in ("app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js", "outbox.js", "queue.js",
+                  "register.js", "sw.js", "style.css"):
         body = intake.http.get(f"/terminal/{asset}").text
         assert "//cdn" not in body and "https://" not in body, asset
     for path in ("/v1/me", "/v1/places", "/v1/matters", f"/v1/petitions/{uuid.uuid4()}/timeline"):
