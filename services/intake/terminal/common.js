@@ -5,12 +5,12 @@ import * as outbox from "./outbox.js";
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const view = () => $("#view");
-export const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (ch) => ESCAPES[ch]);
 export const options = (pairs, chosen = "") =>
   pairs.map(([value, text]) => `<option value="${esc(value)}"${value === chosen ? " selected" : ""}>${esc(text)}</option>`).join("");
 // one formatter for every date of a page: toLocaleString() builds one per call (a third of a 1,000-row worklist's time)
-export const CLOCK_FORMAT = new Intl.DateTimeFormat("zh-CN", { dateStyle: "short", timeStyle: "short", hour12: false });
+const CLOCK_FORMAT = new Intl.DateTimeFormat("zh-CN", { dateStyle: "short", timeStyle: "short", hour12: false });
 export const when = (iso) => iso ? CLOCK_FORMAT.format(new Date(iso)) : "—";
 export let ref = null;  // {me, places, categories, units}: kept in the session, so an offline reload still has them
 export function setRef(value) { ref = value; }

@@ -3,14 +3,21 @@
 // an update reaches a terminal at its second load after it; each file is asked for at most once a minute); a file
 // not cached yet comes from the network. API calls are never cached here: they carry a token and personal data; the
 // page queues what it could not send.
-const CACHE = "xinfang-terminal-v2";  // a new name when FILES changes: the old cache is deleted on activation
+const CACHE = "xinfang-terminal-v3";  // a new name when FILES changes: the old cache is deleted on activation
 const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js",
                "outbox.js", "queue.js", "register.js"];
 const RECHECK_MS = 60_000;
 const checked = new Map();  // path → when its fresh copy was last asked for (while this worker runs)
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
+  // API calls go to the network without waking this worker (static routing, where the browser has it): otherwise
+  // each would wait for a fetch event that only lets it through
+  const direct = event.addRoutes && typeof URLPattern !== "undefined"
+    ? event.addRoutes({ condition: { urlPattern: new URLPattern({ pathname: "/v1/*" }) }, source: "network" })
+      .catch(() => {})
+    : Promise.resolve();
+  event.waitUntil(Promise.all([direct, caches.open(CACHE).then((cache) => cache.addAll(FILES))])
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
