@@ -1,20 +1,24 @@
-// The terminal loads offline once visited, and as fast on a slow village line as on the county's LAN: its own files
-// come from this cache at once while a fresh copy is fetched beside them for the next load (stale-while-revalidate:
-// an update reaches a terminal at its second load after it; each file is asked for at most once a minute); a file
-// not cached yet comes from the network. API calls are never cached here: they carry a token and personal data; the
-// page queues what it could not send.
-const CACHE = "xinfang-terminal-v3";  // a new name when FILES changes: the old cache is deleted on activation
+// The terminal loads offline once visited, and as fast on a slow village line as on the county's LAN.
+// Its files are kept in a cache named after their version: intake serves this script with the hash of every file of
+// the terminal in place of __VERSION__, so any change to any file makes a new worker, which caches the new files and
+// deletes the old ones (the browser checks this script on every visit). Where the browser has static routing
+// (Chromium 123+), the terminal's files come straight from that cache and API calls straight from the network,
+// neither waking this worker; elsewhere the fetch handler below does the same by hand, fetching a fresh copy
+// beside the cached one (stale-while-revalidate). API calls are never cached here: they carry a token and personal
+// data; the page queues what it could not send.
+const CACHE = "xinfang-terminal-__VERSION__";
 const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js",
                "outbox.js", "queue.js", "register.js"];
 const RECHECK_MS = 60_000;
 const checked = new Map();  // path → when its fresh copy was last asked for (while this worker runs)
 
 self.addEventListener("install", (event) => {
-  // API calls go to the network without waking this worker (static routing, where the browser has it): otherwise
-  // each would wait for a fetch event that only lets it through
+  // static routing: each request without a fetch event (which costs a worker's turn per file under load)
   const direct = event.addRoutes && typeof URLPattern !== "undefined"
-    ? event.addRoutes({ condition: { urlPattern: new URLPattern({ pathname: "/v1/*" }) }, source: "network" })
-      .catch(() => {})
+    ? event.addRoutes([
+      { condition: { urlPattern: new URLPattern({ pathname: "/v1/*" }) }, source: "network" },
+      { condition: { urlPattern: new URLPattern({ pathname: "/terminal/*" }), requestMethod: "GET" }, source: "cache" },
+    ]).catch(() => {})
     : Promise.resolve();
   event.waitUntil(Promise.all([direct, caches.open(CACHE).then((cache) => cache.addAll(FILES))])
     .then(() => self.skipWaiting()));

@@ -86,6 +86,8 @@ def test_the_page_is_public_static_files_from_the_project_and_every_api_call_nee
                   "register.js", "sw.js", "style.css"):
         body = intake.http.get(f"/terminal/{asset}").text
         assert "//cdn" not in body and "https://" not in body, asset
+    worker = intake.http.get("/terminal/sw.js").text  # named after the files' version: a change makes a new worker
+    assert "__VERSION__" not in worker and re.search(r'"xinfang-terminal-[0-9a-f]{16}"', worker)
     for path in ("/v1/me", "/v1/places", "/v1/matters", f"/v1/petitions/{uuid.uuid4()}/timeline"):
         assert intake.http.get(path).status_code == 401, path
 
