@@ -88,6 +88,7 @@ function network() {
 // ---- start ---------------------------------------------------------------------------------------------------
 
 async function start() {
+  performance.mark("terminal-start");  // every module loaded and run: what the page's files cost
   window.addEventListener("online", network);
   window.addEventListener("offline", network);
   window.addEventListener("hashchange", route);
