@@ -23,6 +23,7 @@ TITLES = {
               "(bench/import_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
     "mirror": "Mirroring 市级汇聚 — county append to city append through MirrorMaker 2 (bench/mirror_bench.py)",
+    "terminal": "Web terminal 终端页面 — worklist and registration form (bench/terminal_bench.py)",
 }
 
 

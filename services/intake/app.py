@@ -29,6 +29,7 @@ from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from intake.terminal_events import TerminalPublisher
+from intake.terminal_web import install as install_terminal
 from xinfang import logs
 from xinfang.county import load_county
 from xinfang.coverage import CalendarCoverage
@@ -244,6 +245,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(notices_router)
     app.include_router(portal_router)
     app.include_router(lookup.router)
+    install_terminal(app)  # the web terminal at /terminal/ and its reads (intake.terminal_web)
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
 

@@ -66,3 +66,22 @@ NOTICE_LABELS: dict[NoticeKind, str] = {
 #: how an issued notice reached the petitioner: handed over at the desk, posted, or told by SMS
 Delivery = Literal["desk", "post", "sms"]
 DELIVERY_LABELS: dict[Delivery, str] = {"desk": "当面送达", "post": "邮寄送达", "sms": "短信告知"}
+#: event type (without its version) → what a matter's timeline calls it
+EVENT_LABELS: dict[str, str] = {
+    "petition.registered": "登记", "petition.visit_recorded": "再次来访（续批）", "petition.accepted": "受理",
+    "petition.declined": "不予受理", "petition.transferred": "转送", "petition.objected": "派单异议",
+    "petition.extension_granted": "批准延期", "petition.suspended": "中止计时", "petition.resumed": "恢复计时",
+    "petition.replied": "答复", "petition.review_requested": "申请复查", "petition.review_replied": "复查意见",
+    "petition.recheck_requested": "申请复核", "petition.recheck_replied": "复核意见", "petition.evaluated": "满意度评价",
+    "petition.withdrawn": "撤回", "petition.terminated": "终结", "petition.personal_data_erased": "删除个人信息",
+    "petition.assigned": "交办", "petition.deadline_warning": "临期预警", "petition.overdue": "超期",
+    "petition.escalated": "升级", "petition.deadline_changed": "期限变更", "petition.review_assigned": "复查/复核交办",
+    "petition.closed": "办结", "petition.routing_withdrawn": "撤销督办事件", "petition.notice_issued": "出具书面告知",
+}
+#: the actions of ``POST /v1/petitions/{id}/actions`` → their Chinese names
+ACTION_LABELS: dict[str, str] = {
+    "accept": "受理", "decline": "不予受理", "transfer": "转送", "object": "派单异议", "extend": "延期",
+    "suspend": "中止计时", "resume": "恢复计时", "reply": "答复", "request_review": "登记复查申请",
+    "reply_review": "出具复查意见", "request_recheck": "登记复核申请", "reply_recheck": "出具复核意见",
+    "evaluate": "登记满意度评价", "withdraw": "登记撤回",
+}

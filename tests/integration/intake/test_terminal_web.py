@@ -1,0 +1,297 @@
+"""The web terminal at /terminal/, in headless Chromium, against a real intake (PostgreSQL, Kafka): a registrar
+registers by keyboard alone and prints the slip; a handler accepts and replies; a registration made with the
+network cut is queued as 待同步 and lands once the network returns, exactly once; a refused action shows its reason,
+and so does a queued one the matter moved past meanwhile. Each page is photographed into the test's tmp dir."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import re
+import uuid
+from datetime import datetime, timezone
+
+import asyncpg
+import pytest
+
+from support.browser import chromium
+from support.intake import TOWNSHIP, VILLAGE
+from support.waiting import until
+from xinfang.events.catalogue import DeadlineWarning
+from xinfang.events.envelope import rfc3339
+
+RECEIPT = re.compile(r"^\d{4}-361402-\d{7}$")
+PRINT_SPY = "window.__printed = 0; window.print = () => { window.__printed += 1; };"
+
+
+def query(intake, sql: str, *args):
+    """One value from intake's database, in a thread of its own (Playwright's loop runs in this one)."""
+    async def fetch():
+        conn = await asyncpg.connect(intake.settings.database_url, server_settings={"search_path": intake.schema})
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
+
+
+def registrations_saying(intake, summary: str) -> int:
+    return query(intake, "SELECT count(*) FROM events WHERE type = 'petition.registered.v1' "
+                         "AND convert_from(body, 'UTF8') LIKE '%' || $1 || '%'", summary)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+@contextlib.contextmanager
+def signed_in(browser, intake, roles, unit=VILLAGE, page_ready="register"):
+    """A fresh browser context at 1366×768 with the terminal signed in on its first page; closed on the way out."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.add_init_script(PRINT_SPY)
+        page.goto(f"{intake.proc.url}/terminal/")
+        page.wait_for_selector('body[data-ready="signin"]')
+        page.fill("#token", intake.terminal(unit, roles))
+        page.press("#token", "Enter")
+        page.wait_for_selector(f'body[data-ready="{page_ready}"]', timeout=15_000)
+        yield context, page
+    finally:
+        context.close()
+
+
+def routed(intake, unit=VILLAGE, tier="village", **overrides) -> dict:
+    reg = intake.register(unit, **overrides)
+    intake.route(reg["petition_id"], unit, tier)
+    return reg
+
+
+def test_the_page_is_public_static_files_from_the_project_and_every_api_call_needs_the_token(intake):
+    page = intake.http.get("/terminal/")
+    assert page.status_code == 200 and "信访事项登记办理终端" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN
+    for asset in ("app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js", "outbox.js", "queue.js",
+                  "register.js", "sw.js", "style.css"):
+        body = intake.http.get(f"/terminal/{asset}").text
+        assert "//cdn" not in body and "https://" not in body, asset
+    worker = intake.http.get("/terminal/sw.js").text  # named after the files' version: a change makes a new worker
+    assert "__VERSION__" not in worker and re.search(r'"xinfang-terminal-[0-9a-f]{16}"', worker)
+    for path in ("/v1/me", "/v1/places", "/v1/matters", f"/v1/petitions/{uuid.uuid4()}/timeline"):
+        assert intake.http.get(path).status_code == 401, path
+
+
+def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, intake, shots):
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
+        unlabelled = page.evaluate("[...document.querySelectorAll('#register :is(input, select, textarea)')]"
+                                   ".filter(el => !el.labels || !el.labels.length).map(el => el.name)")
+        assert unlabelled == []
+        assert page.evaluate("document.activeElement.id") == "channel"
+        summary = f"村道损坏无人修复 {uuid.uuid4().hex[:8]}"
+        keys = page.keyboard
+        keys.press("Tab")                       # 事项发生地: this room's own village
+        assert page.evaluate("document.activeElement.id") == "jurisdiction"
+        keys.press("Tab")
+        keys.press("ArrowDown")                 # 内容分类: the first of the catalogue
+        keys.press("Tab")
+        keys.press("Control+A")
+        keys.type("3")                          # 人数
+        keys.press("Tab")
+        keys.type(summary)
+        keys.press("Tab")
+        keys.type("李四")
+        keys.press("Tab")
+        keys.type("361402198001011233")         # a wrong check digit, said as it is typed
+        page.wait_for_function("document.getElementById('id-1-error').textContent.includes('末位应为 2')")
+        page.screenshot(path=shots / "register-id-check.png")
+        keys.press("Backspace")
+        keys.type("2")
+        page.wait_for_function("document.getElementById('id-1-error').textContent === '号码校验通过'")
+        keys.press("Tab")
+        keys.type("13900000000")
+        for _ in range(4):                      # 住址, 删除此信访人, 添加信访人, 登记
+            keys.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "登记"
+        page.screenshot(path=shots / "register.png", full_page=True)
+        keys.press("Enter")
+        page.wait_for_selector("#slip")
+        receipt = page.inner_text("#receipt-no")
+        assert RECEIPT.match(receipt), receipt
+        assert query(intake, "SELECT count(*) FROM petitions WHERE receipt_no = $1", receipt) == 1
+        assert registrations_saying(intake, summary) == 1
+        assert "李四" in page.inner_text("#slip") and "东门社区" in page.inner_text("#slip")
+        page.screenshot(path=shots / "slip.png")
+        keys.press("Tab")                       # from the slip to 打印回执
+        keys.press("Enter")
+        assert page.evaluate("window.__printed") == 1
+        page.emulate_media(media="print")       # the print stylesheet: the slip alone
+        assert page.is_visible("#slip") and not page.is_visible("#nav") and not page.is_visible("header")
+        page.screenshot(path=shots / "slip-print.png")
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 768, "height": 1024})   # a tablet held upright
+        page.click("#again")
+        page.wait_for_selector("#register")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=shots / "register-tablet.png", full_page=True)
+
+
+def test_a_handler_accepts_and_replies_from_the_worklist(browser, intake, shots):
+    reg = routed(intake)
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
+        row = page.locator(f"#worklist .row[data-id='{reg['petition_id']}']")
+        assert "个工作日" in row.inner_text() or "今日到期" in row.inner_text()
+        page.screenshot(path=shots / "worklist.png")
+        row.click()
+        page.wait_for_selector("#action-buttons button[data-action='accept']")
+        timeline = page.inner_text("#timeline")
+        assert "登记" in timeline and "交办" in timeline
+        assert "答复" in page.text_content("#refused-actions")   # not yet: with the server's reason
+        page.screenshot(path=shots / "matter-assigned.png", full_page=True)
+        page.click("button[data-action='accept']")
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('status').textContent === '已受理办理中'")
+        page.click("button[data-action='reply']")
+        page.select_option("#act-decision", "support")
+        page.select_option("#act-resolved", "true")
+        page.fill("#act-opinion", "已协调镇政府于本月修复村道")
+        page.screenshot(path=shots / "reply-form.png", full_page=True)
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('status').textContent === '已答复'")
+        assert "已协调镇政府于本月修复村道" in page.inner_text("#timeline")
+        page.screenshot(path=shots / "matter-replied.png", full_page=True)
+        assert intake.get(f"/v1/petitions/{reg['petition_id']}").json()["status"] == "replied"
+
+
+def test_a_refused_action_shows_the_servers_reason(browser, intake, shots):
+    reg = routed(intake)
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
+        page.goto(f"{intake.proc.url}/terminal/#/matter/{reg['petition_id']}")
+        page.wait_for_selector("button[data-action='accept']")
+        # another terminal of the unit accepts meanwhile: this page still offers it, the server refuses it
+        accepted = intake.post(f"/v1/petitions/{reg['petition_id']}/actions", {"action": "accept"})
+        assert accepted.status_code == 200, accepted.text
+        page.click("button[data-action='accept']")
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('action-error').textContent.includes('不能受理')")
+        assert "已受理办理中" in page.inner_text("#action-error")
+        page.screenshot(path=shots / "refused.png", full_page=True)
+
+
+def test_a_registration_made_offline_is_queued_and_lands_once_when_the_network_returns(browser, intake, shots):
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+        lost, cut = f"答复丢失 {uuid.uuid4().hex[:8]}", f"断网时登记 {uuid.uuid4().hex[:8]}"
+        answered: list[dict] = []
+
+        def answer_lost(route):
+            """The registration reaches intake, its answer never reaches the page; then the cable is out."""
+            answered.append(route.fetch().json())
+            context.set_offline(True)
+            route.abort("internetdisconnected")
+
+        def register(summary: str, name: str) -> None:
+            page.select_option("#category", index=1)
+            page.fill("#summary", summary)
+            page.fill("#name-1", name)
+            page.click("#register button[type=submit]")
+
+        context.route("**/v1/petitions", answer_lost)
+        register(lost, "王五")
+        page.wait_for_selector('body[data-pending="1"]')
+        assert "待同步" in page.inner_text("#slip") and "网络已断开" in page.inner_text("#slip")
+        assert page.is_visible(".net.offline")
+        page.screenshot(path=shots / "offline-slip.png")
+        context.unroute("**/v1/petitions")
+        page.click("#again")
+        register(cut, "赵六")                      # made with the network cut: never reached intake
+        page.wait_for_selector('body[data-pending="2"]')
+        page.reload()                            # offline: the service worker serves the page, the queue is kept
+        page.wait_for_selector('body[data-ready="register"][data-pending="2"]')
+        page.goto(f"{intake.proc.url}/terminal/#/outbox")
+        page.wait_for_selector("#outbox .tag.pending")
+        assert page.inner_text("#outbox").count("待同步") == 2
+        page.screenshot(path=shots / "outbox-waiting.png")
+        assert len(answered) == 1 and registrations_saying(intake, lost) == 1 and registrations_saying(intake, cut) == 0
+        returned = datetime.now(timezone.utc)
+        context.set_offline(False)               # the network returns: each sent again with its first key
+        page.wait_for_selector('body[data-pending="0"]', timeout=30_000)
+        page.wait_for_function("document.querySelectorAll('#outbox .tag.sent').length === 2")
+        assert answered[0]["receipt_no"] in page.inner_text("#outbox")  # the first answer, replayed
+        assert registrations_saying(intake, lost) == 1 and registrations_saying(intake, cut) == 1  # exactly once
+        page.screenshot(path=shots / "outbox-sent.png")
+        occurred = query(intake, "SELECT occurred_at FROM events WHERE type = 'petition.registered.v1' "
+                                 "AND convert_from(body, 'UTF8') LIKE '%' || $1 || '%'", cut)
+        assert occurred < returned  # counted when it was made, not when it arrived
+
+
+def test_an_action_queued_offline_that_the_matter_moved_past_is_shown_with_the_servers_reason(
+        browser, intake, shots):
+    reg = routed(intake)
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
+        page.goto(f"{intake.proc.url}/terminal/#/matter/{reg['petition_id']}")
+        page.wait_for_selector("button[data-action='decline']")
+        context.set_offline(True)
+        page.click("button[data-action='decline']")
+        page.fill("#act-reason", "不属于信访事项")
+        page.click("#action-form button[type=submit]")
+        page.wait_for_selector('body[data-pending="1"]')
+        assert "待同步" in page.inner_text("#error")
+        # meanwhile the unit's other terminal accepted it: the queued 不予受理 no longer fits
+        assert intake.post(f"/v1/petitions/{reg['petition_id']}/actions", {"action": "accept"}).status_code == 200
+        context.set_offline(False)
+        page.wait_for_selector('body[data-refused="1"][data-pending="0"]', timeout=30_000)
+        page.goto(f"{intake.proc.url}/terminal/#/outbox")
+        page.wait_for_selector("#outbox .tag.refused")
+        assert "不能不予受理" in page.inner_text("#outbox")     # never dropped: the reason, until dismissed
+        page.screenshot(path=shots / "outbox-refused.png")
+        page.click("#outbox button.dismiss")
+        page.wait_for_selector('body[data-refused="0"]')
+
+
+def test_a_supervisor_sees_the_units_below_and_filters(browser, intake, shots):
+    matter = routed(intake)
+    with signed_in(browser, intake, ("supervisor",), unit=TOWNSHIP, page_ready="worklist") as (context, page):
+        page.goto(f"{intake.proc.url}/terminal/#/matters")
+        page.wait_for_selector(f"#matters .row[data-id='{matter['petition_id']}']")
+        assert "东门社区" in page.inner_text("#matters")          # a village's matter, at the township's station
+        page.select_option("#f-tier", "village")
+        page.select_option("#f-status", "assigned")
+        page.click("#filters button[type=submit]")
+        page.wait_for_function("location.hash.includes('tier=village')")
+        page.wait_for_selector(f"#matters .row[data-id='{matter['petition_id']}']")
+        page.screenshot(path=shots / "supervisor.png")
+        page.select_option("#f-status", "declined")
+        page.click("#filters button[type=submit]")
+        page.wait_for_function("document.getElementById('matters-count').textContent === '共 0 件'")
+    assert intake.get("/v1/matters", unit=VILLAGE, view="scope", status="nonsense").status_code == 422
+
+
+def test_the_listing_filters_counts_working_days_and_marks_warnings(intake):
+    matter = routed(intake)
+    pid = matter["petition_id"]
+
+    def listed(**params) -> dict | None:
+        r = intake.get("/v1/matters", unit=TOWNSHIP, **params)
+        assert r.status_code == 200, r.text
+        return next((m for m in r.json() if m["petition_id"] == pid), None)
+
+    first = listed(category="labour", tier="village", status="assigned", overdue="false")
+    assert first and not first["warned"] and not first["overdue"] and first["working_days_left"] > 200  # due 2030
+    assert listed(overdue="true") is None and listed(tier="township") is None and listed(category="land") is None
+    assert listed(view="worklist") is None                  # the station does not hold it: not its work
+    assert pid in [m["petition_id"] for m in intake.get("/v1/matters", unit=VILLAGE, view="worklist").json()]
+    due = intake.get(f"/v1/petitions/{pid}").json()["due"][0]
+    intake.send_routing(pid, DeadlineWarning(unit=VILLAGE, tier="village", stage="accept",
+                                             due_at=rfc3339(datetime.fromisoformat(due["due_at"]))))
+    until(lambda: (listed() or {}).get("warned"), "the listing marking the matter warned")
