@@ -35,10 +35,15 @@ async def create_terminal(conn: asyncpg.Connection, unit_id: str, name: str, rol
 
 
 async def revoke_terminal(conn: asyncpg.Connection, terminal_id: str) -> bool:
-    done = await conn.execute("UPDATE terminals SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
-                              terminal_id)
-    await conn.execute(f"NOTIFY {TerminalCache.CHANNEL}")
-    return done == "UPDATE 1"
+    """Revoke a terminal; every replica's cache drops its token at once (the NOTIFY names the token's hash, so a
+    revocation drops that entry only: another intake sharing the database — another schema — clears nothing of
+    ours but what it names, which is never ours)."""
+    hashed = await conn.fetchval(
+        "UPDATE terminals SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING token_hash",
+        terminal_id)
+    if hashed is not None:
+        await conn.execute("SELECT pg_notify($1, $2)", TerminalCache.CHANNEL, bytes(hashed).hex())
+    return hashed is not None
 
 
 class TerminalCache:
@@ -76,8 +81,16 @@ class TerminalCache:
         """After a lost connection (a database restart): listen again; until then, no cache (stop cancels this)."""
         await retrying(self.start, "listening for terminal revocations", log)
 
-    def _revoked(self, *_args) -> None:
-        self.entries.clear()
+    def _revoked(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        """A revocation names the token's hash: drop that entry; one that names none (an older replica) drops all."""
+        try:
+            hashed = bytes.fromhex(payload)
+        except ValueError:
+            hashed = b""
+        if hashed:
+            self.entries.pop(hashed, None)
+        else:
+            self.entries.clear()
 
     def _lost(self, *_args) -> None:
         self.listening = False
