@@ -104,7 +104,7 @@ class ImportResult(BaseModel):
     line: int
     external_id: str | None
     outcome: Literal["created", "exists", "refused", "invalid"]
-    petition_id: str | None = None
+    petition_id: uuid.UUID | None = None
     detail: str | None = None
     field: str | None = Field(None, description="the field of the line the refusal is about, e.g. batches.1.occurred_at")
 
