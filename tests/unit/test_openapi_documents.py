@@ -89,6 +89,11 @@ def test_reporting_documents_each_export_media_type(documents):
     assert set(paths["/v1/reports/summary"]["get"]["responses"]["200"]["content"]) == {
         "application/json", "text/plain", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
     assert set(paths["/v1/dashboard"]["get"]["responses"]["200"]["content"]) == {"text/html"}
+    for path, media in (("/v1/stats.csv", "text/csv"), ("/v1/reports/summary.txt", "text/plain"),
+                        ("/v1/stats.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                        ("/v1/reports/summary.docx",
+                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document")):
+        assert list(paths[path]["get"]["responses"]["200"]["content"]) == [media], path  # one each: generated clients
 
 
 def small_app() -> FastAPI:
