@@ -145,3 +145,16 @@ async def test_the_documentation_pages_name_no_other_host(tmp_path, monkeypatch)
     with pytest.raises(apidocs.Problem) as missing:  # npm ci not run: 503 naming the package
         apidocs.asset("redoc.standalone.js", tmp_path)
     assert missing.value.status == 503 and "redoc" in missing.value.en
+
+
+async def test_intakes_own_refusal_before_any_route_413_carries_the_request_id_too():
+    import base64
+
+    from intake.app import create_app
+    from intake.settings import IntakeSettings
+
+    app = create_app(IntakeSettings(admin_token="x" * 32, master_key=base64.b64encode(bytes(32)).decode()))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        r = await client.post("/v1/petitions", content=b"{}", headers={"Content-Length": "99999999",
+                                                                        "X-Request-Id": "term-44"})
+    assert r.status_code == 413 and r.headers["x-request-id"] == "term-44" and r.json()["code"] == "too_large"
