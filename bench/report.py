@@ -16,6 +16,7 @@ TITLES = {
     "e2e": "End to end — registration to /v1/stats (bench/e2e_bench.py)",
     "receipt": "Receipt numbers 受理编号 — sequence against a counter row (bench/receipt_bench.py)",
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
+    "apidocs": "API pages and request ids — X-Request-Id, /docs, /redoc, the OpenAPI documents (bench/apidocs_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
 }
 
