@@ -58,7 +58,9 @@ def install_pages(app: FastAPI, title: str) -> None:
     async def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{title} — Swagger UI",
                                    swagger_js_url=f"{ASSET_PREFIX}/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{ASSET_PREFIX}/swagger-ui.css", swagger_favicon_url=favicon)
+                                   swagger_css_url=f"{ASSET_PREFIX}/swagger-ui.css", swagger_favicon_url=favicon,
+                                   # no badge from the online validator: it would send the document's URL away
+                                   swagger_ui_parameters={"validatorUrl": None})
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
