@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from pathlib import Path
@@ -35,6 +36,14 @@ ASSET_PREFIX = "/docs/assets"
 REQUEST_ID = "X-Request-Id"
 SCOPE_KEY = "xinfang.request_id"  # where the problem handler of an unhandled error finds the id (see RequestIds)
 _GIVEN = re.compile(rb"^[\x21-\x7e]{1,64}$")  # a caller's id is kept when it is short printable ASCII
+
+
+def publish(document: dict, published: Path, argv: list[str]) -> None:
+    """``python -m <service>.openapi [out.json]``: write the document (to ``published`` by default), as JSON that
+    keeps the Chinese readable; print where."""
+    out = Path(argv[1]) if len(argv) > 1 else published
+    out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(out)
 
 
 def asset(name: str, node_modules: Path = NODE_MODULES) -> Path:
