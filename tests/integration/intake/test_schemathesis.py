@@ -22,7 +22,10 @@ from support.intake import ADMIN, BUREAU, TOWNSHIP, matter, ndjson, post_import
 
 CASES = 2_000  # at least, over every operation
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-WEIGHT = {"POST /v1/petitions/{petition_id}/actions": 3, "POST /v1/imports": 2, "POST /v1/petitions": 2}
+# cases per operation: the most where the rules are; the import's nested bodies take ~0.2 s each to generate
+BUDGET = {"POST /v1/petitions/{petition_id}/actions": 360, "POST /v1/petitions": 260, "POST /v1/imports": 100,
+          "GET /v1/units": 20, "GET /v1/categories": 20}  # the last two take no parameter
+OTHERS = 180
 
 
 @schemathesis.serializer("application/x-ndjson")
@@ -57,6 +60,8 @@ def test_two_thousand_generated_cases_find_no_server_error_and_every_answer_as_d
     @schema.hook
     def flatmap_path_parameters(_context, path_parameters):
         """Mostly a real id (so the case reaches the rules), sometimes the generated one (404)."""
+        if not path_parameters:
+            return st.just(path_parameters)
         choices = {name: st.sampled_from(known[name] + [value]) for name, value in path_parameters.items()
                    if name in known}
         return st.fixed_dictionaries(choices).map(lambda real: {**path_parameters, **real})
@@ -79,13 +84,12 @@ def test_two_thousand_generated_cases_find_no_server_error_and_every_answer_as_d
     assert len(operations) >= 12
     counted: Counter[str] = Counter()
     statuses: Counter[tuple[str, int]] = Counter()
-    per_operation = CASES // sum(WEIGHT.get(op.label, 1) for op in operations) + 20
     for operation in operations:
         as_admin = operation.path.startswith("/v1/terminals") or operation.path.endswith("/erasure")
         bearer = {"Authorization": f"Bearer {ADMIN if as_admin else token}"}
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=per_operation * WEIGHT.get(operation.label, 1), deadline=None, database=None,
+        @settings(max_examples=BUDGET.get(operation.label, OTHERS), deadline=None, database=None,
                   suppress_health_check=list(HealthCheck), print_blob=True)
         def fuzz(case):
             response = case.call_and_validate(headers=bearer, checks=CHECKS, timeout=30)  # noqa: B023
