@@ -40,10 +40,16 @@ async def call(app, path: str, headers: list[tuple[bytes, bytes]] = ()) -> int:
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": list(headers),
              "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-    size = 0
+    size, asked = 0, False
+    answered = asyncio.Event()
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await answered.wait()  # a FileResponse listens for the client leaving while it sends
+        return {"type": "http.disconnect"}
 
     async def send(message) -> None:
         nonlocal size
@@ -51,6 +57,7 @@ async def call(app, path: str, headers: list[tuple[bytes, bytes]] = ()) -> int:
             size += len(message.get("body", b""))
 
     await app(scope, receive, send)
+    answered.set()
     return size
 
 

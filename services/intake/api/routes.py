@@ -225,6 +225,8 @@ async def find_petitions(
                               for field in ("external_id", "receipt_no")])
     app = request.app.state.intake
     column, value = ("external_id", external_id) if external_id is not None else ("receipt_no", receipt_no)
+    if "\x00" in value:  # PostgreSQL's text holds no NUL: nothing stored can match (and asking would fail)
+        return []
     async with app.pool.acquire() as conn:
         found = await conn.fetchval(f"SELECT petition_id FROM petitions WHERE {column} = $1", value)
     if found is None:

@@ -4,6 +4,7 @@ petitioners, receipts and imports — no server error, and every answer's status
 document says (schemathesis' four checks)."""
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 
@@ -96,7 +97,9 @@ def test_two_thousand_generated_cases_find_no_server_error_and_every_answer_as_d
             counted[case.operation.label] += 1
             statuses[(case.operation.label, response.status_code)] += 1
 
+        started = time.monotonic()
         fuzz()
+        print(f"{operation.label}: {counted[operation.label]} cases in {time.monotonic() - started:.1f} s")
     assert sum(counted.values()) >= CASES, counted
     assert statuses[("POST /v1/imports", 200)] >= 10, statuses  # the import exercised, not only refused
     assert statuses[("POST /v1/petitions/{petition_id}/actions", 200)] >= 1, statuses
