@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import uuid
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from xinfang import logs
 from xinfang.problems import PROBLEM, Problem, ProblemDocument
@@ -32,6 +33,10 @@ ASSETS = {  # what the two pages load, each from its npm package
     "favicon-32x32.png": ("swagger-ui-dist", "favicon-32x32.png", "image/png"),
     "redoc.standalone.js": ("redoc", "bundles/redoc.standalone.js", "application/javascript"),
 }
+# ReDoc's side menu shows its maker's logo from their CDN: served with the logo left out (an empty picture), the
+# page asks no other host for anything
+REWRITES = {"redoc.standalone.js": (b"https://cdn.redoc.ly/redoc/logo-mini.svg",
+                                    b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E")}
 ASSET_PREFIX = "/docs/assets"
 REQUEST_ID = "X-Request-Id"
 SCOPE_KEY = "xinfang.request_id"  # where the problem handler of an unhandled error finds the id (see RequestIds)
@@ -78,8 +83,18 @@ def install_pages(app: FastAPI, title: str) -> None:
                               with_google_fonts=False)
 
     @app.get(ASSET_PREFIX + "/{name}", include_in_schema=False)
-    async def docs_asset(name: str) -> FileResponse:
-        return FileResponse(asset(name), media_type=ASSETS[name][2], headers={"Cache-Control": "max-age=86400"})
+    async def docs_asset(name: str) -> Response:
+        path, cache = asset(name), {"Cache-Control": "max-age=86400"}
+        if name in REWRITES:
+            return Response(_rewritten(path, name), media_type=ASSETS[name][2], headers=cache)
+        return FileResponse(path, media_type=ASSETS[name][2], headers=cache)
+
+
+@functools.cache
+def _rewritten(path: Path, name: str) -> bytes:
+    """An asset with what it would fetch from elsewhere replaced (read once per process)."""
+    old, new = REWRITES[name]
+    return path.read_bytes().replace(old, new)
 
 
 def _problem_ref() -> dict:

@@ -41,6 +41,10 @@ def services(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
     dsn, schema, reporting = intake.settings.database_url, f"rep_contracts_{uuid.uuid4().hex[:8]}", None
     try:
         reporting = start_reporting(intake.settings, dsn, schema, logs / "reporting.log")
+        for unit, roles in ((BUREAU, ("auditor",)), (TOWNSHIP, ("supervisor",)), (VILLAGE, ("registrar",))):
+            intake.terminal(unit, roles)  # made now: after the 429 the admin token too waits a minute
+        for unit in (BUREAU, TOWNSHIP, OTHER_VILLAGE):
+            intake.terminal(unit)
         yield intake, reporting
     finally:
         if reporting is not None:
@@ -163,7 +167,7 @@ def test_a_client_generated_from_the_intake_document_calls_every_operation_and_r
     # every error, read as the problem document
     fresh = register()
     register_op = op("petitions", "register_petition")
-    problem_of(register_op(client=village, idempotency_key=" ", body=models.PetitionCreate.from_dict(REGISTRATION)),
+    problem_of(register_op(client=village, idempotency_key="\"\"", body=models.PetitionCreate.from_dict(REGISTRATION)),
                400, "idempotency.invalid", models)
     problem_of(op("imports", "import_history")(
         client=client.AuthenticatedClient(base_url=url, token=intake.terminal(VILLAGE, ("registrar",)), timeout=30),
@@ -185,10 +189,6 @@ def test_a_client_generated_from_the_intake_document_calls_every_operation_and_r
     assert [e.field for e in invalid.parsed.errors] == ["head_count"]
     assert op("terminals", "revoke_terminal")(made.parsed.id, client=admin).status_code == 204
     problem_of(op("reference", "list_units")(client=village), 401, "auth.invalid", models)  # revoked
-    stranger = client.AuthenticatedClient(base_url=url, token="xft_not-a-token", timeout=30)
-    answers = [op("reference", "list_units")(client=stranger) for _ in range(3)]  # 3 failures a minute, then 429
-    problem_of(answers[-1], 429, "rate_limited", models)
-    assert int(answers[-1].headers["retry-after"]) >= 1
 
 
 def test_a_client_generated_from_the_reporting_document_reads_every_figure_export_and_error(services, tmp_path):
@@ -217,7 +217,7 @@ def test_a_client_generated_from_the_reporting_document_reads_every_figure_expor
     assert xlsx.status_code == 200 and xlsx.parsed.payload.read(2) == b"PK"  # a zip: the workbook
     assert op("statistics", "get_definitions")(client=bureau).parsed["figures"]
     drill = op("statistics", "get_drilldown")(client=bureau, quarter="2019Q1", figure="cases")
-    assert drill.status_code == 200 and len(json.dumps(drill.parsed)) > 100
+    assert drill.status_code == 200 and len(json.dumps(drill.parsed.to_dict(), ensure_ascii=False)) > 100
     assert op("statistics", "get_series")(client=bureau, quarter="2019Q1").status_code == 200
     assert "2019" in op("reports", "get_summary")(client=bureau, quarter="2019Q1").parsed["title"]
     text = op("reports", "export_summary_text")(client=bureau, quarter="2019Q1")
@@ -269,6 +269,17 @@ def test_the_api_pages_render_every_operation_in_headless_chromium_with_no_other
             page.goto(f"{base}/redoc")
             page.wait_for_function("document.querySelectorAll('[data-section-id*=\"operation/\"]').length >= "
                                    f"{operations}", timeout=30_000)
+            page.wait_for_load_state("networkidle")  # what the pages load late (ReDoc's menu logo) asked too
         finally:
             browser.close()
     assert elsewhere == []
+
+
+def test_too_many_failed_authentications_read_as_the_problem_of_429(services, tmp_path):
+    """Last of the module: for a minute after it, this address's tokens are refused before any look-up."""
+    intake, _ = services
+    mod = generated("intake", tmp_path)
+    stranger = mod("client").AuthenticatedClient(base_url=intake.proc.url, token="xft_not-a-token", timeout=30)
+    answers = [mod("api.reference.list_units").sync_detailed(client=stranger) for _ in range(4)]  # 3 a minute
+    problem_of(answers[-1], 429, "rate_limited", mod("models"))
+    assert int(answers[-1].headers["retry-after"]) >= 1
