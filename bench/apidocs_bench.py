@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import statistics
 import time
 
@@ -69,6 +70,7 @@ async def per_request_us(app, n: int) -> float:
 
 
 async def main(requests: int) -> dict:
+    load = os.getloadavg()[0]
     plain, with_ids = app_with(False), app_with(True)
     for app in (plain, with_ids):  # the app's middleware stack is built on the first call
         await per_request_us(app, 200)
@@ -77,7 +79,7 @@ async def main(requests: int) -> dict:
         rounds["plain"].append(await per_request_us(plain, requests // 7))
         rounds["ids"].append(await per_request_us(with_ids, requests // 7))
     plain_us, ids_us = statistics.median(rounds["plain"]), statistics.median(rounds["ids"])
-    figures = {"requests": requests, "request_us_without_request_id": round(plain_us, 1),
+    figures = {"load_average_at_start": round(load, 1), "requests": requests, "request_us_without_request_id": round(plain_us, 1),
                "request_us_with_request_id": round(ids_us, 1),
                "request_id_overhead_us": round(ids_us - plain_us, 1)}
     for page in ("/docs", "/redoc", *(f"{apidocs.ASSET_PREFIX}/{name}" for name in apidocs.ASSETS)):
