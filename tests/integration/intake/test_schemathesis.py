@@ -24,7 +24,7 @@ from support.intake import ADMIN, BUREAU, TOWNSHIP, matter, ndjson, post_import
 CASES = 2_000  # at least, over every operation
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # cases per operation: the most where the rules are; the import's nested bodies take ~0.2 s each to generate
-BUDGET = {"POST /v1/petitions/{petition_id}/actions": 360, "POST /v1/petitions": 260, "POST /v1/imports": 100,
+BUDGET = {"POST /v1/petitions/{petition_id}/actions": 400, "POST /v1/petitions": 260, "POST /v1/imports": 60,
           "GET /v1/units": 20, "GET /v1/categories": 20}  # the last two take no parameter
 OTHERS = 180
 
@@ -101,6 +101,6 @@ def test_two_thousand_generated_cases_find_no_server_error_and_every_answer_as_d
         fuzz()
         print(f"{operation.label}: {counted[operation.label]} cases in {time.monotonic() - started:.1f} s")
     assert sum(counted.values()) >= CASES, counted
-    assert statuses[("POST /v1/imports", 200)] >= 10, statuses  # the import exercised, not only refused
+    assert statuses[("POST /v1/imports", 200)] >= 5, statuses  # the import exercised, not only refused
     assert statuses[("POST /v1/petitions/{petition_id}/actions", 200)] >= 1, statuses
     assert statuses[("GET /v1/petitions", 200)] >= 10, statuses
