@@ -21,6 +21,7 @@ TITLES = {
     "lookup": "Lookup at the desk 接待查询 — 1,000,000 petitioners, repeat detection (bench/lookup_bench.py)",
     "import": "Imports 历史导入 — matters per second through POST /v1/imports, beside the baseline's "
               "(bench/import_bench.py)",
+    "apidocs": "API pages and request ids — X-Request-Id, /docs, /redoc, the OpenAPI documents (bench/apidocs_bench.py)",
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
     "mirror": "Mirroring 市级汇聚 — county append to city append through MirrorMaker 2 (bench/mirror_bench.py)",
     "terminal": "Web terminal 终端页面 — worklist and registration form (bench/terminal_bench.py)",

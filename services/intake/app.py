@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from intake import idempotency
-from intake.api import lookup, problems
+from intake.api import document, lookup, problems
 from intake.api.deps import RateLimiter
 from intake.api.notices import router as notices_router
 from intake.api.portal import PortalLimits
@@ -30,7 +29,7 @@ from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from intake.terminal_events import TerminalPublisher
 from intake.terminal_web import install as install_terminal
-from xinfang import logs
+from xinfang import apidocs, logs
 from xinfang.county import load_county
 from xinfang.coverage import CalendarCoverage
 from xinfang.encryption import master_key_from_text
@@ -172,21 +171,18 @@ class LimitsAndMetrics:
             response = problem_response(413, "too_large", "请求体过大", f"request body over {limit} bytes", path)
             return await response(scope, receive, send)
         status = 500
-        rid = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
-        tokens = (logs.request_id.set(rid), logs.petition_id.set(_petition_in(path)))
+        token = logs.petition_id.set(_petition_in(path))  # the request id: apidocs.RequestIds, outside this one
 
         async def sending(message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            logs.request_id.reset(tokens[0])
-            logs.petition_id.reset(tokens[1])
+            logs.petition_id.reset(token)
             route = getattr(scope.get("route"), "path", "unmatched")
             self.intake.requests.labels(scope["method"], route, str(status)).inc()
             self.intake.latency.labels(route).observe(time.perf_counter() - started)
@@ -195,24 +191,6 @@ class LimitsAndMetrics:
 def _petition_in(path: str) -> str | None:
     parts = path.split("/")
     return parts[3] if len(parts) > 3 and parts[2] == "petitions" else None
-
-
-def _document_imports(app: FastAPI) -> None:
-    """The import body is NDJSON, which FastAPI cannot infer: publish its line schema in the OpenAPI."""
-    from intake.history_import import ImportedMatter
-
-    generate = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            schema = generate()
-            line = ImportedMatter.model_json_schema(ref_template="#/components/schemas/{model}")
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(line.pop("$defs", {}))
-            components["ImportedMatter"] = line
-        return app.openapi_schema or schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -236,10 +214,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                      "and body returns the first answer; another body with the same key is refused (422); "
                      "while the first is still in flight, 409. Errors are RFC 9457 problem+json with "
                      "messages in Chinese and English."),
-        lifespan=lifespan,
+        lifespan=lifespan, docs_url=None, redoc_url=None, openapi_tags=document.TAGS,
+        generate_unique_id_function=document.operation_id,
     )
     app.state.intake = intake
-    _document_imports(app)
+    document.install(app)
+    apidocs.install_pages(app, "信访事项受理接口 Petition intake")
     problems.install(app)
     app.include_router(router)
     app.include_router(notices_router)
@@ -248,6 +228,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     install_terminal(app)  # the web terminal at /terminal/ and its reads (intake.terminal_web)
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
+    app.add_middleware(apidocs.RequestIds)  # outermost: the 413 above carries the id too
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> dict:

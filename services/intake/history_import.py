@@ -93,7 +93,7 @@ class ImportResult(BaseModel):
     line: int
     external_id: str | None
     outcome: Literal["created", "exists", "refused", "invalid"]
-    petition_id: str | None = None
+    petition_id: uuid.UUID | None = None
     detail: str | None = Field(None, description="why, in Chinese and English, naming the line and the item")
     field: str | None = Field(None, description="the field of the line the refusal is about, e.g. batches.1.occurred_at")
     item: str | None = Field(None, description="the batch or action it is about, e.g. actions.2")

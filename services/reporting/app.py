@@ -18,7 +18,7 @@ from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter
 from reporting.store import Store, connect, pool
-from xinfang import logs
+from xinfang import apidocs, logs
 from xinfang.county import load_county
 from xinfang.problems import Problem
 from xinfang.retry import retrying
@@ -118,6 +118,25 @@ class Reporting:
         return None
 
 
+TAGS = [{"name": "statistics", "description": "统计数据、指标定义、明细、趋势。Figures, definitions, drill-down, trends."},
+        {"name": "reports", "description": "文字综述 The written summary."},
+        {"name": "dashboard", "description": "统计看板 The dashboard page."}]
+BEARER = ("终端令牌，由受理服务签发（POST /v1/terminals）。A terminal's token, issued by intake; the roles and the "
+          "unit's jurisdiction subtree decide what it reads.")
+
+
+def _document(app: FastAPI) -> None:
+    """``app.openapi()`` answers the document true to the wire (xinfang.apidocs.wire_truths), built once."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = apidocs.wire_truths(generate(), BEARER)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
     logs.configure("reporting", settings.log_level)
@@ -130,13 +149,17 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         await reporting.stop()
 
     app = FastAPI(title="信访统计 Petition statistics — reporting API", version="1.0.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_tags=TAGS, generate_unique_id_function=lambda route: route.name,
                   description=("按《信访工作条例》统计口径计算的各项指标、文字综述、导出与看板。\n\n"
                                "Every figure of the counting rules for any period, jurisdiction or unit, with "
                                "year-on-year and month-on-month comparisons; CSV and XLSX exports; the written "
                                "summary (text, DOCX); a dashboard. Errors are RFC 9457 problem+json."))
     app.state.reporting = reporting
+    _document(app)
+    apidocs.install_pages(app, "信访统计 Petition statistics")
     problems.install(app)
     app.include_router(router)
+    app.add_middleware(apidocs.RequestIds)
 
     @app.get("/static/echarts.min.js", include_in_schema=False)
     async def echarts() -> FileResponse:

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from xinfang import logs
 
 PROBLEM = "application/problem+json"
 TITLES = {
@@ -30,6 +33,31 @@ FIELD_MESSAGES = {
     "enum": "取值不在允许范围", "date_from_datetime_parsing": "须为日期", "date_parsing": "须为日期",
 }
 _WHERE = {"body", "query", "path", "header", "cookie"}  # where a parameter came from: not part of its name
+
+
+class FieldError(BaseModel):
+    """One field of the request that is wrong, by its dotted name."""
+
+    field: str = Field(description="e.g. petitioners.0.id_number, or body")
+    message_zh: str
+    message_en: str
+    type: str | None = Field(None, description="the validation error's kind, where the request's shape was wrong")
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem+json, the body of every error: `code` names the problem (also the end of `type`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="https://xinfang.example/problems/<code>")
+    title: str
+    status: int
+    detail: str = Field(description="detail_zh（detail_en）")
+    detail_zh: str
+    detail_en: str
+    code: str = Field(description="e.g. validation, refused.state, auth.invalid, idempotency.missing")
+    instance: str | None = Field(None, description="the request's path")
+    errors: list[FieldError] | None = Field(None, description="each field that is wrong (422)")
 
 
 class Problem(Exception):
@@ -96,6 +124,11 @@ def install(app: FastAPI, service: str) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        logging.getLogger(service).exception("unhandled error on %s", request.url.path)
+        rid = request.scope.get("xinfang.request_id")  # answered outside the middleware: see apidocs.RequestIds
+        token = logs.request_id.set(rid)
+        try:
+            logging.getLogger(service).exception("unhandled error on %s", request.url.path)
+        finally:
+            logs.request_id.reset(token)
         return problem_response(500, "internal", "服务内部错误，请稍后重试", "internal error; retry later",
-                                request.url.path)
+                                request.url.path, headers={"X-Request-Id": rid} if rid else None)

@@ -19,7 +19,7 @@ from intake.keyring import INDEXED
 
 router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
 DESK_ROLES = frozenset({"registrar", "handler", "supervisor"})
-TAGS = ["desk 接待查询"]
+TAGS = ["desk"]
 ID_NUMBER = ("居民身份证号码：18位，或旧版15位；校验码须正确 citizen identity number: 18 characters (or 15 on an old "
              "card), its check character valid")
 PHONE = "电话号码，可带 +86/0086、空格或连字符 phone number; +86/0086, spaces and hyphens allowed"

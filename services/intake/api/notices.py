@@ -16,13 +16,13 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from intake.api.deps import AuthenticatedFirst, IdemDep, TerminalDep
-from intake.api.routes import ERRORS
+from intake.api.routes import ERRORS, WRITES
 from intake.notices.issuing import Gone, Issued, NotReproducible
 from intake.notices.render import MEDIA_TYPES, FontMissing
 from xinfang.problems import PROBLEM, Problem
 from xinfang.vocabulary import DELIVERY_LABELS, NOTICE_KINDS, NOTICE_LABELS, Delivery, NoticeKind
 
-router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst, tags=["notices 书面告知"])
+router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst, tags=["notices"])
 DOCUMENT = {200: {"content": {media: {} for media in MEDIA_TYPES.values()},
                   "description": "the document: PDF (A4, font embedded) or DOCX"},
             406: {"content": {PROBLEM: {}}, "description": "Accept names neither PDF nor DOCX"}}
@@ -112,7 +112,7 @@ async def list_notices(request: Request, petition_id: uuid.UUID, terminal: Termi
 
 
 @router.post("/petitions/{petition_id}/notices", status_code=201, response_model=NoticeOut,
-             responses={**ERRORS, **MADE})
+             responses={**WRITES, **MADE})
 async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIssue, terminal: TerminalDep,
                        idem: IdemDep) -> Response:
     """出具告知书并记录送达。Issue a notice: composed from the matter's events and the county's template, rendered

@@ -29,7 +29,7 @@ from xinfang.events.envelope import parse_time
 from xinfang.problems import PROBLEM, Problem
 from xinfang.vocabulary import NOTICE_LABELS, STAGE_LABELS
 
-router = APIRouter(prefix="/portal/v1", tags=["portal 信访人查询"])
+router = APIRouter(prefix="/portal/v1", tags=["portal"])
 STAND_IN = uuid.UUID(int=0)  # whose "code hash" a number without one is compared with
 NO_HASH = bytes(32)
 LOOKUP = """SELECT p.petition_id, q.code_sha256 FROM (SELECT $1::text AS receipt_no) AS asked

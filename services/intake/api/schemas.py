@@ -1,6 +1,7 @@
 """Request and response bodies of the terminal API (not the stored events)."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -161,7 +162,7 @@ class PersonOut(BaseModel):
 class PetitionPublic(BaseModel):
     """一件信访事项的当前状态."""
 
-    petition_id: str
+    petition_id: uuid.UUID
     receipt_no: str
     status: str
     status_label: str
@@ -186,7 +187,7 @@ class PetitionPublic(BaseModel):
 class Registration(BaseModel):
     """登记回执 — the receipt of a registration."""
 
-    petition_id: str
+    petition_id: uuid.UUID
     receipt_no: str = Field(description="可电话报读的回执编号 e.g. 2026-110105-0000123")
     status: str
     status_label: str
@@ -208,7 +209,7 @@ class TerminalCreated(BaseModel):
 
 
 class WorkItem(BaseModel):
-    petition_id: str
+    petition_id: uuid.UUID
     receipt_no: str
     status: str
     status_label: str

@@ -29,7 +29,7 @@ from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.problems import Problem
 
 router = APIRouter(prefix="/v1", route_class=AuthenticatedFirst)
-TAGS = ["terminal 终端页面"]
+TAGS = ["terminal-page"]
 #: what a matter needs an action in, as the worklist says
 TO_DO = ["assigned", "accepted", "review_requested", "recheck_requested"]
 #: a harmless body of each action, to ask decide() whether the matter's state and the caller allow it at all

@@ -19,6 +19,24 @@ from xinfang.problems import Problem
 from xinfang.terminals import Terminal, caller
 
 router = APIRouter()
+WHY = {
+    401: "令牌缺失、无效或已吊销。Missing, invalid or revoked token",
+    404: "不在本终端的辖区或权限范围内（与不存在的答复相同）。Outside this terminal's jurisdiction or role: the same "
+    "answer as for what does not exist",
+    422: "参数有误（逐项说明）：期间、区划、单位、分类、渠道、时间点或指标。Invalid parameters, each named",
+    503: "暂时无法核验令牌（终端目录未同步），请按 Retry-After 重试。Tokens cannot be checked right now; retry after "
+    "the seconds in Retry-After",
+}
+ERRORS = {status: {"description": why, **({"headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+                                          if status == 503 else {})} for status, why in WHY.items()}
+CSV, XLSX = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BINARY, TEXT = {"schema": {"type": "string", "format": "binary"}}, {"schema": {"type": "string"}}
+
+
+def answers(**media: dict) -> dict:
+    """The errors, and the 200's media types (besides FastAPI's JSON where the route answers JSON)."""
+    return {**ERRORS, 200: {"description": "OK", "content": media}} if media else ERRORS
 
 
 def reporter(request: Request) -> Reporter:
@@ -70,30 +88,50 @@ def _download(body: bytes, media_type: str, name: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
-@router.get("/v1/stats", summary="统计数据 Statistics for a period")
+@router.get("/v1/stats", summary="统计数据 Statistics for a period", tags=["statistics"], name="get_stats",
+            responses=answers(**{CSV: TEXT, XLSX: BINARY}))
 async def stats(wanted: Wanted, rep: Reporting,
-                format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv or xlsx")] = "json") -> Any:
+                format: Annotated[Literal["json", "csv", "xlsx"], Query(
+                    description="json, csv or xlsx (generated clients: the operations export_stats_csv and "
+                                "export_stats_xlsx answer one media type each)")] = "json") -> Any:
     """Every figure of the counting rules for the period, the jurisdiction (rolled up) or unit, with
     the year-on-year (同比) and month-on-month (环比) values and changes, and the per-unit figures.
     Rates are percent with two decimals (half up); a rate whose denominator is 0 is null with a note."""
     doc = await rep.stats(wanted)
-    if format == "json":
-        return doc
+    return doc if format == "json" else _export(doc, format)
+
+
+@router.get("/v1/stats.csv", summary="统计数据导出 CSV", tags=["statistics"], name="export_stats_csv",
+            response_class=Response, responses=answers(**{CSV: TEXT}))
+async def stats_csv(wanted: Wanted, rep: Reporting) -> Response:
+    """The figures of `GET /v1/stats` as CSV (UTF-8 with BOM, opens in Excel), one row per figure."""
+    return _export(await rep.stats(wanted), "csv")
+
+
+@router.get("/v1/stats.xlsx", summary="统计数据导出 XLSX", tags=["statistics"], name="export_stats_xlsx",
+            response_class=Response, responses=answers(**{XLSX: BINARY}))
+async def stats_xlsx(wanted: Wanted, rep: Reporting) -> Response:
+    """The figures of `GET /v1/stats` as an Excel workbook."""
+    return _export(await rep.stats(wanted), "xlsx")
+
+
+def _export(doc: dict, format: str) -> Response:
     name = f"信访统计_{doc['scope']['jurisdiction']['name']}_{doc['period']['code']}"
     table = exports.rows(doc)
     if format == "csv":
         return _download(exports.to_csv(table), "text/csv; charset=utf-8", f"{name}.csv")
-    return _download(exports.to_xlsx(table, name),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx")
+    return _download(exports.to_xlsx(table, name), XLSX, f"{name}.xlsx")
 
 
-@router.get("/v1/stats/definitions", summary="指标定义 What each figure counts")
+@router.get("/v1/stats/definitions", summary="指标定义 What each figure counts", tags=["statistics"],
+            name="get_definitions", responses=answers())
 async def definitions(_: Caller) -> dict:
     """Every figure with its Chinese name, what it counts and, for rates, what they divide."""
     return {"figures": [vars(f) for f in figures.FIGURES], "unit_figures": [vars(f) for f in figures.UNIT_FIGURES]}
 
 
-@router.get("/v1/stats/drilldown", summary="明细 The matters behind a figure")
+@router.get("/v1/stats/drilldown", summary="明细 The matters behind a figure", tags=["statistics"],
+            name="get_drilldown", responses=answers())
 async def drilldown(wanted: Wanted, rep: Reporting,
                     figure: Annotated[str, Query(description="a figure key, e.g. resolved")],
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
@@ -118,32 +156,54 @@ async def drilldown(wanted: Wanted, rep: Reporting,
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx")
 
 
-@router.get("/v1/stats/series", summary="趋势 Month by month, and breakdowns")
+@router.get("/v1/stats/series", summary="趋势 Month by month, and breakdowns", tags=["statistics"],
+            name="get_series", responses=answers())
 async def series(wanted: Wanted, rep: Reporting) -> dict:
     """Cases, batches, persons, overdue notices and escalations per month of the period and of the
     year before; batches by the tier that registered them and cases by category."""
     return await rep.series(wanted)
 
 
-@router.get("/v1/reports/summary", summary="文字综述 The written summary")
+@router.get("/v1/reports/summary", summary="文字综述 The written summary", tags=["reports"], name="get_summary",
+            responses=answers(**{"text/plain": TEXT, DOCX: BINARY}))
 async def report_summary(wanted: Wanted, rep: Reporting,
-                         format: Annotated[Literal["json", "text", "docx"], Query()] = "json") -> Any:
+                         format: Annotated[Literal["json", "text", "docx"], Query(
+                             description="json, text or docx (generated clients: the operations export_summary_text "
+                                         "and export_summary_docx answer one media type each)")] = "json") -> Any:
     """The paragraph the bureau writes for its monthly, quarterly and half-yearly reports, from the figures."""
+    title, text, doc = await _summary(wanted, rep)
+    if format == "text":
+        return Response(text, media_type="text/plain; charset=utf-8")
+    if format == "docx":
+        return _download(summary.docx(title, text, doc["figures"]), DOCX, f"{title}.docx")
+    return {"title": title, "text": text, "period": doc["period"], "scope": doc["scope"]}
+
+
+@router.get("/v1/reports/summary.txt", summary="文字综述 纯文本 The written summary as text", tags=["reports"],
+            name="export_summary_text", response_class=Response, responses=answers(**{"text/plain": TEXT}))
+async def summary_text(wanted: Wanted, rep: Reporting) -> Response:
+    """The paragraph of `GET /v1/reports/summary`, as plain text (UTF-8)."""
+    return await report_summary(wanted, rep, "text")
+
+
+@router.get("/v1/reports/summary.docx", summary="文字综述 Word 文档 The written summary as DOCX", tags=["reports"],
+            name="export_summary_docx", response_class=Response, responses=answers(**{DOCX: BINARY}))
+async def summary_docx(wanted: Wanted, rep: Reporting) -> Response:
+    """The paragraph of `GET /v1/reports/summary` with its figures, as a Word document."""
+    return await report_summary(wanted, rep, "docx")
+
+
+async def _summary(wanted: StatsRequest, rep: Reporter) -> tuple[str, str, dict]:
     if "yoy" not in wanted.compare:
         wanted = StatsRequest(**{**vars(wanted), "compare": ("yoy", *wanted.compare)})
     doc = await rep.stats(wanted)
     place = doc["scope"]["unit"]["name"] if doc["scope"]["unit"] else doc["scope"]["jurisdiction"]["name"]
-    text = summary.paragraph(doc["figures"], place, doc["period"]["label"])
-    title = f"{place}信访工作情况（{doc['period']['label']}）"
-    if format == "text":
-        return Response(text, media_type="text/plain; charset=utf-8")
-    if format == "docx":
-        return _download(summary.docx(title, text, doc["figures"]),
-                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document", f"{title}.docx")
-    return {"title": title, "text": text, "period": doc["period"], "scope": doc["scope"]}
+    return f"{place}信访工作情况（{doc['period']['label']}）", summary.paragraph(doc["figures"], place,
+                                                                              doc["period"]["label"]), doc
 
 
-@router.get("/v1/dashboard", summary="统计看板 Dashboard", response_class=HTMLResponse)
+@router.get("/v1/dashboard", summary="统计看板 Dashboard", response_class=HTMLResponse, tags=["dashboard"],
+            name="get_dashboard", responses={422: {"description": WHY[422]}})
 async def dashboard(rep: Reporting, year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
                     jurisdiction: str | None = None) -> HTMLResponse:
     """The dashboard page: volume over time, by tier and category, overdue and escalations, the rates, year on year.

@@ -53,8 +53,23 @@ def test_import_needs_a_supervisor_and_ndjson(intake):
     r = post_import(intake, ndjson(matter("y")))
     assert r.status_code == 200
     token = intake.terminal(BUREAU, ("registrar", "handler", "supervisor"))
-    r = intake.http.post("/v1/imports", json=matter("z"), headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k2"})
+    r = intake.http.post("/v1/imports", content=b"z", headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k2",
+                                                            "Content-Type": "text/plain"})
     assert r.status_code == 415
+
+
+def test_a_small_import_goes_as_json_through_the_same_lines(intake):
+    token = intake.terminal(BUREAU, ("registrar", "handler", "supervisor"))
+    headers = {"Authorization": f"Bearer {token}"}
+    bare = intake.http.post("/v1/imports", json=matter("z"), headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+    assert bare.status_code == 422 and [e["field"] for e in bare.json()["errors"]] == ["matters"]
+    ids = [f"json-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    r = intake.http.post("/v1/imports", json={"matters": [matter(ids[0]), {"external_id": ids[1]}]},
+                         headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 200 and (r.json()["created"], r.json()["refused"]) == (1, 1), r.text
+    assert [(x["line"], x["outcome"]) for x in r.json()["results"]] == [(1, "created"), (2, "invalid")]
+    again = post_import(intake, ndjson(matter(ids[0])))  # the same matter as NDJSON: the same idempotency per id
+    assert again.json()["existing"] == 1
 
 
 def test_the_same_key_replays_and_another_body_is_refused(intake):

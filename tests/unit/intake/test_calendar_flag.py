@@ -2,6 +2,7 @@
 worklist (``calendar_assumed`` and 按周一至周五推算，待公布节假日安排), until the recount replaces it."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import orjson
@@ -13,6 +14,7 @@ from unit.intake.test_lifecycle import T0, ctx, register, run
 from xinfang.events.catalogue import Assigned, DeadlineChanged, Due
 from xinfang.vocabulary import CALENDAR_ASSUMED_LABEL, PAUSED_LABEL
 
+PID = "8f0c6c0e-6a77-4d0e-9a43-3c1f5d2c1b12"
 ACCEPT, HANDLE = "2027-01-04T15:59:59.999999Z", "2027-03-01T15:59:59.999999Z"
 
 
@@ -21,13 +23,13 @@ def routed(assumed_accept: bool = True):
     data = Assigned(unit="room-1", tier="village", jurisdiction="110105001001", rule="default", basis_seq=1,
                     stage="accept", due=[Due(stage="accept", due_at=ACCEPT, warn_at=ACCEPT, calendar_assumed=assumed_accept),
                                          Due(stage="handle", due_at=HANDLE, warn_at=HANDLE)])
-    return apply_routing(run(None, register(), ctx()), data, T0)
+    return replace(apply_routing(run(None, register(), ctx()), data, T0), petition_id=PID)  # the store sets the id
 
 
 def row(state, suspended: bool = False, due=None) -> dict:
     """The worklist's row of ``state`` as PostgreSQL answers it (the due list as stored JSON)."""
     stored = orjson.loads(store.state_to_json(state))
-    return {"petition_id": "p-1", "receipt_no": state.receipt_no, "status": state.status, "category": state.category,
+    return {"petition_id": PID, "receipt_no": state.receipt_no, "status": state.status, "category": state.category,
             "jurisdiction": state.jurisdiction, "next_due_at": store.next_due_at(state), "suspended": suspended,
             "due": orjson.dumps(stored["due"] if due is None else due).decode()}
 
