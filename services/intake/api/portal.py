@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 import asyncpg
+import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -163,12 +164,18 @@ def _review(app, state: PetitionState, now: datetime) -> ReviewOffer | None:
     return ReviewOffer(kind=offer[0], label=offer[2], until_date=chinese_date(until.astimezone(app.county.zone).date()))
 
 
+STANDING = """SELECT p.state, p.version, p.head_hash,
+                     (SELECT coalesce(jsonb_agg(jsonb_build_object('at', e.occurred_at, 'kind', b #>> '{data,kind}',
+                                                                   'id', b #>> '{data,notice_id}') ORDER BY e.seq), '[]')
+                      FROM events e CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::jsonb AS b) AS doc
+                      WHERE e.petition_id = p.petition_id AND e.type = 'petition.notice_issued.v1') AS notices
+              FROM petitions p WHERE p.petition_id = $1"""
+
+
 async def _standing(app, conn: asyncpg.Connection, pid: str) -> Standing:
-    loaded = await store.load(conn, pid)
-    notices = await conn.fetch("""SELECT occurred_at, convert_from(body, 'UTF8')::jsonb #>> '{data,kind}' AS kind,
-                                         convert_from(body, 'UTF8')::jsonb #>> '{data,notice_id}' AS notice_id
-                                  FROM events WHERE petition_id = $1 AND type = 'petition.notice_issued.v1'
-                                  ORDER BY seq""", uuid.UUID(pid))
+    """The matter and its notices in one round trip."""
+    row = await conn.fetchrow(STANDING, uuid.UUID(pid))
+    loaded, notices = store.loaded_from(row), orjson.loads(row["notices"])
     state, county = loaded.state, app.county
     assert state is not None
     holder = None
@@ -183,9 +190,9 @@ async def _standing(app, conn: asyncpg.Connection, pid: str) -> Standing:
                     holder=holder,
                     due=[Due(stage_label=STAGE_LABELS.get(stage, stage), due_date=day(parse_time(at)))  # type: ignore[call-overload]
                          for stage, at, _ in ([] if state.suspended else state.due)],
-                    notices=[Told(notice_id=n["notice_id"], kind_label=NOTICE_LABELS[n["kind"]],
-                                  issued_date=day(n["occurred_at"]), pdf=f"{base}/{n['notice_id']}.pdf",
-                                  docx=f"{base}/{n['notice_id']}.docx") for n in notices],
+                    notices=[Told(notice_id=n["id"], kind_label=NOTICE_LABELS[n["kind"]],
+                                  issued_date=day(parse_time(n["at"])), pdf=f"{base}/{n['id']}.pdf",
+                                  docx=f"{base}/{n['id']}.docx") for n in notices],
                     may_evaluate=state.answered_at is not None and not state.evaluated,
                     review=_review(app, state, datetime.now(timezone.utc)))
 
