@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import time
+import uuid
+from datetime import datetime
 
 import asyncpg
 import pytest
 
 from integration.intake.test_portal_query import ask, slip
-from support.intake import VILLAGE, start_intake
+from support.intake import BUREAU, VILLAGE, start_intake
+from support.process import ROOT, free_port
+from support.reporting import drop_schema, reporting_env, start_reporting
+from support.tokens import client
+from support.waiting import until
 
 PER_RECEIPT = 24
 
@@ -26,6 +36,12 @@ def intake(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
     yield service
     service.proc.stop()
     service.producer.close()
+
+
+def evaluate(intake, receipt_no: str, code: str, satisfaction: str):
+    r = intake.http.post("/portal/v1/evaluation", json={"receipt_no": receipt_no, "query_code": code,
+                                                        "satisfaction": satisfaction, "remark": "意见"})
+    assert r.status_code == 200, r.text
 
 
 def replied(intake) -> tuple[str, str, str, dict]:
@@ -162,3 +178,52 @@ def test_the_attempts_on_one_number_are_counted_across_every_endpoint(intake):
         limited = intake.http.post(path, json={"receipt_no": receipt_no, "query_code": code, **more})
         assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
     assert ask(intake, receipt_no, code).status_code == 429
+
+
+async def _count(intake, sql: str) -> int:
+    conn = await asyncpg.connect(intake.settings.database_url)
+    try:
+        return await conn.fetchval(sql.format(schema=intake.schema))
+    finally:
+        await conn.close()
+
+
+def test_satisfaction_and_participation_from_the_petitioners_evaluations_equal_a_fresh_replay(intake, tmp_path):
+    """Last in the module: every matter the tests above replied to and evaluated is counted too."""
+    for satisfaction in ("satisfied", "dissatisfied", "basically_satisfied", None):
+        _, receipt_no, code, _ = replied(intake)
+        if satisfaction:
+            evaluate(intake, receipt_no, code, satisfaction)
+    count = lambda sql: asyncio.run(_count(intake, sql))  # noqa: E731
+    evaluated = count("SELECT count(*) FROM \"{schema}\".events WHERE type = 'petition.evaluated.v2'")
+    assert evaluated == count("""SELECT count(*) FROM "{schema}".events WHERE type = 'petition.evaluated.v2'
+                                 AND convert_from(body, 'UTF8')::jsonb ->> 'actor' LIKE 'petitioner:%'""")
+    satisfied = count("""SELECT count(*) FROM "{schema}".events WHERE type = 'petition.evaluated.v2' AND
+                         convert_from(body, 'UTF8')::jsonb #>> '{{data,satisfaction}}' <> 'dissatisfied'""")
+    replies = count("SELECT count(DISTINCT petition_id) FROM \"{schema}\".events WHERE type = 'petition.replied.v1'")
+    assert evaluated >= 5 and replies > evaluated > satisfied  # both kinds, and replies not evaluated
+
+    schema = f"rep_portal_{uuid.uuid4().hex[:8]}"
+    reporting = start_reporting(intake.settings, intake.settings.database_url, schema, tmp_path / "reporting.log")
+    try:
+        http = client(reporting.url, intake.terminal(BUREAU, ("auditor",)))
+        year = {"year": str(datetime.now().year)}
+
+        def figures() -> dict:
+            return {k: v["value"] for k, v in http.get("/v1/stats", params=year).json()["figures"].items()}
+
+        until(lambda: figures()["evaluated"] == evaluated and figures()["replied"] == replies,
+              "reporting projected every reply and evaluation", timeout=90)
+        live = figures()
+        assert live["satisfaction_rate"] == f"{100 * satisfied / evaluated:.2f}"  # two decimals, as the bureau writes them
+        assert live["participation_rate"] == f"{100 * evaluated / replies:.2f}"
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}",
+               **reporting_env(intake.settings, intake.settings.database_url, schema, free_port())}
+        verified = subprocess.run([sys.executable, "-m", "reporting.audit", "verify", "--scratch", f"{schema}_v"],
+                                  capture_output=True, text=True, env=env, timeout=300)
+        assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-2000:]
+        document = json.loads(verified.stdout)
+        assert document["tables"] == {} and document["figure_differences"] == [] and document["figures_compared"] > 0
+    finally:
+        reporting.stop()
+        asyncio.run(drop_schema(intake.settings.database_url, schema, f"{schema}_v"))
