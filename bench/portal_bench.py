@@ -114,8 +114,7 @@ def main() -> None:
 
     from intake_bench import cpu_seconds
 
-    from integration.intake.test_portal_query import slip
-    from support.intake import start_intake
+    from support.intake import slip, start_intake
     from xinfang.settings import CommonSettings
 
     settings = CommonSettings()

@@ -18,8 +18,8 @@ from datetime import datetime
 import asyncpg
 import pytest
 
-from integration.intake.test_portal_query import ask, slip
-from support.intake import BUREAU, VILLAGE, start_intake
+from integration.intake.test_portal_query import ask
+from support.intake import BUREAU, VILLAGE, slip, start_intake
 from support.process import ROOT, free_port
 from support.reporting import drop_schema, reporting_env, start_reporting
 from support.tokens import client
