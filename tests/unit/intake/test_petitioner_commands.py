@@ -7,8 +7,9 @@ import pytest
 
 from intake.domain import commands as c
 from intake.domain.errors import Refused
+from intake.domain.model import apply_routing
 from unit.intake.test_lifecycle import T0, assigned, ctx, register, run
-from xinfang.events.catalogue import Evaluated
+from xinfang.events.catalogue import Evaluated, ReviewAssigned
 from xinfang.events.upcasting import UPCASTERS
 
 PETITIONER = ("petitioner",)
@@ -36,6 +37,14 @@ def test_the_petitioner_asks_for_review_within_the_window_and_not_after(replied)
     with pytest.raises(Refused) as refused:
         run(replied, c.RequestReview(reason="不服"), ctx(roles=PETITIONER, now=T0 + timedelta(days=45)))
     assert refused.value.code == "window_closed"
+
+
+def test_the_petitioner_asks_for_re_review_after_the_reviews_reply(replied):
+    later = T0 + timedelta(days=3)
+    s = run(replied, c.RequestReview(reason="不服"), ctx(roles=PETITIONER, now=later))
+    s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township", basis_seq=s.seq), later)
+    s = run(s, c.ReplyReview(decision="explain", resolved=False, opinion="维持"), ctx("station-1", now=later))
+    assert run(s, c.RequestRecheck(reason="仍不服"), ctx(roles=PETITIONER, now=later)).status == "recheck_requested"
 
 
 @pytest.mark.parametrize("command", [c.Accept(), c.Withdraw(), c.Reply(decision="support", resolved=True, opinion="x")])
