@@ -18,6 +18,8 @@ TITLES = {
     "receipt": "Receipt numbers 受理编号 — sequence against a counter row (bench/receipt_bench.py)",
     "offline_facts": "Offline facts — what keeping sent breaches for withdrawal costs (bench/offline_facts_bench.py)",
     "notices": "Notices 书面告知 — a notice made as PDF and DOCX (bench/notices_bench.py)",
+    "portal": "The petitioner's page 信访人查询 — the query under an open loop, the page's first render "
+              "(bench/portal_bench.py)",
     "lookup": "Lookup at the desk 接待查询 — 1,000,000 petitioners, repeat detection (bench/lookup_bench.py)",
     "import": "Imports 历史导入 — matters per second through POST /v1/imports, beside the baseline's "
               "(bench/import_bench.py)",

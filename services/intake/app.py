@@ -23,6 +23,7 @@ from intake.api.routes import router
 from intake.auth import FailedAuthentications, TerminalCache
 from intake.keyring import Keyring
 from intake.notices.issuing import Notices
+from intake.portal_web import install as install_portal
 from intake.relay import OutboxBell, Relay
 from intake.routing_consumer import RoutingConsumer
 from intake.service import IntakeService
@@ -226,6 +227,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(portal_router)
     app.include_router(lookup.router)
     install_terminal(app)  # the web terminal at /terminal/ and its reads (intake.terminal_web)
+    install_portal(app)  # after the routers: /portal/v1/… stays the API's
 
     app.add_middleware(LimitsAndMetrics, intake=intake, settings=settings)
     app.add_middleware(apidocs.RequestIds)  # outermost: the 413 above carries the id too

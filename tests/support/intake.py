@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
+import re
+import subprocess
 import uuid
 from datetime import datetime, timezone
 
@@ -212,3 +214,19 @@ def identity_number(rng: random.Random, region: str = "361402") -> str:
 
 def mobile(rng: random.Random) -> str:
     return f"13{rng.randint(0, 999_999_999):09d}"
+
+
+# ---- the petitioner's receipt slip (the portal) -----------------------------------------------------------
+
+def slip(intake, new_code: bool = False, pid: str | None = None) -> tuple[str, str, str]:
+    """(petition id, receipt number, query code) of a matter whose receipt slip the desk printed."""
+    if pid is None:
+        registration = intake.register()
+        pid = registration["petition_id"]
+    r = intake.post(f"/v1/petitions/{pid}/notices", {"kind": "receipt", "delivery": "desk", "new_query_code": new_code})
+    assert r.status_code == 201, r.text
+    pdf = intake.http.get(r.json()["pdf"], headers={"Authorization": f"Bearer {intake.terminal(VILLAGE)}"}).content
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = re.sub(r"\s+", "", text)
+    receipt_no = re.search(r"登记编号：(\d{4}-\d{6}-\d{7})", text).group(1)
+    return pid, receipt_no, re.search(r"查询码：([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", text).group(1)

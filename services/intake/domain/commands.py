@@ -118,6 +118,7 @@ class ReplyRecheck:
 @dataclass(frozen=True)
 class Evaluate:
     satisfaction: Satisfaction
+    remark: str | None = None  # the petitioner's own words (the portal)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ from xinfang.vocabulary import NOTICE_LABELS, NoticeKind
 
 HANDLER_ROLES = frozenset({"handler", "supervisor"})
 REGISTRAR_ROLES = frozenset({"registrar", "handler", "supervisor"})
+#: the petitioner holding the matter's receipt slip (the portal): evaluates and asks for review, nothing else
+PETITIONER = frozenset({"petitioner"})
 #: what a status needs before it: the fact an action waits for, named in its refusal
 NEEDS = {"assigned": ("交办", "assigned to a unit"), "accepted": ("受理", "accepted"),
          "replied": ("答复", "replied to"), "review_requested": ("申请复查", "under review (request_review)"),
@@ -299,7 +301,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
                               "resume the clock before replying")
             return [Replied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion)]
         case c.RequestReview():
-            _need_role(ctx, REGISTRAR_ROLES, "登记复查申请 request a review")
+            _need_role(ctx, REGISTRAR_ROLES | PETITIONER, "登记复查申请 request a review")
             _need_status(state, {"replied"}, "申请复查 request a review")
             _within(ctx, state.answer_window_start, "review_request", "申请复查 request a review")
             return [ReviewRequested(reason=cmd.reason, **_reviewer(state, ctx))]
@@ -309,7 +311,7 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             _need_holder(state, ctx, "出具复查意见 reply to a review")
             return [ReviewReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion)]
         case c.RequestRecheck():
-            _need_role(ctx, REGISTRAR_ROLES, "登记复核申请 request a re-review")
+            _need_role(ctx, REGISTRAR_ROLES | PETITIONER, "登记复核申请 request a re-review")
             _need_status(state, {"reviewed"}, "申请复核 request a re-review")
             _within(ctx, state.answer_window_start, "recheck_request", "申请复核 request a re-review")
             return [RecheckRequested(reason=cmd.reason, **_reviewer(state, ctx))]
@@ -320,12 +322,12 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             return [RecheckReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion),
                     Terminated(reason="复核终结：同一事项同一理由不再受理 re-reviewed: not accepted again")]
         case c.Evaluate():
-            _need_role(ctx, REGISTRAR_ROLES, "登记满意度评价 record an evaluation")
+            _need_role(ctx, REGISTRAR_ROLES | PETITIONER, "登记满意度评价 record an evaluation")
             if state.answered_at is None:
                 raise Refused("state", "no_reply", "尚未答复，不能评价", "nothing has been replied yet")
             if state.evaluated:
                 raise Refused("state", "evaluated", "该答复已评价", "this reply has already been evaluated")
-            return [Evaluated(satisfaction=cmd.satisfaction)]
+            return [Evaluated(satisfaction=cmd.satisfaction, remark=cmd.remark)]
         case c.Withdraw():
             _need_role(ctx, REGISTRAR_ROLES, "登记撤回 record a withdrawal")
             _need_status(state, OPEN, "撤回 withdraw")

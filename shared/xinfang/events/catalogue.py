@@ -181,9 +181,10 @@ class RecheckReplied(EventData):
 
 
 class Evaluated(EventData):
-    """满意度评价."""
+    """满意度评价: typed at a terminal, or the petitioner's own (actor ``petitioner:<matter>``)."""
 
     satisfaction: Satisfaction
+    remark: Text | None = Field(None, description="the petitioner's remark (v2)")
 
 
 class Withdrawn(EventData):
@@ -357,7 +358,7 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.review_replied.v1": (ReviewReplied, "events"),
     "petition.recheck_requested.v2": (RecheckRequested, "events"),
     "petition.recheck_replied.v1": (RecheckReplied, "events"),
-    "petition.evaluated.v1": (Evaluated, "events"),
+    "petition.evaluated.v2": (Evaluated, "events"),
     "petition.withdrawn.v1": (Withdrawn, "events"),
     "petition.terminated.v1": (Terminated, "events"),
     "petition.personal_data_erased.v1": (PersonalDataErased, "events"),

@@ -4,7 +4,7 @@ An event travels as one JSON object: the CloudEvents context attributes, our ext
 attributes and ``data``.  Extension attributes (lower-case, as CloudEvents requires):
 
 - ``occurred``  when it happened (RFC 3339); may precede ``time`` (when it was recorded)
-- ``actor``     who acted: ``terminal:<id>``, ``unit:<id>`` or ``system:<service>``
+- ``actor``     who acted: ``terminal:<id>``, ``unit:<id>``, ``system:<service>`` or ``petitioner:<matter>`` (the portal)
 - ``seq``       per-matter, per-source sequence number, 1, 2, 3 … without gaps
 - ``prevhash``  hash of the previous event of the same matter and source (genesis: 64 zeros)
 - ``hashalg``   ``sha256``, or ``sm3`` for counties under the commercial-cryptography assessment
@@ -94,7 +94,7 @@ class CloudEvent(BaseModel):
     time: str = Field(description="when the system recorded it (RFC 3339, UTC)")
     datacontenttype: Literal["application/json"] = "application/json"
     occurred: str = Field(description="when it happened (RFC 3339, UTC); may precede time")
-    actor: str = Field(pattern=r"^(terminal|unit|system|import):[A-Za-z0-9_.:-]{1,96}$")
+    actor: str = Field(pattern=r"^(terminal|unit|system|import|petitioner):[A-Za-z0-9_.:-]{1,96}$")
     seq: int = Field(ge=1, description="per-matter per-source sequence, no gaps")
     prevhash: str = Field(pattern=r"^[0-9a-f]{64}$")
     hashalg: HashAlgorithm = "sha256"

@@ -85,3 +85,6 @@ for _name in ("assigned", "escalated", "deadline_changed", "review_assigned"):
 # history (a v1 request named none: escalation assigned the reviewer).  A v1 event reads as v2 unchanged.
 for _name in ("review_requested", "recheck_requested"):
     UPCASTERS.register(f"petition.{_name}.v1", f"petition.{_name}.v2")(dict)
+
+# v2 of the evaluation: the petitioner's optional ``remark`` (the portal).  A v1 evaluation had none: unchanged.
+UPCASTERS.register("petition.evaluated.v1", "petition.evaluated.v2")(dict)

@@ -118,7 +118,7 @@ def test_a_whole_history_with_review_and_re_review_imports_in_one_line(intake):
     chain = envelopes(read_all(intake.settings.kafka_bootstrap, intake.settings.topic_events, expect=10, key=pid.encode()))
     types = [e["type"] for e in chain]
     assert types[4:10] == ["petition.review_requested.v2", "petition.review_replied.v1", "petition.recheck_requested.v2",
-                           "petition.recheck_replied.v1", "petition.terminated.v1", "petition.evaluated.v1"]
+                           "petition.recheck_replied.v1", "petition.terminated.v1", "petition.evaluated.v2"]
     # the domain named each reviewer: the township station above the room that replied, the bureau above it
     assert (chain[4]["data"]["unit"], chain[6]["data"]["unit"]) == (TOWNSHIP, BUREAU)
     assert chain[4]["occurred"] == "2019-03-22T01:00:00.000000Z" and chain[4]["actor"].startswith("import:")

@@ -2,15 +2,13 @@
 number and a wrong code indistinguishable (status, body, time); attempts limited per source and per number."""
 from __future__ import annotations
 
-import re
 import statistics
-import subprocess
 import time
 import uuid
 
 import pytest
 
-from support.intake import VILLAGE, start_intake
+from support.intake import VILLAGE, slip, start_intake
 
 PER_SOURCE, PER_RECEIPT = 5, 10
 
@@ -24,20 +22,6 @@ def intake(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
     yield service
     service.proc.stop()
     service.producer.close()
-
-
-def slip(intake, new_code: bool = False, pid: str | None = None) -> tuple[str, str, str]:
-    """(petition id, receipt number, query code) of a matter whose receipt slip the desk printed."""
-    if pid is None:
-        registration = intake.register()
-        pid = registration["petition_id"]
-    r = intake.post(f"/v1/petitions/{pid}/notices", {"kind": "receipt", "delivery": "desk", "new_query_code": new_code})
-    assert r.status_code == 201, r.text
-    pdf = intake.http.get(r.json()["pdf"], headers={"Authorization": f"Bearer {intake.terminal(VILLAGE)}"}).content
-    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    text = re.sub(r"\s+", "", text)
-    receipt_no = re.search(r"登记编号：(\d{4}-\d{6}-\d{7})", text).group(1)
-    return pid, receipt_no, re.search(r"查询码：([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", text).group(1)
 
 
 def ask(intake, receipt_no: str, code: str, source: str | None = None):
