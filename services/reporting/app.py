@@ -14,12 +14,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
 from reporting.api.routes import router
+from reporting.city import deployment
 from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter
 from reporting.store import Store, connect, pool
 from xinfang import logs
-from xinfang.county import load_county
 from xinfang.problems import Problem
 from xinfang.retry import retrying
 from xinfang.terminals import TokenDirectory
@@ -32,8 +32,9 @@ class Reporting:
     """Everything the routes need, built once at start."""
 
     def __init__(self, settings: ReportingSettings) -> None:
-        self.settings = settings
-        self.county = load_county(settings.county_file)
+        # a county's own topics and tree, or a city's (its Kafka, its counties' mirrored topics, their trees)
+        self.settings, self.county, self.roles = deployment(settings)
+        settings = self.settings
         self.schema = settings.reporting_schema  # the physical schema: see reporting.active
         self.store = Store(self.schema)
         self.registry = CollectorRegistry()
@@ -64,7 +65,7 @@ class Reporting:
 
     def _project(self) -> None:
         if self.settings.consumer_enabled:
-            self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics)
+            self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics, self.roles)
             self.tasks = [asyncio.create_task(self.live.run(), name="projection"),
                           asyncio.create_task(self.live.refresh(), name="refresh")]
 
