@@ -33,7 +33,7 @@ class Reporting:
 
     def __init__(self, settings: ReportingSettings) -> None:
         # a county's own topics and tree, or a city's (its Kafka, its counties' mirrored topics, their trees)
-        self.settings, self.county, self.roles = deployment(settings)
+        self.settings, self.county, self.roles, self.city = deployment(settings)
         settings = self.settings
         self.schema = settings.reporting_schema  # the physical schema: see reporting.active
         self.store = Store(self.schema)

@@ -43,6 +43,7 @@ from xinfang.settings import CommonSettings
 Alias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
 Bootstrap = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[0-9]{1,5}(,[A-Za-z0-9_.-]+:[0-9]{1,5})*$")]
 Listener = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9_.-]*:[0-9]{1,5}$")]
+Url = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9_.-]+(:[0-9]{1,5})?(/[A-Za-z0-9_.-]+)*$")]
 
 
 class CityConfigError(ConfigFileError):
@@ -65,6 +66,8 @@ class CountyLink(Part):
     bootstrap: Bootstrap
     county_file: str | None = Field(None, description="the county's own county file (a path relative to the city "
                                     "file): its places, units and categories, for the city's figures")
+    intake_url: Url | None = Field(None, description="the county's terminal API (its intake), where the city's "
+                                   "worklist links each matter to be acted on")
 
 
 class Mirror(Part):

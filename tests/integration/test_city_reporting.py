@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import httpx
@@ -26,7 +27,7 @@ from reporting.store import pool
 from support.broker import PrivateBroker
 from support.city import county_file
 from support.county_year import county_year
-from support.history import publish
+from support.history import History, publish, utc
 from support.mirror import Mirror, city_file, mirrored_records
 from support.problems import assert_problem
 from support.process import ServiceProcess, free_port
@@ -35,6 +36,7 @@ from support.tokens import wait_known
 from support.waiting import until_async
 from xinfang.city import issue_token, load_city_tree
 from xinfang.county import load_county
+from xinfang.events import catalogue as c
 from xinfang.kafka import sync_producer
 from xinfang.settings import CommonSettings
 from xinfang.topics import provision
@@ -49,6 +51,29 @@ ENDPOINTS = [
     ("/v1/reports/summary", {}), ("/v1/reports/summary", {"format": "text"}),
     ("/v1/reports/summary", {"format": "docx"}),
 ]  # /v1/dashboard is a page that holds no figure (it reads these with the browser's token): no token asked
+
+
+INTAKE_URL = {alias: f"https://intake.{alias}.example:8001" for alias in COUNTIES}  # each county's terminal API
+AT = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+
+
+def to_the_city(history: History, village: str, due_days: int, closed: bool = False) -> str:
+    """A matter of ``village`` (a county's), escalated from its township's station to the city bureau."""
+    pid, station = str(uuid.uuid4()), f"station.{village[:9]}000"
+    history.add("events", pid, c.Registered(receipt_no=f"R-{pid[:8]}", batch_id="b0", channel="visit",
+                                            jurisdiction=village, category="labour", summary="拖欠工资", head_count=1,
+                                            unit=f"room.{village}", tier="village"), AT)
+    history.add("routing", pid, c.Assigned(unit=station, tier="township", jurisdiction=village, rule="r",
+                                           stage="handle"), AT)
+    due = AT + timedelta(days=due_days)
+    history.add("routing", pid, c.Escalated(from_unit=station, from_tier="township", to_unit="city.361400",
+                                            to_tier="city", stage="handle", reason="越级上报",
+                                            due=[c.Due(stage="handle", due_at=utc(due),
+                                                       warn_at=utc(due - timedelta(days=1)))]),
+                AT + timedelta(hours=1))
+    if closed:
+        history.add("routing", pid, c.Closed(reason="replied"), AT + timedelta(hours=2))
+    return pid
 
 
 def settings_of(bootstrap: str) -> CommonSettings:
@@ -101,14 +126,18 @@ def city(test_db, tmp_path_factory):
         files = {alias: county_file(root / f"{alias}.yaml", n) for alias, n in COUNTIES.items()}
         counties = {alias: load_county(path) for alias, path in files.items()}
         counts: dict[tuple[str, str], int] = {}
+        held: dict[str, list[str]] = {}  # per county: a matter the city bureau holds, and one it held (closed)
         for alias, n in COUNTIES.items():
             history = county_year(counties[alias], 2025, 40, seed=n)
             county_year(counties[alias], 2026, 60, seed=10 + n, history=history)
+            held[alias] = [to_the_city(history, f"3614{n:02d}001001", due_days=30 - 10 * n),  # west's sooner
+                           to_the_city(history, f"3614{n:02d}101201", due_days=5, closed=True)]
             publish(settings_of(nodes[alias].bootstrap), history)
             counts[alias, "petition.events"], counts[alias, "petition.routing"] = history.count("events"), \
                 history.count("routing")
+        entries = {alias: {"county_file": str(path), "intake_url": INTAKE_URL[alias]} for alias, path in files.items()}
         city_path = city_file(root / "city.yaml", nodes["city"].bootstrap,
-                              {alias: nodes[alias].bootstrap for alias in COUNTIES}, county_files=files)
+                              {alias: nodes[alias].bootstrap for alias in COUNTIES}, fields=entries)
         mm2 = Mirror(city_path, tmp_path_factory.mktemp("mirror")).start()
         port = free_port()
         env = reporting_env(settings_of(nodes["city"].bootstrap), test_db, schema, port,
@@ -128,7 +157,7 @@ def city(test_db, tmp_path_factory):
         for token in tokens.values():
             wait_known(service.url, token)
         yield {"url": service.url, "dsn": test_db, "schema": schema, "own": own, "counties": counties,
-               "nodes": nodes, "tokens": tokens, "mirrored": mirrored}
+               "nodes": nodes, "tokens": tokens, "mirrored": mirrored, "held": held}
     finally:
         if service is not None:
             service.stop()
@@ -256,3 +285,26 @@ def test_a_county_terminal_without_a_place_reads_its_own_county_in_the_city(city
     assert r.status_code == 200
     assert r.json()["scope"]["jurisdiction"]["code"] == CODE["east"]
     assert values(r.json()) == values(city_stats(city, jurisdiction=CODE["east"], year="2026"))
+
+
+def test_the_city_worklist_lists_what_the_city_holds_in_every_county_soonest_due_first(city):
+    r = ask(city, "/v1/city/worklist", {}, city["tokens"]["city"])
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    open_ones = [city["held"]["west"][0], city["held"]["east"][0]]  # west's due 10 days sooner; the closed ones gone
+    assert doc["total"] == 2 and [m["petition_id"] for m in doc["matters"]] == open_ones
+    west, east = doc["matters"]
+    assert west["county"] == {"alias": "west", "code": CODE["west"], "name": "测试县2"}
+    assert west["unit"] == "city.361400" and west["stage"] == "handle"
+    assert west["due_at"] < east["due_at"]
+    assert east["act_at"] == f"{INTAKE_URL['east']}/v1/petitions/{east['petition_id']}"
+    # a county's bureau sees its county's; a township's station its township's; outside is 404, unknown 422
+    mine = ask(city, "/v1/city/worklist", {}, city["tokens"]["east"]).json()
+    assert [m["petition_id"] for m in mine["matters"]] == [city["held"]["east"][0]]
+    station = ask(city, "/v1/city/worklist", {}, city["tokens"]["west_station"]).json()
+    assert [m["petition_id"] for m in station["matters"]] == [city["held"]["west"][0]]
+    assert ask(city, "/v1/city/worklist", {"jurisdiction": CODE["west"]}, city["tokens"]["city"]).json()["total"] == 1
+    assert_problem(ask(city, "/v1/city/worklist", {"jurisdiction": CODE["west"]}, city["tokens"]["east"]), 404)
+    assert_problem(ask(city, "/v1/city/worklist", {"jurisdiction": "361499000000"}, city["tokens"]["city"]), 422)
+    for token in (None, "xft_" + "x" * 43):
+        assert_problem(ask(city, "/v1/city/worklist", {}, token), 401)

@@ -170,7 +170,7 @@ def _city_of(tmp_path: Path, numbers=(2, 3), edit=None) -> Path:
     if edit:
         edit(files)
     return city_file(tmp_path / "city.yaml", "127.0.0.1:1", {a: f"127.0.0.1:{2 + i}" for i, a in enumerate(files)},
-                     county_files=files)
+                     fields={a: {"county_file": str(f)} for a, f in files.items()})
 
 
 def test_the_citys_tree_holds_every_county_under_the_city_once(tmp_path):
