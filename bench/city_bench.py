@@ -105,6 +105,7 @@ async def main() -> None:
     parser.add_argument("--counties", type=int, default=20)
     parser.add_argument("--matters", type=int, default=10000, help="matters per county and year (two years)")
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--keep", action="store_true", help="keep the schema (to EXPLAIN the queries); printed")
     args = parser.parse_args()
     numbers = list(range(2, 2 + args.counties))
 
@@ -164,7 +165,10 @@ async def main() -> None:
     finally:
         if proc is not None:
             proc.stop()
-        await drop_schema(dsn, schema)
+        if args.keep:
+            print(f"kept schema {schema} in {dsn}", flush=True)
+        else:
+            await drop_schema(dsn, schema)
         delete_run_topics(topics)
 
     save("city", {
