@@ -42,3 +42,18 @@ def restrict(county: County, terminal: Terminal, wanted: Request) -> Request:
     if wanted.jurisdiction is None and wanted.unit is None and not county.in_scope(terminal.unit_id, county.code):
         return dataclasses.replace(wanted, jurisdiction=home.jurisdiction)
     return wanted
+
+
+def worklist_scope(county: County, terminal: Terminal, jurisdiction: str | None) -> tuple[list[str] | None, str | None]:
+    """What of the city's worklist a terminal reads: (the jurisdiction codes, None for all; the holding unit, None
+    for any). Supervisors, auditors and admins read their unit's subtree (or a place in it), other roles only the
+    matters their own unit holds; a place outside, or a unit this tree does not know, is 404."""
+    try:
+        home = county.unit(terminal.unit_id)
+    except KeyError:
+        raise outside() from None
+    top = jurisdiction or home.jurisdiction
+    if not county.in_scope(terminal.unit_id, top):
+        raise outside()
+    codes = None if top == county.code else [top, *(j.code for j in county.descendants(top))]
+    return codes, None if terminal.roles & READ_SCOPE else terminal.unit_id

@@ -14,12 +14,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
 from reporting.api.routes import router
+from reporting.city import deployment
 from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter
 from reporting.store import Store, connect, pool
 from xinfang import apidocs, logs
-from xinfang.county import load_county
 from xinfang.problems import Problem
 from xinfang.retry import retrying
 from xinfang.terminals import TokenDirectory
@@ -32,8 +32,9 @@ class Reporting:
     """Everything the routes need, built once at start."""
 
     def __init__(self, settings: ReportingSettings) -> None:
-        self.settings = settings
-        self.county = load_county(settings.county_file)
+        # a county's own topics and tree, or a city's (its Kafka, its counties' mirrored topics, their trees)
+        self.settings, self.county, self.roles, self.city = deployment(settings)
+        settings = self.settings
         self.schema = settings.reporting_schema  # the physical schema: see reporting.active
         self.store = Store(self.schema)
         self.registry = CollectorRegistry()
@@ -64,7 +65,7 @@ class Reporting:
 
     def _project(self) -> None:
         if self.settings.consumer_enabled:
-            self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics)
+            self.live = LiveProjection(self.settings, self.pool, self.store, self.metrics, self.roles)
             self.tasks = [asyncio.create_task(self.live.run(), name="projection"),
                           asyncio.create_task(self.live.refresh(), name="refresh")]
 
@@ -120,7 +121,9 @@ class Reporting:
 
 TAGS = [{"name": "statistics", "description": "统计数据、指标定义、明细、趋势。Figures, definitions, drill-down, trends."},
         {"name": "reports", "description": "文字综述 The written summary."},
-        {"name": "dashboard", "description": "统计看板 The dashboard page."}]
+        {"name": "dashboard", "description": "统计看板 The dashboard page."},
+        {"name": "city", "description": "市级（city mode）：各县汇总后的待办。The city mode: matters held at the city "
+                                    "tier in every county."}]
 BEARER = ("终端令牌，由受理服务签发（POST /v1/terminals）。A terminal's token, issued by intake; the roles and the "
           "unit's jurisdiction subtree decide what it reads.")
 

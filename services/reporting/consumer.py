@@ -72,9 +72,11 @@ READY_SLACK = 100  # records per partition still to read when /readyz may say re
 class LiveProjection:
     """Runs for the life of the service; restarts itself after an outage."""
 
-    def __init__(self, settings: ReportingSettings, pool: asyncpg.Pool, store: Store, metrics: Metrics) -> None:
+    def __init__(self, settings: ReportingSettings, pool: asyncpg.Pool, store: Store, metrics: Metrics,
+                 roles: dict[str, Role] | None = None) -> None:
         self.settings, self.pool, self.store, self.metrics = settings, pool, store, metrics
-        self.roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
+        # the county's two topics, or in a city every county's mirrored ones (reporting.city)
+        self.roles: dict[str, Role] = roles or {settings.topic_events: "events", settings.topic_routing: "routing"}
         self.consumer = None
         self.producer = None
         self.assigned = False  # the partitions of the last assignment are sought to the stored offsets

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from xinfang.settings import ROOT, CommonSettings
 
@@ -25,6 +26,16 @@ class ReportingSettings(CommonSettings):
                                       "records of a batch, in parts, while the previous batch is written")
     pool_size: int = Field(10, ge=2)
     assets_dir: Path = Field(ECHARTS_DIST, description="folder holding echarts.min.js (npm install)")
+    reporting_mode: Literal["county", "city"] = Field("county", description="county: the county's own topics; "
+                                                      "city: every county's mirrored topics in the city's Kafka "
+                                                      "(reporting.city), the county file replaced by the city file")
+    city_file: Path | None = Field(None, description="the city file (city mode), e.g. deploy/cities/demo-city.yaml")
+
+    @model_validator(mode="after")
+    def _city_has_its_file(self) -> ReportingSettings:
+        if self.reporting_mode == "city" and self.city_file is None:
+            raise ValueError("XINFANG_REPORTING_MODE=city needs XINFANG_CITY_FILE (城市模式需要城市配置文件)")
+        return self
 
     @property
     def group_id(self) -> str:

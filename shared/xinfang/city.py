@@ -17,7 +17,9 @@ intake relay publishes at least once), so a city reader de-duplicates on event i
 
 CLI: ``python -m xinfang.city mm2-config FILE [--out PATH] [--set key=value ...]`` (topic names from the
 ``XINFANG_*`` settings; ``--set`` appends properties, e.g. the tests' short intervals);
-``python -m xinfang.city status FILE [--since EPOCH_MS]``: whether every county's flow runs (exit 0).
+``python -m xinfang.city status FILE [--since EPOCH_MS]``: whether every county's flow runs (exit 0);
+``python -m xinfang.city issue-token FILE --unit UNIT --roles R,...``: a terminal for the city's reporting, in the
+city's own ``xinfang.terminals`` (see services/reporting/city.py for why not the counties').
 """
 from __future__ import annotations
 
@@ -27,11 +29,13 @@ import re
 import sys
 from collections.abc import Iterator
 from os import PathLike
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
 
-from xinfang.county.loader import ConfigFileError, load_checked
+from xinfang.county import County, load_county
+from xinfang.county.loader import ConfigFileError, ConfigProblem, load_checked
 from xinfang.county.model import Name, Part, RegionCode
 from xinfang.settings import CommonSettings
 
@@ -39,6 +43,7 @@ from xinfang.settings import CommonSettings
 Alias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
 Bootstrap = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+:[0-9]{1,5}(,[A-Za-z0-9_.-]+:[0-9]{1,5})*$")]
 Listener = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9_.-]*:[0-9]{1,5}$")]
+Url = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9_.-]+(:[0-9]{1,5})?(/[A-Za-z0-9_.-]+)*$")]
 
 
 class CityConfigError(ConfigFileError):
@@ -59,6 +64,10 @@ class CountyLink(Part):
     code: RegionCode
     name: Name
     bootstrap: Bootstrap
+    county_file: str | None = Field(None, description="the county's own county file (a path relative to the city "
+                                    "file): its places, units and categories, for the city's figures")
+    intake_url: Url | None = Field(None, description="the county's terminal API (its intake), where the city's "
+                                   "worklist links each matter to be acted on")
 
 
 class Mirror(Part):
@@ -109,6 +118,61 @@ def problems(city: City) -> Iterator[tuple[tuple, str]]:
 def load_city(path: str | PathLike[str]) -> City:
     """Load and validate a city file; CityConfigError names file, line and reason."""
     return load_checked(path, City, problems, CityConfigError)
+
+
+def city_tree(city: City, counties: dict[str, County], where: str = "city") -> County:
+    """The city as one tree, for the city's figures: the city's place and its units on top (every county file
+    holds them), each county's subtree below it, the categories of all the counties. Refused (CityConfigError)
+    where the counties disagree: a county file of another code, a tree not under the city, another time zone or
+    collective threshold (one city figure counts by one rule), a unit id two counties define differently (the
+    statistics hold a unit by its id alone: in a city, a county's unit ids must be its own) or a category code
+    they name differently (its department is each county's own: the first county's is kept, unused here)."""
+    found: list[tuple[tuple, str]] = []
+    places: dict[str, object] = {}
+    units: dict[str, object] = {}
+    categories: dict[str, object] = {}
+    first = next(iter(counties.values()))
+    for i, link in enumerate(city.counties):
+        county = counties[link.alias]
+        at = ("counties", i, "county_file")
+        if county.code != link.code:
+            found.append((at, f"县配置的区划代码 {county.code} 不是 {link.code} the county file is of {county.code}"))
+            continue
+        top = county.ancestors(county.code)
+        if not top or top[-1].code != city.code:
+            found.append((at, f"县配置的区划树不在本市 {city.code} 之下 the county's tree is not under the city"))
+            continue
+        for key, zh in (("timezone", "时区"), ("collective_threshold", "集体访人数")):
+            if getattr(county, key) != getattr(first, key):
+                found.append((at, f"{zh}与其他县不同 {key} {getattr(county, key)!r} differs from the other counties'"))
+        for kind, mine, theirs, key in (("jurisdiction", places, county.jurisdictions, "code"),
+                                        ("unit", units, county.units, "id"),
+                                        ("category", categories, county.categories, "code")):
+            for item in theirs:
+                name = getattr(item, key)
+                kept = mine.setdefault(name, item)
+                # a category is the same kind of matter in every county, handled by each county's own department
+                same = (kept.name == item.name) if kind == "category" else kept == item
+                if not same:
+                    found.append((at, f"与其他县的定义不同 {kind} {name!r} is defined differently by another county"))
+    if found:
+        raise CityConfigError([ConfigProblem(where, None, ".".join(map(str, path)), reason) for path, reason in found])
+    return County(code=city.code, name=city.name, timezone=first.timezone,
+                  collective_threshold=first.collective_threshold, jurisdictions=list(places.values()),
+                  units=list(units.values()), categories=list(categories.values()))
+
+
+def load_city_tree(path: str | PathLike[str]) -> tuple[City, County]:
+    """The city file and the city's tree from the county files it names (paths relative to the city file)."""
+    city = load_city(path)
+    missing = [ConfigProblem(str(path), None, f"counties.{i}.county_file",
+                             f"城市统计需要县配置文件 the city's figures need the county file of {link.alias}")
+               for i, link in enumerate(city.counties) if link.county_file is None]
+    if missing:
+        raise CityConfigError(missing)
+    folder = Path(path).parent
+    counties = {link.alias: load_county(folder / link.county_file) for link in city.counties}
+    return city, city_tree(city, counties, str(path))
 
 
 def _escaped(value: str) -> str:
@@ -218,6 +282,31 @@ def not_running(states: dict[str, dict[str, str]]) -> list[str]:
             if latest.get(name) != "RUNNING"]
 
 
+def issue_token(city: City, tree: County, unit: str, roles: list[str], settings: CommonSettings) -> tuple[str, str]:
+    """A terminal of the city's own (its reporting's readers): its lifecycle event published to the city's
+    ``xinfang.terminals`` and awaited; returns (terminal id, token). The token is shown once and never stored."""
+    import secrets
+    import uuid
+    from datetime import datetime, timezone
+
+    from xinfang.kafka import sync_producer
+    from xinfang.terminals import ROLES, TOKEN_PREFIX, lifecycle_event, token_hash
+
+    tree.unit(unit)  # KeyError: a unit of no county of this city
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        raise ValueError(f"未知的角色 unknown roles {unknown or roles}: one or more of {', '.join(ROLES)}")
+    terminal_id, token = f"city-{uuid.uuid4()}", TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = datetime.now(timezone.utc)
+    event = lifecycle_event(terminal_id, unit, roles, token_hash(token), now, None, f"/xinfang/{city.code[:6]}/city")
+    producer = sync_producer(settings.model_copy(update={"kafka_bootstrap": city.kafka.bootstrap}))
+    try:
+        producer.send(settings.topic_terminals, key=terminal_id.encode(), value=event.to_json()).get(30)
+    finally:
+        producer.close()
+    return terminal_id, token
+
+
 def _pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -236,12 +325,26 @@ def main(argv: list[str] | None = None) -> int:
     status = commands.add_parser("status", help="whether MirrorMaker runs every county's flow (exit 0) or not (1)")
     status.add_argument("file", help="the city file")
     status.add_argument("--since", type=int, default=0, metavar="EPOCH_MS", help="only reports made since (a start)")
+    issue = commands.add_parser("issue-token", help="a terminal of the city's own, for the city's reporting "
+                                "(printed once: id and token)")
+    issue.add_argument("file", help="the city file (its county files name the units)")
+    issue.add_argument("--unit", required=True, help="the terminal's unit, e.g. city.361400 (the city bureau)")
+    issue.add_argument("--roles", required=True, help="comma separated, e.g. supervisor,auditor")
     args = parser.parse_args(argv)
     try:
-        city = load_city(args.file)
+        city, tree = load_city_tree(args.file) if args.command == "issue-token" else (load_city(args.file), None)
     except CityConfigError as exc:
         print(f"城市配置有误 the city file is refused:\n{exc}", file=sys.stderr)
         return 1
+    if tree is not None:
+        try:
+            terminal_id, token = issue_token(city, tree, args.unit, [r.strip() for r in args.roles.split(",")],
+                                             CommonSettings())
+        except (KeyError, ValueError) as exc:
+            print(f"无法签发 not issued: {exc}", file=sys.stderr)
+            return 1
+        print(f"terminal {terminal_id}\ntoken {token}")
+        return 0
     if args.command == "status":
         missing = not_running(flow_states(city, args.since))
         for line in missing:

@@ -31,14 +31,18 @@ QUICK = {"refresh.topics.interval.seconds": "2", "refresh.groups.interval.second
          "offset.storage.partitions": "3", "status.storage.partitions": "1"}
 
 
-def city_file(path: Path, city: str, counties: dict[str, str], exactly_once: bool = True) -> Path:
+def city_file(path: Path, city: str, counties: dict[str, str], exactly_once: bool = True,
+              fields: dict[str, dict[str, str]] | None = None) -> Path:
     """A city file (the demo city's codes) for a city broker and counties {alias: bootstrap}; the internal REST
-    listener on a free port."""
+    listener on a free port; ``fields``: more of each county's entry, {alias: {"county_file": …, "intake_url": …}}
+    (what the city's reporting needs)."""
     lines = ['code: "361400000000"', "name: 测试市", f"kafka: {{bootstrap: \"{city}\", replication_factor: 1}}",
              f"mirror: {{exactly_once: {str(exactly_once).lower()}, listener: \"http://127.0.0.1:{free_port()}\"}}",
              "counties:"]
     for n, (alias, bootstrap) in enumerate(counties.items()):
-        lines.append(f'  - {{alias: {alias}, code: "3614{n + 2:02d}000000", name: 测试县{n + 1}, bootstrap: "{bootstrap}"}}')
+        own = "".join(f', {key}: "{value}"' for key, value in (fields or {}).get(alias, {}).items())
+        lines.append(f'  - {{alias: {alias}, code: "3614{n + 2:02d}000000", name: 测试县{n + 1}, bootstrap: "{bootstrap}"'
+                     f'{own}}}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -9,3 +9,10 @@ def assert_sound(response, where: str) -> None:
         assert response.headers["content-type"][0].startswith("application/problem+json"), where
         body = response.json()
         assert body["status"] == response.status_code and body["detail_zh"] and body["detail_en"], where
+
+
+def assert_problem(r, status: int) -> None:
+    """An httpx response is the problem+json of ``status``, with its detail in Chinese."""
+    assert r.status_code == status, f"{r.request.url}: {r.status_code} {r.text[:300]}"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["status"] == status and r.json()["detail_zh"]

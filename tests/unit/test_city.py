@@ -158,3 +158,45 @@ def test_deploy_mirror_refuses_a_bad_city_file_before_it_starts_anything(tmp_pat
     assert done.returncode == 1
     assert "bad.yaml:6: counties[1].alias: 重复的别名" in done.stderr and "is refused" in done.stderr
     assert not (tmp_path / "run" / "mirror.pid").exists()
+
+
+# ---- the city's tree, for the city's figures (reporting in city mode) ----
+
+def _city_of(tmp_path: Path, numbers=(2, 3), edit=None) -> Path:
+    from support.city import county_file
+    from support.mirror import city_file
+
+    files = {f"c{n}": county_file(tmp_path / f"c{n}.yaml", n) for n in numbers}
+    if edit:
+        edit(files)
+    return city_file(tmp_path / "city.yaml", "127.0.0.1:1", {a: f"127.0.0.1:{2 + i}" for i, a in enumerate(files)},
+                     fields={a: {"county_file": str(f)} for a, f in files.items()})
+
+
+def test_the_citys_tree_holds_every_county_under_the_city_once(tmp_path):
+    from xinfang.city import load_city_tree
+
+    _, tree = load_city_tree(_city_of(tmp_path))
+    assert [j.code for j in tree.descendants("361400000000") if j.tier == "county"] == ["361402000000", "361403000000"]
+    assert [j.code for j in tree.jurisdictions].count("361400000000") == 1
+    assert tree.in_scope("city.361400", "361403101000") and tree.in_scope("bureau.361402", "361402101000")
+    assert not tree.in_scope("bureau.361402", "361403101000")  # a county bureau: its own county only
+    assert tree.unit("dept03.rsj").jurisdiction == "361403000000"
+
+
+def test_a_city_tree_is_refused_where_the_counties_disagree_or_a_county_file_is_missing(tmp_path):
+    from xinfang.city import load_city_tree
+
+    def same_unit_id(files):  # county 3 gives its bureau the id of county 2's
+        path = files["c3"]
+        path.write_text(path.read_text(encoding="utf-8").replace("bureau.361403", "bureau.361402"), encoding="utf-8")
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    with pytest.raises(CityConfigError, match="unit 'bureau.361402' is defined differently"):
+        load_city_tree(_city_of(tmp_path / "a", edit=same_unit_id))
+    swapped = _city_of(tmp_path / "b", edit=lambda files: files["c2"].write_bytes(files["c3"].read_bytes()))
+    with pytest.raises(CityConfigError, match="counties.0.county_file: .*the county file is of 361403000000"):
+        load_city_tree(swapped)
+    with pytest.raises(CityConfigError, match="counties.0.county_file: .*need the county file of linxi"):
+        load_city_tree(DEMO)

@@ -8,8 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from reporting import city as city_mode
 from reporting import exports, figures, summary
-from reporting.access import restrict
+from reporting.access import restrict, worklist_scope
 from reporting.dashboard import page
 from reporting.periods import parse_period
 from reporting.queries import DRILL
@@ -200,6 +201,24 @@ async def _summary(wanted: StatsRequest, rep: Reporter) -> tuple[str, str, dict]
     place = doc["scope"]["unit"]["name"] if doc["scope"]["unit"] else doc["scope"]["jurisdiction"]["name"]
     return f"{place}信访工作情况（{doc['period']['label']}）", summary.paragraph(doc["figures"], place,
                                                                               doc["period"]["label"]), doc
+
+
+@router.get("/v1/city/worklist", summary="市级待办 Matters held at the city tier, in every county (read-only)",
+            tags=["city"], name="get_city_worklist", responses=answers())
+async def city_worklist(request: Request, who: Caller, rep: Reporting,
+                        jurisdiction: Annotated[str | None, Query(description="a county's or township's code")] = None,
+                        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                        offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    """City mode only: the matters a city-tier unit holds in every county, not closed, soonest due first, each
+    with the link to act on it through its county's own terminal API (``act_at``); nothing is done here."""
+    reporting = request.app.state.reporting
+    if reporting.city is None:
+        raise Problem(404, "not_found", "仅市级统计服务提供市级待办", "the city worklist is served in city mode only")
+    if jurisdiction is not None:  # a code the city's tree does not know: 422 naming the field, as for the figures
+        rep.check(StatsRequest(period=parse_period(year="2000"), jurisdiction=jurisdiction))
+    codes, unit = worklist_scope(rep.county, who, jurisdiction)
+    return await city_mode.worklist(reporting.pool, reporting.schema, reporting.city, rep.county, codes, unit,
+                                    limit, offset)
 
 
 @router.get("/v1/dashboard", summary="统计看板 Dashboard", response_class=HTMLResponse, tags=["dashboard"],

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from reporting.queries import DRILL
 from support.intake import BUREAU, OTHER_VILLAGE_CODE, TOWNSHIP, VILLAGE, VILLAGE_CODE, Intake, intake_env
 from support.kafka import delete_run_topics, run_settings
+from support.problems import assert_problem
 from support.process import ServiceProcess, free_port
 from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
 from support.tokens import wait_known
@@ -84,12 +85,6 @@ def doors(settings, kafka_bootstrap, pg_dsn, tmp_path_factory):
 def get(doors, path: str, params: dict, header: str | None) -> httpx.Response:
     headers = {} if header is None else {"Authorization": header}
     return httpx.get(f"{doors['reporting'].url}{path}", params={"year": YEAR, **params}, headers=headers, timeout=30)
-
-
-def assert_problem(r: httpx.Response, status: int) -> None:
-    assert r.status_code == status, f"{r.request.url}: {r.status_code} {r.text[:300]}"
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["status"] == status and r.json()["detail_zh"]
 
 
 def test_a_revoked_token_is_refused_by_reporting_within_two_seconds(doors):

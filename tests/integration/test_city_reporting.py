@@ -1,0 +1,310 @@
+"""Reporting in city mode over two counties mirrored by MirrorMaker 2 (real brokers, real MM2, a real service).
+
+Two county brokers of the test's own, each holding its county's petition.events and petition.routing (real chained
+events of two years, for two county codes under one city: tests/support/city.py), a city broker, MirrorMaker 2 from
+the configuration generated from the city file, and the reporting service in city mode on the city's Kafka. Each
+county's own figures come from a county-mode projection of that county's own broker (reporting.replay, the audit's
+driver) into a schema of its own, asked in-process. For every figure of the test periods: the city's figure for a
+county (and for each of its townships) is the county's own, and the city's total is the sum of the two; a record
+mirrored twice counts once; every endpoint refuses no token and a wrong token (401) and a scope outside the
+city-issued terminal's (404).
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+
+from reporting.periods import parse_period
+from reporting.replay import replay
+from reporting.stats import Reporter, Request
+from reporting.store import pool
+from support.broker import PrivateBroker
+from support.city import county_file
+from support.county_year import county_year
+from support.history import History, publish, utc
+from support.mirror import Mirror, city_file, mirrored_records
+from support.problems import assert_problem
+from support.process import ServiceProcess, free_port
+from support.reporting import drop_schema, reporting_env
+from support.tokens import wait_known
+from support.waiting import until_async
+from xinfang.city import issue_token, load_city_tree
+from xinfang.county import load_county
+from xinfang.events import catalogue as c
+from xinfang.kafka import sync_producer
+from xinfang.settings import CommonSettings
+from xinfang.topics import provision
+
+COUNTIES = {"east": 2, "west": 3}  # alias → county number (region code 3614nn000000)
+CODE = {alias: f"3614{n:02d}000000" for alias, n in COUNTIES.items()}
+TOPICS = ("petition.events", "petition.routing")
+PERIODS = ({"year": "2026"}, {"quarter": "2026Q2"}, {"month": "2025-11"})
+ENDPOINTS = [
+    ("/v1/stats", {}), ("/v1/stats", {"format": "csv"}), ("/v1/stats", {"format": "xlsx"}),
+    ("/v1/stats/drilldown", {"figure": "cases"}), ("/v1/stats/series", {}),
+    ("/v1/reports/summary", {}), ("/v1/reports/summary", {"format": "text"}),
+    ("/v1/reports/summary", {"format": "docx"}),
+]  # /v1/dashboard is a page that holds no figure (it reads these with the browser's token): no token asked
+
+
+INTAKE_URL = {alias: f"https://intake.{alias}.example:8001" for alias in COUNTIES}  # each county's terminal API
+AT = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
+
+
+def to_the_city(history: History, village: str, due_days: int, closed: bool = False) -> str:
+    """A matter of ``village`` (a county's), escalated from its township's station to the city bureau."""
+    pid, station = str(uuid.uuid4()), f"station.{village[:9]}000"
+    history.add("events", pid, c.Registered(receipt_no=f"R-{pid[:8]}", batch_id="b0", channel="visit",
+                                            jurisdiction=village, category="labour", summary="拖欠工资", head_count=1,
+                                            unit=f"room.{village}", tier="village"), AT)
+    history.add("routing", pid, c.Assigned(unit=station, tier="township", jurisdiction=village, rule="r",
+                                           stage="handle"), AT)
+    due = AT + timedelta(days=due_days)
+    history.add("routing", pid, c.Escalated(from_unit=station, from_tier="township", to_unit="city.361400",
+                                            to_tier="city", stage="handle", reason="越级上报",
+                                            due=[c.Due(stage="handle", due_at=utc(due),
+                                                       warn_at=utc(due - timedelta(days=1)))]),
+                AT + timedelta(hours=1))
+    if closed:
+        history.add("routing", pid, c.Closed(reason="replied"), AT + timedelta(hours=2))
+    return pid
+
+
+def settings_of(bootstrap: str) -> CommonSettings:
+    return CommonSettings(kafka_bootstrap=bootstrap, partitions=3)
+
+
+async def positions(dsn: str, schema: str) -> dict[tuple[str, int], int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(f'SELECT topic, partition, next_offset FROM "{schema}".offsets')
+        queued = await conn.fetchval(f'SELECT count(*) FROM "{schema}".refresh_queue')
+    except asyncpg.UndefinedTableError:
+        return {}
+    finally:
+        await conn.close()
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows} if queued == 0 else {}
+
+
+async def projected_past(dsn: str, schema: str, last: dict[tuple[str, int], int], timeout: float = 180) -> None:
+    """Until the schema has projected every record up to ``last`` (offset per mirrored topic and partition) and
+    recomputed the matters they touched (the offsets, not a count: transaction markers take offsets too)."""
+    async def done() -> bool:
+        stored = await positions(dsn, schema)
+        return bool(stored) and all(stored.get(tp, 0) > offset for tp, offset in last.items())
+
+    await until_async(done, f"{schema} past {len(last)} mirrored partitions' last records", timeout, every=0.2)
+
+
+def last_offsets(records) -> dict[tuple[str, int], int]:
+    last: dict[tuple[str, int], int] = {}
+    for r in records:
+        last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), -1), r.offset)
+    return last
+
+
+@pytest.fixture(scope="module")
+def city(test_db, tmp_path_factory):
+    root = tmp_path_factory.mktemp("city")
+    run = uuid.uuid4().hex[:8]
+    schema, own = f"rep_city_{run}", {alias: f"rep_{alias}_{run}" for alias in COUNTIES}
+    nodes = {name: PrivateBroker(root / name) for name in (*COUNTIES, "city")}
+    mm2 = service = None
+    try:
+        for node in nodes.values():
+            node.start(wait=False)
+        for node in nodes.values():
+            node.start_wait(180)
+        for node in nodes.values():  # each county's topics; the city's dead letters and its own terminals
+            provision(settings_of(node.bootstrap))
+        files = {alias: county_file(root / f"{alias}.yaml", n) for alias, n in COUNTIES.items()}
+        counties = {alias: load_county(path) for alias, path in files.items()}
+        counts: dict[tuple[str, str], int] = {}
+        held: dict[str, list[str]] = {}  # per county: a matter the city bureau holds, and one it held (closed)
+        for alias, n in COUNTIES.items():
+            history = county_year(counties[alias], 2025, 40, seed=n)
+            county_year(counties[alias], 2026, 60, seed=10 + n, history=history)
+            held[alias] = [to_the_city(history, f"3614{n:02d}001001", due_days=30 - 10 * n),  # west's sooner
+                           to_the_city(history, f"3614{n:02d}101201", due_days=5, closed=True)]
+            publish(settings_of(nodes[alias].bootstrap), history)
+            counts[alias, "petition.events"], counts[alias, "petition.routing"] = history.count("events"), \
+                history.count("routing")
+        entries = {alias: {"county_file": str(path), "intake_url": INTAKE_URL[alias]} for alias, path in files.items()}
+        city_path = city_file(root / "city.yaml", nodes["city"].bootstrap,
+                              {alias: nodes[alias].bootstrap for alias in COUNTIES}, fields=entries)
+        mm2 = Mirror(city_path, tmp_path_factory.mktemp("mirror")).start()
+        port = free_port()
+        env = reporting_env(settings_of(nodes["city"].bootstrap), test_db, schema, port,
+                            XINFANG_REPORTING_MODE="city", XINFANG_CITY_FILE=str(city_path))
+        service = ServiceProcess("reporting", env, port=port, log=root / "reporting.log").launch()
+        mirrored = [r for (alias, topic), n in counts.items()
+                    for r in mirrored_records(nodes["city"].bootstrap, f"{alias}.{topic}", expect=n, timeout=180)]
+        assert len(mirrored) == sum(counts.values())
+        asyncio.run(projected_past(test_db, schema, last_offsets(mirrored)))
+        service.wait_ready(120)
+        for alias in COUNTIES:  # each county's own figures: a county-mode projection of its own broker
+            asyncio.run(replay(settings_of(nodes[alias].bootstrap), test_db, own[alias]))
+        city_model, tree = load_city_tree(city_path)
+        tokens = {name: issue_token(city_model, tree, unit, roles, CommonSettings())[1] for name, unit, roles in (
+            ("city", "city.361400", ["supervisor"]), ("east", "bureau.361402", ["auditor"]),
+            ("west_station", "station.361403001000", ["supervisor"]))}
+        for token in tokens.values():
+            wait_known(service.url, token)
+        yield {"url": service.url, "dsn": test_db, "schema": schema, "own": own, "counties": counties,
+               "nodes": nodes, "tokens": tokens, "mirrored": mirrored, "held": held}
+    finally:
+        if service is not None:
+            service.stop()
+        if mm2 is not None:
+            mm2.stop()
+        for node in nodes.values():
+            node.stop()
+        asyncio.run(drop_schema(test_db, schema, *own.values()))
+
+
+def ask(city, path: str, params: dict, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(f"{city['url']}{path}", params=params, headers=headers, timeout=60)
+
+
+def city_stats(city, **params) -> dict:
+    r = ask(city, "/v1/stats", params, city["tokens"]["city"])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def own_stats(city, alias: str, jurisdiction: str | None = None, **period) -> dict:
+    """The county's own figures, from its own broker's projection (county mode, its own county file)."""
+    connections = await pool(city["dsn"])
+    try:
+        reporter = Reporter(connections, city["own"][alias], city["counties"][alias])
+        return await reporter.stats(Request(period=parse_period(**period), jurisdiction=jurisdiction))
+    finally:
+        await connections.close()
+
+
+def values(doc: dict) -> dict[str, object]:
+    """Every figure of a stats document: the value, each comparison's, and a rate's numerator and denominator."""
+    found: dict[str, object] = {}
+    for key, entry in doc["figures"].items():
+        found[key] = entry["value"]
+        for name in ("yoy", "mom"):
+            if name in entry:
+                found[f"{key}.{name}"] = entry[name]["value"]
+        for part in ("numerator", "denominator"):
+            if part in entry:
+                found[f"{key}.{part}"] = entry[part]
+    return found
+
+
+def additive(doc: dict) -> dict[str, int]:
+    """What adds up over counties: the counts (in every period) and the rates' numerators and denominators."""
+    return {k: v for k, v in values(doc).items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: next(iter(p.values())))
+async def test_each_countys_figures_in_the_city_are_its_own_and_the_city_is_their_sum(city, period):
+    own = {alias: await own_stats(city, alias, **period) for alias in COUNTIES}
+    assert all(doc["figures"]["cases"]["value"] > 0 for doc in own.values()), "both counties registered matters"
+    total = city_stats(city, **period)
+    assert total["scope"]["jurisdiction"]["code"] == "361400000000"
+    for alias in COUNTIES:
+        mine = city_stats(city, jurisdiction=CODE[alias], **period)
+        assert values(mine) == values(own[alias]), f"{alias}: the city's figures differ from the county's own"
+        assert mine["units"] == own[alias]["units"], f"{alias}: per-unit figures differ"
+    sums = {k: sum(additive(own[a])[k] for a in COUNTIES) for k in additive(own["east"])}
+    assert additive(total) == sums
+    assert len(additive(total)) > 20  # every count and every rate's parts, not a handful
+
+
+async def test_below_each_county_its_townships_figures_are_its_own(city):
+    for alias, county in city["counties"].items():
+        townships = [j.code for j in county.jurisdictions if j.tier == "township"]
+        assert len(townships) == 4
+        for code in townships:
+            own = await own_stats(city, alias, jurisdiction=code, year="2026")
+            mine = city_stats(city, jurisdiction=code, year="2026")
+            assert mine["scope"]["jurisdiction"]["name"] == county.jurisdiction(code).name
+            assert values(mine) == values(own), f"{alias} township {code}"
+            assert mine["units"] == own["units"]
+
+
+async def test_a_record_mirrored_twice_counts_once(city):
+    registered = [r for r in city["mirrored"] if r.topic == "east.petition.events"
+                  and orjson.loads(r.value)["type"] == "petition.registered.v1"
+                  and "2026-02" <= orjson.loads(r.value)["occurred"][:7] <= "2026-11"]
+    record = registered[len(registered) // 2]
+    before = city_stats(city, year="2026")
+    producer = sync_producer(settings_of(city["nodes"]["city"].bootstrap))
+    try:  # by hand, as an at-least-once copier's retry would: the same bytes again, in the same partition
+        sent = producer.send(record.topic, key=record.key, value=record.value, partition=record.partition).get(30)
+    finally:
+        producer.close()
+    await projected_past(city["dsn"], city["schema"], {(record.topic, record.partition): sent.offset})
+    assert values(city_stats(city, year="2026")) == values(before)
+    own = await own_stats(city, "east", year="2026")
+    assert values(city_stats(city, jurisdiction=CODE["east"], year="2026")) == values(own)
+    conn = await asyncpg.connect(city["dsn"])
+    try:
+        assert await conn.fetchval(f'SELECT count(*) FROM "{city["schema"]}".matters WHERE event_id = $1',
+                                   orjson.loads(record.value)["id"]) == 1
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("path,params", ENDPOINTS, ids=[f"{p}{q.get('format', '')}" for p, q in ENDPOINTS])
+def test_every_endpoint_answers_the_citys_terminals_as_their_scope_allows(city, path, params):
+    tokens, params = city["tokens"], {"year": "2026", **params}
+    for token in (None, "not-a-token", "xft_" + "x" * 43):
+        assert_problem(ask(city, path, params, token), 401)
+    for code in ("361400000000", CODE["east"], CODE["west"], "361403001000"):  # the city bureau: everywhere
+        r = ask(city, path, {**params, "jurisdiction": code}, tokens["city"])
+        assert r.status_code == 200, (path, code, r.text[:300])
+    # a county bureau's terminal: its own county, not the other one, not the city as a whole
+    assert ask(city, path, {**params, "jurisdiction": CODE["east"]}, tokens["east"]).status_code == 200
+    for token, code in ((tokens["east"], CODE["west"]), (tokens["east"], "361400000000"),
+                        (tokens["east"], "361403001000"), (tokens["west_station"], CODE["west"]),
+                        (tokens["west_station"], CODE["east"]), (tokens["west_station"], "361403101000")):
+        assert_problem(ask(city, path, {**params, "jurisdiction": code}, token), 404)
+
+
+def test_the_definitions_need_a_citys_token(city):
+    assert_problem(ask(city, "/v1/stats/definitions", {}, None), 401)
+    assert_problem(ask(city, "/v1/stats/definitions", {}, "xft_" + "x" * 43), 401)
+    assert ask(city, "/v1/stats/definitions", {}, city["tokens"]["west_station"]).status_code == 200
+
+
+def test_a_county_terminal_without_a_place_reads_its_own_county_in_the_city(city):
+    r = ask(city, "/v1/stats", {"year": "2026"}, city["tokens"]["east"])
+    assert r.status_code == 200
+    assert r.json()["scope"]["jurisdiction"]["code"] == CODE["east"]
+    assert values(r.json()) == values(city_stats(city, jurisdiction=CODE["east"], year="2026"))
+
+
+def test_the_city_worklist_lists_what_the_city_holds_in_every_county_soonest_due_first(city):
+    r = ask(city, "/v1/city/worklist", {}, city["tokens"]["city"])
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    open_ones = [city["held"]["west"][0], city["held"]["east"][0]]  # west's due 10 days sooner; the closed ones gone
+    assert doc["total"] == 2 and [m["petition_id"] for m in doc["matters"]] == open_ones
+    west, east = doc["matters"]
+    assert west["county"] == {"alias": "west", "code": CODE["west"], "name": "测试县2"}
+    assert west["unit"] == "city.361400" and west["stage"] == "handle"
+    assert west["due_at"] < east["due_at"]
+    assert east["act_at"] == f"{INTAKE_URL['east']}/v1/petitions/{east['petition_id']}"
+    # a county's bureau sees its county's; a township's station its township's; outside is 404, unknown 422
+    mine = ask(city, "/v1/city/worklist", {}, city["tokens"]["east"]).json()
+    assert [m["petition_id"] for m in mine["matters"]] == [city["held"]["east"][0]]
+    station = ask(city, "/v1/city/worklist", {}, city["tokens"]["west_station"]).json()
+    assert [m["petition_id"] for m in station["matters"]] == [city["held"]["west"][0]]
+    assert ask(city, "/v1/city/worklist", {"jurisdiction": CODE["west"]}, city["tokens"]["city"]).json()["total"] == 1
+    assert_problem(ask(city, "/v1/city/worklist", {"jurisdiction": CODE["west"]}, city["tokens"]["east"]), 404)
+    assert_problem(ask(city, "/v1/city/worklist", {"jurisdiction": "361499000000"}, city["tokens"]["city"]), 422)
+    for token in (None, "xft_" + "x" * 43):
+        assert_problem(ask(city, "/v1/city/worklist", {}, token), 401)
