@@ -13,7 +13,7 @@ from intake.domain.model import apply_routing, evolve
 from unit.intake.test_lifecycle import T0, assigned, ctx, register, run
 from xinfang.events.catalogue import DeadlineChanged, MergeReceived, MergeUndone
 
-MERGED, SURVIVOR, OTHER = ("00000000-0000-4000-8000-00000000000%d" % i for i in (1, 2, 3))
+MERGED, SURVIVOR, OTHER = (f"00000000-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
 LATER = T0 + timedelta(hours=1)
 
 
