@@ -191,7 +191,8 @@ class Reporter:
                 "matters": [{"petition_id": r["petition_id"], "receipt_no": r["receipt_no"],
                              "registered_at": r["occurred_at"].astimezone(self.county.zone).isoformat(),
                              "jurisdiction": r["jurisdiction"], "category": r["category"], "channel": r["channel"],
-                             "batches": r["batches"], "persons": r["persons"]} for r in rows]}
+                             "batches": r["batches"], "persons": r["persons"],
+                             "merged": list(r["merged"])} for r in rows]}
 
     async def series(self, request: Request) -> dict[str, Any]:
         """Month by month for the period and the year before; breakdowns by tier and category."""
