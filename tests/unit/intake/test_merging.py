@@ -10,6 +10,7 @@ from intake.domain import commands as c
 from intake.domain.decide import decide, survivor_event
 from intake.domain.errors import Refused
 from intake.domain.model import apply_routing, evolve
+from intake.domain.repeats import may_repeat
 from unit.intake.test_lifecycle import T0, assigned, ctx, register, run
 from xinfang.events.catalogue import DeadlineChanged, MergeReceived, MergeUndone
 
@@ -114,3 +115,9 @@ def test_a_matter_others_were_merged_into_is_not_merged_itself():
     survivor = replace(matter(SURVIVOR), merged_in=(OTHER,))
     refused = refusal(survivor, c.Merge(into=MERGED, reason="重复", survivor=matter(MERGED)))
     assert refused.code == "has_merged"
+
+
+def test_a_merged_matter_is_no_possible_repeat_its_survivor_is():
+    merged, survivor = merge(matter(MERGED), matter(SURVIVOR)), matter(SURVIVOR)
+    assert not may_repeat(merged, LATER, timedelta(days=365))
+    assert may_repeat(survivor, LATER, timedelta(days=365))
