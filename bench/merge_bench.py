@@ -22,19 +22,23 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from common import percentile, save
 from reporting_bench import latencies
 
 from support.county_year import county_year
+from support.escalation import terminal_event
 from support.history import History, publish
-from support.intake import VILLAGE, VILLAGE_CODE, start_intake
+from support.intake import BUREAU, VILLAGE, VILLAGE_CODE, start_intake
 from support.kafka import delete_run_topics, run_settings
 from support.postgres import test_database
 from support.reporting import drop_schema, start_reporting, wait_projected
+from support.tokens import client
 from xinfang.county import load_county
 from xinfang.events import catalogue as c
+from xinfang.kafka import sync_producer
 from xinfang.settings import DEMO_COUNTY, CommonSettings
+
+AUDITOR = "xft_merge-bench-auditor-" + "a" * 24
 
 
 def timed(call) -> float:
@@ -90,11 +94,15 @@ async def stats_costs(base: CommonSettings, matters: int, requests: int) -> dict
         run = uuid.uuid4().hex[:8]
         topics = run_settings(base, f"mergebench{run}", partitions=3)
         publish(topics, history)
+        producer = sync_producer(topics)  # the county bureau's auditor, as intake would publish the terminal
+        event = terminal_event("t-merge-bench", AUDITOR, ["auditor"], unit=BUREAU)
+        producer.send(topics.topic_terminals, key=event.subject.encode(), value=event.to_json()).get(10)
+        producer.close()
         schema = f"bench_merge_{run}"
         proc = start_reporting(topics, dsn, schema, Path(tempfile.mkdtemp()) / "reporting.log")
         try:
             await wait_projected(dsn, schema, history.count(), timeout=900)
-            http = httpx.Client(base_url=proc.url, timeout=60)
+            http = client(proc.url, AUDITOR, timeout=60)
             found[name] = {
                 "year_now": latencies(http, "/v1/stats", {"year": "2026"}, requests),
                 "year_as_of": latencies(http, "/v1/stats", {"year": "2026", "as_of": "2027-01-01T00:00:00+08:00"},
@@ -117,8 +125,9 @@ async def main() -> None:
     args = parser.parse_args()
     settings = CommonSettings()
     load = os.getloadavg()
-    figures = {"intake": intake_costs(settings, args.merges), "stats": await stats_costs(settings, args.matters,
-                                                                                         args.requests)}
+    costs = intake_costs(settings, args.merges)
+    print(costs, flush=True)
+    figures = {"intake": costs, "stats": await stats_costs(settings, args.matters, args.requests)}
     save("merge", {**figures, "load_average": [round(x, 1) for x in (*load, *os.getloadavg())]})
 
 

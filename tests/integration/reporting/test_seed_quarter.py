@@ -196,7 +196,8 @@ def test_drilldown_lists_the_matters_behind_a_figure(seeded):
     body = r.json()
     assert body["total"] == 22 and len(body["matters"]) == 22
     assert set(body["matters"][0]) == {"petition_id", "receipt_no", "registered_at", "jurisdiction", "category",
-                                       "channel", "batches", "persons"}
+                                       "channel", "batches", "persons", "merged"}
+    assert all(m["merged"] == [] for m in body["matters"])  # no merge (并单) in the seed quarter
     persons = seeded["http"].get("/v1/stats/drilldown", params={"quarter": "2019Q1", "figure": "persons",
                                                                  "limit": 5000}).json()
     assert sum(m["persons"] for m in persons["matters"]) == 820
