@@ -13,12 +13,10 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import orjson
-import pytest
-import yaml
 
 from integration import test_offline_facts as offline
-from support.kafka import delete_run_topics, read_all, run_settings
-from support.process import ROOT
+from support.audit import audit
+from support.kafka import read_all
 from support.system import System, check_invariants
 from support.waiting import until
 from xinfang.events.envelope import parse_time
@@ -28,18 +26,7 @@ VILLAGE, ROOM, OTHER_ROOM, STATION, BUREAU = offline.VILLAGE, offline.ROOM, offl
 FIGURES = ("cases", "batches", "repeat_batches", "skip_level_batches")
 
 
-@pytest.fixture(scope="module")
-def system(settings, kafka_bootstrap, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("merging")
-    county = yaml.safe_load((ROOT / "tests" / "fixtures" / "county_fast.yaml").read_text())
-    for limits in county["time_limits"].values():
-        limits["handle"] = {"amount": 60, "unit": "seconds"}
-    (folder / "county.yaml").write_text(yaml.safe_dump(county, allow_unicode=True))
-    run = run_settings(settings, uuid.uuid4().hex[:8])
-    sys_ = System(run, settings.database_url, folder, county=folder / "county.yaml").start()
-    yield sys_
-    sys_.stop()
-    delete_run_topics(run, f"escalation-{sys_.run}")
+system = offline.system  # the fast county, handling long enough to watch: the same run as the offline facts
 
 
 def now() -> datetime:
@@ -114,6 +101,9 @@ def test_merge_and_unmerge_are_counted_by_both_clocks_and_escalation_stays_silen
     assert [(m["petition_id"], m["merged"]) for m in drill.json()["matters"]] == [(survivor, [merged])]
 
     check_invariants(system, {survivor, merged})  # the statistics equal a fresh replay
+    done = audit(system, "verify-integrity")  # both matters' chains whole: each merge event on its own stream
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert orjson.loads(done.stdout)["integrity"]["findings"] == []
 
 
 def test_merge_refusals_say_why_and_store_nothing(system):
