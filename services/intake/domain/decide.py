@@ -275,6 +275,9 @@ def _unmerge(state: PetitionState, cmd: c.Unmerge, ctx: Context) -> list[EventDa
                       "only a supervisor of the county tier (the bureau) may undo a merge")
     if state.merged_into is None:
         raise Refused("state", "not_merged", "本事项未并单", "this matter is not merged")
+    if cmd.survivor is None:  # the survivor out of the caller's sight (an accusation against its unit)
+        raise Refused("not_found", "into", "并入的事项不存在", f"no such matter to undo the merge with: "
+                      f"{state.merged_into}", "into")
     return [Unmerged(into=state.merged_into, reason=cmd.reason, unit=ctx.actor_unit)]
 
 

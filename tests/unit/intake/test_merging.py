@@ -59,7 +59,8 @@ def test_the_survivor_counts_the_merged_matters_batches_and_gives_them_back_on_a
 def test_an_unmerge_by_the_bureau_restores_status_and_dues_once():
     original = matter(MERGED)
     merged = merge(original, matter(SURVIVOR))
-    back = run(merged, c.Unmerge(reason="并单有误"), boss(now=LATER + timedelta(hours=1)))
+    assert refusal(merged, c.Unmerge(reason="并单有误"), boss(now=LATER + timedelta(hours=1))).code == "into"
+    back = run(merged, c.Unmerge(reason="并单有误", survivor=matter(SURVIVOR)), boss(now=LATER + timedelta(hours=1)))
     assert (back.status, back.due, back.merged_into, back.unmerged) == ("assigned", original.due, None, True)
     again = refusal(back, c.Merge(into=SURVIVOR, reason="再次并单", survivor=matter(SURVIVOR)),
                     boss(now=LATER + timedelta(hours=2)))
@@ -96,8 +97,8 @@ def test_only_a_supervisor_merges_and_only_the_bureau_unmerges():
     assert refusal(state, c.Merge(into=SURVIVOR, reason="重复", survivor=survivor),
                    boss(roles=("registrar", "handler"))).code == "role"
     merged = merge(state, survivor, boss("station-1"))  # a township supervisor may merge in its jurisdiction
-    assert refusal(merged, c.Unmerge(reason="误"), boss("station-1", now=LATER + timedelta(hours=1))).code == \
-        "bureau_only"
+    undo = c.Unmerge(reason="误", survivor=survivor)
+    assert refusal(merged, undo, boss("station-1", now=LATER + timedelta(hours=1))).code == "bureau_only"
     assert refusal(state, c.Unmerge(reason="误")).code == "not_merged"
 
 
