@@ -27,6 +27,7 @@ TITLES = {
     "suite": "Test suite 测试 — wall time of CI's run beside a baseline commit's (bench/suite_bench.py)",
     "mirror": "Mirroring 市级汇聚 — county append to city append through MirrorMaker 2 (bench/mirror_bench.py)",
     "terminal": "Web terminal 终端页面 — worklist and registration form (bench/terminal_bench.py)",
+    "merge": "Merging 并单 — a merge at intake, /v1/stats with 1 % merged matters (bench/merge_bench.py)",
 }
 
 

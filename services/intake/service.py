@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ import orjson
 from intake import desk, idempotency, store
 from intake.auth import Terminal
 from intake.domain import commands as c
-from intake.domain.decide import decide
+from intake.domain.decide import decide, survivor_event
 from intake.domain.errors import Refused
 from intake.domain.model import PetitionState, evolve
 from intake.domain.occurred import check_occurred_at
@@ -54,6 +55,8 @@ class Step:
     where: str | None = None
 
 
+# (conn, the matter as loaded, its new state, occurred, recorded, actor) → None: the write of a second matter
+Then = Callable[[asyncpg.Connection, "store.Loaded", PetitionState, datetime, datetime, str], Awaitable[None]]
 # (conn, state, receipt number, petitioners) → the command, or the steps of a history
 Make = Callable[[asyncpg.Connection, "PetitionState | None", "str | None", tuple], Awaitable["c.Command | list[Step]"]]
 
@@ -91,6 +94,7 @@ class IntakeService:
         idem: idempotency.IdempotencyKey | None, actor: str | None = None, roles: frozenset[str] | None = None,
         people: list[dict] | None = None, receipt: bool = False, make_writes: bool = True,
         imported: bool = False, receipt_at: datetime | None = None, repeat_check: bool = False,
+        then: Then | None = None,
     ) -> Answer:
         """Run one command: decide on the matter as it stands, write its events, answer — one transaction.
 
@@ -106,7 +110,10 @@ class IntakeService:
         statement that takes the key's lock, so it commits alone: two round trips, same answers.
 
         ``imported``: make() gives the steps of history the terminal imports, each by the unit that acted then,
-        at its checked time; the receipt number is of the year of ``receipt_at`` (the first batch's)."""
+        at its checked time; the receipt number is of the year of ``receipt_at`` (the first batch's).
+
+        ``then(conn, loaded, state, when, recorded, actor)``: writes what the command does to another matter, in the
+        same transaction, after this matter's write (a merge: the survivor's stream); needs ``make_writes``."""
         logs.petition_id.set(petition_id)
         recorded = datetime.now(timezone.utc)
         encrypted_people = [self.keyring.encrypt_new(person) for person in people or []]
@@ -152,6 +159,8 @@ class IntakeService:
                                           idempotency=record, people=encrypted_people, cipher_alg=self.keyring.alg,
                                           notify=self.committed is None, indexes=indexes,
                                           lock_id=idem.lock_id if idem and not make_writes else None)
+                        if then is not None:
+                            await then(conn, loaded, state, when, recorded, actor or f"terminal:{terminal.id}")
                     drawn.clear()  # committed with the matter
                 if self.committed is not None:
                     self.committed()
@@ -163,8 +172,8 @@ class IntakeService:
                               "before", "external_id") from None
             except store.KeyInFlight:
                 raise idempotency.in_flight() from None
-            except store.Conflict:
-                continue  # another command won the race: decide again on the new state
+            except (store.Conflict, asyncpg.DeadlockDetectedError):
+                continue  # another command won the race (two merges of a pair, crosswise): decide on the new state
             except asyncpg.UniqueViolationError:
                 continue  # the same Idempotency-Key committed meanwhile: the next attempt replays its answer
         raise Problem(409, "conflict", "事项正被同时修改，请重试", "the matter is being changed concurrently; retry")
@@ -231,6 +240,38 @@ class IntakeService:
         except Refused as refused:
             return refused
         return None
+
+    # ---- 并单: a command on two matters ------------------------------------------------
+
+    async def merge(self, terminal: Terminal, petition_id: str, command: c.Merge | c.Unmerge, respond: Respond, *,
+                    occurred: datetime | None, idem: idempotency.IdempotencyKey | None) -> Answer:
+        """Merge a matter into the one it repeats, or undo it: the merged matter's event and the survivor's
+        (``petition.merge_received.v1`` / ``merge_undone.v1``) in one transaction, each on its own stream and
+        hash chain.  The survivor's row is locked while the merged one is decided; out of the caller's sight it
+        is decided as no such matter."""
+        survivor: dict[str, store.Loaded] = {}
+
+        async def make(conn, state, _receipt_no, _people) -> c.Command:
+            into = command.into if isinstance(command, c.Merge) else state.merged_into if state else None
+            try:
+                loaded = await store.load(conn, into, lock=True) if into else store.Loaded(None)
+            except ValueError:  # not a petition id
+                loaded = store.Loaded(None)
+            if loaded.state is not None and not may_see(self.county, terminal.unit_id, loaded.state):
+                loaded = store.Loaded(None)
+            survivor["loaded"] = loaded
+            return dataclasses.replace(command, survivor=loaded.state)
+
+        async def then(conn, loaded, state, when, recorded, actor) -> None:
+            other = survivor["loaded"]
+            assert loaded.state is not None and other.state is not None
+            produced = [survivor_event(loaded.state, state.merged_into is None, terminal.unit_id)]
+            after, events = store.chain_events(other, other.state.petition_id, produced, occurred=when,
+                                               recorded=recorded, actor=actor, source=self.source,
+                                               hashalg=self.hashalg)
+            await store.write(conn, other, after, events, recorded=recorded, notify=self.committed is None)
+
+        return await self.execute(terminal, petition_id, make, respond, occurred=occurred, idem=idem, then=then)
 
     # ---- registration ---------------------------------------------------------------
 

@@ -31,7 +31,7 @@ LAYOUT = 2
 _LAYOUT_HEAD = b'{"layout":%d,' % LAYOUT
 _FIELDS = frozenset(f.name for f in dataclasses.fields(PetitionState))
 _TIMES = {"registered_at", "assigned_at", "answered_at", "answer_delivered_at", "last_fact_at"}
-_TUPLES = ("petitioner_refs", "erased_refs", "holdings", "told")  # and "due" (dues())
+_TUPLES = ("petitioner_refs", "erased_refs", "holdings", "told", "merged_in")  # and "due", "premerge_due" (dues())
 log = logging.getLogger("intake.store")
 
 
@@ -65,8 +65,9 @@ def state_from_json(raw: str | bytes) -> PetitionState:
     for key in _TUPLES:
         if key in data:
             data[key] = tuple(tuple(x) if isinstance(x, list) else x for x in data[key])
-    if "due" in data:
-        data["due"] = dues(data["due"])
+    for key in ("due", "premerge_due"):
+        if key in data:
+            data[key] = dues(data[key])
     try:
         return PetitionState(**data)
     except TypeError:  # checked only when it fails: a subset test on every read costs a twentieth of it
@@ -94,9 +95,11 @@ def loaded_from(row) -> Loaded:
     return Loaded(state, row["version"], ChainLink(state.seq, row["head_hash"]))
 
 
-async def load(conn: asyncpg.Connection, petition_id: str) -> Loaded:
+async def load(conn: asyncpg.Connection, petition_id: str, lock: bool = False) -> Loaded:
+    """A matter as it stands (``lock``: its row locked until the transaction ends)."""
     return loaded_from(await conn.fetchrow(
-        "SELECT state, version, head_hash FROM petitions WHERE petition_id = $1", uuid.UUID(petition_id)))
+        "SELECT state, version, head_hash FROM petitions WHERE petition_id = $1" + (" FOR UPDATE" if lock else ""),
+        uuid.UUID(petition_id)))
 
 
 def dues(stored: Any) -> tuple[tuple[str, str, bool], ...]:

@@ -59,6 +59,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                  ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
     "withdrawals": (("event_id", "text"), ("petition_id", "text"), ("withdrawn_id", "text"),
                     ("withdrawn_type", "text"), ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
+    "merges": (("event_id", "text"), ("petition_id", "text"), ("into_id", "text"), ("kind", "text"),
+               ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
 }
 #: tables whose rows are keyed by something other than (event_id)
 KEYS: dict[str, tuple[str, ...]] = {"matters": ("petition_id",), "dues": ("event_id", "position")}
@@ -200,6 +202,9 @@ def facts(event: CloudEvent, data: c.EventData) -> list[tuple[str, tuple]]:
             return [("breaches", (eid, pid, kind, data.unit, data.tier, data.stage, parse_time(data.due_at), *times))]
         case c.Closed():
             return [("closures", (eid, pid, data.reason, *times))]
+        case c.Merged() | c.Unmerged():
+            kind = "merge" if isinstance(data, c.Merged) else "unmerge"
+            return [("merges", (eid, pid, data.into, kind, *times))]
         case c.RoutingWithdrawn():
             return [("withdrawals", (eid, pid, data.withdrawn_id, data.withdrawn_type, *times))]
         case _:

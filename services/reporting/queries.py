@@ -65,6 +65,34 @@ def _standing(q: str, alias: str) -> str:
     return standing(q, alias, f" AND {_known('w')}")
 
 
+def _merged_into(q: str, alias: str) -> str:
+    """``mg.into_id``: the matter the batch's own matter counts in (并单), by its latest merge or unmerge that had
+    happened and was known; NULL when it counts on its own."""
+    return f"""LEFT JOIN LATERAL (
+    SELECT CASE WHEN x.kind = 'merge' THEN x.into_id END AS into_id FROM {q}.merges x
+    WHERE x.petition_id = {alias}.petition_id AND {_known('x')}
+    ORDER BY x.occurred_at DESC, x.recorded_at DESC, x.event_id DESC LIMIT 1) mg ON true"""
+
+
+def _holder(q: str, alias: str, matter: str) -> str:
+    """``h``: the unit (and tier) holding ``matter`` when the batch ``alias`` came (for the first batch, the first)."""
+    return f"""LEFT JOIN LATERAL (
+    SELECT h.unit, h.tier FROM {q}.holdings h
+    WHERE h.petition_id = {matter} AND {_known('h')} AND {_standing(q, 'h')}
+    ORDER BY (h.occurred_at <= {alias}.occurred_at) DESC,
+             CASE WHEN h.occurred_at <= {alias}.occurred_at THEN h.occurred_at END DESC NULLS LAST,
+             h.occurred_at, h.event_id
+    LIMIT 1) h ON true"""
+
+
+def _skip(q: str, alias: str, matter: str) -> str:
+    """越级访: a later batch of ``matter`` at a tier above its holder's (``h``), before the holder replied."""
+    return f"""(NOT ({alias}.is_first AND mg.into_id IS NULL) AND h.tier IS NOT NULL
+          AND {q}.tier_rank({alias}.tier) > {q}.tier_rank(h.tier)
+          AND NOT EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = {matter} AND r.unit = h.unit
+                          AND r.occurred_at <= {alias}.occurred_at AND r.recorded_at <= $4)) AS is_skip"""
+
+
 def ctes(schema: str, now: bool = False) -> str:
     """b: batches of the period; c: its cases; ci: what became of each case; o: obligations due in it.
 
@@ -75,20 +103,13 @@ def ctes(schema: str, now: bool = False) -> str:
     q = quoted(schema)
     return f"""
 b AS MATERIALIZED (
-  SELECT b.event_id, b.petition_id, b.is_first, b.head_count, b.channel, b.tier, b.unit AS at_unit,
-         b.occurred_at, coalesce(h.unit, b.unit) AS handler,
-         (NOT b.is_first AND h.tier IS NOT NULL AND {q}.tier_rank(b.tier) > {q}.tier_rank(h.tier)
-          AND NOT EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = b.petition_id AND r.unit = h.unit
-                          AND r.occurred_at <= b.occurred_at AND r.recorded_at <= $4)) AS is_skip
+  SELECT b.event_id, coalesce(mg.into_id, b.petition_id) AS petition_id, b.petition_id AS own_id,
+         b.is_first AND mg.into_id IS NULL AS is_first, b.head_count, b.channel, b.tier, b.unit AS at_unit,
+         b.occurred_at, coalesce(h.unit, b.unit) AS handler, {_skip(q, "b", "coalesce(mg.into_id, b.petition_id)")}
   FROM {q}.batches b
-  JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
-  LEFT JOIN LATERAL (
-    SELECT h.unit, h.tier FROM {q}.holdings h
-    WHERE h.petition_id = b.petition_id AND {_known('h')} AND {_standing(q, 'h')}
-    ORDER BY (h.occurred_at <= b.occurred_at) DESC,
-             CASE WHEN h.occurred_at <= b.occurred_at THEN h.occurred_at END DESC NULLS LAST,
-             h.occurred_at, h.event_id
-    LIMIT 1) h ON true
+  {_merged_into(q, 'b')}
+  JOIN {q}.matters m ON m.petition_id = coalesce(mg.into_id, b.petition_id) AND {_matter_filter('m')}
+  {_holder(q, 'b', 'coalesce(mg.into_id, b.petition_id)')}
   WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')}
     AND ($7::text IS NULL OR b.channel = $7)
     AND ($8::text IS NULL OR coalesce(h.unit, b.unit) = $8)
@@ -126,11 +147,17 @@ def _ctes_now(schema: str) -> str:
     q = quoted(schema)
     return f"""
 b AS MATERIALIZED (
-  SELECT s.event_id, s.petition_id, s.is_first, s.head_count, s.is_skip, s.resolved, s.replied, s.satisfaction,
-         s.first_time
+  SELECT s.event_id, coalesce(mg.into_id, s.petition_id) AS petition_id, s.petition_id AS own_id,
+         s.is_first AND mg.into_id IS NULL AS is_first, s.head_count, coalesce(ms.is_skip, s.is_skip) AS is_skip,
+         s.resolved, s.replied, s.satisfaction, s.first_time
   FROM {q}.batch_state s
+  {_merged_into(q, 's')}
+  LEFT JOIN LATERAL (  -- a merged matter's batch: held and skipped as the survivor's (few: one per merged batch)
+    SELECT h.unit AS handler, {_skip(q, "b", "mg.into_id")} FROM {q}.batches b
+    {_holder(q, 'b', 'mg.into_id')}
+    WHERE b.event_id = s.event_id AND mg.into_id IS NOT NULL) ms ON true
   WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND s.occurred_at <= $3 AND $4::timestamptz IS NOT NULL
-    AND {_state_filter('s')} AND ($8::text IS NULL OR s.handler = $8)
+    AND {_state_filter('s')} AND ($8::text IS NULL OR coalesce(ms.handler, s.handler) = $8)
 ),
 c AS MATERIALIZED (
   SELECT petition_id, bool_or(head_count >= $9) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
@@ -335,7 +362,9 @@ mine AS (
 SELECT mine.petition_id, m.receipt_no, m.occurred_at, m.jurisdiction, m.category, m.channel, mine.batches,
        mine.persons, mine.contribution, mine.numerator, mine.denominator, count(*) OVER () AS total,
        sum(mine.contribution) OVER ()::bigint AS contribution_sum, sum(mine.numerator) OVER ()::bigint AS numerator_sum,
-       sum(mine.denominator) OVER ()::bigint AS denominator_sum
+       sum(mine.denominator) OVER ()::bigint AS denominator_sum,
+       ARRAY(SELECT DISTINCT own_id FROM b WHERE b.petition_id = mine.petition_id AND b.own_id <> b.petition_id
+             ORDER BY own_id) AS merged
 FROM mine LEFT JOIN {q}.matters m USING (petition_id)
 ORDER BY m.occurred_at, mine.petition_id LIMIT $10 OFFSET $11"""
 

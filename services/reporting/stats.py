@@ -236,7 +236,8 @@ def drill_doc(figure: f.Figure, rows: list, limit: int | None, offset: int, coun
     matters = [{"petition_id": r["petition_id"], "receipt_no": r["receipt_no"],
                 "registered_at": r["occurred_at"].astimezone(county.zone).isoformat() if r["occurred_at"] else None,
                 "jurisdiction": r["jurisdiction"], "category": r["category"], "channel": r["channel"],
-                "batches": r["batches"], "persons": r["persons"], **{key: r[key] for key in parts}} for r in rows]
+                "batches": r["batches"], "persons": r["persons"], **{key: r[key] for key in parts},
+                "merged": list(r["merged"])} for r in rows]  # the matters merged (并单) under this one
     return {"figure": figure.key, "label": figure.zh, "label_en": figure.en, "kind": figure.kind,
             "columns": [{"key": c.key, "label": c.zh, "label_en": c.en} for c in columns],
             "total": first["total"] if first else 0, "sums": sums, "limit": limit, "offset": offset,

@@ -83,5 +83,5 @@ ACTION_LABELS: dict[str, str] = {
     "accept": "受理", "decline": "不予受理", "transfer": "转送", "object": "派单异议", "extend": "延期",
     "suspend": "中止计时", "resume": "恢复计时", "reply": "答复", "request_review": "登记复查申请",
     "reply_review": "出具复查意见", "request_recheck": "登记复核申请", "reply_recheck": "出具复核意见",
-    "evaluate": "登记满意度评价", "withdraw": "登记撤回",
+    "evaluate": "登记满意度评价", "withdraw": "登记撤回", "merge": "并单", "unmerge": "撤销并单",
 }

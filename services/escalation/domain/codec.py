@@ -50,16 +50,22 @@ def _window_from(w: list | None) -> Window | None:
     return None if w is None else Window(w[0], _p(w[1]))
 
 
+def _timed(b: Timed) -> list:
+    return [b.unit, b.tier, b.department, clock_to_dict(b.clock), _window(b.window), b.closed]
+
+
+def _timed_from(x: list) -> Timed:
+    unit, tier, department, clock, window, closed = x
+    return Timed(unit, tier, department, clock_from_dict(clock), _window_from(window), closed)
+
+
 def sent_to_list(s: Sent) -> list:
-    b = s.before
-    return [list(s.key), s.type, _t(s.occurred), [b.unit, b.tier, b.department, clock_to_dict(b.clock),
-                                                  _window(b.window), b.closed]]
+    return [list(s.key), s.type, _t(s.occurred), _timed(s.before)]
 
 
 def sent_from_list(x: list) -> Sent:
-    key, kind, occurred, (unit, tier, department, clock, window, closed) = x
-    return Sent(tuple(key), kind, _p(occurred), Timed(unit, tier, department, clock_from_dict(clock),
-                                                      _window_from(window), closed))
+    key, kind, occurred, before = x
+    return Sent(tuple(key), kind, _p(occurred), _timed_from(before))
 
 
 def to_dict(m: Matter) -> dict[str, Any]:
@@ -72,6 +78,7 @@ def to_dict(m: Matter) -> dict[str, Any]:
         "clock": clock_to_dict(m.clock), "answered_by": m.answered_by,
         "window": _window(m.window), "objectors": list(m.objectors), "closed": m.closed,
         "sent": [sent_to_list(s) for s in m.sent],
+        "parked": None if m.parked is None else _timed(m.parked),
     }
 
 
@@ -89,4 +96,5 @@ def from_dict(d: dict[str, Any]) -> Matter:
         clock=clock_from_dict(d.get("clock")),
         window=_window_from(d.get("window")), objectors=tuple(d.get("objectors", ())),
         sent=tuple(sent_from_list(x) for x in d.get("sent", ())),
+        parked=None if d.get("parked") is None else _timed_from(d["parked"]),
     )

@@ -54,6 +54,7 @@ from xinfang.events.catalogue import (
     Escalated,
     EventData,
     ExtensionGranted,
+    Merged,
     Objected,
     Overdue,
     RecheckReplied,
@@ -68,6 +69,7 @@ from xinfang.events.catalogue import (
     Suspended,
     Terminated,
     Transferred,
+    Unmerged,
     VisitRecorded,
     Withdrawn,
     event_type_of,
@@ -161,6 +163,7 @@ class Matter:
     objectors: tuple[str, ...] = ()
     closed: str | None = None
     sent: tuple[Sent, ...] = ()  # breaches since the last routing-changing intake fact, oldest first
+    parked: Timed | None = None  # 并单: the timed part as it stood when the matter was merged (back on an unmerge)
 
     @property
     def registered(self) -> bool:
@@ -431,6 +434,10 @@ def observe(county: County, m: Matter, e: Intake) -> Matter:
             return replace(m, clock=None, answered_by=data.unit, window=None)
         case ReviewRequested() | RecheckRequested() | Declined() | Withdrawn() | Terminated():
             return replace(m, window=None)
+        case Merged():  # its clocks stop: nothing runs, so nothing is warned, overdue or escalated
+            return replace(m, parked=m.timed, clock=None, window=None)
+        case Unmerged() if m.parked is not None:  # its clocks as they stood (a limit passed meanwhile: breached now)
+            return replace(m.rewound(m.parked), parked=None)
     return m
 
 

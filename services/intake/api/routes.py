@@ -84,7 +84,8 @@ def public(state: PetitionState, version: int, people: list[dict] | None = None)
              for stage, at, assumed in state.due],
         batches=state.batches, head_count=state.head_count, extended=state.extended,
         suspended=state.suspended, resolved=state.resolved, imported=state.imported, version=version,
-        petitioners=[s.PersonOut(**p) for p in people or []])
+        petitioners=[s.PersonOut(**p) for p in people or []], merged_into=state.merged_into,
+        merged=list(state.merged_in))
 
 
 @router.post("/terminals", status_code=201, response_model=s.TerminalCreated, tags=["terminals"],
@@ -177,14 +178,25 @@ async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.Action
     reason (409 state, 403 role or unit, 422 naming the field: an `occurred_at` before the step it
     follows or beyond the county's offline window, `days` above the tier's extension limit); nothing
     is stored then. An extension must be approved before the handling limit passes. A matter outside
-    your unit's jurisdiction answers 404, exactly as one that does not exist."""
+    your unit's jurisdiction answers 404, exactly as one that does not exist.
+
+    `merge` (并单, supervisor): this matter, registered in error, into the one it repeats (`into`): its batches
+    count as repeat batches there, its deadlines close, and it answers `merged_into`. Refused into itself, into a
+    merged or closed matter, or a matter outside your jurisdiction (404 naming `into`). `unmerge` (county-tier
+    supervisor, once): the matter counts on its own again."""
     fields = body.model_dump(exclude={"action", "occurred_at"})
+    if body.action == "merge":
+        fields["into"] = fields["into"].lower()
     command = c.ACTIONS[body.action](**fields)
+    app = request.app.state.intake
+    if isinstance(command, c.Merge | c.Unmerge):
+        return _answer(await app.service.merge(terminal, str(petition_id), command,
+                                               lambda state, version: (200, public(state, version)),
+                                               occurred=body.occurred_at, idem=idem))
 
     async def make(_conn, _state, _receipt_no, _people) -> c.Command:
         return command
 
-    app = request.app.state.intake
     return _answer(await app.service.execute(
         terminal, str(petition_id), make, lambda state, version: (200, public(state, version)),
         occurred=body.occurred_at, idem=idem, make_writes=False))

@@ -133,9 +133,22 @@ class WithdrawIn(_Action):
     reason: str | None = Field(None, max_length=4000)
 
 
+class MergeIn(_Action):
+    action: Literal["merge"]
+    into: str = Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                      description="存续事项的 petition_id：本事项系误登记的重复件，其批次并入该事项（重复访）；须主管，"
+                                  "两件均在本单位辖区内")
+    reason: str = Field(min_length=1, max_length=4000, description="并单理由")
+
+
+class UnmergeIn(_Action):
+    action: Literal["unmerge"]
+    reason: str = Field(min_length=1, max_length=4000, description="撤销并单理由（县信访局主管，仅一次）")
+
+
 ActionIn = Annotated[
     AcceptIn | DeclineIn | TransferIn | ObjectIn | ExtendIn | SuspendIn | ResumeIn | ReplyIn | RequestReviewIn
-    | ReplyReviewIn | RequestRecheckIn | ReplyRecheckIn | EvaluateIn | WithdrawIn,
+    | ReplyReviewIn | RequestRecheckIn | ReplyRecheckIn | EvaluateIn | WithdrawIn | MergeIn | UnmergeIn,
     Field(discriminator="action")]
 
 
@@ -182,6 +195,8 @@ class PetitionPublic(BaseModel):
     imported: bool
     version: int
     petitioners: list[PersonOut] = Field(default_factory=list)
+    merged_into: str | None = Field(None, description="并单：本事项已并入的存续事项 petition_id（在该事项上办理）")
+    merged: list[str] = Field(default_factory=list, description="并入本事项的事项 petition_id")
 
 
 class Registration(BaseModel):

@@ -162,7 +162,7 @@ async def timeline(request: Request, petition_id: uuid.UUID, terminal: TerminalD
     ctx = context(app.county, terminal.unit_id, terminal.roles, datetime.now(timezone.utc), state.holder_tier)
     return Timeline(petition_id=str(petition_id), receipt_no=state.receipt_no, status=state.status,
                     status_label=STATUSES[state.status], version=row["version"], entries=entries,
-                    actions=[_option(name, state, ctx) for name in c.ACTIONS])
+                    actions=[_option(name, state, ctx) for name in OFFERED])
 
 
 def _entry(source: str, body: bytes) -> TimelineEntry:
@@ -174,6 +174,10 @@ def _entry(source: str, body: bytes) -> TimelineEntry:
     return TimelineEntry(source=source, seq=event.seq, type=current, label=v.EVENT_LABELS.get(current.rsplit(".", 1)[0],
                          current), occurred_at=event.occurred_at, recorded_at=event.recorded_at, actor=event.actor,
                          data=shown)
+
+
+#: the actions a matter page offers: all but 并单 and its undo, which name a second matter (the supervisor's)
+OFFERED = tuple(name for name in c.ACTIONS if name not in ("merge", "unmerge"))
 
 
 def _option(name: str, state, ctx) -> ActionOption:

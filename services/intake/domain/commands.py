@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from xinfang.vocabulary import Channel, Decision, Delivery, NoticeKind, Redirect, Satisfaction
+
+if TYPE_CHECKING:
+    from intake.domain.model import PetitionState
 
 
 @dataclass(frozen=True)
@@ -149,15 +153,33 @@ class IssueNotice:
     layout: int = 1
 
 
+@dataclass(frozen=True)
+class Merge:
+    """并单: merge this matter, registered in error, into the one it repeats (``into``).  ``survivor``: that
+    matter as it stands, read by the service in the same transaction (None: no such matter in the caller's scope)."""
+
+    into: str
+    reason: str
+    survivor: PetitionState | None = None
+
+
+@dataclass(frozen=True)
+class Unmerge:
+    """撤销并单: undo this matter's merge (the bureau, once); ``survivor`` as for :class:`Merge`."""
+
+    reason: str
+    survivor: PetitionState | None = None
+
+
 Command = (RegisterPetition | RecordVisit | Accept | Decline | Transfer | Object | Extend | Suspend
            | Resume | Reply | RequestReview | ReplyReview | RequestRecheck | ReplyRecheck | Evaluate
-           | Withdraw | ErasePersonalData | IssueNotice)
+           | Withdraw | ErasePersonalData | IssueNotice | Merge | Unmerge)
 
 #: the action names of ``POST /v1/petitions/{id}/actions``
 ACTIONS: dict[str, type] = {
     "accept": Accept, "decline": Decline, "transfer": Transfer, "object": Object, "extend": Extend,
     "suspend": Suspend, "resume": Resume, "reply": Reply, "request_review": RequestReview,
     "reply_review": ReplyReview, "request_recheck": RequestRecheck, "reply_recheck": ReplyRecheck,
-    "evaluate": Evaluate, "withdraw": Withdraw,
+    "evaluate": Evaluate, "withdraw": Withdraw, "merge": Merge, "unmerge": Unmerge,
 }
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from intake.domain import commands as c
 from intake.domain.errors import Refused
-from intake.domain.model import OPEN, PetitionState
+from intake.domain.model import FINAL_STATUSES, OPEN, PetitionState
 from intake.domain.occurred import check_follows
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.events.catalogue import (
@@ -20,6 +20,9 @@ from xinfang.events.catalogue import (
     Evaluated,
     EventData,
     ExtensionGranted,
+    Merged,
+    MergeReceived,
+    MergeUndone,
     NoticeIssued,
     Objected,
     PersonalDataErased,
@@ -34,6 +37,7 @@ from xinfang.events.catalogue import (
     Suspended,
     Terminated,
     Transferred,
+    Unmerged,
     VisitRecorded,
     Withdrawn,
 )
@@ -215,6 +219,9 @@ def decide(state: PetitionState | None, command: c.Command, ctx: Context) -> lis
         return _register(command, ctx)
     if state is None:
         raise Refused("not_found", "unknown", "事项不存在", "no such matter")
+    if state.merged_into is not None and not isinstance(command, c.Unmerge | c.ErasePersonalData):
+        raise Refused("state", "merged", f"事项已并入 {state.merged_into}，请在存续事项上办理",
+                      f"the matter was merged into {state.merged_into}: act on that matter")
     try:
         produced = _decide_action(state, command, ctx)
     except Refused as refused:
@@ -233,9 +240,65 @@ def _need_order(state: PetitionState, cmd: c.Command, ctx: Context) -> None:
         check_follows(ctx.now, state.last_fact_at, "该事项的上一办理环节", "the step of the procedure it follows")
 
 
+def _need_survivor(state: PetitionState, survivor: PetitionState | None, into: str, ctx: Context) -> PetitionState:
+    """The matter to merge into: in the supervisor's scope, not this one, not merged, not closed."""
+    if survivor is None or not ctx.in_scope(survivor.jurisdiction):  # out of scope: as for no such matter
+        raise Refused("not_found", "into", "并入的事项不存在", f"no such matter to merge into: {into}", "into")
+    if survivor.petition_id == state.petition_id:
+        raise Refused("invalid", "merge_self", "事项不能并入其自身", "a matter cannot be merged into itself", "into")
+    if survivor.merged_into is not None:
+        raise Refused("state", "into_merged", f"该事项已并入 {survivor.merged_into}，请并入存续事项",
+                      f"that matter was itself merged into {survivor.merged_into}: merge into the survivor", "into")
+    if survivor.status in FINAL_STATUSES:
+        raise Refused("state", "into_closed", f"该事项已「{survivor.label}」，不能并入已办结的事项",
+                      f"cannot merge into a closed matter ({survivor.status})", "into")
+    return survivor
+
+
+def _merge(state: PetitionState, cmd: c.Merge, ctx: Context) -> list[EventData]:
+    _need_role(ctx, frozenset({"supervisor"}), "并单 merge matters")
+    if not ctx.in_scope(state.jurisdiction):
+        raise Refused("not_found", "unknown", "事项不存在", "no such matter")
+    survivor = _need_survivor(state, cmd.survivor, cmd.into, ctx)
+    if state.merged_in:
+        raise Refused("state", "has_merged", "已有其他事项并入本事项，不能再将本事项并出",
+                      "other matters were merged into this one: it cannot be merged itself")
+    if state.unmerged:
+        raise Refused("state", "unmerged_once", "本事项的并单已撤销过一次，不能再次并单",
+                      "this matter's merge was undone once: it cannot be merged again")
+    return [Merged(into=survivor.petition_id, into_receipt_no=survivor.receipt_no, reason=cmd.reason,
+                   unit=ctx.actor_unit)]
+
+
+def _unmerge(state: PetitionState, cmd: c.Unmerge, ctx: Context) -> list[EventData]:
+    _need_role(ctx, frozenset({"supervisor"}), "撤销并单 undo a merge")
+    if ctx.actor_tier != "county":
+        raise Refused("forbidden", "bureau_only", "只有县级信访部门的主管可以撤销并单",
+                      "only a supervisor of the county tier (the bureau) may undo a merge")
+    if state.merged_into is None:
+        raise Refused("state", "not_merged", "本事项未并单", "this matter is not merged")
+    if cmd.survivor is None:  # the survivor out of the caller's sight (an accusation against its unit)
+        raise Refused("not_found", "into", "并入的事项不存在", f"no such matter to undo the merge with: "
+                      f"{state.merged_into}", "into")
+    return [Unmerged(into=state.merged_into, reason=cmd.reason, unit=ctx.actor_unit)]
+
+
+def survivor_event(merged: PetitionState, undone: bool, unit: str) -> EventData:
+    """What the survivor's stream records of a merge (``undone``: of its undoing) of ``merged`` (the merged
+    matter's state before it: its batches and persons)."""
+    if not undone:
+        return MergeReceived(merged=merged.petition_id, merged_receipt_no=merged.receipt_no, batches=merged.batches,
+                             head_count=merged.head_count, unit=unit)
+    return MergeUndone(merged=merged.petition_id, batches=merged.batches, head_count=merged.head_count, unit=unit)
+
+
 def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[EventData]:
     unit = ctx.actor_unit
     match cmd:
+        case c.Merge():
+            return _merge(state, cmd, ctx)
+        case c.Unmerge():
+            return _unmerge(state, cmd, ctx)
         case c.RecordVisit():
             _need_role(ctx, REGISTRAR_ROLES, "登记来访 record a visit")
             _need_head_count(cmd.head_count, ctx)

@@ -32,6 +32,9 @@ from xinfang.events.catalogue import (
     Evaluated,
     EventData,
     ExtensionGranted,
+    Merged,
+    MergeReceived,
+    MergeUndone,
     NoticeIssued,
     Objected,
     PersonalDataErased,
@@ -47,6 +50,7 @@ from xinfang.events.catalogue import (
     Suspended,
     Terminated,
     Transferred,
+    Unmerged,
     VisitRecorded,
     Withdrawn,
 )
@@ -68,13 +72,14 @@ STATUSES = {
     "rechecked": "已复核",
     "terminated": "已终结",
     "withdrawn": "已撤回",
+    "merged": "已并单",
 }
 #: statuses in which a matter can still be withdrawn (any open stage)
 OPEN = {"registered", "assigned", "accepted", "transferred", "objected", "review_requested",
         "recheck_requested"}
 #: facts beside the procedure: an action follows the latest step, never one of these (a review request
 #: follows the answer, not its evaluation)
-NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased, NoticeIssued)
+NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased, NoticeIssued, MergeReceived, MergeUndone)
 #: the fact each kind of written notice tells the petitioner (书面告知)
 NOTICE_OF: dict[type, NoticeKind] = {Registered: "receipt", Accepted: "acceptance", Declined: "declined",
                                      ExtensionGranted: "extension", Replied: "opinion", ReviewReplied: "review_opinion",
@@ -122,6 +127,12 @@ class PetitionState:
     holdings: tuple[tuple[str, str | None, str | None, str], ...] = ()
     # (notice kind, seq, unit, occurred RFC 3339) of the latest fact each kind of notice tells
     told: tuple[tuple[str, int, str, str], ...] = ()
+    # 并单: the survivor this matter was merged into; its status and dues before the merge (back on an unmerge)
+    merged_into: str | None = None
+    premerge_status: str | None = None
+    premerge_due: tuple[tuple[str, str, bool], ...] = ()
+    unmerged: bool = False  # its merge was undone once: it cannot be merged again
+    merged_in: tuple[str, ...] = ()  # the matters merged into this one
 
     @property
     def label(self) -> str:
@@ -243,11 +254,34 @@ def _folded(state: PetitionState | None, data: EventData, occurred: datetime, se
         return replace(state, erased_refs=state.erased_refs + (data.petitioner_ref,))
     if isinstance(data, NoticeIssued):
         return _delivered(state, data, occurred)
+    if isinstance(data, Merged | Unmerged | MergeReceived | MergeUndone):
+        return _merging(state, data)
     raise TypeError(f"intake 不处理此事件 not an intake event: {type(data).__name__}")
+
+
+def _merging(state: PetitionState, data: EventData) -> PetitionState:
+    """并单 and its undoing: the merged matter's dues close (kept for an unmerge); the survivor counts its batches."""
+    if isinstance(data, Merged):
+        return replace(state, status="merged", due=(), suspended=False, merged_into=data.into,
+                       premerge_status=state.status, premerge_due=state.due)
+    if isinstance(data, Unmerged):
+        return replace(state, status=state.premerge_status or "registered", due=state.premerge_due, merged_into=None,
+                       premerge_status=None, premerge_due=(), unmerged=True)
+    if isinstance(data, MergeReceived):
+        return replace(state, merged_in=(*state.merged_in, data.merged), batches=state.batches + data.batches,
+                       head_count=state.head_count + data.head_count)
+    assert isinstance(data, MergeUndone)
+    return replace(state, merged_in=tuple(p for p in state.merged_in if p != data.merged),
+                   batches=state.batches - data.batches, head_count=state.head_count - data.head_count)
 
 
 def apply_routing(state: PetitionState, data: EventData, occurred: datetime, event_id: str = "") -> PetitionState:
     """The state after one of escalation's routing facts: who holds the matter, and when it is due."""
+    if state.merged_into is not None:  # decided before the merge, learned after: it changes what an unmerge restores
+        inner = apply_routing(replace(state, status=state.premerge_status or "registered", due=state.premerge_due,
+                                      merged_into=None), data, occurred, event_id)
+        return replace(inner, status="merged", due=(), merged_into=state.merged_into,
+                       premerge_status=inner.status, premerge_due=inner.due)
     due = lambda items: tuple((d.stage, d.due_at, d.calendar_assumed) for d in items)  # noqa: E731
     if getattr(data, "basis_seq", state.route_epoch) < state.route_epoch:
         return state  # decided before the matter was sent back for routing: stale

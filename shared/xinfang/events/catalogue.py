@@ -233,6 +233,48 @@ class NoticeIssued(EventData):
     docx_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+PetitionId = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+
+
+class Merged(EventData):
+    """并单: this matter, registered in error, merged into the one it repeats.  Its batches count from now as
+    repeat batches of the survivor (``into``), its deadlines close and escalation stops its clocks.  The survivor's
+    stream records the same merge as ``petition.merge_received.v1``, written in the same transaction."""
+
+    into: PetitionId = Field(description="the surviving matter")
+    into_receipt_no: str = Field(max_length=40)
+    reason: Text = Field(min_length=1)
+    unit: Code = Field(description="the supervising unit that merged it")
+
+
+class MergeReceived(EventData):
+    """并单（存续事项）: a matter merged into this one (its ``petition.merged.v1`` names this matter)."""
+
+    merged: PetitionId = Field(description="the matter merged into this one")
+    merged_receipt_no: str = Field(max_length=40)
+    batches: int = Field(ge=1, description="the merged matter's batches, repeat batches of this one from now")
+    head_count: int = Field(ge=0)
+    unit: Code
+
+
+class Unmerged(EventData):
+    """撤销并单: the bureau undid this matter's merge (once): it counts as a matter of its own again, its own
+    deadlines and clocks as they stood before the merge."""
+
+    into: PetitionId = Field(description="the matter it had been merged into")
+    reason: Text = Field(min_length=1)
+    unit: Code
+
+
+class MergeUndone(EventData):
+    """撤销并单（存续事项）: a matter merged into this one is a matter of its own again."""
+
+    merged: PetitionId
+    batches: int = Field(ge=1)
+    head_count: int = Field(ge=0)
+    unit: Code
+
+
 # ---- petition.routing (escalation) --------------------------------------------------
 
 
@@ -363,6 +405,10 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.terminated.v1": (Terminated, "events"),
     "petition.personal_data_erased.v1": (PersonalDataErased, "events"),
     "petition.notice_issued.v1": (NoticeIssued, "events"),
+    "petition.merged.v1": (Merged, "events"),
+    "petition.merge_received.v1": (MergeReceived, "events"),
+    "petition.unmerged.v1": (Unmerged, "events"),
+    "petition.merge_undone.v1": (MergeUndone, "events"),
     "petition.assigned.v2": (Assigned, "routing"),
     "petition.deadline_warning.v1": (DeadlineWarning, "routing"),
     "petition.overdue.v1": (Overdue, "routing"),

@@ -218,7 +218,8 @@ def test_drilldown_lists_the_matters_behind_a_figure(seeded):
     body = r.json()
     assert body["total"] == 22 and len(body["matters"]) == 22 and body["sums"] == {"contribution": 22}
     assert set(body["matters"][0]) == {"petition_id", "receipt_no", "registered_at", "jurisdiction", "category",
-                                       "channel", "batches", "persons", "contribution"}
+                                       "channel", "batches", "persons", "contribution", "merged"}
+    assert all(m["merged"] == [] for m in body["matters"])  # no merge (并单) in the seed quarter
     # every figure of the seed quarter: the rows' contributions sum to it (a rate's to both its parts)
     figures = seeded["http"].get("/v1/stats", params={"quarter": "2019Q1"}).json()["figures"]
     for key, figure in figures.items():

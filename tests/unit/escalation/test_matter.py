@@ -21,6 +21,7 @@ from xinfang.events.catalogue import (
     Declined,
     Escalated,
     ExtensionGranted,
+    Merged,
     Objected,
     RecheckReplied,
     RecheckRequested,
@@ -32,6 +33,7 @@ from xinfang.events.catalogue import (
     Suspended,
     Terminated,
     Transferred,
+    Unmerged,
     Withdrawn,
 )
 from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
@@ -322,3 +324,28 @@ def test_chaining_writes_the_same_bytes_as_the_contracts_cloud_event():
                                     actor="system:escalation", seq=1, prevhash="0" * 64,
                                     data=data.model_dump(mode="json"), hashalg=alg)
         assert mine.to_json() == theirs.to_json() and CloudEvent.from_json(mine.to_json()).hash_ok()
+
+
+def test_a_merged_matter_emits_nothing_and_an_unmerge_gives_back_its_clocks(fast):
+    survivor = "00000000-0000-4000-8000-000000000002"
+    m, _ = handle(fast, new(), intake(1, registered(), s(0)), s(0))
+    merged = Merged(into=survivor, into_receipt_no="2026-361501-0000002", reason="重复", unit=BUREAU)
+    m, facts = handle(fast, m, intake(2, merged, s(1)), s(1))
+    assert facts == [] and next_breach(fast, m) is None
+    m, silent = walk(fast, m, s(30), start=s(1))
+    assert silent == []  # no warning, no overdue, no escalation while merged
+    assert codec.from_dict(codec.to_dict(m)) == m  # the parked clocks survive the table
+    m, facts = handle(fast, m, intake(3, Unmerged(into=survivor, reason="误", unit=BUREAU), s(30)), s(30))
+    assert m.parked is None and m.clock is not None and m.clock.due_at == s(4)  # as it stood: overdue now
+    m, after = advance(fast, m, s(30))
+    assert "Overdue" in kinds(after)
+
+
+def test_a_merge_synced_late_withdraws_what_the_timer_sent_after_it(fast):
+    m, _ = handle(fast, new(), intake(1, registered(), s(0)), s(0))
+    m, sent = walk(fast, m, s(6))
+    assert kinds(sent) == ["DeadlineWarning", "Overdue", "Escalated"]
+    merged = Merged(into="00000000-0000-4000-8000-000000000002", into_receipt_no="x", reason="重复", unit=BUREAU)
+    m, facts = handle(fast, m, intake(2, merged, s(3.5), recorded=s(6)), s(6))
+    assert kinds(facts) == ["RoutingWithdrawn", "RoutingWithdrawn"]  # the escalation and the overdue, newest first
+    assert next_breach(fast, m) is None

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from intake.api.timeline import _option
+from intake.api.timeline import OFFERED, _option
 from intake.domain import commands as c
 from unit.intake.test_lifecycle import T0, assigned, ctx, register, run
 from xinfang.vocabulary import ACTION_LABELS
 
 
 def options(state, context) -> dict[str, tuple[bool, str | None]]:
-    return {name: (o.allowed, o.reason_zh) for name in c.ACTIONS for o in [_option(name, state, context)]}
+    return {name: (o.allowed, o.reason_zh) for name in OFFERED for o in [_option(name, state, context)]}
 
 
 def test_an_assigned_matter_offers_its_holder_acceptance_and_says_why_not_a_reply():

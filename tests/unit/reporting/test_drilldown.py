@@ -40,7 +40,7 @@ def row(pid: str, batches: int, persons: int, contribution=None, numerator=None,
     return {"petition_id": pid, "receipt_no": f"R-{pid}", "occurred_at": datetime(2019, 1, 5, tzinfo=timezone.utc),
             "jurisdiction": "361402001001", "category": "labour", "channel": "visit", "batches": batches,
             "persons": persons, "contribution": contribution, "numerator": numerator, "denominator": denominator,
-            "total": 2, **sums}
+            "total": 2, "merged": [], **sums}
 
 
 def doc(figure: str, rows: list[dict]) -> dict:
