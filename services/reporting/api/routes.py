@@ -132,13 +132,13 @@ async def definitions(_: Caller) -> dict:
 
 
 @router.get("/v1/stats/drilldown", summary="明细 The matters behind a figure", tags=["statistics"],
-            name="get_drilldown", responses=answers())
+            name="get_drilldown", responses=answers(**{CSV: TEXT, XLSX: BINARY}))
 async def drilldown(wanted: Wanted, rep: Reporting,
                     figure: Annotated[str, Query(description="a figure key, e.g. resolved")],
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                     offset: Annotated[int, Query(ge=0)] = 0,
                     format: Annotated[Literal["json", "csv", "xlsx"], Query(
-                        description="json (paged), or csv/xlsx: every row")] = "json") -> Any:
+                        description="json (paged), or csv/xlsx: every row")] = "json") -> dict:
     """Petition ids and receipt numbers of the matters a figure counts (no personal data), each with its batches
     and persons in the period and what it contributes: `contribution` to a count, `numerator` and `denominator` to
     a rate (the rows are its denominator's matters). `sums` over every row make the figure; `columns` name each

@@ -183,8 +183,9 @@ def test_a_refused_action_shows_the_servers_reason(browser, intake, shots):
         assert accepted.status_code == 200, accepted.text
         page.click("button[data-action='accept']")
         page.click("#action-form button[type=submit]")
-        page.wait_for_function("document.getElementById('action-error').textContent.includes('不能受理')")
-        assert "已受理办理中" in page.inner_text("#action-error")
+        # the server's reason, as decide() words it: the state the matter is in now
+        page.wait_for_function("document.getElementById('action-error').textContent.includes('已受理办理中')")
+        assert "受理" in page.inner_text("#action-error").split("已受理办理中", 1)[1]
         page.screenshot(path=shots / "refused.png", full_page=True)
 
 
@@ -253,7 +254,7 @@ def test_an_action_queued_offline_that_the_matter_moved_past_is_shown_with_the_s
         page.wait_for_selector('body[data-refused="1"][data-pending="0"]', timeout=30_000)
         page.goto(f"{intake.proc.url}/terminal/#/outbox")
         page.wait_for_selector("#outbox .tag.refused")
-        assert "不能不予受理" in page.inner_text("#outbox")     # never dropped: the reason, until dismissed
+        assert "才能不予受理" in page.inner_text("#outbox")     # never dropped: the reason, until dismissed
         page.screenshot(path=shots / "outbox-refused.png")
         page.click("#outbox button.dismiss")
         page.wait_for_selector('body[data-refused="0"]')
