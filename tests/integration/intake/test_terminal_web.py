@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from support.browser import chromium
-from support.intake import TOWNSHIP, VILLAGE
+from support.intake import OTHER_VILLAGE, TOWNSHIP, VILLAGE
 from support.waiting import until
 from xinfang.events.catalogue import DeadlineWarning
 from xinfang.events.envelope import rfc3339
@@ -90,6 +90,22 @@ def test_the_page_is_public_static_files_from_the_project_and_every_api_call_nee
     assert "__VERSION__" not in worker and re.search(r'"xinfang-terminal-[0-9a-f]{16}"', worker)
     for path in ("/v1/me", "/v1/places", "/v1/matters", f"/v1/petitions/{uuid.uuid4()}/timeline"):
         assert intake.http.get(path).status_code == 401, path
+
+
+def test_the_pages_reads_refuse_a_wrong_token_and_tell_nothing_outside_the_terminals_scope(intake):
+    reg = routed(intake)  # a matter of 东门社区
+    for path in ("/v1/me", "/v1/places", "/v1/matters", f"/v1/petitions/{reg['petition_id']}/timeline"):
+        wrong = intake.http.get(path, headers={"Authorization": "Bearer xft_not-a-terminal"})
+        assert wrong.status_code == 401, path
+    neighbour = {"Authorization": f"Bearer {intake.terminal(OTHER_VILLAGE)}"}  # 西门社区: not its matter
+    unknown = intake.http.get(f"/v1/petitions/{uuid.uuid4()}/timeline", headers=neighbour)
+    outside = intake.http.get(f"/v1/petitions/{reg['petition_id']}/timeline", headers=neighbour)
+    assert outside.status_code == unknown.status_code == 404 and outside.json()["code"] == unknown.json()["code"]
+    listed = intake.http.get("/v1/matters", params={"view": "scope"}, headers=neighbour)
+    assert listed.status_code == 200 and reg["petition_id"] not in listed.text
+    mine = intake.http.get(f"/v1/petitions/{reg['petition_id']}/timeline",
+                           headers={"Authorization": f"Bearer {intake.terminal(VILLAGE)}"})
+    assert mine.status_code == 200  # the same read in scope: the 404 above is the scope, not the path
 
 
 def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, intake, shots):
