@@ -216,7 +216,8 @@ def test_the_pages_answer_only_within_the_terminals_jurisdiction(world):
 
 
 def test_the_web_pages_show_a_matters_timers_and_the_counts(world):
-    worker, pid = world["worker"], world["m"]["A"]
+    worker, pid = world["worker"], world["m"]["A"]  # xdist may run this before the escalation test: wait here too
+    world["routing"].wait(lambda r: len(r.by_pid[pid]) >= 13, 40, "the city's second overdue report")
     state = get(worker, f"/matters/{pid}").json()
     assert (state["unit"], state["tier"], state["clock"]["stage"]) == (CITY, "city", "accept")
     assert state["head"]["seq"] >= 13
