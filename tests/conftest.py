@@ -85,6 +85,7 @@ def unique_prefix() -> str:
 E2E = Path(__file__).parent / "e2e"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups to suffix the node ids
 def pytest_collection_modifyitems(config, items):
     """Groups for `deploy/dev test`'s two xdist workers (--dist loadgroup): a module's tests stay together, in
     their order, on one worker (they share module fixtures, and some read what an earlier one waited for); the
