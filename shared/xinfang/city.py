@@ -68,6 +68,8 @@ class CountyLink(Part):
                                     "file): its places, units and categories, for the city's figures")
     intake_url: Url | None = Field(None, description="the county's terminal API (its intake), where the city's "
                                    "worklist links each matter to be acted on")
+    reporting_url: Url | None = Field(None, description="the county's own reporting service, whose figures the city's "
+                                      "audit compares with the city's for that county (reporting.audit city-verify)")
 
 
 class Mirror(Part):
@@ -87,6 +89,7 @@ class City(Part):
     alias: Alias = Field("city", description="the city cluster's name in MirrorMaker's configuration")
     kafka: CityKafka
     mirror: Mirror = Mirror()
+    reporting_url: Url | None = Field(None, description="the city's reporting service (city mode), for the audit")
     counties: list[CountyLink] = Field(min_length=1)
 
     def remote_topic(self, alias: str, topic: str) -> str:

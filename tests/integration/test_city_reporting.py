@@ -12,6 +12,9 @@ city-issued terminal's (404).
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -30,7 +33,7 @@ from support.county_year import county_year
 from support.history import History, publish, utc
 from support.mirror import Mirror, city_file, mirrored_records
 from support.problems import assert_problem
-from support.process import ServiceProcess, free_port
+from support.process import ROOT, ServiceProcess, free_port
 from support.reporting import drop_schema, reporting_env
 from support.tokens import wait_known
 from support.waiting import until_async
@@ -39,6 +42,7 @@ from xinfang.county import load_county
 from xinfang.events import catalogue as c
 from xinfang.kafka import sync_producer
 from xinfang.settings import CommonSettings
+from xinfang.terminals import lifecycle_event, token_hash
 from xinfang.topics import provision
 
 COUNTIES = {"east": 2, "west": 3}  # alias → county number (region code 3614nn000000)
@@ -114,8 +118,10 @@ def city(test_db, tmp_path_factory):
     root = tmp_path_factory.mktemp("city")
     run = uuid.uuid4().hex[:8]
     schema, own = f"rep_city_{run}", {alias: f"rep_{alias}_{run}" for alias in COUNTIES}
+    served = {alias: f"rep_{alias}_svc_{run}" for alias in COUNTIES}  # each county's own reporting service
     nodes = {name: PrivateBroker(root / name) for name in (*COUNTIES, "city")}
     mm2 = service = None
+    county_services: dict[str, ServiceProcess] = {}
     try:
         for node in nodes.values():
             node.start(wait=False)
@@ -135,11 +141,26 @@ def city(test_db, tmp_path_factory):
             publish(settings_of(nodes[alias].bootstrap), history)
             counts[alias, "petition.events"], counts[alias, "petition.routing"] = history.count("events"), \
                 history.count("routing")
-        entries = {alias: {"county_file": str(path), "intake_url": INTAKE_URL[alias]} for alias, path in files.items()}
-        city_path = city_file(root / "city.yaml", nodes["city"].bootstrap,
-                              {alias: nodes[alias].bootstrap for alias in COUNTIES}, fields=entries)
-        mm2 = Mirror(city_path, tmp_path_factory.mktemp("mirror")).start()
+        county_tokens = {alias: f"xft_city-audit-{alias}-" + "a" * 24 for alias in COUNTIES}
+        for alias, n in COUNTIES.items():  # each county's own reporting, and an auditor's terminal of its bureau
+            producer = sync_producer(settings_of(nodes[alias].bootstrap))
+            try:
+                producer.send(CommonSettings().topic_terminals, key=f"audit-{alias}".encode(), value=lifecycle_event(
+                    f"audit-{alias}", f"bureau.3614{n:02d}", ["auditor"], token_hash(county_tokens[alias]),
+                    datetime.now(timezone.utc), None, f"/xinfang/3614{n:02d}/intake").to_json()).get(30)
+            finally:
+                producer.close()
+            port = free_port()
+            county_services[alias] = ServiceProcess("reporting", reporting_env(
+                settings_of(nodes[alias].bootstrap), test_db, served[alias], port, XINFANG_COUNTY_FILE=str(files[alias])),
+                port=port, log=root / f"reporting-{alias}.log").launch()
+        entries = {alias: {"county_file": str(path), "intake_url": INTAKE_URL[alias],
+                           "reporting_url": county_services[alias].url} for alias, path in files.items()}
         port = free_port()
+        city_path = city_file(root / "city.yaml", nodes["city"].bootstrap,
+                              {alias: nodes[alias].bootstrap for alias in COUNTIES}, fields=entries,
+                              reporting_url=f"http://127.0.0.1:{port}")
+        mm2 = Mirror(city_path, tmp_path_factory.mktemp("mirror")).start()
         env = reporting_env(settings_of(nodes["city"].bootstrap), test_db, schema, port,
                             XINFANG_REPORTING_MODE="city", XINFANG_CITY_FILE=str(city_path))
         service = ServiceProcess("reporting", env, port=port, log=root / "reporting.log").launch()
@@ -150,6 +171,11 @@ def city(test_db, tmp_path_factory):
         service.wait_ready(120)
         for alias in COUNTIES:  # each county's own figures: a county-mode projection of its own broker
             asyncio.run(replay(settings_of(nodes[alias].bootstrap), test_db, own[alias]))
+            county_records = [r for topic in TOPICS for r in mirrored_records(
+                nodes[alias].bootstrap, topic, expect=counts[alias, topic], timeout=60)]
+            asyncio.run(projected_past(test_db, served[alias], last_offsets(county_records)))
+            county_services[alias].wait_ready(120)
+            wait_known(county_services[alias].url, county_tokens[alias])
         city_model, tree = load_city_tree(city_path)
         tokens = {name: issue_token(city_model, tree, unit, roles, CommonSettings())[1] for name, unit, roles in (
             ("city", "city.361400", ["supervisor"]), ("east", "bureau.361402", ["auditor"]),
@@ -157,15 +183,18 @@ def city(test_db, tmp_path_factory):
         for token in tokens.values():
             wait_known(service.url, token)
         yield {"url": service.url, "dsn": test_db, "schema": schema, "own": own, "counties": counties,
-               "nodes": nodes, "tokens": tokens, "mirrored": mirrored, "held": held}
+               "nodes": nodes, "tokens": tokens, "mirrored": mirrored, "held": held, "city_file": city_path,
+               "county_tokens": county_tokens, "root": root}
     finally:
         if service is not None:
             service.stop()
+        for proc in county_services.values():
+            proc.stop()
         if mm2 is not None:
             mm2.stop()
         for node in nodes.values():
             node.stop()
-        asyncio.run(drop_schema(test_db, schema, *own.values()))
+        asyncio.run(drop_schema(test_db, schema, *own.values(), *served.values()))
 
 
 def ask(city, path: str, params: dict, token: str | None) -> httpx.Response:
@@ -308,3 +337,70 @@ def test_the_city_worklist_lists_what_the_city_holds_in_every_county_soonest_due
     assert_problem(ask(city, "/v1/city/worklist", {"jurisdiction": "361499000000"}, city["tokens"]["city"]), 422)
     for token in (None, "xft_" + "x" * 43):
         assert_problem(ask(city, "/v1/city/worklist", {}, token), 401)
+
+
+def city_audit(city, *args: str, city_path=None) -> tuple[int, dict]:
+    """python -m reporting.audit city-verify on the test's city file; (exit code, its JSON)."""
+    tokens = city["root"] / "audit-tokens.yaml"
+    tokens.write_text("".join(f"{k}: {v}\n" for k, v in {"city": city["tokens"]["city"],
+                                                          **city["county_tokens"]}.items()), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "reporting.audit", "city-verify", str(city_path or city["city_file"]),
+                           "--tokens", str(tokens), *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}"})
+    assert done.stdout, done.stderr[-3000:]
+    return done.returncode, orjson.loads(done.stdout)
+
+
+def test_the_city_audit_finds_each_countys_copy_whole_and_its_figures_the_countys_own(city):
+    record = next(r for r in city["mirrored"] if r.topic == "west.petition.routing")
+    producer = sync_producer(settings_of(city["nodes"]["city"].bootstrap))
+    try:  # one record copied twice, as an at-least-once copier may: named, harmless
+        producer.send(record.topic, key=record.key, value=record.value, partition=record.partition).get(30)
+    finally:
+        producer.close()
+    known_at = datetime.now(timezone.utc).isoformat()
+    code, doc = city_audit(city, "--year", "2026", "--known-at", known_at)
+    assert code == 0 and doc["consistent"], orjson.dumps(doc)[:3000]
+    assert [c["alias"] for c in doc["counties"]] == list(COUNTIES)
+    for county in doc["counties"]:
+        for copy in county["records"]:
+            assert copy["county_records"] > 0 and not {"missing", "injected"} & set(copy["findings_by_kind"]), copy
+        assert county["integrity"]["chains"] > 0
+        assert not set(county["integrity"]["findings_by_kind"]) - {"duplicate"}, county["integrity"]
+        assert len(county["figures"]) == 5  # the county and its four townships, each compared
+        assert all(f["figures"] > 20 and f["differences"] == [] for f in county["figures"]), county["figures"]
+    west = next(c for c in doc["counties"] if c["alias"] == "west")
+    routing = next(c for c in west["records"] if c["topic"] == "petition.routing")
+    duplicated = [f["event_id"] for f in routing["findings"] if f["kind"] == "duplicate"]
+    assert orjson.loads(record.value)["id"] in duplicated
+
+
+def test_the_city_audit_names_records_the_city_lacks_or_the_county_never_held(city):
+    # a city file with the two counties' brokers swapped: each county's copy in the city is none of "its" records
+    text = city["city_file"].read_text(encoding="utf-8")
+    east, west = city["nodes"]["east"].bootstrap, city["nodes"]["west"].bootstrap
+    wrong = city["root"] / "city-swapped.yaml"
+    wrong.write_text(text.replace(east, "EAST").replace(west, east).replace("EAST", west), encoding="utf-8")
+    code, doc = city_audit(city, "--no-figures", city_path=wrong)
+    assert code == 1 and not doc["consistent"]
+    for county in doc["counties"]:
+        for copy in county["records"]:
+            kinds = copy["findings_by_kind"]
+            assert kinds["missing"] == copy["county_records"] > 0, copy["findings_by_kind"]  # none of them copied
+            assert kinds["injected"] == copy["city_records"] > 0  # and none of the copy ever held by "its" county
+            assert all(f["detail"].startswith(f"{county['alias']}: ") for f in copy["findings"])
+            missing = next(f for f in copy["findings"] if f["kind"] == "missing")
+            assert missing["event_id"] and missing["subject"] and f"{copy['topic']}[" in missing["detail"]
+
+
+def test_the_city_audit_refuses_a_wrong_token_and_a_bad_period_as_usage(city):
+    bad = subprocess.run([sys.executable, "-m", "reporting.audit", "city-verify", str(city["city_file"]),
+                          "--year", "20x6"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}"})
+    assert bad.returncode == 2 and "year" in bad.stderr, bad.stderr
+    tokens = city["root"] / "wrong-tokens.yaml"
+    tokens.write_text(f"city: {city['tokens']['city']}\neast: xft_{'x' * 43}\nwest: xft_{'y' * 43}\n", encoding="utf-8")
+    wrong = subprocess.run([sys.executable, "-m", "reporting.audit", "city-verify", str(city["city_file"]),
+                            "--tokens", str(tokens), "--year", "2026", "--no-townships"], capture_output=True,
+                           text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}"})
+    assert wrong.returncode == 2 and "401" in wrong.stderr and "east" in wrong.stderr, wrong.stderr[-2000:]

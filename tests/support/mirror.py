@@ -32,13 +32,13 @@ QUICK = {"refresh.topics.interval.seconds": "2", "refresh.groups.interval.second
 
 
 def city_file(path: Path, city: str, counties: dict[str, str], exactly_once: bool = True,
-              fields: dict[str, dict[str, str]] | None = None) -> Path:
+              fields: dict[str, dict[str, str]] | None = None, reporting_url: str | None = None) -> Path:
     """A city file (the demo city's codes) for a city broker and counties {alias: bootstrap}; the internal REST
     listener on a free port; ``fields``: more of each county's entry, {alias: {"county_file": …, "intake_url": …}}
     (what the city's reporting needs)."""
     lines = ['code: "361400000000"', "name: 测试市", f"kafka: {{bootstrap: \"{city}\", replication_factor: 1}}",
              f"mirror: {{exactly_once: {str(exactly_once).lower()}, listener: \"http://127.0.0.1:{free_port()}\"}}",
-             "counties:"]
+             *([f'reporting_url: "{reporting_url}"'] if reporting_url else []), "counties:"]
     for n, (alias, bootstrap) in enumerate(counties.items()):
         own = "".join(f', {key}: "{value}"' for key, value in (fields or {}).get(alias, {}).items())
         lines.append(f'  - {{alias: {alias}, code: "3614{n + 2:02d}000000", name: 测试县{n + 1}, bootstrap: "{bootstrap}"'

@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -22,15 +23,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reporting.active import active_schema, switch
+from reporting.audit import city as checks
 from reporting.audit import integrity, reading
 from reporting.audit.clocks import Clocks
 from reporting.audit.compare import compare
 from reporting.audit.timeline import timeline as build_timeline
-from reporting.periods import PeriodError
+from reporting.periods import PeriodError, parse_period
 from reporting.settings import ReportingSettings
 from reporting.stats import Reporter, ScopeError, parse_moment
 from reporting.store import connect
 from reporting.store import pool as connection_pool
+from xinfang.city import CityConfigError, load_city_tree
 from xinfang.county import load_county
 from xinfang.settings import CommonSettings
 
@@ -281,6 +284,117 @@ def verify_integrity(bootstrap: str | None = typer.Option(None, help="Kafka boot
         raise typer.Exit(UNREACHABLE) from None
     emit({"integrity": report.as_dict(), "seconds": round(time.perf_counter() - started, 2)})
     raise typer.Exit(FINDINGS if report.serious else OK)
+
+
+def _token_file(path: str | None) -> dict[str, str]:
+    """The audit's tokens: ``city`` → the city's reporting terminal, ``<alias>`` → each county's own (YAML)."""
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        tokens = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        err.print(f"[red]--tokens {path}: 无法读取 cannot read: {exc}")
+        raise typer.Exit(USAGE) from None
+    if not isinstance(tokens, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()):
+        err.print(f"[red]--tokens {path}: 应为 别名: 令牌 a mapping of alias (and `city`) to token")
+        raise typer.Exit(USAGE) from None
+    return tokens
+
+
+def _stats(url: str, token: str | None, params: dict[str, str], who: str) -> dict:
+    """One /v1/stats answer; a refusal is a usage error naming whose token, a failure 'unreachable'."""
+    try:
+        answer = httpx.get(f"{url}/v1/stats", params=params, timeout=120,
+                           headers={"Authorization": f"Bearer {token}"} if token else {})
+    except httpx.HTTPError as exc:
+        err.print(f"[red]{who} 的统计服务不可用 reporting of {who} unreachable at {url}: {exc}")
+        raise typer.Exit(UNREACHABLE) from None
+    if answer.status_code in (401, 403, 404):
+        err.print(f"[red]{who} 的统计服务拒绝 reporting of {who} refused ({answer.status_code}): {answer.text[:300]} — "
+                  f"give an auditor or supervisor token of {who} in --tokens")
+        raise typer.Exit(USAGE) from None
+    if answer.status_code != 200:
+        err.print(f"[red]{who} 的统计服务出错 reporting of {who} failed ({answer.status_code}): {answer.text[:300]}")
+        raise typer.Exit(UNREACHABLE) from None
+    return answer.json()
+
+
+@app.command("city-verify")
+def city_verify(city_file: str = typer.Argument(..., help="市配置文件 the city file (deploy/cities/*.yaml)"),
+                tokens: str | None = typer.Option(None, help="YAML file: `city: <token>` (the city's reporting) and "
+                                                             "`<alias>: <token>` per county (its own reporting)"),
+                year: str | None = typer.Option(None), quarter: str | None = typer.Option(None),
+                month: str | None = typer.Option(None),
+                as_of: str | None = typer.Option(None, "--as-of", help=AS_OF_HELP),
+                known_at: str | None = typer.Option(None, "--known-at", help=KNOWN_AT_HELP),
+                figures: bool = typer.Option(True, "--figures/--no-figures",
+                                             help="compare the two deployments' /v1/stats (needs the reporting URLs "
+                                                  "in the city file and --tokens)"),
+                townships: bool = typer.Option(True, "--townships/--no-townships",
+                                               help="compare each township's figures too, not only each county's")
+                ) -> None:
+    """市级核验：各县历史在市里的副本与各县的数字。For every county of the city file: its own petition.events and
+    petition.routing against their copies in the city's Kafka by event id (missing, injected, duplicated records
+    named), every matter's hash chains on the copies, and — the two deployments' answers — the county's own
+    /v1/stats against the city's for that county (and its townships) for the same period and clocks (pass
+    --known-at a moment both have recorded). Exit 1 on any missing or injected record, broken chain or difference;
+    duplicates are named but harmless (an event id counts once)."""
+    try:
+        city, tree = load_city_tree(city_file)
+    except CityConfigError as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(USAGE) from None
+    period = {k: v for k, v in (("year", year), ("quarter", quarter), ("month", month)) if v}
+    clocks = {k: v for k, v in (("as_of", as_of), ("known_at", known_at)) if v}
+    try:
+        parse_period(**period) if period else None
+        _clocks(as_of, known_at, tree)
+    except PeriodError as exc:
+        err.print(f"[red]--{exc.field}: {exc.zh} / {exc.en}")
+        raise typer.Exit(USAGE) from None
+    keys = _token_file(tokens)
+    if figures:
+        lacking = [link.alias for link in city.counties if link.reporting_url is None]
+        if city.reporting_url is None or lacking:
+            err.print("[red]比对数字需要市和各县统计服务的地址 comparing figures needs reporting_url of the city"
+                      + (f" and of {', '.join(lacking)}" if lacking else "") + " in the city file (or --no-figures)")
+            raise typer.Exit(USAGE)
+    settings = CommonSettings()
+    on_city = settings.model_copy(update={"kafka_bootstrap": city.kafka.bootstrap})
+    counties, clean = [], True
+    try:
+        for link in city.counties:
+            on_county = settings.model_copy(update={"kafka_bootstrap": link.bootstrap})
+            copies = [checks.compare_copies(link.alias, topic, city.remote_topic(link.alias, topic),
+                                            reading.read_topic(on_county, topic),
+                                            reading.read_topic(on_city, city.remote_topic(link.alias, topic)))
+                      for topic in topics(settings).values()]
+            chains = integrity.verify({role: reading.read_topic(on_city, city.remote_topic(link.alias, topic))
+                                       for role, topic in topics(settings).items()})
+            compared = []
+            if figures:
+                places = [link.code] + ([j.code for j in tree.jurisdictions if j.tier == "township"
+                                         and tree.is_within(j.code, link.code)] if townships else [])
+                for code in places:
+                    params = {**period, **clocks, "jurisdiction": code}
+                    own = _stats(link.reporting_url, keys.get(link.alias), params, link.alias)
+                    theirs = _stats(city.reporting_url, keys.get("city"), params, "city")
+                    differences = checks.compare_figures(own, theirs)
+                    compared.append({"jurisdiction": code, "name": tree.jurisdiction(code).name,
+                                     "figures": len(checks.figures_of(own)), "differences": differences})
+            clean = clean and not any(c.serious for c in copies) and not chains.serious \
+                and not any(c["differences"] for c in compared)
+            counties.append({"alias": link.alias, "code": link.code, "name": link.name,
+                             "records": [c.as_dict() for c in copies], "integrity": chains.as_dict(),
+                             "figures": compared})
+    except (KafkaError, LookupError) as exc:
+        err.print(f"[red]Kafka 不可用 unreachable: {exc}")
+        raise typer.Exit(UNREACHABLE) from None
+    emit({"city": {"code": city.code, "name": city.name}, "period": period, **clocks, "counties": counties,
+          "consistent": clean})
+    raise typer.Exit(OK if clean else FINDINGS)
 
 
 @app.command()
