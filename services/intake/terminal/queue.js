@@ -25,7 +25,7 @@ export async function outboxPage() {
     const item = row && items.find((i) => i.key === row.dataset.key);
     if (!item) return;
     if (e.target.classList.contains("dismiss")) { await outbox.remove(item.key); await counted(); return outboxPage(); }
-    if (e.target.classList.contains("slip")) { view().innerHTML = slipHtml(item.slip, item.answer); wireSlip(); }
+    if (e.target.classList.contains("slip")) { view().innerHTML = slipHtml(item.slip, item.answer); wireSlip(item.answer); }
   });
 }
 
