@@ -62,6 +62,7 @@ export function wireFinder(finder, buttons, pick) {
     if (!value) { hint.textContent = "请输入号码"; return input.focus(); }
     if (check()) return input.focus();
     results.textContent = "查询中…";
+    finder.dataset.found = "";
     try {
       found = await find(kind.value, kind.value === "id_number" ? value.toUpperCase() : value);
       results.innerHTML = resultsHtml(found, buttons);
