@@ -476,3 +476,23 @@ def test_a_returning_petitioners_registration_offers_a_visit_instead_and_the_reg
         assert answer["receipt_no"] == page.inner_text("#receipt-no")
         assert earlier["receipt_no"] in page.inner_text("#repeats") and "并单" in page.inner_text("#repeats")
         page.screenshot(path=shots / "slip-repeats.png", full_page=True)
+
+
+def test_a_repeat_registered_offline_says_so_in_the_outbox_once_it_is_sent(browser, intake, shots):
+    number = identity_number(random.Random())
+    earlier = routed(intake, petitioners=[{"name": "周九", "id_number": number}])
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
+        context.set_offline(True)                                 # no check before it: it is queued as it is
+        page.select_option("#category", index=1)
+        page.fill("#summary", f"断网时再次来访 {uuid.uuid4().hex[:8]}")
+        page.fill("#name-1", "周九")
+        page.fill("#id-1", number)
+        page.click("#register > .actions button[type=submit]")
+        page.wait_for_selector('body[data-pending="1"] #slip')
+        assert page.is_disabled("#print")                          # no receipt number yet: nothing to print
+        context.set_offline(False)
+        page.wait_for_selector('body[data-pending="0"]', timeout=30_000)
+        page.goto(f"{intake.proc.url}/terminal/#/outbox")
+        page.wait_for_selector("#outbox .tag.sent")
+        assert earlier["receipt_no"] in page.inner_text("#outbox .repeats-note")
+        page.screenshot(path=shots / "outbox-repeat.png")
