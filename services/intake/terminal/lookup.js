@@ -125,7 +125,10 @@ function visitForm(matter) {
                    ...(summary ? { summary } : {}) };
     $("#visit-error").textContent = "";
     await recordVisit(matter, body,
-               (answer) => { $("#visit-done").textContent = `已在事项 ${answer.receipt_no} 上登记来访，现共 ${answer.batches} 批`; },
+               (answer) => {
+                 $("#visit-done").textContent = `已在事项 ${answer.receipt_no} 上登记来访，现共 ${answer.batches} 批`;
+                 $("button[type=submit]", form).disabled = true;  // recorded: another visit is another lookup's
+               },
                (err) => { $("#visit-error").textContent = `未能登记来访：${problemText(err)}`; });
   });
 }

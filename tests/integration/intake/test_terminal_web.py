@@ -431,6 +431,18 @@ def test_the_desk_finds_a_returning_petitioners_matters_and_records_a_visit_on_o
         page.click(f".find-results tr[data-id='{pid}'] button[data-do='open']")
         page.wait_for_selector('body[data-ready="matter"]')
         assert "再次来电询问进度" in page.inner_text("#timeline")
+        other = routed(intake)                                    # meanwhile merged into another: refused, said why
+        merged = intake.post(f"/v1/petitions/{pid}/actions", {"action": "merge", "into": other["petition_id"],
+                                                              "reason": "重复登记"})
+        assert merged.status_code == 200, merged.text
+        page.goto(f"{intake.proc.url}/terminal/#/lookup")
+        page.wait_for_selector('body[data-ready="lookup"]')
+        assert "已并单" in look("receipt", matter["receipt_no"])
+        page.click(f".find-results tr[data-id='{pid}'] button[data-do='visit']")
+        page.click("#visit-form button[type=submit]")
+        page.wait_for_function("document.getElementById('visit-error').textContent.includes('事项已并入')")
+        page.screenshot(path=shots / "lookup-visit-refused.png", full_page=True)
+        assert intake.get(f"/v1/petitions/{pid}").json()["batches"] == 2
     neighbour = intake.post("/v1/lookups/id-number", {"id_number": number}, unit=OTHER_VILLAGE)
     assert neighbour.status_code == 200 and neighbour.json() == {"matters": []}  # out of scope: nothing said
 
