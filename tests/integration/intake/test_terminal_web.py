@@ -416,6 +416,10 @@ def test_the_desk_finds_a_returning_petitioners_matters_and_records_a_visit_on_o
         for shown in (matter["receipt_no"], "钱七", "已交办待受理", "东门社区"):
             assert shown in by_number, (shown, by_number)
         page.screenshot(path=shots / "lookup.png", full_page=True)
+        page.set_viewport_size({"width": 768, "height": 1024})   # a tablet held upright: the page does not widen
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=shots / "lookup-tablet.png", full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 768})
         assert matter["receipt_no"] in look("phone", f"+86 {phone[:3]}-{phone[3:]}")
         assert "钱七" in look("receipt", matter["receipt_no"])
         assert "未查到" in look("phone", mobile(rng), found="0")
