@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -40,6 +41,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "reply_review": {"decision": "support", "resolved": True, "opinion": "-"},
     "reply_recheck": {"decision": "support", "resolved": True, "opinion": "-"},
     "request_review": {"reason": "-"}, "request_recheck": {"reason": "-"}, "evaluate": {"satisfaction": "satisfied"},
+    "unmerge": {"reason": "-"},
 }
 
 
@@ -176,15 +178,24 @@ def _entry(source: str, body: bytes) -> TimelineEntry:
                          data=shown)
 
 
-#: the actions a matter page offers: all but 并单 and its undo, which name a second matter (the supervisor's)
-OFFERED = tuple(name for name in c.ACTIONS if name not in ("merge", "unmerge"))
+#: the actions a matter page offers: every one, 并单 and its undo included (the page asks for the surviving matter)
+OFFERED = tuple(c.ACTIONS)
+
+
+def _sample(name: str, state) -> c.Command:
+    """A harmless command of the action. 并单's names a survivor that passes every check on the second matter (open,
+    not merged, in scope), so what decide() says is about this matter and this terminal alone."""
+    if name == "merge":
+        other = replace(state, petition_id=str(uuid.UUID(int=0)), status="accepted", merged_into=None)
+        return c.Merge(into=other.petition_id, reason="-", survivor=other)
+    return c.ACTIONS[name](**SAMPLES.get(name, {}))
 
 
 def _option(name: str, state, ctx) -> ActionOption:
     """Whether ``decide`` lets this terminal take the action now: the one rule, asked with a harmless body."""
     label = v.ACTION_LABELS[name]
     try:
-        decide(state, c.ACTIONS[name](**SAMPLES.get(name, {})), ctx)
+        decide(state, _sample(name, state), ctx)
     except Refused as refused:
         if refused.kind in ("state", "forbidden"):
             return ActionOption(action=name, label=label, allowed=False, reason_zh=refused.zh, reason_en=refused.en)

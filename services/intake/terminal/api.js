@@ -69,3 +69,15 @@ export async function api(path, { method = "GET", body, key, token } = {}) {
   if (!response.ok) throw new Problem(response.status, data);
   return data;
 }
+
+/** A document the server made (a notice's PDF), as a Blob: with the token, never cached. */
+export async function fetchDocument(path) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${session.token()}` }, cache: "no-store" });
+  } catch (err) {
+    throw new Offline(String(err));
+  }
+  if (!response.ok) throw new Problem(response.status, await response.json().catch(() => null));
+  return response.blob();
+}

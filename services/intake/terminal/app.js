@@ -3,6 +3,7 @@
 import { api, Offline, Problem, session } from "./api.js";
 import { $, counted, ref, say, setRef, view } from "./common.js";
 import { mattersPage, worklistPage } from "./lists.js";
+import { lookupPage } from "./lookup.js";
 import { matterPage } from "./matter.js";
 import { outboxPage, syncNow } from "./queue.js";
 import { registerPage } from "./register.js";
@@ -38,7 +39,7 @@ function shell() {
   for (const link of document.querySelectorAll("#nav a[data-role]")) {
     const role = link.dataset.role;
     const allowed = role === "registrar" ? has("registrar") : role === "handler" ? has("handler") || has("supervisor")
-      : has("supervisor");
+      : role === "desk" ? ["registrar", "handler", "supervisor"].some(has) : has("supervisor");
     link.classList.toggle("hidden", !allowed);
   }
 }
@@ -53,8 +54,8 @@ function failed(err) {
 
 // ---- pages ---------------------------------------------------------------------------------------------------
 
-const PAGES = { register: registerPage, worklist: worklistPage, matters: mattersPage, matter: matterPage,
-                outbox: outboxPage };
+const PAGES = { register: registerPage, lookup: lookupPage, worklist: worklistPage, matters: mattersPage,
+                matter: matterPage, outbox: outboxPage };
 
 async function route() {
   if (!ref) return;

@@ -2,6 +2,7 @@
 // are allowed now, and why not the others).
 import { api } from "./api.js";
 import { $, esc, options, problemText, ref, send, view, when } from "./common.js";
+import { finderHtml, wireFinder } from "./lookup.js";
 
 const NEEDS = {  // the fields each action's form asks for (schemas.py: AcceptIn … WithdrawIn)
   accept: [["note", "受理意见（可不填）", "textarea", false]],
@@ -17,6 +18,8 @@ const NEEDS = {  // the fields each action's form asks for (schemas.py: AcceptIn
   request_recheck: [["reason", "复核请求理由", "textarea", true]],
   evaluate: [["satisfaction", "信访人评价", "satisfaction", true]],
   withdraw: [["reason", "撤回原因（可不填）", "textarea", false]],
+  merge: "merge",
+  unmerge: [["reason", "撤销并单理由", "textarea", true]],
 };
 const ANSWER = [["decision", "处理结论", "decision", true], ["resolved", "事项是否已解决", "resolved", true],
                 ["opinion", "处理意见", "textarea", true]];
@@ -66,6 +69,7 @@ export async function matterPage(id) {
         ${matter.suspended ? `<span class="tag paused">暂停</span>` : ""}</dd>
       <dt>批次／人数</dt><dd>${matter.batches} 批 ／ ${matter.head_count} 人</dd>
       <dt>信访人</dt><dd>${matter.petitioners.map((p) => esc(p.erased ? "（已删除）" : p.name)).join("、") || "—"}</dd>
+      ${mergedHtml(matter, history.entries)}
     </dl></section>
     <section class="card"><h2>办理操作</h2>
       <div class="actions" id="action-buttons">${allowed.map((a) =>
@@ -86,6 +90,18 @@ export async function matterPage(id) {
   });
 }
 
+/** 并单: the survivor this matter was merged into, the matters merged into it; receipt numbers from its events. */
+function mergedHtml(matter, entries) {
+  const receipts = new Map();
+  for (const e of entries) {
+    if (e.data.into && e.data.into_receipt_no) receipts.set(e.data.into, e.data.into_receipt_no);
+    if (e.data.merged && e.data.merged_receipt_no) receipts.set(e.data.merged, e.data.merged_receipt_no);
+  }
+  const link = (id) => `<a href="#/matter/${esc(id)}">${esc(receipts.get(id) || id)}</a>`;
+  return (matter.merged_into ? `<dt>已并入</dt><dd id="merged-into">${link(matter.merged_into)}（在存续事项上办理）</dd>` : "")
+    + (matter.merged.length ? `<dt>并入本事项</dt><dd id="merged-in">${matter.merged.map(link).join("、")}</dd>` : "");
+}
+
 function describe(entry) {
   const d = entry.data, labels = ref.me.labels;
   const units = new Map(ref.units.map((u) => [u.id, u.name]));
@@ -96,17 +112,33 @@ function describe(entry) {
   if (d.resolved !== undefined && d.resolved !== null) parts.push(d.resolved ? "已解决" : "未解决");
   if (d.satisfaction) parts.push(labels.satisfaction[d.satisfaction]);
   if (d.days) parts.push(`${d.days}天`);
+  if (d.into_receipt_no) parts.push(`并入 ${d.into_receipt_no}`);
+  if (d.merged_receipt_no) parts.push(`${d.merged_receipt_no} 并入本事项`);
   for (const text of [d.reason, d.opinion, d.note, d.summary]) if (text) parts.push(text);
   if (d.head_count) parts.push(`${d.head_count}人`);
   return parts.length ? `：${parts.join("，")}` : "";
 }
 
+// 并单's form: the surviving matter found by receipt number, identity number or phone, then the reason
+const MERGE = `<p class="hint">本事项系误登记的重复件：其批次并入存续事项（计为重复访），本事项的期限随之结束。</p>
+  <h4>选定存续事项</h4>__FINDER__<input type="hidden" name="into" id="act-into">
+  <p id="merge-into" class="hint" role="status">尚未选定存续事项</p>`;
+
 function actionForm(id, name, label) {
   const form = $("#action-form");
-  const fields = NEEDS[name] === "answer" ? ANSWER : NEEDS[name];
-  form.innerHTML = `<h3>${esc(label)}</h3>${fields.map(inputHtml).join("")}
+  const fields = NEEDS[name] === "answer" ? ANSWER : NEEDS[name] === "merge" ? [["reason", "并单理由", "textarea", true]]
+    : NEEDS[name];
+  form.innerHTML = `<h3>${esc(label)}</h3>${NEEDS[name] === "merge" ? MERGE.replace("__FINDER__", finderHtml()) : ""}
+    ${fields.map(inputHtml).join("")}
     <div class="actions"><button type="submit" class="primary">确认${esc(label)}</button>
     <button type="button" id="action-cancel">取消</button></div>`;
+  if (NEEDS[name] === "merge") {
+    wireFinder($(".finder", form), [["into", "选为存续事项"]], (_, survivor) => {
+      $("#act-into").value = survivor.petition_id;
+      $("#merge-into").textContent = `存续事项：${survivor.receipt_no}（${survivor.status_label}）`;
+      $("#act-reason").focus();
+    });
+  }
   form.classList.remove("hidden");
   $("#action-error").textContent = "";
   (form.querySelector("[name]") || form.querySelector("button")).focus();
@@ -115,6 +147,10 @@ function actionForm(id, name, label) {
     e.preventDefault();
     const wrong = [...form.querySelectorAll("[name]")].find((el) => !el.checkValidity());
     if (wrong) { wrong.setAttribute("aria-invalid", "true"); return wrong.focus(); }
+    if (name === "merge" && !$("#act-into").value) {
+      $("#action-error").textContent = "请先查询并选定存续事项";
+      return $(".find-value", form).focus();
+    }
     await send(`/v1/petitions/${id}/actions`, actionBody(name, form), label,
                () => matterPage(id).then(() => { $("#action-done").textContent = `已${label}`; }),
                (err) => { $("#action-error").textContent = `未能${label}：${problemText(err)}`; });

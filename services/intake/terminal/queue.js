@@ -15,6 +15,7 @@ export async function outboxPage() {
       <td>${esc(when(i.occurred_at))}</td>
       <td><span class="tag ${STATES[i.state][0]}">${STATES[i.state][1]}</span></td>
       <td>${i.state === "sent" && i.answer && i.answer.receipt_no ? `回执编号 <b>${esc(i.answer.receipt_no)}</b>` : ""}
+        ${i.state === "sent" ? repeatsNote(i.answer) : ""}
         ${i.state === "refused" ? `<span class="refusal">${esc(i.problem.zh)}</span> <span class="hint">${esc(i.problem.en)}</span>` : ""}</td>
       <td>${i.state === "sent" && i.slip ? `<button type="button" class="slip">回执</button>` : ""}
         ${i.state !== "pending" ? `<button type="button" class="dismiss">已知悉</button>` : ""}</td></tr>`).join("")}
@@ -25,8 +26,15 @@ export async function outboxPage() {
     const item = row && items.find((i) => i.key === row.dataset.key);
     if (!item) return;
     if (e.target.classList.contains("dismiss")) { await outbox.remove(item.key); await counted(); return outboxPage(); }
-    if (e.target.classList.contains("slip")) { view().innerHTML = slipHtml(item.slip, item.answer); wireSlip(); }
+    if (e.target.classList.contains("slip")) { view().innerHTML = slipHtml(item.slip, item.answer); wireSlip(item.answer); }
   });
+}
+
+/** A registration sent late may repeat a matter (its 201's possible_repeats): the new matter's page offers 并单. */
+function repeatsNote(answer) {
+  const repeats = (answer && answer.possible_repeats) || [];
+  return repeats.length ? `<p class="refusal repeats-note">可能是重复信访：${repeats.map((r) => esc(r.receipt_no)).join("、")}，
+    请主管在<a href="#/matter/${esc(answer.petition_id)}">本事项页面</a>并单</p>` : "";
 }
 
 export async function syncNow() {

@@ -1,7 +1,9 @@
-// 登记: the registration form, the receipt slip 回执 and, when intake answers possible_repeats, a visit instead.
-import { api, newKey, occurredNow, Offline } from "./api.js";
-import { $, counted, esc, options, problemText, ref, send, view, when } from "./common.js";
+// 登记: the registration form; before it is sent, the same people's matters (POST /v1/petitions/repeat-check) with a
+// visit on one of them instead; the receipt slip 回执, printed from the PDF intake issues (the receipt notice).
+import { api, fetchDocument, newKey, occurredNow, Offline, Problem } from "./api.js";
+import { $, counted, esc, options, problemText, ref, view, when } from "./common.js";
 import { idNumberProblem } from "./idcard.js";
+import { recordVisit, resultsHtml } from "./lookup.js";
 import * as outbox from "./outbox.js";
 
 function placeOptions() {
@@ -65,7 +67,13 @@ export async function registerPage() {
   </form>`;
   const form = $("#register");
   $("#channel").focus();
-  form.addEventListener("input", (e) => { if (e.target.name === "id_number") checkId(e.target); });
+  form.addEventListener("input", (e) => {
+    if (e.target.name === "id_number") checkId(e.target);
+    if (["id_number", "phone"].includes(e.target.name) && form.dataset.repeats) {  // other people: ask again
+      delete form.dataset.repeats;
+      $("#repeats", form)?.remove();
+    }
+  });
   form.addEventListener("click", (e) => {
     if (e.target.classList.contains("remove") && form.querySelectorAll(".petitioner").length > 1) {
       e.target.closest(".petitioner").remove();
@@ -120,11 +128,27 @@ async function submitRegistration(form) {
     return wrong.focus();
   }
   error.textContent = "";
-  // its occurred time and key go with the first try and every retry alike: the same body, never a second matter
-  const body = { ...registration(form), occurred_at: occurredNow() };
-  const key = newKey();
-  const button = $("button[type=submit]", form);
+  const fields = registration(form);
+  const button = form.querySelector(":scope > .actions button[type=submit]");
   button.disabled = true;
+  if (!form.dataset.repeats) {  // asked once per set of people; "仍登记为新事项" sends it
+    let repeats;
+    try {
+      repeats = await repeatCheck(fields.petitioners);
+    } catch (err) {
+      button.disabled = false;
+      error.textContent = problemText(err);
+      return markFields(form, err);
+    }
+    if (repeats.length) {
+      button.disabled = false;
+      form.dataset.repeats = String(repeats.length);
+      return showRepeats(form, fields, repeats);
+    }
+  }
+  // its occurred time and key go with the first try and every retry alike: the same body, never a second matter
+  const body = { ...fields, occurred_at: occurredNow() };
+  const key = newKey();
   try {
     const answer = await api("/v1/petitions", { method: "POST", body, key });
     showSlip(body, answer);
@@ -173,41 +197,106 @@ export function slipHtml(facts, answer) {
       <dt>人数</dt><dd>${esc(facts.head_count)}</dd><dt>登记单位</dt><dd>${esc(facts.unit)}</dd>
       <dt>登记时间</dt><dd>${esc(when(facts.at))}</dd>
     </dl>
-    <p class="hint">凭回执编号可查询办理进度。请妥善保管本回执。</p>
-    <div class="actions"><button type="button" id="print" class="primary">打印回执</button>
+    <p class="hint">打印的回执由受理系统生成（PDF，含查询码）；凭回执编号和查询码可查询办理进度。</p>
+    <div class="actions"><button type="button" id="print" class="primary">${answer ? "打印回执" : "联网后可打印回执"}</button>
+      <a id="slip-pdf" class="button hidden" target="_blank" rel="noopener">打开回执 PDF</a>
       <button type="button" id="again">继续登记</button></div>
+    <p id="slip-status" role="status"></p>
   </section>`;
 }
 
 function showSlip(body, answer) {
-  view().innerHTML = slipHtml(slipFacts(body), answer) + repeatsHtml(answer, body);
-  wireSlip();
+  view().innerHTML = slipHtml(slipFacts(body), answer) + repeatsHtml(answer);
+  wireSlip(answer);
 }
 
-export function wireSlip() {
-  $("#print").addEventListener("click", () => window.print());
+/** 打印回执: intake issues the receipt notice (登记回执, with the petitioner's query code) and the page opens its PDF;
+ * one key per slip shown, so a second click reprints the same notice rather than issuing another. */
+export function wireSlip(answer) {
+  const print = $("#print");
+  if (answer) {
+    const key = newKey();
+    print.addEventListener("click", () => printSlip(answer.petition_id, key));
+  } else {
+    print.disabled = true;
+  }
   $("#again").addEventListener("click", () => registerPage());
   $("#slip").focus();
 }
 
-// possible_repeats: the matters the registration may repeat (when intake answers them): record a visit there instead
-function repeatsHtml(answer, body) {
-  const repeats = (answer && answer.possible_repeats) || [];
-  if (!repeats.length) return "";
-  lastBody = body;
-  return `<section id="repeats" class="card"><h2>可能是重复信访</h2>
-    <p class="hint">以下事项可能与本次登记相同。如确属同一事项，可改为在原事项上登记本次来访。</p>
-    <ul>${repeats.map((r) => `<li>${esc(r.receipt_no)} ${esc(r.status_label || "")}
-      <button type="button" class="visit-instead" data-id="${esc(r.petition_id)}">改为在此事项上登记来访</button></li>`).join("")}</ul>
-    <p id="repeat-result" role="status"></p></section>`;
+async function printSlip(pid, key) {
+  const said = $("#slip-status");
+  said.textContent = "正在生成回执…";
+  try {
+    const notice = await api(`/v1/petitions/${pid}/notices`, { method: "POST", body: { kind: "receipt", delivery: "desk" },
+                                                             key });
+    const url = URL.createObjectURL(await fetchDocument(notice.pdf));
+    const link = $("#slip-pdf");
+    link.href = url;
+    link.download = `回执-${$("#receipt-no").textContent}.pdf`;
+    link.classList.remove("hidden");
+    said.textContent = "回执已生成（含查询码），请在打开的 PDF 中打印";
+    window.open(url, "_blank");  // a blocked pop-up leaves the link
+  } catch (err) {
+    said.textContent = err instanceof Offline ? "网络已断开，联网后再打印回执" : `未能生成回执：${problemText(err)}`;
+  }
 }
 
-let lastBody = null;
-document.addEventListener("click", async (e) => {
-  if (!e.target.classList.contains("visit-instead")) return;
-  const { channel, head_count, petitioners, summary } = lastBody;
-  const path = `/v1/petitions/${e.target.dataset.id}/visits`;
-  const body = { channel, head_count, petitioners, summary };
-  await send(path, body, "来访", (answer) => { $("#repeat-result").textContent = `已在事项 ${answer.receipt_no} 上登记来访`; },
-             (err) => { $("#repeat-result").textContent = problemText(err); });
-});
+/** The matters POST /v1/petitions would list as possible_repeats, asked before registering: [] offline or beyond
+ * the terminal's lookup allowance (the registration's answer then lists them). */
+async function repeatCheck(petitioners) {
+  const keys = petitioners.map(({ id_number, phone }) => ({ ...(id_number ? { id_number } : {}), ...(phone ? { phone } : {}) }));
+  if (!keys.some((k) => k.id_number || k.phone)) return [];
+  try {
+    return (await api("/v1/petitions/repeat-check", { method: "POST", body: { petitioners: keys } })).possible_repeats;
+  } catch (err) {
+    if (err instanceof Offline || (err instanceof Problem && err.status === 429)) return [];
+    throw err;
+  }
+}
+
+const MATCHED = { id_number: "身份证号码相符", phone: "电话相符" };
+
+function showRepeats(form, fields, repeats) {
+  $("#repeats", form)?.remove();
+  $(".actions", form).insertAdjacentHTML("beforebegin", `<section id="repeats" class="repeats" aria-labelledby="repeats-title">
+    <h3 id="repeats-title">可能是重复信访：同一信访人已有 ${repeats.length} 件事项</h3>
+    <p class="hint">如确属同一事项，请改为在原事项上登记本次来访（重复访），不另立新事项；否则点「仍登记为新事项」。</p>
+    ${resultsHtml(repeats.map(shown), [["visit", "改为在此事项上登记来访"]])}
+    <div class="actions"><button type="submit" id="register-anyway">仍登记为新事项</button></div>
+    <p id="repeat-result" class="refusal" role="alert"></p></section>`);
+  $("#repeats .found").addEventListener("click", async (e) => {
+    const row = e.target.closest("tr[data-id]");
+    if (!row || e.target.dataset.do !== "visit") return;
+    const matter = { petition_id: row.dataset.id, receipt_no: row.dataset.receipt };
+    const { channel, head_count, petitioners, summary } = fields;
+    await recordVisit(matter, { channel, head_count, petitioners, summary }, (answer) => visitRecorded(answer),
+                      (err) => { $("#repeat-result").textContent = `未能登记来访：${problemText(err)}`; });
+  });
+  $("#repeats h3").scrollIntoView({ block: "nearest" });
+  $("#repeats .found button").focus();
+}
+
+/** A possible repeat as the finder's table shows it: who matched instead of names (the check answers none). */
+const shown = (r) => ({ ...r, names: r.matched_by.map((m) => MATCHED[m] || m), next_due_at: null });
+
+function visitRecorded(answer) {
+  view().innerHTML = `<section id="visit-recorded" class="card" tabindex="-1"><h2>已登记来访</h2>
+    <p>本次来访已登记在事项 <b id="visit-receipt">${esc(answer.receipt_no)}</b>（${esc(answer.status_label)}）上，现共
+      ${answer.batches} 批 ／ ${answer.head_count} 人；未另立新事项。</p>
+    <div class="actions"><a class="button" href="#/matter/${esc(answer.petition_id)}">打开该事项</a>
+      <button type="button" id="again">继续登记</button></div></section>`;
+  $("#again").addEventListener("click", () => registerPage());
+  $("#visit-recorded").focus();
+}
+
+// possible_repeats of the registration's answer (when the check before it could not ask, or the people matched only
+// now): the new matter exists, so what remains is 并单 by a supervisor, on the new matter's page
+function repeatsHtml(answer) {
+  const repeats = (answer && answer.possible_repeats) || [];
+  if (!repeats.length) return "";
+  return `<section id="repeats" class="card"><h2>可能是重复信访</h2>
+    <p class="hint">本次登记已生成新事项 ${esc(answer.receipt_no)}。如与下列事项确属同一事项，请主管在
+      <a href="#/matter/${esc(answer.petition_id)}">本事项页面</a>将其并入原事项（并单）。</p>
+    ${resultsHtml(repeats.map(shown), [])}</section>`;
+}

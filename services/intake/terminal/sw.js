@@ -7,8 +7,8 @@
 // beside the cached one (stale-while-revalidate). API calls are never cached here: they carry a token and personal
 // data; the page queues what it could not send.
 const CACHE = "xinfang-terminal-__VERSION__";
-const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js",
-               "outbox.js", "queue.js", "register.js"];
+const FILES = ["./", "index.html", "style.css", "app.js", "api.js", "common.js", "idcard.js", "lists.js", "lookup.js",
+               "matter.js", "outbox.js", "queue.js", "register.js"];
 const RECHECK_MS = 60_000;
 const checked = new Map();  // path → when its fresh copy was last asked for (while this worker runs)
 

@@ -1,27 +1,34 @@
 """The web terminal at /terminal/, in headless Chromium, against a real intake (PostgreSQL, Kafka): a registrar
-registers by keyboard alone and prints the slip; a handler accepts and replies; a registration made with the
-network cut is queued as 待同步 and lands once the network returns, exactly once; a refused action shows its reason,
-and so does a queued one the matter moved past meanwhile. Each page is photographed into the test's tmp dir."""
+registers by keyboard alone and prints the slip (the receipt notice's PDF, made by intake); a handler accepts and
+replies; a registration made with the network cut is queued as 待同步 and lands once the network returns, exactly
+once; a refused action shows its reason, and so does a queued one the matter moved past meanwhile; a supervisor
+merges (并单) and the bureau undoes it; the desk finds a returning petitioner's matters and records a visit, also
+instead of registering a repeat. Each page is photographed into the test's tmp dir."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
+import hashlib
+import random
 import re
+import subprocess
 import uuid
 from datetime import datetime, timezone
 
 import asyncpg
+import orjson
 import pytest
 
 from support.browser import chromium
-from support.intake import OTHER_VILLAGE, TOWNSHIP, VILLAGE
+from support.intake import BUREAU, OTHER_VILLAGE, TOWNSHIP, VILLAGE, identity_number, mobile
+from support.process import ROOT
 from support.waiting import until
 from xinfang.events.catalogue import DeadlineWarning
 from xinfang.events.envelope import rfc3339
 
 RECEIPT = re.compile(r"^\d{4}-361402-\d{7}$")
-PRINT_SPY = "window.__printed = 0; window.print = () => { window.__printed += 1; };"
 
 
 def query(intake, sql: str, *args):
@@ -61,7 +68,6 @@ def signed_in(browser, intake, roles, unit=VILLAGE, page_ready="register"):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     try:
         page = context.new_page()
-        page.add_init_script(PRINT_SPY)
         page.goto(f"{intake.proc.url}/terminal/")
         page.wait_for_selector('body[data-ready="signin"]')
         page.fill("#token", intake.terminal(unit, roles))
@@ -70,6 +76,18 @@ def signed_in(browser, intake, roles, unit=VILLAGE, page_ready="register"):
         yield context, page
     finally:
         context.close()
+
+
+def pdf_of(page, link: str) -> tuple[bytes, str]:
+    """The PDF a link of the page holds (a blob: URL), and its text as pdftotext reads it, whitespace removed."""
+    data = page.evaluate("""async (selector) => {
+        const bytes = new Uint8Array(await (await fetch(document.querySelector(selector).href)).arrayBuffer());
+        return btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+    }""", link)
+    pdf = base64.b64decode(data)
+    assert pdf.startswith(b"%PDF")
+    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return pdf, re.sub(r"\s+", "", out)
 
 
 def routed(intake, unit=VILLAGE, tier="village", **overrides) -> dict:
@@ -82,7 +100,7 @@ def test_the_page_is_public_static_files_from_the_project_and_every_api_call_nee
     page = intake.http.get("/terminal/")
     assert page.status_code == 200 and "信访事项登记办理终端" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # no CDN
-    for asset in ("app.js", "api.js", "common.js", "idcard.js", "lists.js", "matter.js", "outbox.js", "queue.js",
+    for asset in ("app.js", "api.js", "common.js", "idcard.js", "lists.js", "lookup.js", "matter.js", "outbox.js", "queue.js",
                   "register.js", "sw.js", "style.css"):
         body = intake.http.get(f"/terminal/{asset}").text
         assert "//cdn" not in body and "https://" not in body, asset
@@ -148,13 +166,24 @@ def test_a_registrar_registers_by_keyboard_alone_and_prints_the_slip(browser, in
         assert registrations_saying(intake, summary) == 1
         assert "李四" in page.inner_text("#slip") and "东门社区" in page.inner_text("#slip")
         page.screenshot(path=shots / "slip.png")
-        keys.press("Tab")                       # from the slip to 打印回执
-        keys.press("Enter")
-        assert page.evaluate("window.__printed") == 1
-        page.emulate_media(media="print")       # the print stylesheet: the slip alone
-        assert page.is_visible("#slip") and not page.is_visible("#nav") and not page.is_visible("header")
-        page.screenshot(path=shots / "slip-print.png")
-        page.emulate_media(media="screen")
+        keys.press("Tab")                       # from the slip to 打印回执: intake issues the receipt notice
+        with context.expect_page() as opened:
+            keys.press("Enter")
+        assert opened.value.url.startswith("blob:")
+        opened.value.close()
+        pid = query(intake, "SELECT petition_id::text FROM petitions WHERE receipt_no = $1", receipt)
+        issued = intake.get(f"/v1/petitions/{pid}/notices").json()
+        assert [n["kind"] for n in issued] == ["receipt"] and issued[0]["delivery"] == "desk"
+        pdf, text = pdf_of(page, "#slip-pdf")   # the PDF the page opened is the one intake issued, byte for byte
+        assert hashlib.sha256(pdf).hexdigest() == issued[0]["pdf_sha256"]
+        assert receipt in text and "查询码" in text and "李四" in text
+        page.evaluate("document.getElementById('slip-status').textContent = ''")
+        with context.expect_page() as again:   # a second click reprints the same notice (the same key)
+            page.click("#print")
+        again.value.close()
+        assert "回执已生成" in page.inner_text("#slip-status")
+        assert len(intake.get(f"/v1/petitions/{pid}/notices").json()) == 1
+        page.screenshot(path=shots / "slip-printed.png")
         page.set_viewport_size({"width": 768, "height": 1024})   # a tablet held upright
         page.click("#again")
         page.wait_for_selector("#register")
@@ -312,3 +341,174 @@ def test_the_listing_filters_counts_working_days_and_marks_warnings(intake):
     intake.send_routing(pid, DeadlineWarning(unit=VILLAGE, tier="village", stage="accept",
                                              due_at=rfc3339(datetime.fromisoformat(due["due_at"]))))
     until(lambda: (listed() or {}).get("warned"), "the listing marking the matter warned")
+
+
+def test_a_supervisor_merges_a_matter_into_the_one_it_repeats_and_the_bureau_undoes_it(browser, intake, shots):
+    survivor, repeat = routed(intake), routed(intake)
+    with signed_in(browser, intake, ("supervisor",), unit=TOWNSHIP, page_ready="worklist") as (context, page):
+        page.goto(f"{intake.proc.url}/terminal/#/matter/{repeat['petition_id']}")
+        page.wait_for_selector("button[data-action='merge']")
+        assert "只有县级信访部门的主管可以撤销并单" in page.text_content("#refused-actions")  # the bureau's, said why
+        page.click("button[data-action='merge']")
+        page.fill("#act-reason", "同一信访人同一诉求，误登记为新件")
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('action-error').textContent.includes('请先查询并选定存续事项')")
+
+        def choose(receipt: str, pid: str) -> None:
+            """Find the surviving matter by its receipt number in the form's finder and choose it."""
+            page.fill("#action-form .find-value", receipt)
+            page.press("#action-form .find-value", "Enter")
+            page.click(f"#action-form .find-results tr[data-id='{pid}'] button[data-do='into']")
+            page.wait_for_function(f"document.getElementById('merge-into').textContent.includes('{receipt}')")
+
+        choose(repeat["receipt_no"], repeat["petition_id"])     # itself: the server refuses, with its reason
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('action-error').textContent.includes('事项不能并入其自身')")
+        page.screenshot(path=shots / "merge-refused.png", full_page=True)
+        choose(survivor["receipt_no"], survivor["petition_id"])
+        page.screenshot(path=shots / "merge-form.png", full_page=True)
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('status').textContent === '已并单'")
+        assert survivor["receipt_no"] in page.inner_text("#merged-into")
+        assert "并入" in page.inner_text("#timeline") and "已并单" in page.inner_text("#action-done")
+        page.screenshot(path=shots / "merged.png", full_page=True)
+        assert intake.get(f"/v1/petitions/{repeat['petition_id']}").json()["merged_into"] == survivor["petition_id"]
+        page.click("#merged-into a")                             # to the survivor: the matter merged into it
+        page.wait_for_selector("#merged-in")
+        assert repeat["receipt_no"] in page.inner_text("#merged-in")
+    with signed_in(browser, intake, ("supervisor",), unit=BUREAU, page_ready="worklist") as (context, page):
+        page.goto(f"{intake.proc.url}/terminal/#/matter/{repeat['petition_id']}")
+        page.wait_for_selector("button[data-action='unmerge']")
+        page.click("button[data-action='unmerge']")
+        page.fill("#act-reason", "并单有误，系两件不同事项")
+        page.click("#action-form button[type=submit]")
+        page.wait_for_function("document.getElementById('status').textContent === '已交办待受理'")
+        assert not page.is_visible("#merged-into")
+        page.screenshot(path=shots / "unmerged.png", full_page=True)
+    assert intake.get(f"/v1/petitions/{repeat['petition_id']}").json()["merged_into"] is None
+
+
+def test_the_desk_finds_a_returning_petitioners_matters_and_records_a_visit_on_one(browser, intake, shots):
+    rng = random.Random()
+    number, phone = identity_number(rng), mobile(rng)
+    matter = routed(intake, petitioners=[{"name": "钱七", "id_number": number, "phone": phone}])
+    pid = matter["petition_id"]
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
+        page.goto(f"{intake.proc.url}/terminal/#/lookup")
+        page.wait_for_selector('body[data-ready="lookup"]')
+        assert page.evaluate("document.activeElement.classList.contains('find-value')")
+
+        def look(kind: str, value: str, found: str = "1") -> str:
+            page.select_option(".find-kind", kind)
+            page.fill(".find-value", value)
+            page.press(".find-value", "Enter")
+            page.wait_for_selector(f'.finder[data-found="{found}"]')
+            return page.inner_text(".find-results")
+
+        wrong = number[:17] + ("0" if number[17] != "0" else "1")
+        page.select_option(".find-kind", "id_number")
+        page.fill(".find-value", wrong)                           # said as typed, and never sent
+        page.wait_for_function("document.querySelector('.finder .field-error').textContent.includes('校验码不符')")
+        page.press(".find-value", "Enter")
+        assert page.get_attribute(".finder", "data-found") is None
+        page.screenshot(path=shots / "lookup-id-check.png")
+        by_number = look("id_number", number)
+        for shown in (matter["receipt_no"], "钱七", "已交办待受理", "东门社区"):
+            assert shown in by_number, (shown, by_number)
+        page.screenshot(path=shots / "lookup.png", full_page=True)
+        page.set_viewport_size({"width": 768, "height": 1024})   # a tablet held upright: the page does not widen
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=shots / "lookup-tablet.png", full_page=True)
+        page.set_viewport_size({"width": 1366, "height": 768})
+        assert matter["receipt_no"] in look("phone", f"+86 {phone[:3]}-{phone[3:]}")
+        assert "钱七" in look("receipt", matter["receipt_no"])
+        assert "未查到" in look("phone", mobile(rng), found="0")
+        look("id_number", number)
+        page.click(f".find-results tr[data-id='{pid}'] button[data-do='visit']")
+        page.select_option("#visit-channel", "phone")
+        page.fill("#visit-head", "2")
+        page.fill("#visit-summary", "再次来电询问进度")
+        page.click("#visit-form button[type=submit]")
+        page.wait_for_function("document.getElementById('visit-done').textContent.includes('现共 2 批')")
+        page.screenshot(path=shots / "lookup-visit.png", full_page=True)
+        assert intake.get(f"/v1/petitions/{pid}").json()["batches"] == 2
+        page.click(f".find-results tr[data-id='{pid}'] button[data-do='open']")
+        page.wait_for_selector('body[data-ready="matter"]')
+        assert "再次来电询问进度" in page.inner_text("#timeline")
+        other = routed(intake)                                    # meanwhile merged into another: refused, said why
+        merged = intake.post(f"/v1/petitions/{pid}/actions", {"action": "merge", "into": other["petition_id"],
+                                                              "reason": "重复登记"})
+        assert merged.status_code == 200, merged.text
+        page.goto(f"{intake.proc.url}/terminal/#/lookup")
+        page.wait_for_selector('body[data-ready="lookup"]')
+        assert "已并单" in look("receipt", matter["receipt_no"])
+        page.click(f".find-results tr[data-id='{pid}'] button[data-do='visit']")
+        page.click("#visit-form button[type=submit]")
+        page.wait_for_function("document.getElementById('visit-error').textContent.includes('事项已并入')")
+        page.screenshot(path=shots / "lookup-visit-refused.png", full_page=True)
+        assert intake.get(f"/v1/petitions/{pid}").json()["batches"] == 2
+    neighbour = intake.post("/v1/lookups/id-number", {"id_number": number}, unit=OTHER_VILLAGE)
+    assert neighbour.status_code == 200 and neighbour.json() == {"matters": []}  # out of scope: nothing said
+
+
+def test_a_returning_petitioners_registration_offers_a_visit_instead_and_the_registrations_repeats(
+        browser, intake, shots):
+    number = identity_number(random.Random())
+    earlier = routed(intake, petitioners=[{"name": "孙八", "id_number": number}])
+    schema = orjson.loads((ROOT / "docs" / "intake-openapi.json").read_bytes())["components"]["schemas"]
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
+        def register(summary: str) -> None:
+            page.select_option("#category", index=1)
+            page.fill("#summary", summary)
+            page.fill("#name-1", "孙八")
+            page.fill("#id-1", number)
+            page.click("#register > .actions button[type=submit]")
+            page.wait_for_selector(f"#repeats tr[data-id='{earlier['petition_id']}']")
+
+        instead = f"又来反映工资问题 {uuid.uuid4().hex[:8]}"
+        register(instead)                                         # asked before registering: nothing made yet
+        shown = page.inner_text("#repeats")
+        assert earlier["receipt_no"] in shown and "身份证号码相符" in shown and "东门社区" in shown
+        assert registrations_saying(intake, instead) == 0
+        page.screenshot(path=shots / "register-repeats.png", full_page=True)
+        page.click("#repeats button[data-do='visit']")
+        page.wait_for_selector("#visit-recorded")
+        assert page.inner_text("#visit-receipt") == earlier["receipt_no"]
+        assert intake.get(f"/v1/petitions/{earlier['petition_id']}").json()["batches"] == 2
+        assert registrations_saying(intake, instead) == 0         # a visit on the matter, not a second matter
+        page.screenshot(path=shots / "register-visit-instead.png")
+
+        page.click("#again")
+        anyway = f"另一诉求：宅基地纠纷 {uuid.uuid4().hex[:8]}"
+        register(anyway)
+        with page.expect_response(lambda r: r.url.endswith("/v1/petitions") and r.request.method == "POST") as made:
+            page.click("#register-anyway")
+        answer = made.value.json()
+        assert made.value.status == 201 and registrations_saying(intake, anyway) == 1
+        repeats = answer["possible_repeats"]                      # the real answer, as the published schema says
+        assert [r["petition_id"] for r in repeats] == [earlier["petition_id"]]
+        assert set(repeats[0]) == set(schema["PossibleRepeat"]["properties"])
+        page.wait_for_selector("#slip")
+        assert answer["receipt_no"] == page.inner_text("#receipt-no")
+        assert earlier["receipt_no"] in page.inner_text("#repeats") and "并单" in page.inner_text("#repeats")
+        page.screenshot(path=shots / "slip-repeats.png", full_page=True)
+
+
+def test_a_repeat_registered_offline_says_so_in_the_outbox_once_it_is_sent(browser, intake, shots):
+    number = identity_number(random.Random())
+    earlier = routed(intake, petitioners=[{"name": "周九", "id_number": number}])
+    with signed_in(browser, intake, ("registrar",)) as (context, page):
+        context.set_offline(True)                                 # no check before it: it is queued as it is
+        page.select_option("#category", index=1)
+        page.fill("#summary", f"断网时再次来访 {uuid.uuid4().hex[:8]}")
+        page.fill("#name-1", "周九")
+        page.fill("#id-1", number)
+        page.click("#register > .actions button[type=submit]")
+        page.wait_for_selector('body[data-pending="1"] #slip')
+        assert page.is_disabled("#print")                          # no receipt number yet: nothing to print
+        context.set_offline(False)
+        page.wait_for_selector('body[data-pending="0"]', timeout=30_000)
+        page.goto(f"{intake.proc.url}/terminal/#/outbox")
+        page.wait_for_selector("#outbox .tag.sent")
+        assert earlier["receipt_no"] in page.inner_text("#outbox .repeats-note")
+        page.screenshot(path=shots / "outbox-repeat.png")

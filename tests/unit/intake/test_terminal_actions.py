@@ -1,6 +1,7 @@
 """The web terminal's list of actions (intake.api.timeline): decide() itself says which a terminal may take now."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from intake.api.timeline import OFFERED, _option
@@ -35,3 +36,20 @@ def test_a_refusal_of_the_sample_body_itself_does_not_hide_the_action():
     state = run(assigned(run(None, register(), ctx())), c.Accept(), ctx(now=T0 + timedelta(seconds=1)))
     option = _option("extend", state, ctx("room-1", ("supervisor",), now=T0 + timedelta(seconds=2)))
     assert option.allowed and option.label == ACTION_LABELS["extend"] == "延期"
+
+
+def test_a_supervisors_page_offers_merge_and_only_the_bureaus_the_undo_each_with_decides_reason():
+    from unit.intake.test_merging import LATER, MERGED, OTHER, SURVIVOR, boss, matter, merge
+
+    state = matter(MERGED)
+    assert options(state, boss())["merge"] == (True, None)
+    assert options(state, boss())["unmerge"] == (False, "本事项未并单")
+    assert not options(state, boss(roles=("handler",)))["merge"][0]             # a supervisor's
+    took_in = options(replace(state, merged_in=(OTHER,)), boss())["merge"]     # the survivor of another merge
+    assert took_in == (False, "已有其他事项并入本事项，不能再将本事项并出")
+    merged = merge(state, matter(SURVIVOR))
+    later = LATER + timedelta(hours=1)
+    assert options(merged, boss(now=later))["unmerge"] == (True, None)        # the survivor is read when it is sent
+    assert options(merged, boss("station-1", now=later))["unmerge"] == (False, "只有县级信访部门的主管可以撤销并单")
+    offered = options(merged, boss(now=later))
+    assert not offered["merge"][0] and SURVIVOR in offered["merge"][1] and not offered["accept"][0]
