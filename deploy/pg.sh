@@ -21,7 +21,8 @@ PGBASE="$VAR/pg"
 PGDATA="$PGBASE/data"
 SOCKDIR="$PGBASE/run"
 PGLOG="$VAR/logs/postgres.log"
-DATABASES=(xinfang xinfang_intake xinfang_reporting xinfang_test)
+DATABASES=(xinfang xinfang_intake xinfang_reporting xinfang_test
+           xinfang_intake_songxi xinfang_reporting_songxi xinfang_reporting_city)  # the demo city (deploy/dev city)
 
 log() { echo "pg.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -51,9 +51,9 @@ class Terminal:
         return self.http.get(path, headers={"Authorization": f"Bearer {self.token}"})
 
 
-def person(rng: random.Random) -> dict:
+def person(rng: random.Random, area: str = "361402") -> dict:
     return {"name": rng.choice(SURNAMES) + rng.choice(GIVEN),
-            "id_number": (f"361402{rng.randint(1950, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+            "id_number": (f"{area}{rng.randint(1950, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
                           f"{rng.randint(0, 9999):04d}"),
             "phone": f"13{rng.randint(100000000, 999999999)}"}
 
@@ -65,11 +65,16 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
          days: int = typer.Option(6, help="the back-dated ones happened over the last N days (within the county's "
                                      "offline window, 7 days in the demo county)"),
          backlog: float = typer.Option(0.25, min=0, max=1, help="share of matters back-dated (synced late)"),
-         seed: int = typer.Option(7), neglect: float = typer.Option(0.25, help="share of units that never handle")) -> None:
+         seed: int = typer.Option(7), neglect: float = typer.Option(0.25, help="share of units that never handle"),
+         bureau: str = typer.Option("bureau.361402", help="the county bureau's unit id (another county of the demo "
+                                                          "city: bureau.361403)")) -> None:
     """Play a working day; prints what it did."""
     rng = random.Random(seed)
     with httpx.Client(base_url=url, timeout=30) as http:
-        units = http.get("/v1/units", headers={"Authorization": f"Bearer {_terminal(http, admin_token, 'bureau.361402')}"}).json()
+        units = http.get("/v1/units", headers={"Authorization": f"Bearer {_terminal(http, admin_token, bureau)}"}).json()
+        hall = next((u for u in units if u["id"] == bureau), None)
+        if hall is None:
+            raise typer.BadParameter(f"{bureau} 不是该县的单位 is not a unit of this county", param_hint="--bureau")
         rooms = [u for u in units if u["kind"] == "room"]
         stations = [u for u in units if u["kind"] == "station"]
         handlers = {u["id"]: Terminal(http, u["id"], _terminal(http, admin_token, u["id"])) for u in units
@@ -82,11 +87,11 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
         registered: list[tuple[str, Terminal]] = []
         stats = {"registered": 0, "collective": 0, "repeat_visits": 0, "accepted": 0, "replied": 0, "reviews": 0}
         for _ in range(matters):
-            desk = rng.choices([rng.choice(rooms), rng.choice(stations), {"id": "bureau.361402", "jurisdiction": "361402000000"}],
+            desk = rng.choices([rng.choice(rooms), rng.choice(stations), hall],
                                weights=[6, 3, 1])[0]
             place = desk["jurisdiction"] if desk["id"].startswith("room") else rng.choice(
                 [r["jurisdiction"] for r in rooms
-                 if desk["id"] == "bureau.361402" or r["jurisdiction"].startswith(desk["jurisdiction"][:9])])
+                 if desk["id"] == bureau or r["jurisdiction"].startswith(desk["jurisdiction"][:9])])
             collective = rng.random() < 0.12
             category = rng.choice(list(SUMMARIES))
             if rng.random() < backlog:
@@ -98,7 +103,8 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
                 "channel": rng.choice(["visit", "visit", "visit", "letter", "online", "phone"]), "jurisdiction": place,
                 "category": category, "summary": SUMMARIES[category],
                 "head_count": rng.randint(5, 40) if collective else rng.randint(1, 3),
-                "petitioners": [person(rng) for _ in range(1 if not collective else 2)], "occurred_at": when.isoformat()})
+                "petitioners": [person(rng, hall["jurisdiction"][:6]) for _ in range(1 if not collective else 2)],
+                "occurred_at": when.isoformat()})
             if r.status_code != 201:
                 print(f"登记被拒 refused: {r.status_code} {r.text[:200]}")
                 continue

@@ -144,3 +144,19 @@ def test_the_city_file_and_the_password_have_no_defaults(city_compose):
         assert re.search(r"\$\{" + required + r":\?", text), f"{required} must be required, not defaulted"
     mounts = city_compose["services"]["mirror-config"]["volumes"]
     assert "../cities:/app/deploy/cities:ro" in mounts and (CITY_COMPOSE.parent / "../cities").resolve().is_dir()
+
+
+def test_the_city_runs_the_reporting_service_in_city_mode_over_the_city_file_and_its_county_files(city_compose):
+    services = city_compose["services"]
+    reporting, env = services["reporting"], services["reporting"]["environment"]
+    assert reporting["command"] == ["python", "-m", "reporting"] and env["XINFANG_REPORTING_MODE"] == "city"
+    assert env["XINFANG_CITY_FILE"].startswith("/app/deploy/cities/${XINFANG_CITY_FILE:?")
+    assert {"../cities:/app/deploy/cities:ro", "../counties:/app/deploy/counties:ro"} <= set(reporting["volumes"])
+    assert reporting["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+    assert services["topics"]["command"] == ["python", "-m", "xinfang.topics"]
+    assert "postgres:5432/xinfang_reporting" in env["XINFANG_DATABASE_URL"]
+    # the demo city's county files resolve where the service mounts them: ../counties beside ../cities
+    from xinfang.city import load_city
+    city = load_city(ROOT / "deploy" / "cities" / "demo-city.yaml")
+    assert all(link.county_file.startswith("../counties/") and (ROOT / "deploy" / "counties" /
+               link.county_file.removeprefix("../counties/")).is_file() for link in city.counties)
