@@ -33,7 +33,7 @@ from reporting.settings import ReportingSettings
 from reporting.stats import Reporter, ScopeError, parse_moment
 from reporting.store import connect
 from reporting.store import pool as connection_pool
-from xinfang.city import CityConfigError, load_city_tree
+from xinfang.city import CityConfigError, load_city, load_city_tree
 from xinfang.county import load_county
 from xinfang.settings import CommonSettings
 
@@ -341,8 +341,8 @@ def city_verify(city_file: str = typer.Argument(..., help="市配置文件 the c
     /v1/stats against the city's for that county (and its townships) for the same period and clocks (pass
     --known-at a moment both have recorded). Exit 1 on any missing or injected record, broken chain or difference;
     duplicates are named but harmless (an event id counts once)."""
-    try:
-        city, tree = load_city_tree(city_file)
+    try:  # the figures need the city's tree (the county files the city file names); the records only the city file
+        city, tree = load_city_tree(city_file) if figures else (load_city(city_file), None)
     except CityConfigError as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(USAGE) from None
@@ -350,12 +350,12 @@ def city_verify(city_file: str = typer.Argument(..., help="市配置文件 the c
     clocks = {k: v for k, v in (("as_of", as_of), ("known_at", known_at)) if v}
     try:
         parse_period(**period) if period else None
-        _clocks(as_of, known_at, tree)
     except PeriodError as exc:
         err.print(f"[red]--{exc.field}: {exc.zh} / {exc.en}")
         raise typer.Exit(USAGE) from None
     keys = _token_file(tokens)
-    if figures:
+    if tree is not None:
+        _clocks(as_of, known_at, tree)  # a bad time: a usage error naming the option
         lacking = [link.alias for link in city.counties if link.reporting_url is None]
         if city.reporting_url is None or lacking:
             err.print("[red]比对数字需要市和各县统计服务的地址 comparing figures needs reporting_url of the city"
