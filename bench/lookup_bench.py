@@ -117,8 +117,8 @@ def begin_statement() -> str:
 
 
 def repeat_statement() -> str:
-    """desk.matters_of as a registration of one person with both identifiers asks it."""
-    sql = desk.MATTERS_OF
+    """desk.possible_repeats as a registration of one person with both identifiers asks it."""
+    sql = desk.REPEATS_OF
     return sql.replace("$1::text[]", "'{id_number,phone}'::text[]").replace(
         "$2::bytea[]", "ARRAY[sha256((:r::text || 'i')::bytea), sha256((:r::text || 'p')::bytea)]").replace(
         "$3", str(desk.REPEATS))
