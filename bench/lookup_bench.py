@@ -107,21 +107,17 @@ async def lookups(url: str, tokens: list[str], bodies: list[dict], clients: int)
 
 # ---- pgbench: the statements intake sends for one registration with detection on ------------------------------
 
-def begin_statement() -> str:
-    """IntakeService._begin for a registration (no transaction lock: the write takes it), its parameters inlined."""
+def begin_statement(year: int) -> str:
+    """IntakeService._begin for a registration with detection on (no transaction lock: the write takes it; the
+    candidate repeats of one person with both identifiers in the same round trip), its parameters inlined."""
+    candidates = desk.candidates_column(
+        "'{id_number,phone}'", "ARRAY[sha256((:r::text || 'i')::bytea), sha256((:r::text || 'p')::bytea)]")
     return ("SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, "
-            "CASE WHEN k.request_hash IS NULL AND l.locked THEN nextval('receipt_{year}') END AS serial "
+            f"CASE WHEN k.request_hash IS NULL AND l.locked THEN nextval('receipt_{year}') END AS serial, "
+            f"{candidates} AS candidates "
             "FROM (SELECT CASE WHEN NULL::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock(NULL::bigint) END AS locked) l "
             "LEFT JOIN idempotency_keys k ON k.terminal_id = 't-pgbench' AND k.key = 'k' || :r::text "
             "LEFT JOIN petitions p ON p.petition_id = md5(:r::text)::uuid")
-
-
-def repeat_statement() -> str:
-    """desk.matters_of as a registration of one person with both identifiers asks it."""
-    sql = desk.MATTERS_OF
-    return sql.replace("$1::text[]", "'{id_number,phone}'::text[]").replace(
-        "$2::bytea[]", "ARRAY[sha256((:r::text || 'i')::bytea), sha256((:r::text || 'p')::bytea)]").replace(
-        "$3", str(desk.REPEATS))
 
 
 def write_statement(sizes: dict, state_json: str) -> str:
@@ -249,8 +245,8 @@ def main() -> None:
                 proc.stop()
         sizes, state_json = asyncio.run(sizes_of(dsn))
         script = "\\set r random(1, 1000000000000000)\n" + "\n".join(
-            s.replace("\n", " ") + ";" for s in (begin_statement().format(year=datetime.now(county.zone).year),
-                                                 repeat_statement(), write_statement(sizes, state_json))) + "\n"
+            s.replace("\n", " ") + ";" for s in (begin_statement(datetime.now(county.zone).year),
+                                                 write_statement(sizes, state_json))) + "\n"
         figures["loadavg_before_pgbench"] = loadavg()
         ceiling = pgbench(dsn, script, int(args.seconds), args.concurrency)
     finally:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from intake import store
 from intake.domain.model import PetitionState
@@ -26,10 +27,38 @@ MOST = 50
 #: the registration's cost when many matters share an identifier (a village committee's phone)
 REPEATS = 20
 Digest = tuple[str, bytes]  # kind, blind index
-MATTERS_OF = """SELECT p.state, array_agg(DISTINCT b.kind) AS kinds, array_agg(DISTINCT b.ref) AS refs
-   FROM blind_indexes b JOIN petitions p ON p.petition_id = b.petition_id
-   WHERE (b.kind, b.digest) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))
+
+
+def probe(kinds: str, digests: str) -> str:
+    """The index rows of the digests (``kinds`` and ``digests``: parameters or expressions, arrays paired by
+    position) with their matters, one primary-key probe each: by subscript, not as ``(kind, digest) IN (SELECT *
+    FROM unnest(...))``, whose generic plan PostgreSQL costs above a custom one and so plans again at every
+    execution — that planning was most of a registration's detection cost (docs/benchmarks.md, the lookup
+    section)."""
+    return f"""generate_subscripts({kinds}::text[], 1) AS i CROSS JOIN LATERAL (
+       SELECT kind, ref, petition_id FROM blind_indexes WHERE kind = ({kinds}::text[])[i] AND digest = ({digests}::bytea[])[i]) b
+   JOIN petitions p ON p.petition_id = b.petition_id"""
+
+
+MATTERS_OF = f"""SELECT p.state, array_agg(DISTINCT b.kind) AS kinds, array_agg(DISTINCT b.ref) AS refs
+   FROM {probe("$1", "$2")}
    GROUP BY p.petition_id ORDER BY max(p.created_at) DESC LIMIT $3"""
+
+
+def candidates_column(kinds: str, digests: str) -> str:
+    """A registration's candidates as one JSON column (of the statement that reads the matter,
+    ``IntakeService._begin``, or alone): the ``REPEATS`` newest matters with these digests, in the columns a
+    possible repeat is decided on (scope, window) and shown with — not the whole state: the three the write model
+    has no column for are read out of it."""
+    return f"""(SELECT coalesce(json_agg(r ORDER BY r.newest DESC), '[]') FROM (
+       SELECT p.petition_id, p.receipt_no, p.status, p.jurisdiction, p.category, p.registered_unit, p.accused_unit,
+              p.holder_unit, p.state->>'registered_at' AS registered_at, p.state->>'last_fact_at' AS last_fact_at,
+              p.state->>'merged_into' AS merged_into, array_agg(DISTINCT b.kind) AS kinds, max(p.created_at) AS newest
+       FROM {probe(kinds, digests)}
+       GROUP BY p.petition_id ORDER BY newest DESC LIMIT {REPEATS}) r)"""
+
+
+CANDIDATES = f"SELECT {candidates_column('$1', '$2')}"
 
 
 @dataclass(frozen=True)
@@ -52,11 +81,35 @@ async def matters_of(conn: asyncpg.Connection, county: County, unit_id: str, dig
     return [f for f in found if may_see(county, unit_id, f.state)]
 
 
+def candidates(column: str | None) -> list[Found]:
+    """The candidates a ``candidates_column`` read, each with a state holding the fields may_see, may_repeat and the
+    answer (``api.lookup_schemas.possible_repeat``) use, the others at their defaults: shown, never decided on."""
+    found = []
+    for row in orjson.loads(column or "[]"):
+        last = row["last_fact_at"]
+        state = PetitionState(
+            petition_id=row["petition_id"], receipt_no=row["receipt_no"], status=row["status"],
+            jurisdiction=row["jurisdiction"], category=row["category"], registered_unit=row["registered_unit"],
+            registered_at=datetime.fromisoformat(row["registered_at"]), accused_unit=row["accused_unit"],
+            holder_unit=row["holder_unit"], last_fact_at=datetime.fromisoformat(last) if last else None,
+            merged_into=row["merged_into"])
+        found.append(Found(state, tuple(sorted(row["kinds"])), ()))
+    return found
+
+
+def offered(county: County, unit_id: str, found: list[Found], now: datetime) -> list[Found]:
+    """Of the candidates, those a registration by ``unit_id`` at ``now`` may repeat: in its scope, and open or
+    closed within the repeat window."""
+    return [f for f in found if may_see(county, unit_id, f.state) and may_repeat(f.state, now, county.repeat_window)]
+
+
 async def possible_repeats(conn: asyncpg.Connection, county: County, unit_id: str, digests: list[Digest],
                            now: datetime) -> list[Found]:
-    """The person's matters a new registration at ``now`` may repeat: open, or closed within the repeat window."""
-    found = await matters_of(conn, county, unit_id, digests, REPEATS)
-    return [f for f in found if may_repeat(f.state, now, county.repeat_window)]
+    """The person's matters a new registration at ``now`` may repeat (of the ``REPEATS`` newest matches)."""
+    if not digests:
+        return []
+    column = await conn.fetchval(CANDIDATES, [k for k, _ in digests], [d for _, d in digests])
+    return offered(county, unit_id, candidates(column), now)
 
 
 async def log_lookup(conn: asyncpg.Connection, terminal_id: str, unit_id: str, action: str, found: list[Found],

@@ -134,8 +134,9 @@ class IntakeService:
             try:
                 async with self.voided_unless_written(drawn), self.pool.acquire() as conn:
                     async with (conn.transaction() if make_writes else contextlib.nullcontext()):
-                        loaded, stored, serial = await self._begin(conn, petition_id, idem,
-                                                                   year if refusal is None else None, lock=make_writes)
+                        loaded, stored, serial, candidates = await self._begin(
+                            conn, petition_id, idem, year if refusal is None else None, lock=make_writes,
+                            digests=[(kind, digest) for kind, digest, _ in indexes] if repeat_check else [])
                         if stored is not None:
                             return Answer(stored.status, stored.body)  # a retry is answered as first, even days later
                         if refusal is not None:
@@ -150,7 +151,7 @@ class IntakeService:
                                                       when, recorded, actor or f"terminal:{terminal.id}", imported)
                         if repeat_check:  # the matters found go to the answer (respond's third argument)
                             status, body = respond(state, loaded.version + 1, await self.repeats(
-                                conn, terminal, [(kind, digest) for kind, digest, _ in indexes], when))
+                                conn, terminal, candidates, when))
                         else:
                             status, body = respond(state, loaded.version + 1)
                         answer = Answer(status, dumps(body))
@@ -179,27 +180,30 @@ class IntakeService:
         raise Problem(409, "conflict", "事项正被同时修改，请重试", "the matter is being changed concurrently; retry")
 
     async def _begin(self, conn: asyncpg.Connection, petition_id: str, idem: idempotency.IdempotencyKey | None,
-                     receipt_year: int | None, lock: bool = True,
-                     ) -> tuple[store.Loaded, idempotency.Stored | None, int | None]:
+                     receipt_year: int | None, lock: bool = True, digests: list[desk.Digest] | None = None,
+                     ) -> tuple[store.Loaded, idempotency.Stored | None, int | None, list[desk.Found]]:
         """One round trip: the key's stored answer (and, with ``lock``, its transaction lock), the matter as it
-        stands, a receipt serial."""
+        stands, a receipt serial, and the candidate repeats of the people with these ``digests``
+        (``desk.candidates_column``: in the same round trip, not a statement of their own)."""
         # a number only where the command will be decided, not for a replayed answer or a key in flight
         # (nor for a matter already stored: an imported one imported again)
         serial = (f"CASE WHEN k.request_hash IS NULL AND l.locked AND p.petition_id IS NULL "
                   f"THEN nextval('receipt_{receipt_year:04d}') END"
                   if receipt_year else "NULL::bigint")
+        candidates = desk.candidates_column("$5", "$6") if digests else "NULL::json"
         row = await conn.fetchrow(
-            f"""SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, {serial} AS serial
+            f"""SELECT l.locked, k.request_hash, k.status, k.body, p.state, p.version, p.head_hash, {serial} AS serial,
+                      {candidates} AS candidates
                FROM (SELECT CASE WHEN $1::bigint IS NULL THEN true ELSE pg_try_advisory_xact_lock($1) END AS locked) l
                LEFT JOIN idempotency_keys k ON k.terminal_id = $2 AND k.key = $3
                LEFT JOIN petitions p ON p.petition_id = $4""",
             idem.lock_id if idem and lock else None, idem.terminal_id if idem else None, idem.key if idem else None,
-            uuid.UUID(petition_id))
+            uuid.UUID(petition_id), *([[k for k, _ in digests], [d for _, d in digests]] if digests else []))
         if idem is not None:
             stored = idempotency.check(row["locked"], row["request_hash"], row["status"], row["body"], idem)
             if stored is not None:
-                return store.Loaded(None), stored, None
-        return store.loaded_from(row), None, row["serial"]
+                return store.Loaded(None), stored, None, []
+        return store.loaded_from(row), None, row["serial"], desk.candidates(row["candidates"])
 
     def decided(self, terminal: Terminal, roles: frozenset[str], loaded: store.Loaded, petition_id: str,
                 made: c.Command | list[Step], when: datetime, recorded: datetime, actor: str | None,
@@ -329,11 +333,11 @@ class IntakeService:
 
     # ---- reads ----------------------------------------------------------------------
 
-    async def repeats(self, conn: asyncpg.Connection, terminal: Terminal, digests: list[desk.Digest],
+    async def repeats(self, conn: asyncpg.Connection, terminal: Terminal, candidates: list[desk.Found],
                       now: datetime) -> list[desk.Found]:
-        """The matters a registration at ``now`` may repeat, logged when there are any (a registration is no way to
-        walk the identity numbers: each one stores a matter)."""
-        found = await desk.possible_repeats(conn, self.county, terminal.unit_id, digests, now)
+        """Of the candidates read with the matter, those a registration at ``now`` may repeat, logged when there
+        are any (a registration is no way to walk the identity numbers: each one stores a matter)."""
+        found = desk.offered(self.county, terminal.unit_id, candidates, now)
         if found:
             await desk.log_lookup(conn, terminal.id, terminal.unit_id, "repeat_check", found, "at registration")
         return found

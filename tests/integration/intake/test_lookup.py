@@ -5,11 +5,18 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
+from intake import store
+from intake.api.lookup_schemas import possible_repeat
+from intake.desk import Found, possible_repeats
 from intake.domain.identifiers import check_character
+from intake.domain.repeats import may_repeat
+from intake.keyring import Keyring
+from intake.organisation import may_see
 from support.intake import (
     ADMIN,
     BUREAU,
@@ -23,6 +30,8 @@ from support.intake import (
     ndjson,
     post_import,
 )
+from support.process import ROOT
+from xinfang.county import load_county
 from xinfang.problems import PROBLEM
 from xinfang.terminals import token_hash
 
@@ -149,6 +158,47 @@ def test_a_closed_matter_older_than_the_repeat_window_is_found_but_not_offered_a
     assert [m["status"] for m in found(intake, token, id_number=someone["id_number"])] == ["replied"]
     assert ask(intake, token, "/v1/petitions/repeat-check",
                {"petitioners": [{"id_number": someone["id_number"]}]}).json() == {"possible_repeats": []}
+
+
+async def test_possible_repeats_read_from_the_columns_are_decided_and_shown_as_from_the_whole_state(intake):
+    """desk.possible_repeats reads a few columns, not the state: at the window's edge, closed or open, merged, in
+    scope or not, it offers what the whole stored state would, field for field."""
+    someone = person("老赵")
+    first, second = (intake.register(petitioners=[someone])["petition_id"] for _ in range(2))
+    elsewhere = intake.register(unit=OTHER_VILLAGE, jurisdiction=OTHER_VILLAGE_CODE, petitioners=[someone])
+    line = matter(f"edge-{uuid.uuid4().hex[:8]}")  # closed in 2019
+    line["batches"][0]["petitioners"] = [someone]
+    r = post_import(intake, ndjson(line))
+    assert r.status_code == 200 and r.json()["results"][0]["outcome"] == "created", r.text
+    old = r.json()["results"][0]["petition_id"]
+    r = intake.post(f"/v1/petitions/{second}/actions", {"action": "merge", "into": first, "reason": "重复登记"},
+                    unit=BUREAU)
+    assert r.status_code == 200 and r.json()["merged_into"] == first, r.text
+    county, keyring = load_county(ROOT / "deploy" / "counties" / "demo.yaml"), Keyring(b"k" * 32, "aes-gcm")
+    digests = [("id_number", keyring.digest("id_number", someone["id_number"])),
+               ("phone", keyring.digest("phone", someone["phone"]))]
+    conn = await asyncpg.connect(intake.settings.database_url, server_settings={"search_path": intake.schema})
+    try:
+        whole = {str(r["petition_id"]): store.state_from_json(r["state"]) for r in await conn.fetch(
+            "SELECT petition_id, state FROM petitions WHERE petition_id = ANY($1::uuid[])",
+            [first, second, elsewhere["petition_id"], old])}
+        closed = whole[old].last_fact_at
+        edge = closed + county.repeat_window  # the last moment the 2019 matter is still a possible repeat
+        offered = {}
+        for unit in (VILLAGE, OTHER_VILLAGE, TOWNSHIP, BUREAU):
+            for now in (edge, edge + timedelta(microseconds=1)):
+                found = await possible_repeats(conn, county, unit, digests, now)
+                offered[unit, now] = {f.state.petition_id for f in found}
+                assert {f.state.petition_id: possible_repeat(county, f) for f in found} == {
+                    pid: possible_repeat(county, Found(state, ("id_number", "phone"), ()))
+                    for pid, state in whole.items()
+                    if may_see(county, unit, state) and may_repeat(state, now, county.repeat_window)}, (unit, now)
+    finally:
+        await conn.close()
+    assert offered[VILLAGE, edge] == {first, old}  # open, and closed within the window; never the merged one
+    assert offered[VILLAGE, edge + timedelta(microseconds=1)] == {first}  # closed just beyond the window
+    assert offered[OTHER_VILLAGE, edge] == {elsewhere["petition_id"]}  # the room's own matters are out of its scope
+    assert offered[BUREAU, edge] == {first, old, elsewhere["petition_id"]}
 
 
 def test_an_identifier_in_no_valid_form_is_refused_naming_the_field_and_a_registration_never_is(intake):
