@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from xinfang.calendar import WorkCalendar
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
-from xinfang.county.notices import DEFAULT_NOTICES, NoticeTemplate
+from xinfang.county.notices import DEFAULT_NOTICES, DEFAULT_SUPERVISION, NoticeTemplate
 from xinfang.vocabulary import TIERS, LimitKind, NoticeKind, Redirect, Tier
 
 RANK = {tier: i for i, tier in enumerate(TIERS)}
@@ -156,6 +156,8 @@ class County(Part):
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
     notices: dict[NoticeKind, NoticeTemplate] = Field(default_factory=dict, description=(
         "书面告知的模板 the notices' wording, per kind; a kind left out gets the default (xinfang.county.notices)"))
+    supervision_notice: NoticeTemplate = Field(DEFAULT_SUPERVISION, description=(
+        "督办单的模板 the supervision notice's wording (placeholders: xinfang.county.notices.SUPERVISION_PLACEHOLDERS)"))
 
     @field_validator("timezone")
     @classmethod
