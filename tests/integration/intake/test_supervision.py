@@ -9,38 +9,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
 from integration.intake.test_notices import docx_text, pdf_text
-from support.intake import BUREAU, OTHER_VILLAGE, TOWNSHIP, VILLAGE, VILLAGE_CODE
+from support.intake import BUREAU, OTHER_VILLAGE, TOWNSHIP, VILLAGE, held
 from support.problems import assert_problem
 from xinfang.events import CloudEvent
-from xinfang.events.catalogue import Assigned, Due
 
 ZONE = ZoneInfo("Asia/Shanghai")
 OTHER_TOWNSHIP = "station.361402101000"  # 青石镇: not above 东门社区
-
-
-def rfc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def held(intake, unit: str, due_in: timedelta, stage: str = "accept") -> dict:
-    """A matter registered and assigned to ``unit`` with its ``stage`` due ``due_in`` from now."""
-    matter = intake.register()
-    pid = matter["petition_id"]
-    due_at = datetime.now(timezone.utc) + due_in
-    data = Assigned(unit=unit, tier="village", jurisdiction=VILLAGE_CODE, rule="test", stage=stage,
-                    due=[Due(stage=stage, due_at=rfc(due_at), warn_at=rfc(due_at - timedelta(hours=1)))],
-                    basis_seq=101)
-    registered = datetime.fromisoformat(intake.get(f"/v1/petitions/{pid}", unit=BUREAU).json()["registered_at"])
-    intake.send_routing(pid, data, registered)
-    intake.wait_for(pid, lambda m: m["holder_unit"] == unit, why=f"intake did not apply the assignment of {pid}")
-    return {**matter, "due_at": due_at}
 
 
 @pytest.fixture(scope="module")
