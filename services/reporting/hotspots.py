@@ -96,14 +96,20 @@ async def hotspots(pool: asyncpg.Pool, schema: str, county: County, request: Req
 
 def _rising(county: County, top: str, current, before, year_before) -> list[dict[str, Any]]:
     rules = county.hotspots
+    chains: dict[str, list[str]] = {}  # a year has ~10,000 matters on a few hundred places: each chain once
+
+    def up(code: str) -> list[str]:
+        if code not in chains:
+            chains[code] = _up_to(county, code, top)
+        return chains[code]
 
     def counted(rows) -> Counter:
-        return Counter((place, row["category"]) for row in rows for place in _up_to(county, row["jurisdiction"], top))
+        return Counter((place, row["category"]) for row in rows for place in up(row["jurisdiction"]))
 
     now, prev, last = counted(current), counted(before), counted(year_before)
     behind: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in current:
-        for place in _up_to(county, row["jurisdiction"], top):
+        for place in up(row["jurisdiction"]):
             behind[place, row["category"]].append({"petition_id": row["petition_id"], "receipt_no": row["receipt_no"]})
     found = []
     for (place, category), count in sorted(now.items()):
