@@ -20,9 +20,11 @@ from intake.api.notices import router as notices_router
 from intake.api.portal import PortalLimits
 from intake.api.portal import router as portal_router
 from intake.api.routes import router
+from intake.api.supervision import router as supervision_router
 from intake.auth import FailedAuthentications, TerminalCache
 from intake.keyring import Keyring
 from intake.notices.issuing import Notices
+from intake.notices.supervising import Supervision
 from intake.portal_web import install as install_portal
 from intake.relay import OutboxBell, Relay
 from intake.routing_consumer import RoutingConsumer
@@ -96,6 +98,7 @@ class Intake:
                                      self.settings.county_code, committed=self.bell.ring)
         await self.service.ensure_receipt_year(datetime.now(self.county.zone).year)
         self.notices = Notices(self.pool, self.county, self.keyring, self.service)
+        self.supervision = Supervision(self.pool, self.county, self.service)
         self.routing = RoutingConsumer(self.settings, self.pool, f"intake-routing-{self.settings.intake_schema}",
                                        self.registry)
         self.terminal_events = TerminalPublisher(self.settings, self.pool, self.service.source)
@@ -224,6 +227,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(router)
     app.include_router(notices_router)
+    app.include_router(supervision_router)
     app.include_router(portal_router)
     app.include_router(lookup.router)
     install_terminal(app)  # the web terminal at /terminal/ and its reads (intake.terminal_web)

@@ -13,7 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
+from reporting.api.hotspots import router as hotspots_router
 from reporting.api.routes import router
+from reporting.api.supervision import router as supervision_router
 from reporting.city import deployment
 from reporting.consumer import LiveProjection, Metrics
 from reporting.settings import ReportingSettings
@@ -122,6 +124,8 @@ class Reporting:
 TAGS = [{"name": "statistics", "description": "统计数据、指标定义、明细、趋势。Figures, definitions, drill-down, trends."},
         {"name": "reports", "description": "文字综述 The written summary."},
         {"name": "dashboard", "description": "统计看板 The dashboard page."},
+        {"name": "supervision", "description": "督办单及其办理情况 Supervision notices and what was answered since."},
+        {"name": "hotspots", "description": "热点预警（只针对事项，不针对个人）Hotspot warnings, about matters only."},
         {"name": "city", "description": "市级（city mode）：各县汇总后的待办。The city mode: matters held at the city "
                                     "tier in every county."}]
 BEARER = ("终端令牌，由受理服务签发（POST /v1/terminals）。A terminal's token, issued by intake; the roles and the "
@@ -162,6 +166,8 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     apidocs.install_pages(app, "信访统计 Petition statistics")
     problems.install(app)
     app.include_router(router)
+    app.include_router(supervision_router)
+    app.include_router(hotspots_router)
     app.add_middleware(apidocs.RequestIds)
 
     @app.get("/static/echarts.min.js", include_in_schema=False)

@@ -61,6 +61,9 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                     ("withdrawn_type", "text"), ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
     "merges": (("event_id", "text"), ("petition_id", "text"), ("into_id", "text"), ("kind", "text"),
                ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
+    "supervisions": (("event_id", "text"), ("petition_id", "text"), ("notice_id", "text"), ("number", "text"),
+                     ("issuing_unit", "text"), ("unit", "text"), ("stage", "text"), ("due_at", "timestamptz"),
+                     ("days_overdue", "integer"), ("occurred_at", "timestamptz"), ("recorded_at", "timestamptz")),
 }
 #: tables whose rows are keyed by something other than (event_id)
 KEYS: dict[str, tuple[str, ...]] = {"matters": ("petition_id",), "dues": ("event_id", "position")}
@@ -205,6 +208,9 @@ def facts(event: CloudEvent, data: c.EventData) -> list[tuple[str, tuple]]:
         case c.Merged() | c.Unmerged():
             kind = "merge" if isinstance(data, c.Merged) else "unmerge"
             return [("merges", (eid, pid, data.into, kind, *times))]
+        case c.Supervised():
+            return [("supervisions", (eid, pid, data.notice_id, data.number, data.issuing_unit, data.unit, data.stage,
+                                      parse_time(data.due_at), data.days_overdue, *times))]
         case c.RoutingWithdrawn():
             return [("withdrawals", (eid, pid, data.withdrawn_id, data.withdrawn_type, *times))]
         case _:

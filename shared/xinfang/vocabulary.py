@@ -77,6 +77,7 @@ EVENT_LABELS: dict[str, str] = {
     "petition.assigned": "交办", "petition.deadline_warning": "临期预警", "petition.overdue": "超期",
     "petition.escalated": "升级", "petition.deadline_changed": "期限变更", "petition.review_assigned": "复查/复核交办",
     "petition.closed": "办结", "petition.routing_withdrawn": "撤销督办事件", "petition.notice_issued": "出具书面告知",
+    "petition.supervised": "督办",
 }
 #: the actions of ``POST /v1/petitions/{id}/actions`` → their Chinese names
 ACTION_LABELS: dict[str, str] = {

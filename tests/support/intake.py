@@ -7,7 +7,7 @@ import random
 import re
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import httpx
@@ -135,6 +135,21 @@ class Intake:
         finally:
             await conn.close()
         return dict(row)
+
+
+def held(intake: Intake, unit: str, due_in: timedelta, stage: str = "accept", **registration) -> dict:
+    """A matter registered and assigned to ``unit`` (a village room) with its ``stage`` due ``due_in`` from now
+    (negative: overdue already), as escalation would assign it; the registration's answer with ``due_at``."""
+    matter = intake.register(**registration)
+    pid = matter["petition_id"]
+    due_at = datetime.now(timezone.utc) + due_in
+    at = lambda moment: moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731
+    data = Assigned(unit=unit, tier="village", jurisdiction=VILLAGE_CODE, rule="test", stage=stage,
+                    due=[Due(stage=stage, due_at=at(due_at), warn_at=at(due_at - timedelta(hours=1)))], basis_seq=101)
+    registered = datetime.fromisoformat(intake.get(f"/v1/petitions/{pid}", unit=BUREAU).json()["registered_at"])
+    intake.send_routing(pid, data, registered)
+    intake.wait_for(pid, lambda m: m["holder_unit"] == unit, why=f"intake did not apply the assignment of {pid}")
+    return {**matter, "due_at": due_at}
 
 
 async def failed_authentications(conn, schema: str, source: str | None = None, at_least: int = 1,

@@ -1,6 +1,8 @@
 """Drive a real reporting process (python -m reporting) and wait for its projection; for tests and the benchmark."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import asyncpg
 
 from support.process import ROOT, ServiceProcess, free_port
@@ -61,3 +63,19 @@ async def drop_schema(dsn: str, *schemas: str) -> None:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+def plant_terminal(settings, terminal_id: str, unit: str, roles: list[str], token: str) -> None:
+    """Put a terminal's lifecycle event on the run's terminals topic, as intake would: reporting then accepts
+    ``token`` with those roles and that unit's scope (for tests with no intake)."""
+    from xinfang.kafka import sync_producer
+    from xinfang.terminals import lifecycle_event, token_hash
+
+    event = lifecycle_event(terminal_id, unit, roles, token_hash(token), datetime.now(timezone.utc), None,
+                            "/xinfang/361402/intake")
+    producer = sync_producer(settings)
+    try:
+        producer.send(settings.topic_terminals, key=event.subject.encode(), value=event.to_json())
+        producer.flush(30)
+    finally:
+        producer.close()

@@ -18,6 +18,8 @@ TAGS = [
     {"name": "terminals", "description": "终端与令牌（管理令牌）Terminals and their tokens (admin token)."},
     {"name": "notices", "description": "书面告知：登记回执、受理/不予受理告知书、延期告知书、处理/复查/复核意见书。The written "
                                        "notices the regulations require, and their issuing."},
+    {"name": "supervision", "description": "督办单：上级单位对超期未办事项的督办。Supervision notices: a unit above "
+                                           "lists a unit's overdue matters."},
     {"name": "desk", "description": "接待查询：按身份证号、电话查找事项，登记前查重。Lookup at the desk by ID number or "
                                     "phone, and the repeat check before registering."},
     {"name": "terminal-page", "description": "终端页面的读取：本终端、地点树、事项时间线、事项列表。The reads the web "

@@ -154,6 +154,24 @@ class IssueNotice:
 
 
 @dataclass(frozen=True)
+class Supervise:
+    """督办: list this matter on a supervision notice for its obligation of ``stage``, due at ``due_at`` (RFC 3339),
+    overdue when the notice is issued; the notice's text and hashes are the same on every matter it lists."""
+
+    notice_id: str
+    number: str
+    unit: str  # the unit supervised: the matter's holder
+    reason: str | None
+    stage: str
+    due_at: str
+    days_overdue: int
+    position: int
+    listed: int
+    pdf_sha256: str
+    docx_sha256: str
+
+
+@dataclass(frozen=True)
 class Merge:
     """并单: merge this matter, registered in error, into the one it repeats (``into``).  ``survivor``: that
     matter as it stands, read by the service in the same transaction (None: no such matter in the caller's scope)."""
@@ -173,7 +191,7 @@ class Unmerge:
 
 Command = (RegisterPetition | RecordVisit | Accept | Decline | Transfer | Object | Extend | Suspend
            | Resume | Reply | RequestReview | ReplyReview | RequestRecheck | ReplyRecheck | Evaluate
-           | Withdraw | ErasePersonalData | IssueNotice | Merge | Unmerge)
+           | Withdraw | ErasePersonalData | IssueNotice | Supervise | Merge | Unmerge)
 
 #: the action names of ``POST /v1/petitions/{id}/actions``
 ACTIONS: dict[str, type] = {

@@ -34,6 +34,7 @@ from xinfang.events.catalogue import (
     Resumed,
     ReviewReplied,
     ReviewRequested,
+    Supervised,
     Suspended,
     Terminated,
     Transferred,
@@ -41,6 +42,7 @@ from xinfang.events.catalogue import (
     VisitRecorded,
     Withdrawn,
 )
+from xinfang.events.envelope import parse_time
 from xinfang.vocabulary import NOTICE_LABELS, NoticeKind
 
 HANDLER_ROLES = frozenset({"handler", "supervisor"})
@@ -161,6 +163,32 @@ def notice_issued(cmd: c.IssueNotice, issuer: str) -> NoticeIssued:
                         basis_seq=cmd.basis_seq, title=cmd.title, body=list(cmd.body), fields=dict(cmd.fields),
                         addressed=list(cmd.addressed), query_code_generation=cmd.query_code_generation,
                         layout=cmd.layout, pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)
+
+
+SUPERVISOR = frozenset({"supervisor"})
+
+
+def may_supervise(ctx: Context, unit: str) -> None:
+    """督办: only a supervisor of a unit above ``unit`` may supervise it (refused otherwise, with the reason)."""
+    _need_role(ctx, SUPERVISOR, "督办 issue a supervision notice")
+    if unit == ctx.actor_unit or not ctx.acts_for(unit):
+        raise Refused("forbidden", "not_supervisor", "只有上级单位可以督办", f"only a unit above {unit} may supervise it")
+
+
+def supervised(state: PetitionState, cmd: c.Supervise, ctx: Context) -> Supervised:
+    """The event of a matter listed on a supervision notice: held by the unit supervised, its obligation still open
+    and overdue."""
+    may_supervise(ctx, cmd.unit)
+    if state.holder_unit != cmd.unit or state.suspended:
+        raise Refused("state", "not_held", "该事项已不由被督办单位办理或已中止计时",
+                      f"the matter is no longer held by {cmd.unit}, or its clock is suspended")
+    if not any(stage == cmd.stage and at == cmd.due_at and parse_time(at) < ctx.now for stage, at, _ in state.due):
+        raise Refused("state", "not_overdue", "该事项此项期限未超期或已办理", f"the {cmd.stage} obligation due "
+                      f"{cmd.due_at} is not overdue or no longer open")
+    return Supervised(notice_id=cmd.notice_id, number=cmd.number, issuing_unit=ctx.actor_unit, unit=cmd.unit,
+                      reason=cmd.reason, receipt_no=state.receipt_no, stage=cmd.stage, due_at=cmd.due_at,
+                      days_overdue=cmd.days_overdue, position=cmd.position, listed=cmd.listed,
+                      pdf_sha256=cmd.pdf_sha256, docx_sha256=cmd.docx_sha256)
 
 
 def _reviewer(state: PetitionState, ctx: Context) -> dict[str, str]:
@@ -409,6 +437,8 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
                 raise Refused("state", "notice_outdated", "告知书所依据的决定已有更新，请重新生成",
                               "the fact this notice tells has changed since it was composed: compose it again")
             return [notice_issued(cmd, issuer)]
+        case c.Supervise():
+            return [supervised(state, cmd, ctx)]
     raise Refused("invalid", "command", "未知的操作", f"unknown command {type(cmd).__name__}")
 
 

@@ -47,6 +47,7 @@ from xinfang.events.catalogue import (
     ReviewReplied,
     ReviewRequested,
     RoutingWithdrawn,
+    Supervised,
     Suspended,
     Terminated,
     Transferred,
@@ -79,7 +80,7 @@ OPEN = {"registered", "assigned", "accepted", "transferred", "objected", "review
         "recheck_requested"}
 #: facts beside the procedure: an action follows the latest step, never one of these (a review request
 #: follows the answer, not its evaluation)
-NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased, NoticeIssued, MergeReceived, MergeUndone)
+NOT_STEPS = (VisitRecorded, Evaluated, PersonalDataErased, NoticeIssued, Supervised, MergeReceived, MergeUndone)
 #: the fact each kind of written notice tells the petitioner (书面告知)
 NOTICE_OF: dict[type, NoticeKind] = {Registered: "receipt", Accepted: "acceptance", Declined: "declined",
                                      ExtensionGranted: "extension", Replied: "opinion", ReviewReplied: "review_opinion",
@@ -254,6 +255,8 @@ def _folded(state: PetitionState | None, data: EventData, occurred: datetime, se
         return replace(state, erased_refs=state.erased_refs + (data.petitioner_ref,))
     if isinstance(data, NoticeIssued):
         return _delivered(state, data, occurred)
+    if isinstance(data, Supervised):
+        return state  # 督办 changes no due: the holder still owes what it owed
     if isinstance(data, Merged | Unmerged | MergeReceived | MergeUndone):
         return _merging(state, data)
     raise TypeError(f"intake 不处理此事件 not an intake event: {type(data).__name__}")

@@ -70,6 +70,7 @@ class Notice:
     dated: str  # the document's date, where the seal goes under the unit's name
     issued_at: datetime
     receipt_no: str
+    number_label: str = "登记编号"  # what the footer calls ``receipt_no`` (a 督办单 prints its own number there)
 
 
 def chinese_date(day: date) -> str:

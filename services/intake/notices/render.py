@@ -106,14 +106,14 @@ def pdf(notice: Notice, zone) -> bytes:
     def fixed(canvas, _doc) -> None:
         canvas.setDateFormatter(lambda *_: _pdf_date(issued))
         canvas.setFont(font, 9)
-        canvas.drawCentredString(A4[0] / 2, 18 * MM, f"登记编号 {notice.receipt_no}　文书编号 {notice.notice_id}")
+        canvas.drawCentredString(A4[0] / 2, 18 * MM, f"{notice.number_label} {notice.receipt_no}　文书编号 {notice.notice_id}")
 
     out = io.BytesIO()
     document = SimpleDocTemplate(
         out, pagesize=A4, topMargin=MARGINS_MM["top"] * MM, leftMargin=MARGINS_MM["left"] * MM,
         rightMargin=MARGINS_MM["right"] * MM, bottomMargin=MARGINS_MM["bottom"] * MM, invariant=1,
         initialFontName=font, title=notice.title, author=notice.unit_name, creator=CREATOR,
-        subject=f"{NOTICE_LABELS[notice.kind]} {notice.receipt_no}", keywords=notice.notice_id, lang="zh-CN")
+        subject=f"{NOTICE_LABELS.get(notice.kind, notice.title)} {notice.receipt_no}", keywords=notice.notice_id, lang="zh-CN")
     document.build(story, onFirstPage=fixed, onLaterPages=fixed)
     return out.getvalue()
 
@@ -158,8 +158,8 @@ def docx(notice: Notice, zone) -> bytes:
 
     props = document.core_properties
     props.title, props.author, props.last_modified_by = notice.title, notice.unit_name, notice.unit_name
-    props.subject, props.identifier = f"{NOTICE_LABELS[notice.kind]} {notice.receipt_no}", notice.notice_id
-    props.keywords, props.comments, props.category = notice.receipt_no, "", NOTICE_LABELS[notice.kind]
+    props.subject, props.identifier = f"{NOTICE_LABELS.get(notice.kind, notice.title)} {notice.receipt_no}", notice.notice_id
+    props.keywords, props.comments, props.category = notice.receipt_no, "", NOTICE_LABELS.get(notice.kind, notice.title)
     utc = notice.issued_at.astimezone(timezone.utc).replace(tzinfo=None)  # W3CDTF in UTC, as Word writes it
     props.created = props.modified = props.last_printed = utc
     props.revision, props.language = 1, "zh-CN"

@@ -144,3 +144,5 @@ def _notices(county: County) -> Iterator[Problem]:
     for kind, template in county.notices.items():
         for path, reason in template_problems(kind, template):
             yield ("notices", kind, *path), reason
+    for path, reason in template_problems("supervision", county.supervision_notice):
+        yield ("supervision_notice", *path), reason

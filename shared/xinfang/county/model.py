@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from xinfang.calendar import WorkCalendar
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
-from xinfang.county.notices import DEFAULT_NOTICES, NoticeTemplate
+from xinfang.county.notices import DEFAULT_NOTICES, DEFAULT_SUPERVISION, NoticeTemplate
 from xinfang.vocabulary import TIERS, LimitKind, NoticeKind, Redirect, Tier
 
 RANK = {tier: i for i, tier in enumerate(TIERS)}
@@ -126,6 +126,19 @@ class OfficeHours(Part):
         return self
 
 
+class Hotspots(Part):
+    """热点预警 (hotspot warnings, about matters, never persons): when reporting calls a place and a category hot."""
+
+    rise_ratio: float = Field(2.0, gt=1, le=100, description=(
+        "骤增: a category in a place is rising when its matters in the period are at least this many times those of "
+        "the period before (环比) and of the same period a year earlier (同比)"))
+    rise_min: int = Field(10, ge=1, le=100_000, description="…and at least this many matters (small counts do not warn)")
+    collective_visits: int = Field(3, ge=2, le=1000, description=(
+        "重复集体访: this many collective visits (a visit batch of at least collective_threshold persons) on one "
+        "place within collective_window warn"))
+    collective_window: timedelta = Field(timedelta(days=30), gt=timedelta(0), le=timedelta(days=366))
+
+
 class County(Part):
     """One county's configuration, validated; its look-ups are pure."""
 
@@ -154,8 +167,11 @@ class County(Part):
     routing_rules: list[RoutingRule] = Field(default_factory=list)
     time_limits: dict[Tier, dict[LimitKind, TimeLimit]] = Field(default_factory=dict)
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
+    hotspots: Hotspots = Hotspots()
     notices: dict[NoticeKind, NoticeTemplate] = Field(default_factory=dict, description=(
         "书面告知的模板 the notices' wording, per kind; a kind left out gets the default (xinfang.county.notices)"))
+    supervision_notice: NoticeTemplate = Field(DEFAULT_SUPERVISION, description=(
+        "督办单的模板 the supervision notice's wording (placeholders: xinfang.county.notices.SUPERVISION_PLACEHOLDERS)"))
 
     @field_validator("timezone")
     @classmethod

@@ -98,6 +98,18 @@ DEFAULT_NOTICES: dict[NoticeKind, NoticeTemplate] = {
 }
 
 
+#: 督办单 (a supervising unit to a unit with overdue matters): what its template may say; ``matters`` is the list of the
+#: overdue matters, one line each (each line a paragraph of the document)
+SUPERVISION_PLACEHOLDERS = frozenset({"number", "issuer", "unit", "county", "date", "reason", "count", "matters"})
+DEFAULT_SUPERVISION = _t(
+    "信访事项督办单",
+    "{unit}：",
+    "经查，截至{date}，你单位办理的下列{count}件信访事项已超过法定办理期限，尚未办结。{reason}",
+    "{matters}",
+    "请你单位接此督办单后，逐件落实责任，依法按期办理并答复信访人，办理结果及时报{issuer}。",
+    "督办单编号：{number}")
+
+
 def placeholders_of(text: str) -> Iterator[str]:
     """The placeholder names in one template text; ValueError for a malformed one (a lone brace, ``{}``,
     ``{x!r}``, ``{x:>3}``, ``{x.y}``: a template names fields, it does not format them)."""
@@ -109,10 +121,12 @@ def placeholders_of(text: str) -> Iterator[str]:
         yield name
 
 
-def template_problems(kind: NoticeKind, template: NoticeTemplate) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """(path under the template, reason) for every unknown or malformed placeholder of one template."""
-    allowed = PLACEHOLDERS[kind]
-    label = f"{kind}（{NOTICE_LABELS[kind]}）"
+def template_problems(kind: NoticeKind | str, template: NoticeTemplate,
+                      ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path under the template, reason) for every unknown or malformed placeholder of one template (``kind``
+    ``supervision``: the 督办单's)."""
+    allowed = SUPERVISION_PLACEHOLDERS if kind == "supervision" else PLACEHOLDERS[kind]  # type: ignore[index]
+    label = f"{kind}（{NOTICE_LABELS.get(kind, '督办单')}）"  # type: ignore[call-overload]
     texts = [(("title",), template.title), *((("body", i), text) for i, text in enumerate(template.body))]
     for path, text in texts:
         try:

@@ -233,6 +233,28 @@ class NoticeIssued(EventData):
     docx_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class Supervised(EventData):
+    """督办: the matter listed on a supervision notice (督办单) a supervising unit sent the unit holding it, for an
+    obligation overdue when it was issued.  One event on each listed matter's stream, all of one notice alike but
+    for the matter's own line (its stage, due time and days overdue), so a later bulletin can tell which of the
+    listed matters were answered since.  The document is reproduced from the notice's events; a copy that differs
+    from the recorded SHA-256 is refused.  No personal data: the matter is named by its receipt number."""
+
+    notice_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="the notice's id (PDF /ID, DOCX identifier)")
+    number: str = Field(max_length=40, description="督办单编号, e.g. 督办〔2026〕3号 (per issuing unit and year)")
+    issuing_unit: Code = Field(description="the supervising unit: its name is where the seal goes")
+    unit: Code = Field(description="the unit supervised: the holder of every listed matter when it was issued")
+    reason: Text | None = None
+    receipt_no: str = Field(max_length=40)
+    stage: Stage = Field(description="the overdue obligation's stage")
+    due_at: Time = Field(description="when it was due")
+    days_overdue: int = Field(ge=0, description="calendar days between the due date and the notice's date")
+    position: int = Field(ge=1, description="the matter's line on the notice (1 …)")
+    listed: int = Field(ge=1, le=1000, description="how many matters the notice lists")
+    pdf_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    docx_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 PetitionId = Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 
 
@@ -409,6 +431,7 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.merge_received.v1": (MergeReceived, "events"),
     "petition.unmerged.v1": (Unmerged, "events"),
     "petition.merge_undone.v1": (MergeUndone, "events"),
+    "petition.supervised.v1": (Supervised, "events"),
     "petition.assigned.v2": (Assigned, "routing"),
     "petition.deadline_warning.v1": (DeadlineWarning, "routing"),
     "petition.overdue.v1": (Overdue, "routing"),

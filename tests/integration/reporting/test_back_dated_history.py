@@ -19,10 +19,8 @@ from support.audit import audit_on
 from support.county_year import county_year
 from support.history import History, publish
 from support.kafka import delete_run_topics, run_settings
-from support.reporting import DEMO, drop_schema, start_reporting, wait_projected
+from support.reporting import DEMO, drop_schema, plant_terminal, start_reporting, wait_projected
 from support.tokens import client
-from xinfang.kafka import sync_producer
-from xinfang.terminals import lifecycle_event, token_hash
 
 AUDITOR = "xft_back-dated-history-auditor-" + "a" * 24
 AS_OF = "2019-04-14"  # the end of that local day, as /v1/stats reads a date
@@ -39,14 +37,7 @@ def served(settings, kafka_bootstrap, test_db, tmp_path_factory, county):
     county_year(county, 2018, 200, seed=12, history=history)
     history.recorded = second
     county_year(county, 2019, 250, seed=11, history=history)
-    producer = sync_producer(topics)
-    try:
-        event = lifecycle_event("t-back-auditor", county.jurisdiction(county.code).unit, ["auditor"],
-                                token_hash(AUDITOR), now, None, "/xinfang/361402/intake")
-        producer.send(topics.topic_terminals, key=event.subject.encode(), value=event.to_json())
-        producer.flush(30)
-    finally:
-        producer.close()
+    plant_terminal(topics, "t-back-auditor", county.jurisdiction(county.code).unit, ["auditor"], AUDITOR)
     publish(topics, history)
     reporting, http = None, None
     try:

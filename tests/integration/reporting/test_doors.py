@@ -42,7 +42,7 @@ ENDPOINTS = [
     ("/v1/stats", {}), ("/v1/stats", {"format": "csv"}), ("/v1/stats", {"format": "xlsx"}),
     ("/v1/stats/drilldown", {"figure": "cases"}), ("/v1/stats/series", {}),
     ("/v1/reports/summary", {}), ("/v1/reports/summary", {"format": "text"}),
-    ("/v1/reports/summary", {"format": "docx"}),
+    ("/v1/reports/summary", {"format": "docx"}), ("/v1/supervision-notices", {}), ("/v1/hotspots", {}),
 ]
 
 

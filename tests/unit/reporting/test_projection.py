@@ -7,6 +7,7 @@ import pytest
 
 from reporting.projection import TABLES, Record, decode, project
 from support.history import ROLES, History, T, matter, records
+from xinfang.events import catalogue as c
 
 
 def test_every_event_becomes_its_rows_with_both_clocks():
@@ -73,3 +74,18 @@ def test_projection_of_each_record_does_not_depend_on_the_others():
         for name, rows in project([r], ROLES).rows.items():
             apart[name] += rows
     assert {k: sorted(v, key=str) for k, v in together.items()} == {k: sorted(v, key=str) for k, v in apart.items()}
+
+
+def test_a_supervised_matter_becomes_one_row_of_its_notice_not_an_action():
+    history, pid = History(), str(uuid.uuid4())
+    matter(history, pid)
+    history.add("events", pid, c.Supervised(
+        notice_id="a" * 32, number="督办〔2026〕1号", issuing_unit="station.361402001000", unit="room.361402001001",
+        receipt_no="R1", stage="accept", due_at="2026-04-03T00:00:00Z", days_overdue=2, position=1, listed=1,
+        pdf_sha256="0" * 64, docx_sha256="1" * 64), T + timedelta(days=7))
+    rows = project(records(history), ROLES).rows
+    [row] = rows["supervisions"]
+    assert row[1:8] == (pid, "a" * 32, "督办〔2026〕1号", "station.361402001000", "room.361402001001", "accept",
+                        T.replace(year=2026, month=4, day=3, hour=0, minute=0))
+    assert row[8] == 2 and len(row) == len(TABLES["supervisions"])
+    assert [r[2] for r in rows["actions"]] == ["withdrawn"]

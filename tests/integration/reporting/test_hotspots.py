@@ -1,0 +1,138 @@
+"""热点预警 against a real reporting service: two synthetic county years (support.county_year, flat by
+construction: matters spread evenly over villages, categories and days), with two hotspots planted in October
+2025 — 24 letters about wages from one village, eight collective visits on another village within five days.
+GET /v1/hotspots finds both, with exactly the matters behind them; June 2025, a month of the same flat history,
+has none. The test county's thresholds are the demo county's raised to the generator's noise: its 1,500 matters a
+year make about 10 a month per category in the county (a month with twice the month before and the year before
+happens by chance: June's 19 markets, against 6 and 9), and its later batches about one collective visit a month
+in each village — so the test county warns at 20 matters, and at eight collective visits within 30 days."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+
+from support.county_year import county_year
+from support.history import History, publish
+from support.kafka import delete_run_topics, run_settings
+from support.problems import assert_problem
+from support.reporting import DEMO, drop_schema, plant_terminal, start_reporting, wait_projected
+from support.tokens import client
+from xinfang.county import load_county
+from xinfang.events import catalogue as c
+
+CST = timezone(timedelta(hours=8))
+BUREAU_TOKEN = "xft_hotspots-bureau-supervisor-" + "h" * 24
+TOWNSHIP_TOKEN = "xft_hotspots-township-supervisor-" + "t" * 24
+RISING_VILLAGE, COLLECTIVE_VILLAGE = "361402001001", "361402101201"  # 东门社区 (城关街道), 青石村 (青石镇)
+OCTOBER = {"from": "2025-10-01", "to": "2025-10-31"}
+
+
+def plant(history: History, county) -> dict[str, list[str]]:
+    """The two hotspots of October 2025; the petition ids planted for each."""
+    planted: dict[str, list[str]] = {"rising": [], "collective": []}
+    room = county.unit(county.jurisdiction(RISING_VILLAGE).unit)
+    for n in range(24):
+        pid = str(uuid.uuid4())
+        history.add("events", pid, c.Registered(
+            receipt_no=f"HOT-R-{n:03d}", batch_id=f"hr{n}", channel="letter", jurisdiction=RISING_VILLAGE,
+            category="labour", summary="欠薪", head_count=1, unit=room.id, tier=room.tier),
+            datetime(2025, 10, 3 + n, 10, tzinfo=CST))
+        planted["rising"].append(pid)
+    room = county.unit(county.jurisdiction(COLLECTIVE_VILLAGE).unit)
+    categories = [k.code for k in county.categories if not k.law_related]
+    for n in range(8):
+        pid = str(uuid.uuid4())
+        history.add("events", pid, c.Registered(
+            receipt_no=f"HOT-C-{n:03d}", batch_id=f"hc{n}", channel="visit", jurisdiction=COLLECTIVE_VILLAGE,
+            category=categories[n % len(categories)], summary="集体访", head_count=20, unit=room.id, tier=room.tier),
+            datetime(2025, 10, 20, 9, tzinfo=CST) + timedelta(hours=15 * n))
+        planted["collective"].append(pid)
+    return planted
+
+
+@pytest.fixture(scope="module")
+def served(settings, kafka_bootstrap, test_db, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hotspots")
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    doc["hotspots"] = {**doc["hotspots"], "rise_min": 20, "collective_visits": 8}
+    (folder / "county.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    county = load_county(folder / "county.yaml")
+    run = uuid.uuid4().hex[:8]
+    topics = run_settings(settings.model_copy(update={"database_url": test_db}), f"rephot{run}")
+    schema = f"rep_hot_{run}"
+    history = History()
+    county_year(county, 2024, 1500, seed=21, history=history)
+    county_year(county, 2025, 1500, seed=22, history=history)
+    planted = plant(history, county)
+    plant_terminal(topics, "t-hot-bureau", "bureau.361402", ["supervisor"], BUREAU_TOKEN)
+    plant_terminal(topics, "t-hot-township", "station.361402001000", ["supervisor"], TOWNSHIP_TOKEN)
+    publish(topics, history)
+    reporting, http = None, None
+    try:
+        reporting = start_reporting(topics, test_db, schema, folder / "reporting.log",
+                                    XINFANG_COUNTY_FILE=str(folder / "county.yaml"))
+        asyncio.run(wait_projected(test_db, schema, history.count(), timeout=240))
+        http = client(reporting.url, BUREAU_TOKEN)
+        yield {"http": http, "reporting": reporting, "county": county, "history": history, "planted": planted}
+    finally:
+        if http is not None:
+            http.close()
+        if reporting is not None:
+            reporting.stop()
+        asyncio.run(drop_schema(test_db, schema))
+        delete_run_topics(topics)
+
+
+def hot(served, **params) -> dict:
+    r = served["http"].get("/v1/hotspots", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def registered(history: History, village: str, category: str, start: datetime, end: datetime) -> set[str]:
+    """A direct count: the matters registered in the village and category in [start, end)."""
+    return {e.subject for _, e in history.events if e.type == "petition.registered.v1"
+            and e.data["jurisdiction"] == village and e.data["category"] == category
+            and start <= datetime.fromisoformat(e.occurred) < end}
+
+
+def test_a_planted_rise_is_found_with_exactly_its_matters(served):
+    found = hot(served, **OCTOBER)["rising"]
+    [village] = [h for h in found if h["jurisdiction"] == RISING_VILLAGE]
+    expected = registered(served["history"], RISING_VILLAGE, "labour", datetime(2025, 10, 1, tzinfo=CST),
+                          datetime(2025, 11, 1, tzinfo=CST))
+    assert set(served["planted"]["rising"]) <= expected
+    assert {m["petition_id"] for m in village["matters"]} == expected and village["count"] == len(expected)
+    assert village["category"] == "labour" and village["jurisdiction_name"] == "东门社区"
+    above = {RISING_VILLAGE, *(j.code for j in served["county"].ancestors(RISING_VILLAGE))}
+    assert all(h["category"] == "labour" and h["jurisdiction"] in above for h in found), found
+    assert all(set(m) == {"petition_id", "receipt_no"} for h in found for m in h["matters"])  # never persons
+
+
+def test_planted_collective_visits_are_found_on_their_place(served):
+    found = hot(served, **OCTOBER)["collective"]
+    [place] = [h for h in found if h["jurisdiction"] == COLLECTIVE_VILLAGE]
+    assert set(served["planted"]["collective"]) <= {m["petition_id"] for m in place["matters"]}
+    assert place["visits"] >= 8
+    assert all(h["jurisdiction"] == COLLECTIVE_VILLAGE for h in found), found
+
+
+def test_a_flat_month_has_no_hotspot(served):
+    flat = hot(served, **{"from": "2025-06-01", "to": "2025-06-30"})
+    assert flat["rising"] == [] and flat["collective"] == []
+    assert flat["rules"]["rise_ratio"] == 2.0 and flat["rules"]["collective_visits"] == 8
+
+
+def test_a_township_sees_only_its_own_places_and_outside_is_404(served):
+    with client(served["reporting"].url, TOWNSHIP_TOKEN) as township:
+        r = township.get("/v1/hotspots", params=OCTOBER)
+        assert r.status_code == 200, r.text
+        assert [h["jurisdiction"] for h in r.json()["collective"]] == []  # 青石村 is another township's
+        assert any(h["jurisdiction"] == RISING_VILLAGE for h in r.json()["rising"])
+        assert_problem(township.get("/v1/hotspots", params={**OCTOBER, "jurisdiction": COLLECTIVE_VILLAGE}), 404)
+        assert_problem(township.get("/v1/hotspots", params=OCTOBER, headers={"Authorization": "Bearer nope" * 5}),
+                       401)
