@@ -198,5 +198,11 @@ def test_a_city_tree_is_refused_where_the_counties_disagree_or_a_county_file_is_
     swapped = _city_of(tmp_path / "b", edit=lambda files: files["c2"].write_bytes(files["c3"].read_bytes()))
     with pytest.raises(CityConfigError, match="counties.0.county_file: .*the county file is of 361403000000"):
         load_city_tree(swapped)
+    unnamed = tmp_path / "no-county-file.yaml"  # the demo city with its first county's file not named
+    unnamed.write_text(DEMO.read_text(encoding="utf-8").replace("county_file: ../counties/demo.yaml, ", "", 1),
+                       encoding="utf-8")
     with pytest.raises(CityConfigError, match="counties.0.county_file: .*need the county file of linxi"):
-        load_city_tree(DEMO)
+        load_city_tree(unnamed)
+    city, tree = load_city_tree(DEMO)  # the demo city names both county files: its tree holds both counties
+    assert [link.alias for link in city.counties] == ["linxi", "songxi"]
+    assert {tree.jurisdiction(code).name for code in ("361402000000", "361403000000")} == {"临溪区", "松溪县"}
