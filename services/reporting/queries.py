@@ -86,7 +86,8 @@ def ctes(schema: str, now: bool = False) -> str:
     return f"""
 b0 AS MATERIALIZED (
   SELECT b.event_id, coalesce(mg.into_id, b.petition_id) AS petition_id, b.petition_id AS own_id,
-         b.is_first AND mg.into_id IS NULL AS is_first, b.head_count, b.channel, b.tier, b.unit, b.occurred_at
+         b.is_first AND mg.into_id IS NULL AS is_first, b.head_count, b.channel, b.tier, b.unit, b.occurred_at,
+         m.jurisdiction
   FROM {q}.batches b
   {_merged_into(q, 'b')}
   JOIN {q}.matters m ON m.petition_id = coalesce(mg.into_id, b.petition_id) AND {_matter_filter('m')}
@@ -95,7 +96,7 @@ b0 AS MATERIALIZED (
 ),
 b AS MATERIALIZED (
   SELECT b0.event_id, b0.petition_id, b0.own_id, b0.is_first, b0.head_count, b0.channel, b0.tier,
-         b0.unit AS at_unit, b0.occurred_at, coalesce(hb.holder, b0.unit) AS handler, hb.is_skip
+         b0.unit AS at_unit, b0.occurred_at, coalesce(hb.holder, b0.unit) AS handler, hb.is_skip, b0.jurisdiction
   FROM b0 JOIN ({rules.handling(q, 'b0', as_of, among('b0'))}) hb USING (event_id)
   WHERE :unit::text IS NULL OR coalesce(hb.holder, b0.unit) = :unit
 ),
@@ -127,7 +128,8 @@ ms AS (SELECT hb.event_id, hb.holder AS handler, hb.is_skip FROM ({rules.handlin
 b AS MATERIALIZED (
   SELECT s.event_id, coalesce(s.into_id, s.petition_id) AS petition_id, s.petition_id AS own_id,
          s.is_first AND s.into_id IS NULL AS is_first, s.head_count, coalesce(ms.is_skip, s.is_skip) AS is_skip,
-         s.resolved, s.replied, s.satisfaction, s.first_time
+         s.resolved, s.replied, s.satisfaction, s.first_time, coalesce(ms.handler, s.handler) AS handler,
+         s.jurisdiction
   FROM s LEFT JOIN ms USING (event_id)
   WHERE :unit::text IS NULL OR coalesce(ms.handler, s.handler) = :unit
 ),
@@ -149,7 +151,7 @@ def obligations(schema: str, unit_filter: bool, now: bool = False) -> str:
         unit = "AND (:unit::text IS NULL OR s.unit = :unit)" if unit_filter else ""
         return f"""
 o AS MATERIALIZED (
-  SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met
+  SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met, s.jurisdiction
   FROM {q}.obligation_state s
   WHERE s.due_at >= :start AND s.due_at < :stop AND (s.due_at <= :as_of OR s.met) AND {_state_filter('s')} {unit}
 )"""
@@ -161,7 +163,7 @@ cand AS MATERIALIZED (
   WHERE due_at >= :start AND due_at < :stop AND stage IN ('accept', 'handle') AND {_standing(q, 'x')}
 ),
 o AS MATERIALIZED (
-  SELECT d.petition_id, d.unit, d.stage, d.due_at, d.met
+  SELECT d.petition_id, d.unit, d.stage, d.due_at, d.met, m.jurisdiction
   FROM ({rules.obligations(q, as_of, among('cand'))}) d
   JOIN {q}.matters m ON m.petition_id = d.petition_id AND {_matter_filter('m')}
   WHERE d.due_at >= :start AND d.due_at < :stop AND (d.due_at <= :as_of OR d.met)
@@ -267,6 +269,53 @@ LEFT JOIN recv USING (unit) LEFT JOIN ovd USING (unit) LEFT JOIN esc USING (unit
 LEFT JOIN sat USING (unit) LEFT JOIN obl USING (unit)
 WHERE :unit::text IS NULL OR u.unit = :unit
 ORDER BY u.n""")
+
+def assessment_sql(schema: str, by: str, now: bool = False) -> Named:
+    """Per unit (``by`` unit: a batch's and a case's by its handler, an obligation's by the unit owing it, an
+    escalation's received by the unit it went to and caused by the one it left) or per jurisdiction (``by``
+    jurisdiction: by the matter's place, no escalations), the counts the assessment ranks on — each the count of
+    ``GET /v1/stats`` with that unit or place (``:keys``, in their order)."""
+    batch, obligation = {"unit": ("b.handler", "o.unit"), "jurisdiction": ("b.jurisdiction", "o.jurisdiction")}[by]
+    q = quoted(schema)
+    escalations = f"""
+eu AS (
+  SELECT k.key, count(*) FILTER (WHERE h.unit = k.key) AS escalations_received,
+         count(*) FILTER (WHERE h.from_unit = k.key) AS escalations_caused
+  FROM {q}.holdings h JOIN unnest(:keys::text[]) AS k(key) ON k.key IN (h.unit, h.from_unit)
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')}
+    AND {_standing(q, 'h')}
+  GROUP BY k.key)""" if by == "unit" else """
+eu AS (SELECT NULL::text AS key, 0::bigint AS escalations_received, 0::bigint AS escalations_caused WHERE false)"""
+    return named(f"""WITH {ctes(schema, now)},
+bu AS (
+  SELECT {batch} AS key, count(*) AS batches, count(*) FILTER (WHERE NOT b.is_first) AS repeat_batches,
+         count(*) FILTER (WHERE b.is_skip) AS skip_level_batches
+  FROM b GROUP BY 1),
+cu AS (
+  SELECT {batch} AS key, count(*) FILTER (WHERE ci.replied) AS replied,
+         count(*) FILTER (WHERE ci.satisfaction IS NOT NULL) AS evaluated,
+         count(*) FILTER (WHERE ci.satisfaction IN {SATISFIED}) AS satisfied,
+         count(*) FILTER (WHERE ci.first_time) AS first_time_resolved
+  FROM ci JOIN b ON b.petition_id = ci.petition_id AND b.is_first GROUP BY 1),
+ou AS (
+  SELECT {obligation} AS key, count(*) FILTER (WHERE o.stage = 'accept') AS accept_due,
+         count(*) FILTER (WHERE o.stage = 'accept' AND o.met) AS accepted_on_time,
+         count(*) FILTER (WHERE o.stage = 'handle') AS handle_due,
+         count(*) FILTER (WHERE o.stage = 'handle' AND o.met) AS replied_on_time,
+         count(*) FILTER (WHERE NOT o.met) AS overdue_obligations
+  FROM o GROUP BY 1),{escalations}
+SELECT k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
+       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce(cu.replied, 0) AS replied,
+       coalesce(cu.evaluated, 0) AS evaluated, coalesce(cu.satisfied, 0) AS satisfied,
+       coalesce(cu.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
+       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
+       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
+       coalesce(eu.escalations_received, 0) AS escalations_received,
+       coalesce(eu.escalations_caused, 0) AS escalations_caused
+FROM unnest(:keys::text[]) WITH ORDINALITY AS k(key, n)
+LEFT JOIN bu USING (key) LEFT JOIN cu USING (key) LEFT JOIN ou USING (key) LEFT JOIN eu USING (key)
+ORDER BY k.n""")
+
 
 #: drill-down: count figure → the matters it counts, each with what it contributes (petition_id, n); Σ n = the figure
 CONTRIBUTIONS: dict[str, str] = {

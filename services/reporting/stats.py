@@ -122,7 +122,7 @@ class Reporter:
         async with self.pool.acquire() as conn:
             return await conn.fetchrow(statement.sql, *statement.args(values))
 
-    async def _fetch(self, statement: Named, values: dict[str, Any]) -> list[asyncpg.Record]:
+    async def fetch(self, statement: Named, values: dict[str, Any]) -> list[asyncpg.Record]:
         async with self.pool.acquire() as conn:
             return await conn.fetch(statement.sql, *statement.args(values))
 
@@ -134,7 +134,7 @@ class Reporter:
     async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str],
                           now: bool = False) -> list[dict[str, Any]]:
         filtered = scope.jurisdictions is not None or scope.category is not None or scope.channel is not None
-        rows = await self._fetch(self._units[now, filtered], scope.values(*period.bounds(self.county.zone)) | {"units": units})
+        rows = await self.fetch(self._units[now, filtered], scope.values(*period.bounds(self.county.zone)) | {"units": units})
         return [dict(r) for r in rows]
 
     async def stats(self, request: Request) -> dict[str, Any]:
@@ -186,7 +186,7 @@ class Reporter:
         what it contributes; ``sums`` are the contributions over every row, which make the figure."""
         self.check(request)
         scope = self.scope(request)
-        rows = await self._fetch(queries.drill_sql(self.schema, figure, is_now(request)),
+        rows = await self.fetch(queries.drill_sql(self.schema, figure, is_now(request)),
                                  scope.values(*request.period.bounds(self.county.zone)) | {"limit": limit, "offset": offset})
         return drill_doc(f.BY_KEY[figure], rows, limit, offset, self.county) | {
             "period": period_doc(request.period, self.county), "scope": self._scope_doc(request),
@@ -201,9 +201,9 @@ class Reporter:
         zoned = {"zone": self.county.timezone}
         args_now, args_then = scope.values(*current.bounds(zone)) | zoned, scope.values(*last.bounds(zone)) | zoned
         now_rows, then_rows, tiers, categories = await asyncio.gather(
-            self._fetch(self._series, args_now), self._fetch(self._series, args_then),
-            self._fetch(queries.breakdown_sql(self.schema, "tier"), args_now),
-            self._fetch(queries.breakdown_sql(self.schema, "category"), args_now))
+            self.fetch(self._series, args_now), self.fetch(self._series, args_then),
+            self.fetch(queries.breakdown_sql(self.schema, "tier"), args_now),
+            self.fetch(queries.breakdown_sql(self.schema, "category"), args_now))
         months = [p.code for p in current.months()]
         then_months = [p.code for p in last.months()]
         by_month = {r["month"]: dict(r) for r in now_rows}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinfang.calendar import WorkCalendar
+from xinfang.county.assessment import Assessment
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.county.notices import DEFAULT_NOTICES, NoticeTemplate
 from xinfang.vocabulary import TIERS, LimitKind, NoticeKind, Redirect, Tier
@@ -156,6 +157,8 @@ class County(Part):
     calendar: dict[int, CalendarYear] = Field(default_factory=dict)
     notices: dict[NoticeKind, NoticeTemplate] = Field(default_factory=dict, description=(
         "书面告知的模板 the notices' wording, per kind; a kind left out gets the default (xinfang.county.notices)"))
+    assessment: Assessment = Field(default_factory=Assessment, description=(
+        "考核 the weights of the indicators and the veto rules (defaults: xinfang.county.assessment)"))
 
     @field_validator("timezone")
     @classmethod
