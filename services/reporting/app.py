@@ -120,6 +120,7 @@ class Reporting:
 
 
 TAGS = [{"name": "statistics", "description": "统计数据、指标定义、明细、趋势。Figures, definitions, drill-down, trends."},
+        {"name": "assessment", "description": "考核排名：单位与区划按指标排名。Units and places ranked for a period."},
         {"name": "reports", "description": "文字综述 The written summary."},
         {"name": "dashboard", "description": "统计看板 The dashboard page."},
         {"name": "city", "description": "市级（city mode）：各县汇总后的待办。The city mode: matters held at the city "
