@@ -2,7 +2,7 @@
 (考核), with the rank of the period before and a drill-down link for every cell.
 
 The counts are those of ``GET /v1/stats`` for that unit or place (``queries.assessment_sql``, one statement per
-period for the units and one for the places, rolled up the tree here); scores and ranks are ``reporting.ranking``.
+period for the units and the places, the places rolled up the tree here); scores and ranks are ``reporting.ranking``.
 A place's escalations are those received and caused by the units located in it.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ DRILL: dict[str, tuple[str, ...]] = {
     "repeat_batch_share": ("repeat_batches", "batches"), "skip_level_batches": ("skip_level_batches",),
     "escalations_received": (), "escalations_caused": (),
 }
-statement = cache(queries.assessment_sql)  # (schema, by, now) → its Named statement, built once
+statement = cache(queries.assessment_sql)  # (schema, now) → its Named statement, built once
 COUNTS = ("batches", "repeat_batches", "skip_level_batches", "replied", "evaluated", "satisfied", "first_time_resolved",
           "accept_due", "accepted_on_time", "handle_due", "replied_on_time", "overdue_obligations",
           "escalations_received", "escalations_caused")
@@ -51,11 +51,9 @@ async def counts(rep: Reporter, request: Request, period: Period, units: list[st
     values = scope.values(*period.bounds(rep.county.zone))
     now = request.as_of is None and request.known_at is None
     leaves = [j.code for j in rep.county.jurisdictions]
-    by_unit, by_place = await asyncio.gather(
-        rep.fetch(statement(rep.schema, "unit", now), values | {"keys": units}),
-        rep.fetch(statement(rep.schema, "jurisdiction", now), values | {"keys": leaves}))
-    unit_rows = {r["key"]: {k: r[k] for k in COUNTS} for r in by_unit}
-    leaf_rows = {r["key"]: {k: r[k] for k in COUNTS} for r in by_place}
+    rows = await rep.fetch(statement(rep.schema, now), values | {"units": units, "places": leaves})
+    unit_rows = {r["key"]: {k: r[k] for k in COUNTS} for r in rows if r["by"] == "unit"}
+    leaf_rows = {r["key"]: {k: r[k] for k in COUNTS} for r in rows if r["by"] == "jurisdiction"}
     # each leaf's and each unit's counts added to the places above it: one walk up the tree each
     county, wanted = rep.county, set(places)
     place_rows = {code: dict.fromkeys(COUNTS, 0) for code in places}

@@ -270,51 +270,53 @@ LEFT JOIN sat USING (unit) LEFT JOIN obl USING (unit)
 WHERE :unit::text IS NULL OR u.unit = :unit
 ORDER BY u.n""")
 
-def assessment_sql(schema: str, by: str, now: bool = False) -> Named:
-    """Per unit (``by`` unit: a batch's and a case's by its handler, an obligation's by the unit owing it, an
-    escalation's received by the unit it went to and caused by the one it left) or per jurisdiction (``by``
-    jurisdiction: by the matter's place, no escalations), the counts the assessment ranks on — each the count of
-    ``GET /v1/stats`` with that unit or place (``:keys``, in their order)."""
-    batch, obligation = {"unit": ("b.handler", "o.unit"), "jurisdiction": ("b.jurisdiction", "o.jurisdiction")}[by]
+def assessment_sql(schema: str, now: bool = False) -> Named:
+    """The counts the assessment ranks on, per unit of ``:units`` (a batch's and a case's by its handler, an
+    obligation's by the unit owing it, an escalation's received by the unit it went to and caused by the one it
+    left) and per place of ``:places`` (by the matter's place, no escalations) — each the count of
+    ``GET /v1/stats`` with that unit or place — in one statement: the period's CTEs are worked out once."""
     q = quoted(schema)
-    escalations = f"""
-eu AS (
-  SELECT k.key, count(*) FILTER (WHERE h.unit = k.key) AS escalations_received,
-         count(*) FILTER (WHERE h.from_unit = k.key) AS escalations_caused
-  FROM {q}.holdings h JOIN unnest(:keys::text[]) AS k(key) ON k.key IN (h.unit, h.from_unit)
-  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')}
-    AND {_standing(q, 'h')}
-  GROUP BY k.key)""" if by == "unit" else """
-eu AS (SELECT NULL::text AS key, 0::bigint AS escalations_received, 0::bigint AS escalations_caused WHERE false)"""
-    return named(f"""WITH {ctes(schema, now)},
-bu AS (
-  SELECT {batch} AS key, count(*) AS batches, count(*) FILTER (WHERE NOT b.is_first) AS repeat_batches,
-         count(*) FILTER (WHERE b.is_skip) AS skip_level_batches
-  FROM b GROUP BY 1),
-cu AS (
-  SELECT {batch} AS key, count(*) FILTER (WHERE ci.replied) AS replied,
-         count(*) FILTER (WHERE ci.satisfaction IS NOT NULL) AS evaluated,
-         count(*) FILTER (WHERE ci.satisfaction IN {SATISFIED}) AS satisfied,
-         count(*) FILTER (WHERE ci.first_time) AS first_time_resolved
-  FROM ci JOIN b ON b.petition_id = ci.petition_id AND b.is_first GROUP BY 1),
-ou AS (
-  SELECT {obligation} AS key, count(*) FILTER (WHERE o.stage = 'accept') AS accept_due,
-         count(*) FILTER (WHERE o.stage = 'accept' AND o.met) AS accepted_on_time,
-         count(*) FILTER (WHERE o.stage = 'handle') AS handle_due,
-         count(*) FILTER (WHERE o.stage = 'handle' AND o.met) AS replied_on_time,
-         count(*) FILTER (WHERE NOT o.met) AS overdue_obligations
-  FROM o GROUP BY 1),{escalations}
-SELECT k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
+    groups = []
+    for by, keys, batch, obligation in (("unit", ":units", "b.handler", "o.unit"),
+                                        ("jurisdiction", ":places", "b.jurisdiction", "o.jurisdiction")):
+        escalations = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)",
+                       "LEFT JOIN eu USING (key)") if by == "unit" else ("0", "0", "")
+        groups.append(f"""
+SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
        coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce(cu.replied, 0) AS replied,
        coalesce(cu.evaluated, 0) AS evaluated, coalesce(cu.satisfied, 0) AS satisfied,
        coalesce(cu.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
        coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
        coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
-       coalesce(eu.escalations_received, 0) AS escalations_received,
-       coalesce(eu.escalations_caused, 0) AS escalations_caused
-FROM unnest(:keys::text[]) WITH ORDINALITY AS k(key, n)
-LEFT JOIN bu USING (key) LEFT JOIN cu USING (key) LEFT JOIN ou USING (key) LEFT JOIN eu USING (key)
-ORDER BY k.n""")
+       {escalations[0]} AS escalations_received, {escalations[1]} AS escalations_caused
+FROM unnest({keys}::text[]) AS k(key)
+LEFT JOIN (
+  SELECT {batch} AS key, count(*) AS batches, count(*) FILTER (WHERE NOT b.is_first) AS repeat_batches,
+         count(*) FILTER (WHERE b.is_skip) AS skip_level_batches
+  FROM b GROUP BY 1) bu USING (key)
+LEFT JOIN (
+  SELECT {batch} AS key, count(*) FILTER (WHERE ci.replied) AS replied,
+         count(*) FILTER (WHERE ci.satisfaction IS NOT NULL) AS evaluated,
+         count(*) FILTER (WHERE ci.satisfaction IN {SATISFIED}) AS satisfied,
+         count(*) FILTER (WHERE ci.first_time) AS first_time_resolved
+  FROM ci JOIN b ON b.petition_id = ci.petition_id AND b.is_first GROUP BY 1) cu USING (key)
+LEFT JOIN (
+  SELECT {obligation} AS key, count(*) FILTER (WHERE o.stage = 'accept') AS accept_due,
+         count(*) FILTER (WHERE o.stage = 'accept' AND o.met) AS accepted_on_time,
+         count(*) FILTER (WHERE o.stage = 'handle') AS handle_due,
+         count(*) FILTER (WHERE o.stage = 'handle' AND o.met) AS replied_on_time,
+         count(*) FILTER (WHERE NOT o.met) AS overdue_obligations
+  FROM o GROUP BY 1) ou USING (key)
+{escalations[2]}""")
+    return named(f"""WITH {ctes(schema, now)},
+eu AS (
+  SELECT k.key, count(*) FILTER (WHERE h.unit = k.key) AS escalations_received,
+         count(*) FILTER (WHERE h.from_unit = k.key) AS escalations_caused
+  FROM {q}.holdings h JOIN unnest(:units::text[]) AS k(key) ON k.key IN (h.unit, h.from_unit)
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')}
+    AND {_standing(q, 'h')}
+  GROUP BY k.key)
+{"UNION ALL".join(groups)}""")
 
 
 #: drill-down: count figure → the matters it counts, each with what it contributes (petition_id, n); Σ n = the figure
