@@ -122,6 +122,7 @@ class Reporting:
 
 
 TAGS = [{"name": "statistics", "description": "统计数据、指标定义、明细、趋势。Figures, definitions, drill-down, trends."},
+        {"name": "assessment", "description": "考核排名：单位与区划按指标排名。Units and places ranked for a period."},
         {"name": "reports", "description": "文字综述 The written summary."},
         {"name": "dashboard", "description": "统计看板 The dashboard page."},
         {"name": "supervision", "description": "督办单及其办理情况 Supervision notices and what was answered since."},

@@ -25,8 +25,8 @@ from typing import Any
 import asyncpg
 
 from reporting.projection import Role
+from reporting.rules import standing
 from reporting.settings import ReportingSettings
-from reporting.state import standing
 from reporting.store import quoted
 from xinfang.city import City, load_city_tree
 from xinfang.county import County, load_county

@@ -87,6 +87,28 @@ def drill_rows(doc: dict[str, Any]) -> list[list[Any]]:
     return table
 
 
+def assessment_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """The assessment as a table: a header block, then the units and the places, each with rank, rank change,
+    score, veto and every indicator."""
+    indicators = doc["indicators"]
+    table: list[list[Any]] = [
+        ["统计期间 period", doc["period"]["label"], doc["period"]["from"], doc["period"]["to"]],
+        ["上期 previous period", doc["previous"]["label"]],
+        ["区划 jurisdiction", doc["jurisdiction"]["name"], doc["jurisdiction"]["code"]],
+        ["权重 weights", *[f"{i['label']} {i['weight']}" for i in indicators]],
+        ["一票否决 vetoes", *[f"{v['indicator']} < {v['below']}%" for v in doc["vetoes"]]],
+    ]
+    for key, zh in (("units", "单位 unit"), ("jurisdictions", "区划 jurisdiction")):
+        table.append([])
+        table.append(["排名 rank", "上期排名 previous", "变化 change", zh, "名称 name", "得分 score",
+                      "否决 veto", *[i["label"] for i in indicators]])
+        for row in doc[key]:
+            table.append([row["rank"], row["previous_rank"], row["rank_change"], row.get("unit") or row["jurisdiction"],
+                          row["name"], _number(row["score"]), "、".join(row["vetoed"]),
+                          *[_number(row["indicators"][i["key"]]["value"]) for i in indicators]])
+    return table
+
+
 def _number(value: Any) -> Any:
     """Rates travel as decimal strings in JSON; in a spreadsheet they are numbers."""
     if isinstance(value, str):

@@ -1,34 +1,31 @@
 """The figures as SQL over the statistics tables (plain read models, no domain objects).
 
-Every query takes the same nine parameters:
-``$1`` period start, ``$2`` period stop (exclusive), ``$3`` as_of (count what had happened:
-occurred ≤ as_of), ``$4`` known_at (count what had been recorded: recorded ≤ known_at),
-``$5`` jurisdiction codes (NULL: all), ``$6`` category, ``$7`` channel, ``$8`` handling unit
-(NULL: any), ``$9`` the collective threshold.
+The statements are :class:`xinfang.sql.Named`; their parameters are those of :meth:`Scope.values`:
+``:start``, ``:stop`` the period (stop exclusive), ``:as_of`` (count what had happened: occurred ≤ as_of),
+``:known_at`` (count what had been recorded: recorded ≤ known_at), ``:jurisdictions`` (codes; NULL: all),
+``:category``, ``:channel``, ``:unit`` (the handling unit; NULL: any), ``:threshold`` (collective); some
+take more (``:units``, ``:limit``, ``:offset``, ``:zone``), named where they are.
 
-Definitions (DOMAIN.md's counting rules, made precise):
-- a batch belongs to the period by its occurred time; its handling unit is the unit holding the
-  matter when it came (the latest assignment, escalation or review routing before it; for the
-  first batch, the first routing; without routing, the registering unit);
-- cases are the first batches in the period; a case's category, place and channel are its first batch's;
-- skip-level: a later batch registered at a tier above the holder's tier, before the holder replied;
-- resolved: the latest reply, review or re-review reply (as of) says resolved;
-- an obligation is a due time routing set for a unit and stage (the latest one, after extensions
-  and suspensions); it is due in the period by that time, and met if the acceptance or decision
-  (stage accept) or the reply (stage handle) happened by then; one not yet due and not yet met
-  does not count;
-- a routing event withdrawn (``petition.routing_withdrawn.v1``, known by then) counts nowhere: not its
-  overdue notice, not its escalation, not the holding or the due times it set — an offline terminal's
-  acceptance within the limit is timely, whenever it was synced.
+The counting rules themselves (a batch's holder, skip-level, a matter's outcome, obligations, an
+evaluation's unit) are written once in :mod:`reporting.rules` and defined in docs/counting-rules.md; here
+they are restricted to a period's matters and to what was known.  Beside them:
+- a batch belongs to the period by its occurred time; cases are the first batches in the period; a case's
+  category, place and channel are its first batch's;
+- an obligation due in the period counts if met or if its due time had passed by as_of;
+- a routing event withdrawn (known by then) counts nowhere (:func:`reporting.rules.standing`) — an offline
+  terminal's acceptance within the limit is timely, whenever it was synced.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from reporting import rules
 from reporting.figures import BY_KEY, FIGURES
-from reporting.state import standing
+from reporting.rules import among, as_of
 from reporting.store import quoted
+from xinfang.sql import Named, named
 
 SATISFIED = "('satisfied', 'basically_satisfied')"
 
@@ -45,24 +42,27 @@ class Scope:
     channel: str | None = None
     unit: str | None = None
 
-    def args(self, start: datetime, stop: datetime) -> tuple:
+    def values(self, start: datetime, stop: datetime) -> dict[str, Any]:
+        """The statements' parameters for the period [start, stop)."""
         codes = list(self.jurisdictions) if self.jurisdictions is not None else None
-        return (start, stop, self.as_of, self.known_at, codes, self.category, self.channel, self.unit, self.threshold)
+        return {"start": start, "stop": stop, "as_of": self.as_of, "known_at": self.known_at, "jurisdictions": codes,
+                "category": self.category, "channel": self.channel, "unit": self.unit, "threshold": self.threshold}
 
 
 def _matter_filter(alias: str) -> str:
-    return (f"{alias}.occurred_at <= $3 AND {alias}.recorded_at <= $4 "
-            f"AND ($5::text[] IS NULL OR {alias}.jurisdiction = ANY($5::text[])) "
-            f"AND ($6::text IS NULL OR {alias}.category = $6)")
+    return (f"{as_of(alias)} AND (:jurisdictions::text[] IS NULL OR {alias}.jurisdiction = ANY(:jurisdictions::text[])) "
+            f"AND (:category::text IS NULL OR {alias}.category = :category)")
 
 
-def _known(alias: str) -> str:
-    return f"{alias}.occurred_at <= $3 AND {alias}.recorded_at <= $4"
+def _state_filter(alias: str) -> str:
+    return (f"(:jurisdictions::text[] IS NULL OR {alias}.jurisdiction = ANY(:jurisdictions::text[])) "
+            f"AND (:category::text IS NULL OR {alias}.category = :category) "
+            f"AND (:channel::text IS NULL OR {alias}.channel = :channel)")
 
 
 def _standing(q: str, alias: str) -> str:
     """Not withdrawn by a withdrawal that had happened and was known (a withdrawal recorded later: still counted)."""
-    return standing(q, alias, f" AND {_known('w')}")
+    return rules.standing(q, alias, as_of)
 
 
 def _merged_into(q: str, alias: str) -> str:
@@ -70,27 +70,8 @@ def _merged_into(q: str, alias: str) -> str:
     happened and was known; NULL when it counts on its own."""
     return f"""LEFT JOIN LATERAL (
     SELECT CASE WHEN x.kind = 'merge' THEN x.into_id END AS into_id FROM {q}.merges x
-    WHERE x.petition_id = {alias}.petition_id AND {_known('x')}
+    WHERE x.petition_id = {alias}.petition_id AND {as_of('x')}
     ORDER BY x.occurred_at DESC, x.recorded_at DESC, x.event_id DESC LIMIT 1) mg ON true"""
-
-
-def _holder(q: str, alias: str, matter: str) -> str:
-    """``h``: the unit (and tier) holding ``matter`` when the batch ``alias`` came (for the first batch, the first)."""
-    return f"""LEFT JOIN LATERAL (
-    SELECT h.unit, h.tier FROM {q}.holdings h
-    WHERE h.petition_id = {matter} AND {_known('h')} AND {_standing(q, 'h')}
-    ORDER BY (h.occurred_at <= {alias}.occurred_at) DESC,
-             CASE WHEN h.occurred_at <= {alias}.occurred_at THEN h.occurred_at END DESC NULLS LAST,
-             h.occurred_at, h.event_id
-    LIMIT 1) h ON true"""
-
-
-def _skip(q: str, alias: str, matter: str) -> str:
-    """越级访: a later batch of ``matter`` at a tier above its holder's (``h``), before the holder replied."""
-    return f"""(NOT ({alias}.is_first AND mg.into_id IS NULL) AND h.tier IS NOT NULL
-          AND {q}.tier_rank({alias}.tier) > {q}.tier_rank(h.tier)
-          AND NOT EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = {matter} AND r.unit = h.unit
-                          AND r.occurred_at <= {alias}.occurred_at AND r.recorded_at <= $4)) AS is_skip"""
 
 
 def ctes(schema: str, now: bool = False) -> str:
@@ -101,66 +82,59 @@ def ctes(schema: str, now: bool = False) -> str:
     if now:
         return _ctes_now(schema)
     q = quoted(schema)
+    # b0: the period's batches, each in the matter it counts in (is_first: a merged matter's first batch is not)
     return f"""
-b AS MATERIALIZED (
+b0 AS MATERIALIZED (
   SELECT b.event_id, coalesce(mg.into_id, b.petition_id) AS petition_id, b.petition_id AS own_id,
-         b.is_first AND mg.into_id IS NULL AS is_first, b.head_count, b.channel, b.tier, b.unit AS at_unit,
-         b.occurred_at, coalesce(h.unit, b.unit) AS handler, {_skip(q, "b", "coalesce(mg.into_id, b.petition_id)")}
+         b.is_first AND mg.into_id IS NULL AS is_first, b.head_count, b.channel, b.tier, b.unit, b.occurred_at,
+         m.jurisdiction
   FROM {q}.batches b
   {_merged_into(q, 'b')}
   JOIN {q}.matters m ON m.petition_id = coalesce(mg.into_id, b.petition_id) AND {_matter_filter('m')}
-  {_holder(q, 'b', 'coalesce(mg.into_id, b.petition_id)')}
-  WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')}
-    AND ($7::text IS NULL OR b.channel = $7)
-    AND ($8::text IS NULL OR coalesce(h.unit, b.unit) = $8)
+  WHERE b.occurred_at >= :start AND b.occurred_at < :stop AND {as_of('b')}
+    AND (:channel::text IS NULL OR b.channel = :channel)
+),
+b AS MATERIALIZED (
+  SELECT b0.event_id, b0.petition_id, b0.own_id, b0.is_first, b0.head_count, b0.channel, b0.tier,
+         b0.unit AS at_unit, b0.occurred_at, coalesce(hb.holder, b0.unit) AS handler, hb.is_skip, b0.jurisdiction
+  FROM b0 JOIN ({rules.handling(q, 'b0', as_of, among('b0'))}) hb USING (event_id)
+  WHERE :unit::text IS NULL OR coalesce(hb.holder, b0.unit) = :unit
 ),
 c AS MATERIALIZED (
-  SELECT petition_id, bool_or(head_count >= $9) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
+  SELECT petition_id, bool_or(head_count >= :threshold) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
 ),
 ci AS MATERIALIZED (
-  SELECT c.petition_id, c.collective,
-         coalesce(lr.resolved, false) AS resolved,
-         EXISTS (SELECT 1 FROM {q}.replies r WHERE r.petition_id = c.petition_id AND r.kind = 'reply'
-                 AND {_known('r')}) AS replied,
-         ev.satisfaction,
-         (coalesce(lr.resolved, false) AND lr.kind = 'reply'
-          AND NOT EXISTS (SELECT 1 FROM {q}.requests x WHERE x.petition_id = c.petition_id AND {_known('x')})
-          AND (SELECT count(*) FROM {q}.batches n WHERE n.petition_id = c.petition_id AND {_known('n')}) = 1
-         ) AS first_time
-  FROM c
-  LEFT JOIN LATERAL (
-    SELECT r.resolved, r.kind FROM {q}.replies r WHERE r.petition_id = c.petition_id AND {_known('r')}
-    ORDER BY r.occurred_at DESC, r.recorded_at DESC, r.event_id DESC LIMIT 1) lr ON true
-  LEFT JOIN LATERAL (
-    SELECT e.satisfaction FROM {q}.evaluations e WHERE e.petition_id = c.petition_id AND {_known('e')}
-    ORDER BY e.occurred_at DESC, e.recorded_at DESC, e.event_id DESC LIMIT 1) ev ON true
+  SELECT c.petition_id, c.collective, o.resolved, o.replied, o.satisfaction, o.first_time
+  FROM c JOIN ({rules.outcomes(q, 'c', as_of, among('c'))}) o USING (petition_id)
 ),
 {obligations(schema, unit_filter=True)}"""
 
 
-def _state_filter(alias: str) -> str:
-    return (f"($5::text[] IS NULL OR {alias}.jurisdiction = ANY($5::text[])) "
-            f"AND ($6::text IS NULL OR {alias}.category = $6) AND ($7::text IS NULL OR {alias}.channel = $7)")
-
-
 def _ctes_now(schema: str) -> str:
     q = quoted(schema)
+    # a merged matter's batch (few: one per merged batch) is held and skipped as the survivor's: its holder and
+    # skip are worked out here, the others' come from batch_state
     return f"""
-b AS MATERIALIZED (
-  SELECT s.event_id, coalesce(mg.into_id, s.petition_id) AS petition_id, s.petition_id AS own_id,
-         s.is_first AND mg.into_id IS NULL AS is_first, s.head_count, coalesce(ms.is_skip, s.is_skip) AS is_skip,
-         s.resolved, s.replied, s.satisfaction, s.first_time
-  FROM {q}.batch_state s
+s AS MATERIALIZED (
+  SELECT s.*, mg.into_id FROM {q}.batch_state s
   {_merged_into(q, 's')}
-  LEFT JOIN LATERAL (  -- a merged matter's batch: held and skipped as the survivor's (few: one per merged batch)
-    SELECT h.unit AS handler, {_skip(q, "b", "mg.into_id")} FROM {q}.batches b
-    {_holder(q, 'b', 'mg.into_id')}
-    WHERE b.event_id = s.event_id AND mg.into_id IS NOT NULL) ms ON true
-  WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND s.occurred_at <= $3 AND $4::timestamptz IS NOT NULL
-    AND {_state_filter('s')} AND ($8::text IS NULL OR coalesce(ms.handler, s.handler) = $8)
+  WHERE s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of AND {_state_filter('s')}
+),
+mb AS MATERIALIZED (
+  SELECT b.event_id, s.into_id AS petition_id, b.occurred_at, b.tier, false AS is_first
+  FROM s JOIN {q}.batches b USING (event_id) WHERE s.into_id IS NOT NULL
+),
+ms AS (SELECT hb.event_id, hb.holder AS handler, hb.is_skip FROM ({rules.handling(q, 'mb', as_of, among('mb'))}) hb),
+b AS MATERIALIZED (
+  SELECT s.event_id, coalesce(s.into_id, s.petition_id) AS petition_id, s.petition_id AS own_id,
+         s.is_first AND s.into_id IS NULL AS is_first, s.head_count, coalesce(ms.is_skip, s.is_skip) AS is_skip,
+         s.resolved, s.replied, s.satisfaction, s.first_time, coalesce(ms.handler, s.handler) AS handler,
+         s.jurisdiction
+  FROM s LEFT JOIN ms USING (event_id)
+  WHERE :unit::text IS NULL OR coalesce(ms.handler, s.handler) = :unit
 ),
 c AS MATERIALIZED (
-  SELECT petition_id, bool_or(head_count >= $9) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
+  SELECT petition_id, bool_or(head_count >= :threshold) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
 ),
 ci AS MATERIALIZED (
   SELECT c.petition_id, c.collective, f.resolved, f.replied, f.satisfaction, f.first_time
@@ -170,47 +144,38 @@ ci AS MATERIALIZED (
 
 
 def obligations(schema: str, unit_filter: bool, now: bool = False) -> str:
-    """o: the latest due time of each (matter, unit, stage) that falls in the period, and whether it was met."""
+    """o: the obligations (:func:`reporting.rules.obligations`) due in the period, each counted if met or if its
+    due time had passed by as_of."""
     q = quoted(schema)
     if now:
-        unit = "AND ($8::text IS NULL OR s.unit = $8)" if unit_filter else ""
+        unit = "AND (:unit::text IS NULL OR s.unit = :unit)" if unit_filter else ""
         return f"""
 o AS MATERIALIZED (
-  SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met
+  SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met, s.jurisdiction
   FROM {q}.obligation_state s
-  WHERE s.due_at >= $1 AND s.due_at < $2 AND (s.due_at <= $3 OR s.met) AND {_state_filter('s')} {unit}
+  WHERE s.due_at >= :start AND s.due_at < :stop AND (s.due_at <= :as_of OR s.met) AND {_state_filter('s')} {unit}
 )"""
-    unit = "AND ($8::text IS NULL OR d.unit = $8)" if unit_filter else ""
+    unit = "AND (:unit::text IS NULL OR d.unit = :unit)" if unit_filter else ""
+    # the matters with a due time in the period: a (matter, unit, stage) whose latest due time is in it has one
     return f"""
-cand AS (
-  SELECT DISTINCT petition_id, unit, stage FROM {q}.dues x
-  WHERE due_at >= $1 AND due_at < $2 AND stage IN ('accept', 'handle') AND {_standing(q, 'x')}
-),
-d AS (
-  SELECT DISTINCT ON (d.petition_id, d.unit, d.stage) d.petition_id, d.unit, d.stage, d.due_at
-  FROM cand JOIN {q}.dues d USING (petition_id, unit, stage)
-  JOIN {q}.matters m ON m.petition_id = d.petition_id AND {_matter_filter('m')}
-  WHERE {_known('d')} AND {_standing(q, 'd')} AND ($7::text IS NULL OR m.channel = $7) {unit}
-  ORDER BY d.petition_id, d.unit, d.stage, d.occurred_at DESC, d.recorded_at DESC, d.event_id DESC, d.position DESC
+cand AS MATERIALIZED (
+  SELECT DISTINCT petition_id FROM {q}.dues x
+  WHERE due_at >= :start AND due_at < :stop AND stage IN ('accept', 'handle') AND {_standing(q, 'x')}
 ),
 o AS MATERIALIZED (
-  SELECT * FROM (
-    SELECT d.petition_id, d.unit, d.stage, d.due_at,
-      CASE WHEN d.stage = 'accept'
-        THEN EXISTS (SELECT 1 FROM {q}.decisions x WHERE x.petition_id = d.petition_id
-                     AND x.occurred_at <= d.due_at AND {_known('x')})
-        ELSE EXISTS (SELECT 1 FROM {q}.replies x WHERE x.petition_id = d.petition_id AND x.kind = 'reply'
-                     AND x.occurred_at <= d.due_at AND {_known('x')}) END AS met
-    FROM d WHERE d.due_at >= $1 AND d.due_at < $2) due
-  WHERE due.due_at <= $3 OR due.met
+  SELECT d.petition_id, d.unit, d.stage, d.due_at, d.met, m.jurisdiction
+  FROM ({rules.obligations(q, as_of, among('cand'))}) d
+  JOIN {q}.matters m ON m.petition_id = d.petition_id AND {_matter_filter('m')}
+  WHERE d.due_at >= :start AND d.due_at < :stop AND (d.due_at <= :as_of OR d.met)
+    AND (:channel::text IS NULL OR m.channel = :channel) {unit}
 )"""
 
 
-def stats_sql(schema: str, now: bool = False) -> str:
+def stats_sql(schema: str, now: bool = False) -> Named:
     """One row: every count of the counting rules for the period."""
     if now:
-        return _stats_now(schema)
-    return f"""WITH {ctes(schema, now)}
+        return named(_stats_now(schema))
+    return named(f"""WITH {ctes(schema, now)}
 SELECT
   (SELECT count(*) FROM c) AS cases,
   (SELECT count(*) FROM b) AS batches,
@@ -218,8 +183,8 @@ SELECT
   (SELECT count(*) FROM b WHERE NOT is_first) AS repeat_batches,
   (SELECT count(*) FROM b WHERE is_skip) AS skip_level_batches,
   (SELECT count(*) FROM c WHERE collective) AS collective_cases,
-  (SELECT count(*) FROM b WHERE head_count >= $9) AS collective_batches,
-  (SELECT coalesce(sum(head_count), 0) FROM b WHERE head_count >= $9) AS collective_persons,
+  (SELECT count(*) FROM b WHERE head_count >= :threshold) AS collective_batches,
+  (SELECT coalesce(sum(head_count), 0) FROM b WHERE head_count >= :threshold) AS collective_persons,
   (SELECT count(*) FROM ci WHERE resolved) AS resolved,
   (SELECT count(*) FROM ci WHERE resolved AND collective) AS collective_resolved,
   (SELECT count(*) FROM o WHERE stage = 'accept') AS accept_due,
@@ -229,18 +194,18 @@ SELECT
   (SELECT count(*) FROM ci WHERE replied) AS replied,
   (SELECT count(*) FROM ci WHERE satisfaction IS NOT NULL) AS evaluated,
   (SELECT count(*) FROM ci WHERE satisfaction IN {SATISFIED}) AS satisfied,
-  (SELECT count(*) FROM ci WHERE first_time) AS first_time_resolved"""
+  (SELECT count(*) FROM ci WHERE first_time) AS first_time_resolved""")
 
 
 def _stats_now(schema: str) -> str:
     # one pass over the period's batch rows, which carry their matter's outcome
     return f"""WITH {ctes(schema, now=True)},
-later AS (SELECT DISTINCT petition_id FROM b WHERE NOT is_first AND head_count >= $9),  -- few: no grouping of all
-p AS (SELECT resolved FROM b WHERE is_first AND (head_count >= $9 OR petition_id IN (SELECT petition_id FROM later))),
+later AS (SELECT DISTINCT petition_id FROM b WHERE NOT is_first AND head_count >= :threshold),  -- few: no grouping of all
+p AS (SELECT resolved FROM b WHERE is_first AND (head_count >= :threshold OR petition_id IN (SELECT petition_id FROM later))),
 bb AS (SELECT count(*) AS batches, coalesce(sum(head_count), 0) AS persons,
               count(*) FILTER (WHERE NOT is_first) AS repeat_batches, count(*) FILTER (WHERE is_skip) AS skip_level_batches,
-              count(*) FILTER (WHERE head_count >= $9) AS collective_batches,
-              coalesce(sum(head_count) FILTER (WHERE head_count >= $9), 0) AS collective_persons,
+              count(*) FILTER (WHERE head_count >= :threshold) AS collective_batches,
+              coalesce(sum(head_count) FILTER (WHERE head_count >= :threshold), 0) AS collective_persons,
               count(*) FILTER (WHERE is_first) AS cases, count(*) FILTER (WHERE is_first AND resolved) AS resolved,
               count(*) FILTER (WHERE is_first AND replied) AS replied,
               count(*) FILTER (WHERE is_first AND satisfaction IS NOT NULL) AS evaluated,
@@ -258,8 +223,8 @@ SELECT bb.cases, bb.batches, bb.persons, bb.repeat_batches, bb.skip_level_batche
 FROM bb, pp, oo"""
 
 
-def units_sql(schema: str, now: bool = False, filtered: bool = True) -> str:
-    """One row per unit with anything in the period: the per-unit figures. ``$10``: the units to report.
+def units_sql(schema: str, now: bool = False, filtered: bool = True) -> Named:
+    """One row per unit with anything in the period: the per-unit figures. ``:units``: the units to report.
     ``filtered``: a jurisdiction, category or channel narrows the matters (else every matter counts)."""
     q = quoted(schema)
     # for the present and every matter, the facts need no join with the matters
@@ -268,27 +233,25 @@ def units_sql(schema: str, now: bool = False, filtered: bool = True) -> str:
 sat AS (
   SELECT s.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE s.satisfaction IN {SATISFIED}) AS satisfied
   FROM {q}.evaluation_state s
-  WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND s.occurred_at <= $3 AND {_state_filter('s')}
+  WHERE s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of AND {_state_filter('s')}
   GROUP BY s.reply_unit),""" if now else f"""
 sat AS (
-  SELECT r.unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
-  FROM {q}.evaluations e JOIN scoped USING (petition_id)
-  JOIN LATERAL (SELECT r.unit FROM {q}.replies r WHERE r.petition_id = e.petition_id AND r.occurred_at <= e.occurred_at
-                AND r.recorded_at <= $4 ORDER BY r.occurred_at DESC, r.event_id DESC LIMIT 1) r ON true
-  WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND {_known('e')} GROUP BY r.unit),"""
-    return f"""WITH {obligations(schema, unit_filter=False, now=now)},
-scoped AS (SELECT m.petition_id FROM {q}.matters m WHERE {_matter_filter('m')} AND ($7::text IS NULL OR m.channel = $7)
-          AND $9::int IS NOT NULL),
+  SELECT e.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
+  FROM ({rules.evaluations(q, as_of, among('scoped'), "e.occurred_at >= :start AND e.occurred_at < :stop")}) e
+  GROUP BY e.reply_unit),"""
+    return named(f"""WITH {obligations(schema, unit_filter=False, now=now)},
+scoped AS (SELECT m.petition_id FROM {q}.matters m
+          WHERE {_matter_filter('m')} AND (:channel::text IS NULL OR m.channel = :channel)),
 recv AS (
   SELECT h.unit, count(DISTINCT h.petition_id) AS n FROM {q}.holdings h {scoped}
-  WHERE h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} AND {_standing(q, 'h')} GROUP BY h.unit),
+  WHERE h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')} GROUP BY h.unit),
 ovd AS (
   SELECT x.unit, count(DISTINCT (x.petition_id, x.stage, x.due_at)) AS n FROM {q}.breaches x {scoped}
-  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} AND {_standing(q, 'x')}
+  WHERE x.kind = 'overdue' AND x.occurred_at >= :start AND x.occurred_at < :stop AND {as_of('x')} AND {_standing(q, 'x')}
   GROUP BY x.unit),
 esc AS (
   SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h {scoped}
-  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} AND {_standing(q, 'h')}
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
   GROUP BY h.from_unit),{satisfaction}
 obl AS (
   SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,
@@ -301,11 +264,59 @@ SELECT u.unit,
   coalesce(obl.accepted_on_time, 0) AS accepted_on_time, coalesce(obl.handle_due, 0) AS handle_due,
   coalesce(obl.replied_on_time, 0) AS replied_on_time, coalesce(ovd.n, 0) AS overdue,
   coalesce(esc.n, 0) AS escalated_away, coalesce(sat.evaluated, 0) AS evaluated, coalesce(sat.satisfied, 0) AS satisfied
-FROM unnest($10::text[]) WITH ORDINALITY AS u(unit, n)
+FROM unnest(:units::text[]) WITH ORDINALITY AS u(unit, n)
 LEFT JOIN recv USING (unit) LEFT JOIN ovd USING (unit) LEFT JOIN esc USING (unit)
 LEFT JOIN sat USING (unit) LEFT JOIN obl USING (unit)
-WHERE $8::text IS NULL OR u.unit = $8
-ORDER BY u.n"""
+WHERE :unit::text IS NULL OR u.unit = :unit
+ORDER BY u.n""")
+
+def assessment_sql(schema: str, now: bool = False) -> Named:
+    """The counts the assessment ranks on, per unit of ``:units`` (a batch's and a case's by its handler, an
+    obligation's by the unit owing it, an escalation's received by the unit it went to and caused by the one it
+    left) and per place of ``:places`` (by the matter's place, no escalations) — each the count of
+    ``GET /v1/stats`` with that unit or place — in one statement: the period's CTEs are worked out once."""
+    q = quoted(schema)
+    groups = []
+    for by, keys, batch, obligation in (("unit", ":units", "b.handler", "o.unit"),
+                                        ("jurisdiction", ":places", "b.jurisdiction", "o.jurisdiction")):
+        escalations = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)",
+                       "LEFT JOIN eu USING (key)") if by == "unit" else ("0", "0", "")
+        groups.append(f"""
+SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
+       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce(cu.replied, 0) AS replied,
+       coalesce(cu.evaluated, 0) AS evaluated, coalesce(cu.satisfied, 0) AS satisfied,
+       coalesce(cu.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
+       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
+       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
+       {escalations[0]} AS escalations_received, {escalations[1]} AS escalations_caused
+FROM unnest({keys}::text[]) AS k(key)
+LEFT JOIN (
+  SELECT {batch} AS key, count(*) AS batches, count(*) FILTER (WHERE NOT b.is_first) AS repeat_batches,
+         count(*) FILTER (WHERE b.is_skip) AS skip_level_batches
+  FROM b GROUP BY 1) bu USING (key)
+LEFT JOIN (
+  SELECT {batch} AS key, count(*) FILTER (WHERE ci.replied) AS replied,
+         count(*) FILTER (WHERE ci.satisfaction IS NOT NULL) AS evaluated,
+         count(*) FILTER (WHERE ci.satisfaction IN {SATISFIED}) AS satisfied,
+         count(*) FILTER (WHERE ci.first_time) AS first_time_resolved
+  FROM ci JOIN b ON b.petition_id = ci.petition_id AND b.is_first GROUP BY 1) cu USING (key)
+LEFT JOIN (
+  SELECT {obligation} AS key, count(*) FILTER (WHERE o.stage = 'accept') AS accept_due,
+         count(*) FILTER (WHERE o.stage = 'accept' AND o.met) AS accepted_on_time,
+         count(*) FILTER (WHERE o.stage = 'handle') AS handle_due,
+         count(*) FILTER (WHERE o.stage = 'handle' AND o.met) AS replied_on_time,
+         count(*) FILTER (WHERE NOT o.met) AS overdue_obligations
+  FROM o GROUP BY 1) ou USING (key)
+{escalations[2]}""")
+    return named(f"""WITH {ctes(schema, now)},
+eu AS (
+  SELECT k.key, count(*) FILTER (WHERE h.unit = k.key) AS escalations_received,
+         count(*) FILTER (WHERE h.from_unit = k.key) AS escalations_caused
+  FROM {q}.holdings h JOIN unnest(:units::text[]) AS k(key) ON k.key IN (h.unit, h.from_unit)
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')}
+    AND {_standing(q, 'h')}
+  GROUP BY k.key)
+{"UNION ALL".join(groups)}""")
 
 
 #: drill-down: count figure → the matters it counts, each with what it contributes (petition_id, n); Σ n = the figure
@@ -316,8 +327,8 @@ CONTRIBUTIONS: dict[str, str] = {
     "repeat_batches": "SELECT petition_id, count(*) FROM b WHERE NOT is_first GROUP BY petition_id",
     "skip_level_batches": "SELECT petition_id, count(*) FROM b WHERE is_skip GROUP BY petition_id",
     "collective_cases": "SELECT petition_id, 1 FROM c WHERE collective",
-    "collective_batches": "SELECT petition_id, count(*) FROM b WHERE head_count >= $9 GROUP BY petition_id",
-    "collective_persons": "SELECT petition_id, sum(head_count) FROM b WHERE head_count >= $9 GROUP BY petition_id",
+    "collective_batches": "SELECT petition_id, count(*) FROM b WHERE head_count >= :threshold GROUP BY petition_id",
+    "collective_persons": "SELECT petition_id, sum(head_count) FROM b WHERE head_count >= :threshold GROUP BY petition_id",
     "resolved": "SELECT petition_id, 1 FROM ci WHERE resolved",
     "collective_resolved": "SELECT petition_id, 1 FROM ci WHERE resolved AND collective",
     "replied": "SELECT petition_id, 1 FROM ci WHERE replied",
@@ -345,13 +356,13 @@ def _contributions(figure: str) -> str:
   FULL JOIN ({CONTRIBUTIONS[rate.denominator]}) d (petition_id, n) USING (petition_id)"""
 
 
-def drill_sql(schema: str, figure: str, now: bool = False) -> str:
-    """The matters behind a figure, paged (``$10`` limit, NULL: all; ``$11`` offset): each matter's batches and
+def drill_sql(schema: str, figure: str, now: bool = False) -> Named:
+    """The matters behind a figure, paged (``:limit``, NULL: all; ``:offset``): each matter's batches and
     persons in the period beside what it contributes, with the row count and the contributions' sums over all rows."""
     q = quoted(schema)
     # the matters' batches come in by one grouping of hit and b together, not by a join: the planner cannot
     # estimate hit's size (it guessed 1 row of 3,971 and looped over b's grouping once per row: 13 s for a year)
-    return f"""WITH {ctes(schema, now)},
+    return named(f"""WITH {ctes(schema, now)},
 hit (petition_id, contribution, numerator, denominator) AS MATERIALIZED ({_contributions(figure)}),
 mine AS (
   SELECT petition_id, sum(contribution)::bigint AS contribution, sum(numerator)::bigint AS numerator,
@@ -366,46 +377,46 @@ SELECT mine.petition_id, m.receipt_no, m.occurred_at, m.jurisdiction, m.category
        ARRAY(SELECT DISTINCT own_id FROM b WHERE b.petition_id = mine.petition_id AND b.own_id <> b.petition_id
              ORDER BY own_id) AS merged
 FROM mine LEFT JOIN {q}.matters m USING (petition_id)
-ORDER BY m.occurred_at, mine.petition_id LIMIT $10 OFFSET $11"""
+ORDER BY m.occurred_at, mine.petition_id LIMIT :limit OFFSET :offset""")
 
 
-def series_sql(schema: str) -> str:
-    """Per local month of the period: cases, batches, persons, overdue notices, escalations. ``$10``: time zone."""
+def series_sql(schema: str) -> Named:
+    """Per local month of the period: cases, batches, persons, overdue notices, escalations. ``:zone``: the time zone."""
     q = quoted(schema)
-    return f"""WITH
+    return named(f"""WITH
 bm AS (
-  SELECT to_char(b.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month,
+  SELECT to_char(b.occurred_at AT TIME ZONE :zone, 'YYYY-MM') AS month,
          count(*) FILTER (WHERE b.is_first) AS cases, count(*) AS batches, sum(b.head_count) AS persons,
-         count(*) FILTER (WHERE b.head_count >= $9) AS collective_batches
+         count(*) FILTER (WHERE b.head_count >= :threshold) AS collective_batches
   FROM {q}.batches b JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
-  WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')} AND ($7::text IS NULL OR b.channel = $7)
-    AND ($8::text IS NULL OR b.unit = $8)
+  WHERE b.occurred_at >= :start AND b.occurred_at < :stop AND {as_of('b')} AND (:channel::text IS NULL OR b.channel = :channel)
+    AND (:unit::text IS NULL OR b.unit = :unit)
   GROUP BY 1),
 om AS (
-  SELECT to_char(x.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month, count(*) AS overdue
+  SELECT to_char(x.occurred_at AT TIME ZONE :zone, 'YYYY-MM') AS month, count(*) AS overdue
   FROM {q}.breaches x JOIN {q}.matters m ON m.petition_id = x.petition_id AND {_matter_filter('m')}
-  WHERE x.kind = 'overdue' AND x.occurred_at >= $1 AND x.occurred_at < $2 AND {_known('x')} AND {_standing(q, 'x')}
-    AND ($8::text IS NULL OR x.unit = $8) AND ($7::text IS NULL OR m.channel = $7)
+  WHERE x.kind = 'overdue' AND x.occurred_at >= :start AND x.occurred_at < :stop AND {as_of('x')} AND {_standing(q, 'x')}
+    AND (:unit::text IS NULL OR x.unit = :unit) AND (:channel::text IS NULL OR m.channel = :channel)
   GROUP BY 1),
 em AS (
-  SELECT to_char(h.occurred_at AT TIME ZONE $10, 'YYYY-MM') AS month, count(*) AS escalated
+  SELECT to_char(h.occurred_at AT TIME ZONE :zone, 'YYYY-MM') AS month, count(*) AS escalated
   FROM {q}.holdings h JOIN {q}.matters m ON m.petition_id = h.petition_id AND {_matter_filter('m')}
-  WHERE h.kind = 'escalated' AND h.occurred_at >= $1 AND h.occurred_at < $2 AND {_known('h')} AND {_standing(q, 'h')}
-    AND ($8::text IS NULL OR h.from_unit = $8) AND ($7::text IS NULL OR m.channel = $7)
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
+    AND (:unit::text IS NULL OR h.from_unit = :unit) AND (:channel::text IS NULL OR m.channel = :channel)
   GROUP BY 1)
 SELECT month, coalesce(bm.cases, 0) AS cases, coalesce(bm.batches, 0) AS batches, coalesce(bm.persons, 0) AS persons,
        coalesce(bm.collective_batches, 0) AS collective_batches,
        coalesce(om.overdue, 0) AS overdue, coalesce(em.escalated, 0) AS escalated
-FROM bm FULL JOIN om USING (month) FULL JOIN em USING (month) ORDER BY month"""
+FROM bm FULL JOIN om USING (month) FULL JOIN em USING (month) ORDER BY month""")
 
 
-def breakdown_sql(schema: str, by: str) -> str:
+def breakdown_sql(schema: str, by: str) -> Named:
     """Batches and persons of the period by the registering tier, or cases by category."""
     q = quoted(schema)
     column = {"tier": "b.tier", "category": "m.category", "channel": "b.channel"}[by]
-    return f"""SELECT {column} AS key, count(*) FILTER (WHERE b.is_first) AS cases, count(*) AS batches,
+    return named(f"""SELECT {column} AS key, count(*) FILTER (WHERE b.is_first) AS cases, count(*) AS batches,
        sum(b.head_count) AS persons
 FROM {q}.batches b JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_matter_filter('m')}
-WHERE b.occurred_at >= $1 AND b.occurred_at < $2 AND {_known('b')} AND ($7::text IS NULL OR b.channel = $7)
-  AND ($8::text IS NULL OR b.unit = $8) AND $9::int IS NOT NULL
-GROUP BY 1 ORDER BY 3 DESC"""
+WHERE b.occurred_at >= :start AND b.occurred_at < :stop AND {as_of('b')} AND (:channel::text IS NULL OR b.channel = :channel)
+  AND (:unit::text IS NULL OR b.unit = :unit)
+GROUP BY 1 ORDER BY 3 DESC""")

@@ -14,6 +14,7 @@ from reporting import figures as f
 from reporting import queries
 from reporting.periods import Period
 from xinfang.county import County
+from xinfang.sql import Named
 from xinfang.vocabulary import CHANNEL_LABELS, TIER_LABELS
 
 FOREVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
@@ -117,23 +118,23 @@ class Reporter:
 
     # ---- queries ------------------------------------------------------------------------
 
-    async def _fetchrow(self, sql: str, *args: Any) -> asyncpg.Record:
+    async def _fetchrow(self, statement: Named, values: dict[str, Any]) -> asyncpg.Record:
         async with self.pool.acquire() as conn:
-            return await conn.fetchrow(sql, *args)
+            return await conn.fetchrow(statement.sql, *statement.args(values))
 
-    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def fetch(self, statement: Named, values: dict[str, Any]) -> list[asyncpg.Record]:
         async with self.pool.acquire() as conn:
-            return await conn.fetch(sql, *args)
+            return await conn.fetch(statement.sql, *statement.args(values))
 
     async def counts(self, period: Period, scope: queries.Scope, now: bool = False) -> dict[str, int]:
         """Every count of the counting rules for one period."""
-        row = await self._fetchrow(self._stats[now], *scope.args(*period.bounds(self.county.zone)))
+        row = await self._fetchrow(self._stats[now], scope.values(*period.bounds(self.county.zone)))
         return dict(row)
 
     async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str],
                           now: bool = False) -> list[dict[str, Any]]:
         filtered = scope.jurisdictions is not None or scope.category is not None or scope.channel is not None
-        rows = await self._fetch(self._units[now, filtered], *scope.args(*period.bounds(self.county.zone)), units)
+        rows = await self.fetch(self._units[now, filtered], scope.values(*period.bounds(self.county.zone)) | {"units": units})
         return [dict(r) for r in rows]
 
     async def stats(self, request: Request) -> dict[str, Any]:
@@ -185,8 +186,8 @@ class Reporter:
         what it contributes; ``sums`` are the contributions over every row, which make the figure."""
         self.check(request)
         scope = self.scope(request)
-        rows = await self._fetch(queries.drill_sql(self.schema, figure, is_now(request)),
-                                 *scope.args(*request.period.bounds(self.county.zone)), limit, offset)
+        rows = await self.fetch(queries.drill_sql(self.schema, figure, is_now(request)),
+                                 scope.values(*request.period.bounds(self.county.zone)) | {"limit": limit, "offset": offset})
         return drill_doc(f.BY_KEY[figure], rows, limit, offset, self.county) | {
             "period": period_doc(request.period, self.county), "scope": self._scope_doc(request),
             "as_of": _iso(request.as_of), "known_at": _iso(request.known_at)}
@@ -197,12 +198,12 @@ class Reporter:
         scope = self.scope(request)
         zone = self.county.zone
         current, last = request.period, request.period.year_before()
-        args_now, args_then = scope.args(*current.bounds(zone)), scope.args(*last.bounds(zone))
+        zoned = {"zone": self.county.timezone}
+        args_now, args_then = scope.values(*current.bounds(zone)) | zoned, scope.values(*last.bounds(zone)) | zoned
         now_rows, then_rows, tiers, categories = await asyncio.gather(
-            self._fetch(self._series, *args_now, self.county.timezone),
-            self._fetch(self._series, *args_then, self.county.timezone),
-            self._fetch(queries.breakdown_sql(self.schema, "tier"), *args_now),
-            self._fetch(queries.breakdown_sql(self.schema, "category"), *args_now))
+            self.fetch(self._series, args_now), self.fetch(self._series, args_then),
+            self.fetch(queries.breakdown_sql(self.schema, "tier"), args_now),
+            self.fetch(queries.breakdown_sql(self.schema, "category"), args_now))
         months = [p.code for p in current.months()]
         then_months = [p.code for p in last.months()]
         by_month = {r["month"]: dict(r) for r in now_rows}

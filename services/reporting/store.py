@@ -278,8 +278,8 @@ class Store:
             if state in wanted:
                 petitions = sorted(wanted[state])
                 if not first_time:
-                    await conn.execute(delete, petitions)
-                await conn.execute(insert, petitions)
+                    await conn.execute(delete.sql, *delete.args({"ids": petitions}))
+                await conn.execute(insert.sql, *insert.args({"ids": petitions}))
 
     async def _store_positions(self, conn: asyncpg.Connection, positions: dict[tuple[str, int], int]) -> None:
         if positions:

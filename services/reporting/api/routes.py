@@ -1,5 +1,5 @@
-"""GET /v1/stats (JSON, CSV, XLSX), /v1/stats/drilldown, /v1/stats/series, /v1/reports/summary (text, DOCX),
-/v1/dashboard."""
+"""GET /v1/stats (JSON, CSV, XLSX), /v1/stats/drilldown, /v1/stats/series, /v1/assessment (JSON, CSV, XLSX),
+/v1/reports/summary (text, DOCX), /v1/dashboard."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from reporting import city as city_mode
 from reporting import exports, figures, summary
-from reporting.access import restrict, worklist_scope
+from reporting.access import READ_SCOPE, outside, restrict, worklist_scope
+from reporting.assessment import assessment
 from reporting.dashboard import page
 from reporting.periods import parse_period
 from reporting.queries import DRILL
@@ -163,6 +164,49 @@ async def series(wanted: Wanted, rep: Reporting) -> dict:
     """Cases, batches, persons, overdue notices and escalations per month of the period and of the
     year before; batches by the tier that registered them and cases by category."""
     return await rep.series(wanted)
+
+
+def assessment_request(
+    request: Request,
+    who: Caller,
+    month: Annotated[str | None, Query(description="e.g. 2026-03")] = None,
+    quarter: Annotated[str | None, Query(description="e.g. 2026Q1")] = None,
+    half: Annotated[str | None, Query(description="e.g. 2026H1")] = None,
+    year: Annotated[str | None, Query(description="e.g. 2026")] = None,
+    jurisdiction: Annotated[str | None, Query(description="区划代码: rank the units and places below it "
+                                                          "(default: the terminal's whole scope)")] = None,
+    as_of: Annotated[str | None, Query(description="count what had happened by then (occurred ≤ as_of)")] = None,
+    known_at: Annotated[str | None, Query(description="count what had been recorded by then (recorded ≤ known_at)")] = None,
+) -> StatsRequest:
+    county = reporter(request).county
+    period = parse_period(month=month, quarter=quarter, half=half, year=year)
+    asked = StatsRequest(period=period, jurisdiction=jurisdiction, as_of=parse_moment(as_of, "as_of", county),
+                         known_at=parse_moment(known_at, "known_at", county))
+    reporter(request).check(asked)
+    if not who.roles & READ_SCOPE:
+        raise outside()  # a ranking of units is the supervisors' (a handler reads its own unit's figures)
+    wanted = restrict(county, who, asked)
+    return wanted if wanted.jurisdiction else StatsRequest(**{**vars(wanted), "jurisdiction": county.code})
+
+
+@router.get("/v1/assessment", summary="考核排名 Units and places ranked for a period", tags=["assessment"],
+            name="get_assessment", responses=answers(**{CSV: TEXT, XLSX: BINARY}))
+async def get_assessment(wanted: Annotated[StatsRequest, Depends(assessment_request)], rep: Reporting,
+                         format: Annotated[Literal["json", "csv", "xlsx"], Query(
+                             description="json, csv or xlsx")] = "json") -> Any:
+    """For a month, quarter, half-year or year: every unit and every place below the terminal's scope (or below
+    `jurisdiction`) ranked on 及时受理率, 按期办结率, 满意率, 参评率, 一次办结率, obligations overdue, escalations received
+    and caused, the repeat-batch share and skip-level batches, weighted as the county file says; a veto (e.g. 满意率
+    below 60 %) ranks a unit after every unit not vetoed. Each row has its rank in the period before and the change
+    (positive: up); each cell links to the drill-down of the matters it counts."""
+    doc = await assessment(rep, wanted)
+    if format == "json":
+        return doc
+    name = f"考核排名_{doc['jurisdiction']['name']}_{doc['period']['code']}"
+    table = exports.assessment_rows(doc)
+    if format == "csv":
+        return _download(exports.to_csv(table), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(exports.to_xlsx(table, name), XLSX, f"{name}.xlsx")
 
 
 @router.get("/v1/reports/summary", summary="文字综述 The written summary", tags=["reports"], name="get_summary",

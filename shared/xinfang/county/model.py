@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from xinfang.calendar import WorkCalendar
+from xinfang.county.assessment import Assessment
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.county.notices import DEFAULT_NOTICES, DEFAULT_SUPERVISION, NoticeTemplate
 from xinfang.vocabulary import TIERS, LimitKind, NoticeKind, Redirect, Tier
@@ -172,6 +173,8 @@ class County(Part):
         "书面告知的模板 the notices' wording, per kind; a kind left out gets the default (xinfang.county.notices)"))
     supervision_notice: NoticeTemplate = Field(DEFAULT_SUPERVISION, description=(
         "督办单的模板 the supervision notice's wording (placeholders: xinfang.county.notices.SUPERVISION_PLACEHOLDERS)"))
+    assessment: Assessment = Field(default_factory=Assessment, description=(
+        "考核 the weights of the indicators and the veto rules (defaults: xinfang.county.assessment)"))
 
     @field_validator("timezone")
     @classmethod

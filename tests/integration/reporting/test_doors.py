@@ -147,6 +147,38 @@ def within_township(r: httpx.Response) -> None:
         assert not any(name in r.text for name in OUTSIDE_NAMES), r.text[:500]
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_the_assessment_answers_each_caller_as_its_token_and_scope_allow(doors, fmt):
+    """No token, a wrong one or a revoked one: 401; a place outside the terminal's subtree, or a caller without a
+    supervisor's, auditor's or admin's role: 404; within: only the units and places below the place asked."""
+    params, tokens = {"format": fmt}, doors["tokens"]
+    for header in (None, "Bearer not-a-token", "Basic dXNlcjpwYXNz"):
+        assert_problem(get(doors, "/v1/assessment", params, header), 401)
+    township = f"Bearer {tokens['township']}"
+    for code in (OUTSIDE_CODE, "361402000000"):
+        assert_problem(get(doors, "/v1/assessment", {**params, "jurisdiction": code}, township), 404)
+    for code in (OTHER_VILLAGE_CODE, TOWNSHIP_CODE):
+        assert_problem(get(doors, "/v1/assessment", {**params, "jurisdiction": code},
+                           f"Bearer {tokens['village']}"), 404)
+    handler = doors["intake"].terminal(VILLAGE, ("handler", "registrar"))
+    wait_known(doors["reporting"].url, handler)
+    assert_problem(get(doors, "/v1/assessment", params, f"Bearer {handler}"), 404)
+    r = get(doors, "/v1/assessment", params, township)
+    assert r.status_code == 200, r.text[:300]
+    within_township(r)
+    if fmt == "json":
+        body = r.json()
+        assert body["jurisdiction"]["code"] == TOWNSHIP_CODE
+        assert {row["jurisdiction"] for row in body["jurisdictions"]} == {
+            j.code for j in load_county(DEMO).descendants(TOWNSHIP_CODE)}
+        assert body["units"] and all(row["unit"].startswith(("station.361402001", "room.361402001"))
+                                     for row in body["units"])
+    whole = get(doors, "/v1/assessment", params, f"Bearer {tokens['bureau']}")
+    assert whole.status_code == 200, whole.text[:300]
+    if fmt == "json":
+        assert any(row["name"].startswith("青石") for row in whole.json()["jurisdictions"])
+
+
 def test_the_definitions_need_a_token_but_no_scope_and_the_health_pages_none(doors):
     assert_problem(get(doors, "/v1/stats/definitions", {}, None), 401)
     assert get(doors, "/v1/stats/definitions", {}, f"Bearer {doors['tokens']['village']}").status_code == 200

@@ -23,7 +23,8 @@ def test_every_figure_of_v1_stats_can_be_drilled_down_and_every_rate_by_both_its
             assert figure.key in CONTRIBUTIONS
         else:
             assert figure.numerator in CONTRIBUTIONS and figure.denominator in CONTRIBUTIONS
-        assert "LIMIT $10 OFFSET $11" in drill_sql("s", figure.key) and drill_sql("s", figure.key, now=True)
+        for now in (False, True):
+            assert {"limit", "offset"} <= set(drill_sql("s", figure.key, now).names)
 
 
 def test_the_columns_name_the_matters_period_and_the_contributions_in_chinese_and_english():
