@@ -51,7 +51,7 @@ def registered(category: str = "labour", head_count: int = 1, imported: bool = F
 def notice_issued(basis_seq: int, kind: str = "opinion", unit: str = ROOM, delivery: str = "post") -> NoticeIssued:
     """Intake's record of a written notice delivered to the petitioner (the document itself left out)."""
     return NoticeIssued(notice_id="0" * 32, kind=kind, unit=unit, delivery=delivery, basis_seq=basis_seq,
-                        title="信访处理意见书", body=["{opinion}"], fields={"opinion": "答复"},
+                        title="信访处理意见书", body=["{facts}", "{grounds}"], fields={"facts": "已查明", "grounds": "答复"},
                         pdf_sha256="0" * 64, docx_sha256="0" * 64)
 
 

@@ -19,7 +19,7 @@ const NEEDS = {  // the fields each action's form asks for (schemas.py: AcceptIn
   withdraw: [["reason", "撤回原因（可不填）", "textarea", false]],
 };
 const ANSWER = [["decision", "处理结论", "decision", true], ["resolved", "事项是否已解决", "resolved", true],
-                ["opinion", "处理意见", "textarea", true]];
+                ["facts", "查明事实", "textarea", true], ["grounds", "依据和理由", "textarea", true]];
 
 function inputHtml([name, text, kind, required]) {
   const id = `act-${name}`, req = required ? " required" : "";
@@ -96,7 +96,9 @@ function describe(entry) {
   if (d.resolved !== undefined && d.resolved !== null) parts.push(d.resolved ? "已解决" : "未解决");
   if (d.satisfaction) parts.push(labels.satisfaction[d.satisfaction]);
   if (d.days) parts.push(`${d.days}天`);
-  for (const text of [d.reason, d.opinion, d.note, d.summary]) if (text) parts.push(text);
+  if (d.facts) parts.push(`查明事实：${d.facts}`);
+  if (d.grounds) parts.push(`依据和理由：${d.grounds}`);
+  for (const text of [d.reason, d.note, d.summary]) if (text) parts.push(text);
   if (d.head_count) parts.push(`${d.head_count}人`);
   return parts.length ? `：${parts.join("，")}` : "";
 }

@@ -60,11 +60,11 @@ def world(settings, kafka_bootstrap, tmp_path_factory):
     run.send(m["A"], registered(), at(0))
     # B: replied, reviewed by the township, re-reviewed by the county, terminated
     for i, data in enumerate([registered(), Accepted(unit=ROOM),
-                              Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复"),
+                              Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"),
                               ReviewRequested(reason="不服"),
-                              ReviewReplied(unit=STATION, decision="reject", resolved=False, opinion="维持"),
+                              ReviewReplied(unit=STATION, decision="reject", resolved=False, facts="已查明", grounds="维持"),
                               RecheckRequested(reason="仍不服"),
-                              RecheckReplied(unit=BUREAU, decision="reject", resolved=False, opinion="终结"),
+                              RecheckReplied(unit=BUREAU, decision="reject", resolved=False, facts="已查明", grounds="终结"),
                               Terminated(reason="复核终结")]):
         run.send(m["B"], data, at(-3 + i * 0.1))
     # C: accepted, extended, suspended for a hearing, resumed
@@ -245,7 +245,7 @@ def test_a_reply_delivered_later_than_written_closes_the_window_counted_from_the
     live, late = str(uuid.uuid4()), str(uuid.uuid4())
     for pid in (live, late):  # written 2 s ago, delivered now: the 4 s window ends at 4 s, not at 2 s
         for i, data in enumerate([registered(), Accepted(unit=ROOM),
-                                  Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复")]):
+                                  Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复")]):
             run.send(pid, data, at(-3 + i * 0.5))
     run.send(live, notice_issued(basis_seq=3), at(0))
     run.flush()
