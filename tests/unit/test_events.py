@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from xinfang.events import (
     CATALOGUE,
     GENESIS_HASH,
-    CloudEvent,
     UPCASTERS,
+    CloudEvent,
     Upcasters,
     canonical_json,
     data_model_for,

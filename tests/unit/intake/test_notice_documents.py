@@ -115,6 +115,14 @@ def test_a_placeholder_of_another_kind_or_a_malformed_one_is_refused(tmp_path):
     assert "unknown placeholder {query_code}" in str(refused.value) and "malformed" in str(refused.value)
 
 
+def test_a_template_still_naming_the_one_opinion_is_refused_the_answer_states_facts_and_grounds_apart(tmp_path):
+    path = with_notices(tmp_path, "  opinion:\n    title: 处理意见书\n    body: ['{facts}', '{opinion}', '{grounds}']\n")
+    with pytest.raises(CountyConfigError) as refused:
+        load_county(path)
+    assert [p.path for p in refused.value.problems] == ["notices.opinion.body[1]"]
+    assert "unknown placeholder {opinion}" in str(refused.value)
+
+
 # ---- the text -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", [kind for kind in NOTICE_KINDS if kind != "declined"])  # that one below
