@@ -452,7 +452,7 @@ def observe(county: County, m: Matter, e: Intake) -> Matter:
         case ReviewRequested() | RecheckRequested() | Declined() | Withdrawn() | Terminated():
             return replace(m, window=None, undelivered=None)
         case Merged():  # its clocks stop: nothing runs, so nothing is warned, overdue or escalated
-            return replace(m, parked=m.timed, clock=None, window=None, undelivered=None)
+            return replace(m, parked=m.timed, clock=None, window=None)
         case Unmerged() if m.parked is not None:  # its clocks as they stood (a limit passed meanwhile: breached now)
             return replace(m.rewound(m.parked), parked=None)
     return m
