@@ -43,7 +43,7 @@ def matter_events(n: int) -> list[bytes]:
                         category="labour", summary="基准", head_count=1 + n % 9, unit=room, tier="village"),
              VisitRecorded(batch_id=f"v{n}", channel="visit", head_count=2, unit=room, tier="village"),
              Accepted(unit=room),
-             Replied(unit=room, decision="support", resolved=n % 5 != 0, opinion="已办理"),
+             Replied(unit=room, decision="support", resolved=n % 5 != 0, facts="已查明", grounds="已办理"),
              Evaluated(satisfaction="satisfied")]
     out, prev = [], GENESIS_HASH
     for seq, data in enumerate(facts, 1):

@@ -44,7 +44,8 @@ def render_figures(renders: int) -> dict:
                         category="labour", summary="拖欠工资三个月，多次讨要未果。" * 4, head_count=1, unit=room,
                         tier="village", petitioners=[Petitioner(ref="p1", name="enc:aes-gcm:k:AA:BB")]),
              Accepted(unit=room),
-             Replied(unit=room, decision="explain", resolved=False, opinion="经调查核实，该企业因资金周转困难拖欠工资，"
+             Replied(unit=room, decision="explain", resolved=False,
+                     facts="已查明", grounds="经调查核实，该企业因资金周转困难拖欠工资，"
                      "现已承诺于本月底前足额支付，镇劳动保障所将跟踪督促。" * 6)]
     state, history = None, []
     for seq, data in enumerate(facts, 1):
@@ -78,7 +79,7 @@ def http_figures(requests: int) -> dict:
         pid = intake.register()["petition_id"]
         intake.route(pid, VILLAGE, "village")
         for body in ({"action": "accept"}, {"action": "reply", "decision": "explain", "resolved": False,
-                                            "opinion": "经调查核实，企业已承诺于本月底前支付。" * 10}):
+                                            "facts": "已查明", "grounds": "经调查核实，企业已承诺于本月底前支付。" * 10}):
             assert intake.post(f"/v1/petitions/{pid}/actions", body).status_code == 200
         token = intake.terminal(VILLAGE)
         headers = {"Authorization": f"Bearer {token}"}

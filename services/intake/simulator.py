@@ -126,7 +126,8 @@ def main(url: str = typer.Option("http://127.0.0.1:8001", envvar="XINFANG_INTAKE
                     if rng.random() < 0.7:
                         answer = terminal.post(f"/v1/petitions/{pid}/actions", {
                             "action": "reply", "decision": rng.choice(["support", "explain", "reject"]),
-                            "resolved": rng.random() < 0.8, "opinion": "已调查核实并答复信访人"})
+                            "resolved": rng.random() < 0.8, "facts": "已调查核实",
+                            "grounds": "依据有关规定答复信访人"})
                         stats["replied"] += answer.status_code == 200
                         if answer.status_code == 200 and rng.random() < 0.5:
                             terminal.post(f"/v1/petitions/{pid}/actions", {

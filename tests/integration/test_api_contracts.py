@@ -116,15 +116,16 @@ def test_a_client_generated_from_the_intake_document_calls_every_operation_and_r
     assert act(pid, {"action": "suspend", "reason": "听证"}).suspended is True
     assert act(pid, {"action": "resume"}).suspended is False
     assert act(pid, {"action": "extend", "days": 3, "reason": "情况复杂"}).extended is True
-    act(pid, {"action": "reply", "decision": "explain", "resolved": False, "opinion": "已解释"}, status="replied")
+    act(pid, {"action": "reply", "decision": "explain", "resolved": False,
+              "facts": "已查明", "grounds": "已解释"}, status="replied")
     act(pid, {"action": "evaluate", "satisfaction": "dissatisfied"})
     act(pid, {"action": "request_review", "reason": "不服"}, status="review_requested")
     intake.route(str(pid), TOWNSHIP, "township", kind="review")
-    act(pid, {"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"}, township,
+    act(pid, {"action": "reply_review", "decision": "explain", "resolved": False, "facts": "已查明", "grounds": "维持"}, township,
         "reviewed")
     act(pid, {"action": "request_recheck", "reason": "仍不服"}, status="recheck_requested")
     intake.route(str(pid), BUREAU, "county", kind="recheck")
-    act(pid, {"action": "reply_recheck", "decision": "reject", "resolved": False, "opinion": "终结"}, bureau,
+    act(pid, {"action": "reply_recheck", "decision": "reject", "resolved": False, "facts": "已查明", "grounds": "终结"}, bureau,
         "terminated")
     for body, status in (({"action": "decline", "reason": "属诉讼事项", "redirect": "court"}, "declined"),
                          ({"action": "transfer", "reason": "属住建职责", "category": "housing"}, "transferred"),

@@ -117,7 +117,7 @@ def test_twenty_offline_acceptances_synced_after_the_deadline_end_the_same_whate
         r = room.post(f"/v1/petitions/{pid}/actions", {"action": "accept", "occurred_at": iso(at + timedelta(seconds=2))})
         assert r.status_code == 200, f"seed {seed}: {r.text}"  # the room held it at 2 s, whoever holds it now
         r = room.post(f"/v1/petitions/{pid}/actions", {
-            "action": "reply", "decision": "support", "resolved": True, "opinion": "已补发工资",
+            "action": "reply", "decision": "support", "resolved": True, "facts": "已查明", "grounds": "已补发工资",
             "occurred_at": iso(at + timedelta(seconds=3))})
         assert r.status_code == 200, f"seed {seed}: {r.text}"
 

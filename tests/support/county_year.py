@@ -68,7 +68,8 @@ def county_year(county: County, year: int, matters: int, seed: int = 7, history:
                 due + timedelta(days=1), "routing")
             replier, replied = upper, due + timedelta(days=rng.randint(2, 12))
         resolved = rng.random() < 0.8
-        add(c.Replied(unit=replier.id, decision="support" if resolved else "explain", resolved=resolved, opinion="已答复"),
+        add(c.Replied(unit=replier.id, decision="support" if resolved else "explain", resolved=resolved,
+                      facts="已查明", grounds="已答复"),
             replied)
         if rng.random() < 0.15:
             asked = replied + timedelta(days=rng.randint(2, 20))
@@ -77,7 +78,8 @@ def county_year(county: County, year: int, matters: int, seed: int = 7, history:
             add(c.ReviewAssigned(kind="review", unit=reviewer.id, tier=reviewer.tier,
                                  due=[_due("review", asked + timedelta(days=30))]), asked + timedelta(seconds=1), "routing")
             replied = asked + timedelta(days=rng.randint(5, 25))
-            add(c.ReviewReplied(unit=reviewer.id, decision="support", resolved=rng.random() < 0.7, opinion="复查意见"), replied)
+            add(c.ReviewReplied(unit=reviewer.id, decision="support", resolved=rng.random() < 0.7,
+                                facts="已查明", grounds="复查意见"), replied)
         if rng.random() < 0.6:
             add(c.Evaluated(satisfaction=rng.choice(["satisfied", "satisfied", "basically_satisfied", "dissatisfied"])),
                 replied + timedelta(days=rng.randint(1, 5)))

@@ -16,7 +16,7 @@ from support.kafka import delete_run_topics, run_settings
 from support.process import ROOT, ServiceProcess, free_port
 from support.waiting import until
 from xinfang.events import GENESIS_HASH, CloudEvent
-from xinfang.events.catalogue import EventData, Registered, event_type_of
+from xinfang.events.catalogue import EventData, NoticeIssued, Registered, event_type_of
 from xinfang.kafka import sync_consumer, sync_producer
 from xinfang.terminals import lifecycle_event, token_hash
 
@@ -46,6 +46,13 @@ def registered(category: str = "labour", head_count: int = 1, imported: bool = F
     return Registered(receipt_no="2026-361501-0000001", batch_id="b1", channel="visit", jurisdiction=VILLAGE,
                       category=category, summary="拖欠工资", head_count=head_count, unit=unit, tier=tier,
                       imported=imported)
+
+
+def notice_issued(basis_seq: int, kind: str = "opinion", unit: str = ROOM, delivery: str = "post") -> NoticeIssued:
+    """Intake's record of a written notice delivered to the petitioner (the document itself left out)."""
+    return NoticeIssued(notice_id="0" * 32, kind=kind, unit=unit, delivery=delivery, basis_seq=basis_seq,
+                        title="信访处理意见书", body=["{facts}", "{grounds}"], fields={"facts": "已查明", "grounds": "答复"},
+                        pdf_sha256="0" * 64, docx_sha256="0" * 64)
 
 
 class Run:

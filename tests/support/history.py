@@ -92,7 +92,8 @@ def matter(history: History, pid: str, heads: int = 6) -> None:
                 T)
     history.add("events", pid, c.VisitRecorded(batch_id="b1", channel="visit", head_count=2, unit="bureau.361402",
                                                tier="county"), T + timedelta(days=1))
-    history.add("events", pid, c.Replied(unit="station.361402001000", decision="support", resolved=True, opinion="o"),
+    history.add("events", pid, c.Replied(unit="station.361402001000", decision="support", resolved=True,
+                                         facts="已查明", grounds="o"),
                 T + timedelta(days=2))
     history.add("routing", pid, c.Escalated(from_unit="station.361402001000", from_tier="township", to_unit="bureau.361402",
                                             to_tier="county", stage="handle", reason="超期"), T + timedelta(days=4))

@@ -199,7 +199,7 @@ def matter(external_id: str, resolved: bool = True, **overrides) -> dict:
                     {"occurred_at": "2019-03-01T10:00:00+08:00", "channel": "visit", "head_count": 3, "unit": BUREAU}],
         "actions": [{"action": "accept", "occurred_at": "2019-02-12T09:00:00+08:00", "unit": VILLAGE},
                     {"action": "reply", "occurred_at": "2019-03-20T09:00:00+08:00", "unit": VILLAGE,
-                     "decision": "support", "resolved": resolved, "opinion": "已督促企业支付"},
+                     "decision": "support", "resolved": resolved, "facts": "已查明", "grounds": "已督促企业支付"},
                     {"action": "evaluate", "occurred_at": "2019-03-25T09:00:00+08:00", "unit": VILLAGE,
                      "satisfaction": "satisfied"}]}
     record.update(overrides)

@@ -60,7 +60,7 @@ def _at(moment: datetime) -> str:
 
 def _answer(action: str, at: datetime, unit: str, resolved: bool) -> dict:
     return {"action": action, "occurred_at": _at(at), "unit": unit, "decision": "support" if resolved else "explain",
-            "resolved": resolved, "opinion": "已办理" if resolved else "已解释说明"}
+            "resolved": resolved, "facts": "已查明", "grounds": "已办理" if resolved else "已解释说明"}
 
 
 def _actions(start: datetime, room: str, station: str, story: str, resolved: bool, rng: random.Random) -> list[dict]:

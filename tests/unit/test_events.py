@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from xinfang.events import (
     CATALOGUE,
     GENESIS_HASH,
+    UPCASTERS,
     CloudEvent,
     Upcasters,
     canonical_json,
@@ -111,6 +112,27 @@ def test_upcasters_chain_old_versions_to_the_current_model():
     assert event_type == "petition.accepted.v1" and data.unit == "u1"
     with pytest.raises(ValueError):
         registry.register("petition.accepted.v0", "petition.accepted.v1")(lambda d: d)
+
+
+@pytest.mark.parametrize("name", ["replied", "review_replied", "recheck_replied"])
+def test_a_v1_answers_one_opinion_reads_as_the_grounds_with_no_facts_stated_apart(name):
+    v1 = {"unit": "u1", "decision": "explain", "resolved": False, "opinion": "经核实，已向信访人解释政策。"}
+    event_type, data = UPCASTERS.decode(f"petition.{name}.v1", v1)
+    assert event_type == f"petition.{name}.v2"
+    assert (data.grounds, data.facts) == ("经核实，已向信访人解释政策。", None)
+    assert "opinion" not in data.model_dump() and v1["opinion"]  # the stored v1 data is not changed
+
+
+@pytest.mark.parametrize("name", ["replied", "review_replied", "recheck_replied"])
+def test_a_v2_answer_needs_its_grounds_and_bounds_both_texts(name):
+    model = data_model_for(f"petition.{name}.v2")
+    answer = {"unit": "u1", "decision": "support", "resolved": True}
+    assert model.model_validate(answer | {"facts": "事实", "grounds": "理由"}).facts == "事实"
+    for wrong, field in ((answer | {"facts": "事实"}, "grounds"), (answer | {"facts": "", "grounds": "理由"}, "facts"),
+                         (answer | {"facts": "事", "grounds": "理" * 4001}, "grounds")):
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate(wrong)
+        assert [e["loc"] for e in refused.value.errors()] == [(field,)]
 
 
 def test_an_event_of_a_current_type_is_read_in_one_pass_as_in_two_steps():

@@ -79,6 +79,7 @@ def to_dict(m: Matter) -> dict[str, Any]:
         "window": _window(m.window), "objectors": list(m.objectors), "closed": m.closed,
         "sent": [sent_to_list(s) for s in m.sent],
         "parked": None if m.parked is None else _timed(m.parked),
+        "undelivered": None if m.undelivered is None else list(m.undelivered),
     }
 
 
@@ -97,4 +98,5 @@ def from_dict(d: dict[str, Any]) -> Matter:
         window=_window_from(d.get("window")), objectors=tuple(d.get("objectors", ())),
         sent=tuple(sent_from_list(x) for x in d.get("sent", ())),
         parked=None if d.get("parked") is None else _timed_from(d["parked"]),
+        undelivered=None if d.get("undelivered") is None else tuple(d["undelivered"]),
     )

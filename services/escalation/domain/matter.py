@@ -27,6 +27,16 @@ or the clock (an acceptance, a reply, a suspension, a transfer, a review request
    naming the withdrawn event, the fact that made it wrong, and who holds the matter once it is
    undone — the unit that met the deadline; breaches the new course produces again stand as sent.
 
+**The review window counts from the delivery.**  The petitioner may ask for a review (re-review) within the
+limit "of receiving" the written reply (review) — DOMAIN.md counts it from the receipt, as a legal limit, not
+a county option: the county file sets the window's length, never its start.  The receipt is intake's
+``petition.notice_issued`` for that answer (the first one of its kind whose ``basis_seq`` is the answer's seq:
+the same test as intake's ``answer_delivered_at``).  Until one is recorded the window counts from the answer
+itself, as intake does (an answer whose written notice is never recorded as issued — a matter answered before
+notices existed, a unit that does not record them — must still close).  A delivery recorded later moves the
+window: one that happened before a closure already sent withdraws it (facts by occurred time, below); one that
+happened after it opens the window again from the delivery, because intake then accepts a request until then.
+
 A fact that changes nothing timed (a later visit, an evaluation) rewinds nothing.  Rewinding
 never goes past the last routing-changing intake fact (``sent`` starts afresh there; intake
 refuses an action dated before the fact it follows), nor further back than the county's
@@ -55,6 +65,7 @@ from xinfang.events.catalogue import (
     EventData,
     ExtensionGranted,
     Merged,
+    NoticeIssued,
     Objected,
     Overdue,
     RecheckReplied,
@@ -82,6 +93,8 @@ FINAL_CLOSE_REASONS = frozenset({"withdrawn", "terminated", "declined", "redirec
 #: breaches kept for a late fact to withdraw; at the top tier a matter is reported again once per limit,
 #: which in a test county of seconds would otherwise grow the state without bound
 MAX_SENT = 16
+#: the window an answer opens → the notice that delivers that answer (its issue starts the window)
+ANSWER_NOTICES = {"review_request_window": "opinion", "recheck_request_window": "review_opinion"}
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,7 @@ class Matter:
     closed: str | None = None
     sent: tuple[Sent, ...] = ()  # breaches since the last routing-changing intake fact, oldest first
     parked: Timed | None = None  # 并单: the timed part as it stood when the matter was merged (back on an unmerge)
+    undelivered: tuple[int, str] | None = None  # (seq, window kind) of the answer whose delivery is awaited
 
     @property
     def registered(self) -> bool:
@@ -428,17 +442,30 @@ def observe(county: County, m: Matter, e: Intake) -> Matter:
         case Replied() | ReviewReplied():
             kind = "review_request_window" if isinstance(data, Replied) else "recheck_request_window"
             tier = placement.tier_of(county, data.unit, m.tier or "county")
-            window = None if m.imported else Window(kind, county.due(e.occurred, tier, kind))
-            return replace(m, clock=None, answered_by=data.unit, window=window)
+            window = None if m.imported else Window(kind, county.due(e.occurred, tier, kind))  # until delivered
+            return replace(m, clock=None, answered_by=data.unit, window=window, undelivered=(e.seq, kind))
+        case NoticeIssued() if m.undelivered is not None and data.basis_seq == m.undelivered[0] and \
+                data.kind == ANSWER_NOTICES[m.undelivered[1]]:
+            return _delivered(county, m, e)
         case RecheckReplied():
-            return replace(m, clock=None, answered_by=data.unit, window=None)
+            return replace(m, clock=None, answered_by=data.unit, window=None, undelivered=None)
         case ReviewRequested() | RecheckRequested() | Declined() | Withdrawn() | Terminated():
-            return replace(m, window=None)
+            return replace(m, window=None, undelivered=None)
         case Merged():  # its clocks stop: nothing runs, so nothing is warned, overdue or escalated
             return replace(m, parked=m.timed, clock=None, window=None)
         case Unmerged() if m.parked is not None:  # its clocks as they stood (a limit passed meanwhile: breached now)
             return replace(m.rewound(m.parked), parked=None)
     return m
+
+
+def _delivered(county: County, m: Matter, e: Intake) -> Matter:
+    """The answer's written notice delivered (first issue only): its window counts from now (see the module)."""
+    _, kind = m.undelivered  # type: ignore[misc]
+    m = replace(m, undelivered=None)
+    if m.imported or (m.window is None and m.closed != "review_window_passed"):
+        return m  # imported history is never timed; a request, withdrawal … since: nothing is awaited
+    tier = placement.tier_of(county, m.answered_by, m.tier or "county")
+    return replace(m, window=Window(kind, county.due(e.occurred, tier, kind)), closed=None)
 
 
 # ---- escalation's own facts ---------------------------------------------------------

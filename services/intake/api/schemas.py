@@ -97,7 +97,10 @@ class ResumeIn(_Action):
 class _Answer(_Action):
     decision: Decision = Field(description="支持 support / 解释说明 explain / 不予支持 reject")
     resolved: bool = Field(description="事项是否已解决")
-    opinion: str = Field(min_length=1, max_length=4000, description="处理意见")
+    # the 意见书 states the facts found and the grounds apart (信访工作条例 2022): two fields, both required
+    facts: str = Field(min_length=1, max_length=4000, description="查明事实：经调查核实认定的事实")
+    grounds: str = Field(min_length=1, max_length=4000,
+                         description="依据和理由：所依据的法律、政策及作出处理意见的理由")
 
 
 class ReplyIn(_Answer):

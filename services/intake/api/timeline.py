@@ -37,9 +37,9 @@ TO_DO = ["assigned", "accepted", "review_requested", "recheck_requested"]
 SAMPLES: dict[str, dict[str, Any]] = {
     "decline": {"reason": "-"}, "transfer": {"reason": "-"}, "object": {"reason": "-"},
     "extend": {"days": 1, "reason": "-"}, "suspend": {"reason": "-"},
-    "reply": {"decision": "support", "resolved": True, "opinion": "-"},
-    "reply_review": {"decision": "support", "resolved": True, "opinion": "-"},
-    "reply_recheck": {"decision": "support", "resolved": True, "opinion": "-"},
+    "reply": {"decision": "support", "resolved": True, "facts": "-", "grounds": "-"},
+    "reply_review": {"decision": "support", "resolved": True, "facts": "-", "grounds": "-"},
+    "reply_recheck": {"decision": "support", "resolved": True, "facts": "-", "grounds": "-"},
     "request_review": {"reason": "-"}, "request_recheck": {"reason": "-"}, "evaluate": {"satisfaction": "satisfied"},
     "unmerge": {"reason": "-"},
 }

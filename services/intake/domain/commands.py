@@ -92,7 +92,8 @@ class Resume:
 class Reply:
     decision: Decision
     resolved: bool
-    opinion: str
+    facts: str
+    grounds: str
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ class RequestReview:
 class ReplyReview:
     decision: Decision
     resolved: bool
-    opinion: str
+    facts: str
+    grounds: str
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ class RequestRecheck:
 class ReplyRecheck:
     decision: Decision
     resolved: bool
-    opinion: str
+    facts: str
+    grounds: str
 
 
 @dataclass(frozen=True)

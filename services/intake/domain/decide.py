@@ -390,7 +390,8 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             if state.suspended:
                 raise Refused("state", "suspended", "计时中止期间不能答复，请先恢复",
                               "resume the clock before replying")
-            return [Replied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion)]
+            return [Replied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, facts=cmd.facts,
+                                 grounds=cmd.grounds)]
         case c.RequestReview():
             _need_role(ctx, REGISTRAR_ROLES | PETITIONER, "登记复查申请 request a review")
             _need_status(state, {"replied"}, "申请复查 request a review")
@@ -400,7 +401,8 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             _need_role(ctx, HANDLER_ROLES, "出具复查意见 reply to a review")
             _need_status(state, {"review_requested"}, "出具复查意见 reply to a review")
             _need_holder(state, ctx, "出具复查意见 reply to a review")
-            return [ReviewReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion)]
+            return [ReviewReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, facts=cmd.facts,
+                                 grounds=cmd.grounds)]
         case c.RequestRecheck():
             _need_role(ctx, REGISTRAR_ROLES | PETITIONER, "登记复核申请 request a re-review")
             _need_status(state, {"reviewed"}, "申请复核 request a re-review")
@@ -410,7 +412,8 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
             _need_role(ctx, HANDLER_ROLES, "出具复核意见 reply to a re-review")
             _need_status(state, {"recheck_requested"}, "出具复核意见 reply to a re-review")
             _need_holder(state, ctx, "出具复核意见 reply to a re-review")
-            return [RecheckReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, opinion=cmd.opinion),
+            return [RecheckReplied(unit=unit, decision=cmd.decision, resolved=cmd.resolved, facts=cmd.facts,
+                                 grounds=cmd.grounds),
                     Terminated(reason="复核终结：同一事项同一理由不再受理 re-reviewed: not accepted again")]
         case c.Evaluate():
             _need_role(ctx, REGISTRAR_ROLES | PETITIONER, "登记满意度评价 record an evaluation")

@@ -39,6 +39,8 @@ LEGAL_BODIES = {"court": "人民法院", "arbitration": "仲裁机构", "admin_r
 ANY_CHANNEL = "诉讼、仲裁、行政复议等法定途径"
 ANY_BODY = "有关机关"
 NO_ADDRESS = "（未登记）"
+#: an answer recorded before v2 stated its facts and grounds in one text, read as the grounds (upcasting.py)
+FACTS_NOT_APART = "（原答复未单独载明，见依据和理由）"
 LAYOUT = 1  # the document layout's version, recorded in the event (render.py)
 
 #: (seq, occurred, data) of each of intake's own events of one matter, in seq order
@@ -152,7 +154,8 @@ def _particulars(county: County, kind: NoticeKind, decided: Any, history: Histor
                 "legal_body": LEGAL_BODIES[redirect] if redirect else ANY_BODY}
     if kind == "extension":
         return {"reason": decided.reason, "days": str(decided.days), "approved_by": _unit_name(county, decided.approved_by)}
-    answer = {"decision": DECISION_LABELS[decided.decision], "opinion": decided.opinion}
+    answer = {"decision": DECISION_LABELS[decided.decision], "facts": decided.facts or FACTS_NOT_APART,
+              "grounds": decided.grounds}
     tier = _tier(county, decided.unit)
     if kind == "opinion":
         accepted = _latest(history, (Accepted,), seq)

@@ -22,7 +22,7 @@ const NEEDS = {  // the fields each action's form asks for (schemas.py: AcceptIn
   unmerge: [["reason", "撤销并单理由", "textarea", true]],
 };
 const ANSWER = [["decision", "处理结论", "decision", true], ["resolved", "事项是否已解决", "resolved", true],
-                ["opinion", "处理意见", "textarea", true]];
+                ["facts", "查明事实", "textarea", true], ["grounds", "依据和理由", "textarea", true]];
 
 function inputHtml([name, text, kind, required]) {
   const id = `act-${name}`, req = required ? " required" : "";
@@ -114,7 +114,9 @@ function describe(entry) {
   if (d.days) parts.push(`${d.days}天`);
   if (d.into_receipt_no) parts.push(`并入 ${d.into_receipt_no}`);
   if (d.merged_receipt_no) parts.push(`${d.merged_receipt_no} 并入本事项`);
-  for (const text of [d.reason, d.opinion, d.note, d.summary]) if (text) parts.push(text);
+  if (d.facts) parts.push(`查明事实：${d.facts}`);
+  if (d.grounds) parts.push(`依据和理由：${d.grounds}`);
+  for (const text of [d.reason, d.note, d.summary]) if (text) parts.push(text);
   if (d.head_count) parts.push(`${d.head_count}人`);
   return parts.length ? `：${parts.join("，")}` : "";
 }

@@ -23,16 +23,18 @@ PERSONAL = frozenset({"petitioners", "address", "query_code"})
 #: what every notice may say: who, which matter, which unit, when
 COMMON = frozenset({"petitioners", "address", "receipt_no", "summary", "category", "registered_date", "unit",
                     "county", "date"})
+#: what every answer (意见书) says: the facts found, the decision and its grounds, each apart (the answer's v2
+#: ``facts`` and ``grounds``; the v1 answer's one ``{opinion}`` is gone: a county template naming it is refused)
+ANSWER = frozenset({"decided_date", "decision", "facts", "grounds"})
 PLACEHOLDERS: dict[NoticeKind, frozenset[str]] = {
     "receipt": COMMON | {"channel", "head_count", "accept_limit", "query_code"},
     "acceptance": COMMON | {"decided_date", "handle_limit"},
     "declined": COMMON | {"decided_date", "reason", "legal_channel", "legal_body"},
     "extension": COMMON | {"decided_date", "reason", "days", "approved_by"},
-    "opinion": COMMON | {"decided_date", "accepted_date", "decision", "opinion", "review_window", "review_unit"},
-    "review_opinion": COMMON | {"decided_date", "decision", "opinion", "original_unit", "original_date",
-                                "requested_date", "recheck_window", "recheck_unit"},
-    "recheck_opinion": COMMON | {"decided_date", "decision", "opinion", "original_unit", "original_date",
-                                 "requested_date"},
+    "opinion": COMMON | ANSWER | {"accepted_date", "review_window", "review_unit"},
+    "review_opinion": COMMON | ANSWER | {"original_unit", "original_date", "requested_date", "recheck_window",
+                                         "recheck_unit"},
+    "recheck_opinion": COMMON | ANSWER | {"original_unit", "original_date", "requested_date"},
 }
 
 
@@ -76,23 +78,26 @@ DEFAULT_NOTICES: dict[NoticeKind, NoticeTemplate] = {
     "opinion": _t(
         "信访事项处理意见书", _ADDRESSEE,
         "你（你们）于{registered_date}反映的“{summary}”一事（登记编号：{receipt_no}），{unit}已于{accepted_date}"
-        "依法受理。经调查核实，认定的事实和处理理由如下：",
-        "{opinion}",
-        "处理意见：{decision}。",
+        "依法受理。经调查核实，现将处理意见告知如下：",
+        "一、查明事实：{facts}",
+        "二、处理意见：{decision}。",
+        "三、依据和理由：{grounds}",
         "如对本处理意见不服，可以自收到本意见书之日起{review_window}内向{review_unit}书面提出复查请求。"),
     "review_opinion": _t(
         "信访事项复查意见书", _ADDRESSEE,
         "你（你们）不服{original_unit}于{original_date}作出的信访处理意见，于{requested_date}提出复查请求"
-        "（登记编号：{receipt_no}）。{unit}经复查，认定的事实和复查理由如下：",
-        "{opinion}",
-        "复查意见：{decision}。",
+        "（登记编号：{receipt_no}）。{unit}经复查，现将复查意见告知如下：",
+        "一、查明事实：{facts}",
+        "二、复查意见：{decision}。",
+        "三、依据和理由：{grounds}",
         "如对本复查意见不服，可以自收到本意见书之日起{recheck_window}内向{recheck_unit}书面提出复核请求。"),
     "recheck_opinion": _t(
         "信访事项复核意见书", _ADDRESSEE,
         "你（你们）不服{original_unit}于{original_date}作出的复查意见，于{requested_date}提出复核请求"
-        "（登记编号：{receipt_no}）。{unit}经复核，认定的事实和复核理由如下：",
-        "{opinion}",
-        "复核意见：{decision}。",
+        "（登记编号：{receipt_no}）。{unit}经复核，现将复核意见告知如下：",
+        "一、查明事实：{facts}",
+        "二、复核意见：{decision}。",
+        "三、依据和理由：{grounds}",
         "本复核意见为该信访事项的最终处理意见，该事项已办结。信访人对复核意见不服，仍以同一事实和理由提出投诉请求的，"
         "信访工作机构和其他行政机关不再受理。"),
 }

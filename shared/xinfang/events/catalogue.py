@@ -133,13 +133,21 @@ class Resumed(EventData):
     unit: Code
 
 
+#: 查明事实 and 依据/理由 of an answer (v2): the 意见书 states them apart (信访工作条例 2022, 第三十二条)
+Facts = Annotated[str, Field(min_length=1, max_length=4000)]
+_FACTS = ("查明事实 the facts the unit found; null only on a v1 answer read as v2, which stated no facts apart "
+          "(its one text, `opinion`, is read as the grounds)")
+_GROUNDS = "依据和理由 the rules applied and why the decision follows from the facts (a v1 answer's `opinion`)"
+
+
 class Replied(EventData):
-    """答复: the written reply (信访处理意见书)."""
+    """答复: the written reply (信访处理意见书): the facts found, the decision and its grounds (v2: apart)."""
 
     unit: Code
     decision: Decision
     resolved: bool
-    opinion: Text = Field(min_length=1)
+    facts: Facts | None = Field(None, description=_FACTS)
+    grounds: Text = Field(min_length=1, description=_GROUNDS)
 
 
 _REVIEWER = ("the unit that must review, decided by intake for imported history (the tier above the unit whose "
@@ -155,12 +163,13 @@ class ReviewRequested(EventData):
 
 
 class ReviewReplied(EventData):
-    """复查意见."""
+    """复查意见: the facts found, the decision and its grounds (v2: apart)."""
 
     unit: Code
     decision: Decision
     resolved: bool
-    opinion: Text = Field(min_length=1)
+    facts: Facts | None = Field(None, description=_FACTS)
+    grounds: Text = Field(min_length=1, description=_GROUNDS)
 
 
 class RecheckRequested(EventData):
@@ -172,12 +181,13 @@ class RecheckRequested(EventData):
 
 
 class RecheckReplied(EventData):
-    """复核意见."""
+    """复核意见: the facts found, the decision and its grounds (v2: apart)."""
 
     unit: Code
     decision: Decision
     resolved: bool
-    opinion: Text = Field(min_length=1)
+    facts: Facts | None = Field(None, description=_FACTS)
+    grounds: Text = Field(min_length=1, description=_GROUNDS)
 
 
 class Evaluated(EventData):
@@ -417,11 +427,11 @@ _TYPES: dict[str, tuple[type[EventData], str]] = {
     "petition.extension_granted.v1": (ExtensionGranted, "events"),
     "petition.suspended.v1": (Suspended, "events"),
     "petition.resumed.v1": (Resumed, "events"),
-    "petition.replied.v1": (Replied, "events"),
+    "petition.replied.v2": (Replied, "events"),
     "petition.review_requested.v2": (ReviewRequested, "events"),
-    "petition.review_replied.v1": (ReviewReplied, "events"),
+    "petition.review_replied.v2": (ReviewReplied, "events"),
     "petition.recheck_requested.v2": (RecheckRequested, "events"),
-    "petition.recheck_replied.v1": (RecheckReplied, "events"),
+    "petition.recheck_replied.v2": (RecheckReplied, "events"),
     "petition.evaluated.v2": (Evaluated, "events"),
     "petition.withdrawn.v1": (Withdrawn, "events"),
     "petition.terminated.v1": (Terminated, "events"),

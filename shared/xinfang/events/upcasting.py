@@ -88,3 +88,16 @@ for _name in ("review_requested", "recheck_requested"):
 
 # v2 of the evaluation: the petitioner's optional ``remark`` (the portal).  A v1 evaluation had none: unchanged.
 UPCASTERS.register("petition.evaluated.v1", "petition.evaluated.v2")(dict)
+
+
+# v2 of the answers (reply, review's and re-review's reply): the 意见书 states the facts found (``facts``) and the
+# grounds (``grounds``) apart.  A v1 answer had one text, ``opinion``: it is read as the grounds — it is what the
+# unit wrote to justify its decision, and calling it the facts would claim a finding the unit never stated apart —
+# and ``facts`` is null (a notice issued from such an answer says so, see intake/notices/compose.py).
+def _answer_v1(data: dict[str, Any]) -> dict[str, Any]:
+    data["grounds"] = data.pop("opinion")
+    return data
+
+
+for _name in ("replied", "review_replied", "recheck_replied"):
+    UPCASTERS.register(f"petition.{_name}.v1", f"petition.{_name}.v2")(_answer_v1)

@@ -24,6 +24,7 @@ from support.escalation import (
     Routing,
     Run,
     get,
+    notice_issued,
     registered,
     utcnow,
     wait_ready,
@@ -59,11 +60,11 @@ def world(settings, kafka_bootstrap, tmp_path_factory):
     run.send(m["A"], registered(), at(0))
     # B: replied, reviewed by the township, re-reviewed by the county, terminated
     for i, data in enumerate([registered(), Accepted(unit=ROOM),
-                              Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复"),
+                              Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"),
                               ReviewRequested(reason="不服"),
-                              ReviewReplied(unit=STATION, decision="reject", resolved=False, opinion="维持"),
+                              ReviewReplied(unit=STATION, decision="reject", resolved=False, facts="已查明", grounds="维持"),
                               RecheckRequested(reason="仍不服"),
-                              RecheckReplied(unit=BUREAU, decision="reject", resolved=False, opinion="终结"),
+                              RecheckReplied(unit=BUREAU, decision="reject", resolved=False, facts="已查明", grounds="终结"),
                               Terminated(reason="复核终结")]):
         run.send(m["B"], data, at(-3 + i * 0.1))
     # C: accepted, extended, suspended for a hearing, resumed
@@ -235,6 +236,43 @@ def test_the_web_pages_show_a_matters_timers_and_the_counts(world):
     events = [float(line.rsplit(" ", 1)[1]) for line in lags if world["run"].settings.topic_events in line]
     assert len(events) == 3 and sum(events) == 0, lags  # every intake event of the test read by now
     assert get(worker, "/readyz").status_code == 200
+
+
+def test_a_reply_delivered_later_than_written_closes_the_window_counted_from_the_delivery_on_time(world):
+    run, routing = world["run"], world["routing"]
+    t1 = utcnow()
+    at = lambda seconds: t1 + timedelta(seconds=seconds)  # noqa: E731
+    live, late = str(uuid.uuid4()), str(uuid.uuid4())
+    for pid in (live, late):  # written 2 s ago, delivered now: the 4 s window ends at 4 s, not at 2 s
+        for i, data in enumerate([registered(), Accepted(unit=ROOM),
+                                  Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复")]):
+            run.send(pid, data, at(-3 + i * 0.5))
+    run.send(live, notice_issued(basis_seq=3), at(0))
+    run.flush()
+    # the late matter's delivery reaches the worker only after the window counted from the reply has closed it
+    routing.wait(lambda r: "closed" in r.types(late), 15, "the late matter's closure counted from the reply")
+    run.send(late, notice_issued(basis_seq=3), at(0))
+    run.flush()
+    routing.wait(lambda r: r.types(live).count("closed") == 1 and r.types(late).count("closed") == 2, 20,
+                 "both matters closed when the window counted from the delivery passed")
+    closed = next(e for e in routing.by_pid[live] if e["type"] == "petition.closed.v1")
+    assert (closed["occurred"], closed["data"]) == (rfc3339(at(4)), {"reason": "review_window_passed"})
+    record = next(r for r in routing.records if r.key == live.encode() and orjson.loads(r.value)["id"] == closed["id"])
+    assert 0 <= record.timestamp / 1000 - at(4).timestamp() <= 1.0  # on the topic within a second of the window's end
+    events = routing.by_pid[late]
+    early, withdrawn = events[2], events[3]
+    assert (early["type"], early["occurred"]) == ("petition.closed.v1", rfc3339(at(2)))
+    assert withdrawn["type"] == "petition.routing_withdrawn.v1" and withdrawn["data"]["withdrawn_id"] == early["id"]
+    assert withdrawn["data"]["cause"] == "petition.notice_issued.v1"
+
+    def standing(pid: str) -> list[tuple]:
+        gone = {e["data"]["withdrawn_id"] for e in routing.by_pid[pid] if e["type"] == "petition.routing_withdrawn.v1"}
+        return [(e["type"], e["occurred"], e["data"]) for e in routing.by_pid[pid]
+                if e["id"] not in gone and e["type"] != "petition.routing_withdrawn.v1"]
+
+    assert standing(late) == standing(live)  # the same facts, the same standing events, whatever the arrival order
+    assert [e for e, *_ in standing(live)] == ["petition.assigned.v2", "petition.deadline_changed.v2",
+                                               "petition.closed.v1"]
 
 
 def test_every_matters_chain_verifies_and_no_breach_appears_twice(world):

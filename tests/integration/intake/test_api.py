@@ -74,20 +74,22 @@ def test_the_full_lifecycle_over_http(intake):
     intake.route(pid, VILLAGE, "village")
     assert act({"action": "accept"}).json()["status"] == "accepted"
     assert act({"action": "suspend", "reason": "听证"}).json()["suspended"] is True
-    assert act({"action": "reply", "decision": "support", "resolved": True, "opinion": "x"}).status_code == 409
+    assert act({"action": "reply", "decision": "support", "resolved": True, "facts": "已查明", "grounds": "x"}).status_code == 409
     assert act({"action": "resume"}).json()["suspended"] is False
     assert act({"action": "extend", "days": 3, "reason": "情况复杂"}).json()["extended"] is True  # a village's most
     again = act({"action": "extend", "days": 2, "reason": "再延"})
     assert again.status_code == 409 and "once" in again.json()["detail_en"]
-    assert act({"action": "reply", "decision": "explain", "resolved": False, "opinion": "已解释"}).json()["status"] == "replied"
+    assert act({"action": "reply", "decision": "explain", "resolved": False,
+                "facts": "已查明", "grounds": "已解释"}).json()["status"] == "replied"
     assert act({"action": "evaluate", "satisfaction": "dissatisfied"}).status_code == 200
     assert act({"action": "request_review", "reason": "不服"}).json()["status"] == "review_requested"
     intake.route(pid, TOWNSHIP, "township", kind="review")
-    reply = {"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"}
+    reply = {"action": "reply_review", "decision": "explain", "resolved": False, "facts": "已查明", "grounds": "维持"}
     assert act(reply, TOWNSHIP).json()["status"] == "reviewed"
     assert act({"action": "request_recheck", "reason": "仍不服"}).json()["status"] == "recheck_requested"
     intake.route(pid, BUREAU, "county", kind="recheck")
-    final = act({"action": "reply_recheck", "decision": "reject", "resolved": False, "opinion": "终结"}, BUREAU)
+    final = act({"action": "reply_recheck", "decision": "reject", "resolved": False,
+                 "facts": "已查明", "grounds": "终结"}, BUREAU)
     assert final.json()["status"] == "terminated"
     assert act({"action": "withdraw"}).status_code == 409
     records = read_all(intake.settings.kafka_bootstrap, intake.settings.topic_events, expect=12, key=pid.encode())

@@ -36,7 +36,7 @@ def test_bad_lines_are_reported_and_the_others_imported(intake):
     good = matter(f"old-{uuid.uuid4().hex[:8]}")
     backwards = matter(f"old-{uuid.uuid4().hex[:8]}", actions=[
         {"action": "reply", "occurred_at": "2019-02-12T09:00:00+08:00", "unit": VILLAGE, "decision": "support",
-         "resolved": True, "opinion": "未受理先答复"}])
+         "resolved": True, "facts": "已查明", "grounds": "未受理先答复"}])
     body = ndjson(good) + b"{not json\n" + ndjson(backwards)
     r = post_import(intake, body).json()
     assert r["created"] == 1 and r["refused"] == 2
@@ -97,14 +97,14 @@ def test_cli_imports_a_file_with_a_progress_bar(intake, tmp_path):
 
 REVIEWED = [{"action": "accept", "occurred_at": "2019-02-12T09:00:00+08:00", "unit": VILLAGE},
             {"action": "reply", "occurred_at": "2019-03-20T09:00:00+08:00", "unit": VILLAGE, "decision": "explain",
-             "resolved": False, "opinion": "已解释"},
+             "resolved": False, "facts": "已查明", "grounds": "已解释"},
             {"action": "request_review", "occurred_at": "2019-03-22T09:00:00+08:00", "unit": VILLAGE, "reason": "不服"},
             {"action": "reply_review", "occurred_at": "2019-04-02T09:00:00+08:00", "unit": TOWNSHIP,
-             "decision": "support", "resolved": False, "opinion": "部分支持"},
+             "decision": "support", "resolved": False, "facts": "已查明", "grounds": "部分支持"},
             {"action": "request_recheck", "occurred_at": "2019-04-05T09:00:00+08:00", "unit": TOWNSHIP,
              "reason": "仍不服"},
             {"action": "reply_recheck", "occurred_at": "2019-04-20T09:00:00+08:00", "unit": BUREAU,
-             "decision": "support", "resolved": True, "opinion": "支持"},
+             "decision": "support", "resolved": True, "facts": "已查明", "grounds": "支持"},
             {"action": "evaluate", "occurred_at": "2019-04-25T09:00:00+08:00", "unit": VILLAGE,
              "satisfaction": "basically_satisfied"}]
 
@@ -117,8 +117,8 @@ def test_a_whole_history_with_review_and_re_review_imports_in_one_line(intake):
     assert got["status"] == "terminated" and got["resolved"] is True and got["imported"]
     chain = envelopes(read_all(intake.settings.kafka_bootstrap, intake.settings.topic_events, expect=10, key=pid.encode()))
     types = [e["type"] for e in chain]
-    assert types[4:10] == ["petition.review_requested.v2", "petition.review_replied.v1", "petition.recheck_requested.v2",
-                           "petition.recheck_replied.v1", "petition.terminated.v1", "petition.evaluated.v2"]
+    assert types[4:10] == ["petition.review_requested.v2", "petition.review_replied.v2", "petition.recheck_requested.v2",
+                           "petition.recheck_replied.v2", "petition.terminated.v1", "petition.evaluated.v2"]
     # the domain named each reviewer: the township station above the room that replied, the bureau above it
     assert (chain[4]["data"]["unit"], chain[6]["data"]["unit"]) == (TOWNSHIP, BUREAU)
     assert chain[4]["occurred"] == "2019-03-22T01:00:00.000000Z" and chain[4]["actor"].startswith("import:")
@@ -154,7 +154,7 @@ def test_refusals_name_the_line_the_item_the_field_and_the_true_reason(intake):
     assert "batches.1" in future["problem"]["detail_en"] and "lies in the future" in future["problem"]["detail_en"]
     early = matter(f"x-{uuid.uuid4().hex[:8]}", actions=[
         {"action": "reply", "occurred_at": "2019-02-12T09:00:00+08:00", "unit": VILLAGE, "decision": "support",
-         "resolved": True, "opinion": "o"},
+         "resolved": True, "facts": "已查明", "grounds": "o"},
         {"action": "accept", "occurred_at": "2019-02-13T09:00:00+08:00", "unit": VILLAGE}])
     backwards = _refusal(intake, early)
     assert backwards["item"] == "actions.0" and backwards["problem"]["status"] == 409

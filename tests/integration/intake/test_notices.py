@@ -27,6 +27,11 @@ DECISIONS = {"opinion": "解释说明", "review_opinion": "支持", "recheck_opi
 UNITS = {"receipt": "东门社区群众工作室", "acceptance": "东门社区群众工作室", "extension": "东门社区群众工作室",
          "opinion": "东门社区群众工作室", "review_opinion": "城关街道群众工作站", "recheck_opinion": "临溪区信访局",
          "declined": "东门社区群众工作室"}
+#: what each answer's 意见书 states apart: the facts found (查明事实) and the grounds (依据和理由)
+FACTS = {"opinion": "企业自2026年3月起拖欠信访人工资两个月", "review_opinion": "企业已承认欠薪并有支付能力",
+         "recheck_opinion": "复查认定的事实清楚"}
+GROUNDS = {"opinion": "欠薪系企业资金周转所致，已督促企业制定支付计划", "review_opinion": "依照《保障农民工工资支付条例》第三条",
+           "recheck_opinion": "复查意见适用依据正确，维持复查意见"}
 RIGHT_TO_REVIEW = {"opinion": "自收到本意见书之日起30日内向城关街道群众工作站书面提出复查请求",
                    "review_opinion": "自收到本意见书之日起30日内向临溪区信访局书面提出复核请求",
                    "recheck_opinion": "同一事实和理由提出投诉请求的，信访工作机构和其他行政机关不再受理",
@@ -86,16 +91,18 @@ def matter(intake):
     documents["acceptance"] = desk.issued_documents("acceptance", VILLAGE, "post")
     desk.act({"action": "extend", "days": 3, "reason": "需要现场核查"})
     documents["extension"] = desk.issued_documents("extension", VILLAGE, "sms")
-    desk.act({"action": "reply", "decision": "explain", "resolved": False, "opinion": "经核实，欠薪系企业资金周转所致。"})
+    desk.act({"action": "reply", "decision": "explain", "resolved": False, "facts": FACTS["opinion"],
+              "grounds": GROUNDS["opinion"]})
     documents["opinion"] = desk.issued_documents("opinion", VILLAGE, "post")
     desk.act({"action": "request_review", "reason": "不服处理意见"})
     intake.route(desk.pid, TOWNSHIP, "township", kind="review")
-    desk.act({"action": "reply_review", "decision": "support", "resolved": True, "opinion": "责令企业十日内支付。"},
-             TOWNSHIP)
+    desk.act({"action": "reply_review", "decision": "support", "resolved": True, "facts": FACTS["review_opinion"],
+              "grounds": GROUNDS["review_opinion"]}, TOWNSHIP)
     documents["review_opinion"] = desk.issued_documents("review_opinion", TOWNSHIP)
     desk.act({"action": "request_recheck", "reason": "仍不服"})
     intake.route(desk.pid, BUREAU, "county", kind="recheck")
-    desk.act({"action": "reply_recheck", "decision": "reject", "resolved": False, "opinion": "维持复查意见。"}, BUREAU)
+    desk.act({"action": "reply_recheck", "decision": "reject", "resolved": False, "facts": FACTS["recheck_opinion"],
+              "grounds": GROUNDS["recheck_opinion"]}, BUREAU)
     documents["recheck_opinion"] = desk.issued_documents("recheck_opinion", BUREAU)
     return desk, registration["receipt_no"], documents
 
@@ -109,6 +116,8 @@ def test_every_notice_of_the_matter_reads_back_with_its_receipt_number_unit_and_
         assert receipt_no in text and UNITS[kind] in text and f"{NAME}：" in text
         if kind in DECISIONS:
             assert f"意见：{DECISIONS[kind]}。" in text
+            # the facts found and the grounds, each in its own paragraph under its own heading
+            assert f"查明事实：{FACTS[kind]}" in text and f"依据和理由：{GROUNDS[kind]}" in text
         if kind in RIGHT_TO_REVIEW:
             assert RIGHT_TO_REVIEW[kind] in text
 
@@ -172,6 +181,22 @@ def test_a_declined_matter_gets_its_notice_with_the_legal_channel(intake):
     notice, pdf, word = desk.issued_documents("declined", VILLAGE)
     assert RIGHT_TO_REVIEW["declined"] in pdf_text(pdf) and RIGHT_TO_REVIEW["declined"] in docx_text(word)
     assert "属于对行政行为的不服" in pdf_text(pdf)
+
+
+def test_a_reply_must_state_its_facts_and_its_grounds_or_is_refused_naming_the_field(intake):
+    desk = Desk(intake, intake.register()["petition_id"])
+    intake.route(desk.pid, VILLAGE, "village")
+    desk.act({"action": "accept"})
+    answer = {"action": "reply", "decision": "explain", "resolved": False}
+    for body, field, kind in ((answer | {"grounds": "依据"}, "facts", "missing"),
+                              (answer | {"facts": "  ", "grounds": "依据"}, "facts", "string_too_short"),
+                              (answer | {"facts": "事实", "grounds": "理" * 4001}, "grounds", "string_too_long"),
+                              (answer | {"opinion": "一段话"}, "opinion", "extra_forbidden")):
+        r = intake.post(f"/v1/petitions/{desk.pid}/actions", body)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+        errors = {(e["field"].rsplit(".", 1)[-1], e["type"]) for e in r.json()["errors"]}
+        assert (field, kind) in errors and field in r.json()["detail_zh"], r.json()
+    assert intake.get(f"/v1/petitions/{desk.pid}").json()["status"] == "accepted"  # nothing stored
 
 
 def test_a_draft_is_not_recorded_and_prints_no_query_code(intake):

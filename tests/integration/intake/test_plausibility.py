@@ -98,7 +98,7 @@ async def test_an_action_dated_before_the_step_it_follows_is_refused(intake):
     accepted = registered + timedelta(hours=3)
     assert intake.post(f"/v1/petitions/{pid}/actions", {"action": "accept", "occurred_at": accepted.isoformat()}
                        ).json()["status"] == "accepted"
-    reply = {"action": "reply", "decision": "support", "resolved": True, "opinion": "已支付",
+    reply = {"action": "reply", "decision": "support", "resolved": True, "facts": "已查明", "grounds": "已支付",
              "occurred_at": (accepted - timedelta(minutes=1)).isoformat()}
     refused(intake.post(f"/v1/petitions/{pid}/actions", reply), 422, "occurred_at", "refused.before_previous")
 

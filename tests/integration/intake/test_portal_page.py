@@ -50,7 +50,7 @@ def replied(intake) -> tuple[str, str, str, dict]:
     intake.route(pid, VILLAGE, "village")
     intake.wait_for(pid, lambda m: m["status"] == "assigned", viewer=VILLAGE, why="assigned")
     for body in ({"action": "accept"}, {"action": "reply", "decision": "explain", "resolved": True,
-                                        "opinion": "经核实，已向信访人解释政策。"}):
+                                        "facts": "信访人所涉政策已于今年调整", "grounds": "经核实，已向信访人解释政策。"}):
         r = intake.post(f"/v1/petitions/{pid}/actions", body)
         assert r.status_code == 200, r.text
     r = intake.post(f"/v1/petitions/{pid}/notices", {"kind": "opinion", "delivery": "post"})
@@ -201,7 +201,7 @@ def test_satisfaction_and_participation_from_the_petitioners_evaluations_equal_a
                                  AND convert_from(body, 'UTF8')::jsonb ->> 'actor' LIKE 'petitioner:%'""")
     satisfied = count("""SELECT count(*) FROM "{schema}".events WHERE type = 'petition.evaluated.v2' AND
                          convert_from(body, 'UTF8')::jsonb #>> '{{data,satisfaction}}' <> 'dissatisfied'""")
-    replies = count("SELECT count(DISTINCT petition_id) FROM \"{schema}\".events WHERE type = 'petition.replied.v1'")
+    replies = count("SELECT count(DISTINCT petition_id) FROM \"{schema}\".events WHERE type = 'petition.replied.v2'")
     # this test's three (and those the tests above made), both kinds, and replies not evaluated
     assert evaluated == before + 3 and replies > evaluated > satisfied
 

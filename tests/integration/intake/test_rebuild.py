@@ -31,10 +31,11 @@ def matters(intake) -> dict[str, str]:
     assert act(pid, {"action": "accept"}).status_code == 200
     assert intake.post(f"/v1/petitions/{pid}/visits", {"channel": "visit", "head_count": 2,
                                                        "petitioners": [{"name": "赵六"}]}).status_code == 201
-    assert act(pid, {"action": "reply", "decision": "explain", "resolved": False, "opinion": "已解释"}).status_code == 200
+    assert act(pid, {"action": "reply", "decision": "explain", "resolved": False,
+                     "facts": "已查明", "grounds": "已解释"}).status_code == 200
     assert act(pid, {"action": "request_review", "reason": "不服"}).status_code == 200
     intake.route(pid, TOWNSHIP, "township", kind="review")
-    assert act(pid, {"action": "reply_review", "decision": "explain", "resolved": False, "opinion": "维持"},
+    assert act(pid, {"action": "reply_review", "decision": "explain", "resolved": False, "facts": "已查明", "grounds": "维持"},
                TOWNSHIP).status_code == 200
     pid = made["rerouted"]
     intake.route(pid, VILLAGE, "village")

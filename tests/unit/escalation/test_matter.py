@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from escalation.domain import codec
 from escalation.domain.chain import chain_facts, source_of
 from escalation.domain.matter import advance, handle, next_breach
+from support.escalation import notice_issued
 from unit.escalation.helpers import BUREAU, CITY, ROOM, STATION, intake, new, registered, s
 from xinfang.events import verify_chain
 from xinfang.events.catalogue import (
@@ -30,6 +31,7 @@ from xinfang.events.catalogue import (
     ReviewAssigned,
     ReviewReplied,
     ReviewRequested,
+    RoutingWithdrawn,
     Suspended,
     Terminated,
     Transferred,
@@ -37,6 +39,7 @@ from xinfang.events.catalogue import (
     Withdrawn,
 )
 from xinfang.events.envelope import rfc3339  # the contracts' spelling, to compare with
+from xinfang.events.ids import derived_event_id
 
 SOURCE = source_of("361501000000")
 
@@ -146,17 +149,19 @@ def test_an_extension_and_a_hearing_pause_shift_the_handling_due_time(fast):
 
 def test_a_reply_stops_the_clock_and_the_review_goes_to_the_tier_above_the_unit_that_replied(fast):
     m, facts = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
-                   intake(3, Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复"), s(2)),
+                   intake(3, Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(2)),
                    intake(4, ReviewRequested(reason="不服"), s(3)), now=s(3))
     review = facts[-1].data
     assert isinstance(review, ReviewAssigned)
     assert (review.kind, review.unit, review.tier, review.basis_seq) == ("review", STATION, "township", 4)
     assert [(d.stage, d.due_at) for d in review.due] == [("review", rfc3339(s(7)))]
-    m, facts = run(fast, m, intake(5, ReviewReplied(unit=STATION, decision="reject", resolved=False, opinion="维持"),
+    m, facts = run(fast, m, intake(5, ReviewReplied(unit=STATION, decision="reject", resolved=False,
+                                                    facts="已查明", grounds="维持"),
                                    s(4)), intake(6, RecheckRequested(reason="仍不服"), s(5)), now=s(5))
     recheck = facts[-1].data
     assert (recheck.kind, recheck.unit, recheck.tier, recheck.basis_seq) == ("recheck", BUREAU, "county", 6)
-    m, facts = run(fast, m, intake(7, RecheckReplied(unit=BUREAU, decision="reject", resolved=False, opinion="终结"),
+    m, facts = run(fast, m, intake(7, RecheckReplied(unit=BUREAU, decision="reject", resolved=False,
+                                                     facts="已查明", grounds="终结"),
                                    s(6)), intake(8, Terminated(reason="复核终结"), s(6)), now=s(60))
     assert [(type(f.data).__name__, getattr(f.data, "reason", None)) for f in facts] == [("Closed", "terminated")]
     assert m.closed == "terminated" and next_breach(fast, m) is None
@@ -164,7 +169,7 @@ def test_a_reply_stops_the_clock_and_the_review_goes_to_the_tier_above_the_unit_
 
 def test_an_overdue_review_escalates_like_any_stage(fast):
     m, _ = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
-               intake(3, Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复"), s(2)),
+               intake(3, Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(2)),
                intake(4, ReviewRequested(reason="不服"), s(3)), now=s(3))
     m, facts = walk(fast, m, s(8), start=s(3))
     assert [(kinds([f])[0], f.occurred) for f in facts] == [
@@ -174,7 +179,7 @@ def test_an_overdue_review_escalates_like_any_stage(fast):
 
 def test_the_review_window_closes_the_matter_when_it_passes_unused(fast):
     m, facts = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
-                   intake(3, Replied(unit=ROOM, decision="support", resolved=True, opinion="已解决"), s(2)),
+                   intake(3, Replied(unit=ROOM, decision="support", resolved=True, facts="已查明", grounds="已解决"), s(2)),
                    now=s(6))
     assert facts[-1].data == Closed(reason="review_window_passed") and facts[-1].occurred == s(6)
     assert next_breach(fast, m) is None
@@ -182,7 +187,7 @@ def test_the_review_window_closes_the_matter_when_it_passes_unused(fast):
 
 def test_a_late_request_within_the_window_reopens_a_closed_matter(fast):
     m, _ = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
-               intake(3, Replied(unit=ROOM, decision="support", resolved=True, opinion="已解决"), s(2)), now=s(6))
+               intake(3, Replied(unit=ROOM, decision="support", resolved=True, facts="已查明", grounds="已解决"), s(2)), now=s(6))
     m, facts = handle(fast, m, intake(4, ReviewRequested(reason="不服"), s(5), recorded=s(30)), s(30))
     m, more = advance(fast, m, s(30))
     facts += more
@@ -198,12 +203,13 @@ def test_a_late_request_within_the_window_reopens_a_closed_matter(fast):
 def test_a_late_reply_is_placed_by_when_it_happened(fast):
     m, _ = handle(fast, new(), intake(1, registered(), s(0)), s(0))
     m, _ = handle(fast, m, intake(2, Accepted(unit=ROOM), s(1)), s(1))
-    late = intake(3, Replied(unit=ROOM, decision="explain", resolved=True, opinion="答复"), s(6), recorded=s(9))
+    late = intake(3, Replied(unit=ROOM, decision="explain", resolved=True, facts="已查明", grounds="答复"), s(6), recorded=s(9))
     m, facts = handle(fast, m, late, s(9))  # handling was due at 7 s: the reply came in time, no breach
     assert [(kinds([f])[0], f.occurred, f.recorded) for f in facts] == [("DeadlineWarning", s(5.8), s(5.8))]
     m2, _ = handle(fast, new(), intake(1, registered(), s(0)), s(0))
     m2, _ = handle(fast, m2, intake(2, Accepted(unit=ROOM), s(1)), s(1))
-    later = intake(3, Replied(unit=ROOM, decision="explain", resolved=True, opinion="答复"), s(7.5), recorded=s(9))
+    later = intake(3, Replied(unit=ROOM, decision="explain", resolved=True,
+                              facts="已查明", grounds="答复"), s(7.5), recorded=s(9))
     m2, facts = handle(fast, m2, later, s(9))  # replied after the due time, before the grace ended
     assert [(kinds([f])[0], f.occurred) for f in facts] == [("Overdue", s(7))]  # and no escalation
 
@@ -231,7 +237,7 @@ def test_imported_history_is_assigned_but_never_timed(fast):
     [a] = [f.data for f in facts]
     assert (a.cause, a.unit, a.tier, a.due, a.rule) == ("import", STATION, "township", [], a.rule)
     m, facts = run(fast, m, intake(2, Accepted(unit=STATION), s(1)),
-                   intake(3, Replied(unit=STATION, decision="explain", resolved=False, opinion="答复"), s(2)),
+                   intake(3, Replied(unit=STATION, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(2)),
                    intake(4, ReviewRequested(reason="不服"), s(3)), now=s(1000))
     assert kinds(facts) == ["ReviewAssigned"] and facts[0].data.due == [] and facts[0].data.unit == BUREAU
     assert next_breach(fast, m) is None
@@ -279,7 +285,7 @@ def test_the_state_survives_its_json_form(fast):
     m = chain_facts(m, [], source=SOURCE)[0]
     assert codec.from_dict(codec.to_dict(m)) == m
     m2, _ = run(fast, new(), intake(1, registered(), s(0)),
-                intake(2, Replied(unit=ROOM, decision="explain", resolved=False, opinion="答复"), s(1)),
+                intake(2, Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(1)),
                 intake(3, Objected(unit=ROOM, reason="x"), s(1)), now=s(2))
     assert codec.from_dict(codec.to_dict(m2)) == m2
 
@@ -349,3 +355,65 @@ def test_a_merge_synced_late_withdraws_what_the_timer_sent_after_it(fast):
     m, facts = handle(fast, m, intake(2, merged, s(3.5), recorded=s(6)), s(6))
     assert kinds(facts) == ["RoutingWithdrawn", "RoutingWithdrawn"]  # the escalation and the overdue, newest first
     assert next_breach(fast, m) is None
+
+
+# ---- the review window counts from the delivery of the written answer --------------------------------------
+
+def _replied_and_delivered(fast, delivered_at, recorded=None, now=None):
+    """Registered at 0 s, accepted at 1 s, replied (written) at 2 s, its 意见书 delivered at ``delivered_at``."""
+    m, facts = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
+                   intake(3, Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(2)),
+                   now=recorded or delivered_at)  # the timer runs until the worker learns of the delivery
+    at = recorded or delivered_at
+    m, more = handle(fast, m, intake(4, notice_issued(3), delivered_at, recorded=at), at)
+    m, later = advance(fast, m, now or s(60))
+    return m, facts + more + later
+
+
+def _standing(facts):
+    gone = {f.data.withdrawn_id for f in facts if isinstance(f.data, RoutingWithdrawn)}
+    return [(kinds([f])[0], f.occurred) for f in facts
+            if not isinstance(f.data, RoutingWithdrawn) and derived_event_id("m1", *f.key) not in gone]
+
+
+def test_a_reply_delivered_later_than_written_closes_the_window_counted_from_the_delivery(fast):
+    m, facts = _replied_and_delivered(fast, s(3.5))
+    assert [(kinds([f])[0], f.occurred) for f in facts][-1] == ("Closed", s(7.5))  # 3.5 s + the 4 s window
+    assert m.closed == "review_window_passed" and m.undelivered is None
+
+
+def test_a_delivery_learned_after_the_window_from_the_reply_closed_withdraws_that_closure(fast):
+    live = _standing(_replied_and_delivered(fast, s(3.5))[1])
+    m, facts = _replied_and_delivered(fast, s(3.5), recorded=s(30))
+    closures = [f for f in facts if isinstance(f.data, Closed)]
+    assert [f.occurred for f in closures] == [s(6), s(7.5)]  # from the reply, then from the delivery
+    [withdrawn] = [f.data for f in facts if isinstance(f.data, RoutingWithdrawn)]
+    assert withdrawn.withdrawn_id == derived_event_id("m1", *closures[0].key)
+    assert _standing(facts) == live  # the same facts, the same standing events, whatever the arrival timing
+
+
+def test_a_delivery_after_the_window_from_the_reply_passed_opens_it_again_from_the_delivery(fast):
+    m, facts = _replied_and_delivered(fast, s(8))
+    assert [(kinds([f])[0], f.occurred) for f in facts if isinstance(f.data, Closed)] == [
+        ("Closed", s(6)), ("Closed", s(12))]
+    assert not any(isinstance(f.data, RoutingWithdrawn) for f in facts)
+
+
+def test_only_the_first_delivery_of_the_answers_own_notice_moves_the_window(fast):
+    m, _ = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
+               intake(3, Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(2)), now=s(2))
+    for seq, notice in enumerate([notice_issued(2, kind="acceptance"), notice_issued(1, kind="opinion")], start=4):
+        m, facts = handle(fast, m, intake(seq, notice, s(3)), s(3))
+        assert facts == [] and next_breach(fast, m) == s(6)
+    m, _ = handle(fast, m, intake(6, notice_issued(3), s(4)), s(4))
+    m, _ = handle(fast, m, intake(7, notice_issued(3, delivery="desk"), s(5)), s(5))  # a copy handed over again
+    assert next_breach(fast, m) == s(8)
+    assert codec.from_dict(codec.to_dict(m)) == m
+
+
+def test_a_review_request_before_the_delivery_leaves_nothing_to_await(fast):
+    m, _ = run(fast, new(), intake(1, registered(), s(0)), intake(2, Accepted(unit=ROOM), s(1)),
+               intake(3, Replied(unit=ROOM, decision="explain", resolved=False, facts="已查明", grounds="答复"), s(2)),
+               intake(4, ReviewRequested(reason="不服"), s(3)), now=s(3))
+    m, facts = handle(fast, m, intake(5, notice_issued(3), s(3.5)), s(3.5))
+    assert facts == [] and m.window is None and m.clock.stage == "review"

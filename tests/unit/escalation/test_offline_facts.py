@@ -47,7 +47,7 @@ def offline(sync_at: float, *, reply: bool = True, step: float = 0.25):
     facts += more
     late = [intake(2, Accepted(unit=ROOM), s(2), recorded=s(sync_at))]
     if reply:
-        late.append(intake(3, Replied(unit=ROOM, decision="support", resolved=True, opinion="已解决"), s(3),
+        late.append(intake(3, Replied(unit=ROOM, decision="support", resolved=True, facts="已查明", grounds="已解决"), s(3),
                            recorded=s(sync_at)))
     for e in late:
         m, more = handle(FAST, m, e, s(sync_at))

@@ -29,7 +29,7 @@ ROOM, OTHER_ROOM, STATION, BUREAU = ("room.361402001001", "room.361402001002", "
                                      "bureau.361402")
 VILLAGE_CODE, FAR_VILLAGE_CODE = "361402001001", "361402101201"
 ROLES = frozenset({"registrar", "handler", "supervisor"})
-ANSWER = {"decision": "support", "opinion": "已办理"}
+ANSWER = {"decision": "support", "facts": "已查明", "grounds": "已办理"}
 
 
 def register(jurisdiction=VILLAGE_CODE) -> c.RegisterPetition:

@@ -53,14 +53,14 @@ def test_happy_path_to_termination():
     assert s.status == "registered" and s.seq == 1
     s = assigned(s)
     s = run(s, c.Accept(), ctx())
-    s = run(s, c.Reply(decision="support", resolved=False, opinion="已协调"), ctx())
+    s = run(s, c.Reply(decision="support", resolved=False, facts="已查明", grounds="已协调"), ctx())
     later = T0 + timedelta(days=3)
     s = run(s, c.RequestReview(reason="不服"), ctx(now=later))
     s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township", basis_seq=s.seq), later)
-    s = run(s, c.ReplyReview(decision="explain", resolved=False, opinion="维持"), ctx("station-1", now=later))
+    s = run(s, c.ReplyReview(decision="explain", resolved=False, facts="已查明", grounds="维持"), ctx("station-1", now=later))
     s = run(s, c.RequestRecheck(reason="仍不服"), ctx(now=later))
     s = apply_routing(s, ReviewAssigned(kind="recheck", unit="county-bureau", tier="county", basis_seq=s.seq), later)
-    s = run(s, c.ReplyRecheck(decision="reject", resolved=False, opinion="终结"), ctx("county-bureau", now=later))
+    s = run(s, c.ReplyRecheck(decision="reject", resolved=False, facts="已查明", grounds="终结"), ctx("county-bureau", now=later))
     assert s.status == "terminated" and s.seq == 8
     with pytest.raises(Refused, match="已终结"):
         run(s, c.RequestReview(reason="再申请"), ctx())
@@ -68,7 +68,7 @@ def test_happy_path_to_termination():
 
 @pytest.mark.parametrize("command, kind, code", [
     (c.Accept(), "state", "status"),
-    (c.Reply(decision="support", resolved=True, opinion="x"), "state", "status"),
+    (c.Reply(decision="support", resolved=True, facts="已查明", grounds="x"), "state", "status"),
     (c.Extend(days=10, reason="x"), "state", "status"),
 ])
 def test_refusals_before_assignment_say_why(command, kind, code):
@@ -100,7 +100,7 @@ def test_extension_only_once_by_a_supervisor_at_most_30_days():
 
 def test_review_only_within_30_days_of_the_reply():
     s = run(assigned(run(None, register(), ctx())), c.Accept(), ctx())
-    s = run(s, c.Reply(decision="support", resolved=True, opinion="x"), ctx())
+    s = run(s, c.Reply(decision="support", resolved=True, facts="已查明", grounds="x"), ctx())
     with pytest.raises(Refused, match="time allowed"):
         run(s, c.RequestReview(reason="late"), ctx(now=T0 + timedelta(days=31)))
 
@@ -141,11 +141,14 @@ ACTIONS = st.one_of(
     st.builds(c.Object, reason=st.just("非本单位")),
     st.builds(c.Extend, days=st.integers(-5, 40), reason=st.just("x")),
     st.builds(c.Suspend, reason=st.just("听证")), st.builds(c.Resume),
-    st.builds(c.Reply, decision=st.sampled_from(["support", "explain", "reject"]), resolved=st.booleans(), opinion=st.just("x")),
+    st.builds(c.Reply, decision=st.sampled_from(["support", "explain", "reject"]), resolved=st.booleans(),
+              facts=st.just("x"), grounds=st.just("x")),
     st.builds(c.RequestReview, reason=st.just("x")),
-    st.builds(c.ReplyReview, decision=st.sampled_from(["support", "explain"]), resolved=st.booleans(), opinion=st.just("x")),
+    st.builds(c.ReplyReview, decision=st.sampled_from(["support", "explain"]), resolved=st.booleans(),
+              facts=st.just("x"), grounds=st.just("x")),
     st.builds(c.RequestRecheck, reason=st.just("x")),
-    st.builds(c.ReplyRecheck, decision=st.sampled_from(["support", "reject"]), resolved=st.booleans(), opinion=st.just("x")),
+    st.builds(c.ReplyRecheck, decision=st.sampled_from(["support", "reject"]), resolved=st.booleans(),
+              facts=st.just("x"), grounds=st.just("x")),
     st.builds(c.Evaluate, satisfaction=st.sampled_from(["satisfied", "basically_satisfied", "dissatisfied"])),
     st.builds(c.Withdraw),
     st.builds(c.RecordVisit, batch_id=st.just("b2"), channel=st.just("visit"), head_count=st.integers(1, 50)),

@@ -13,6 +13,7 @@ from intake.notices import compose, render
 from intake.notices.codes import ALPHABET, QueryCodes, code_hash
 from xinfang.county import CountyConfigError, load_county
 from xinfang.county.notices import DEFAULT_NOTICES, PERSONAL, PLACEHOLDERS, template_problems
+from xinfang.events import UPCASTERS
 from xinfang.events.catalogue import (
     Accepted,
     Declined,
@@ -56,7 +57,8 @@ def registered() -> Registered:
 
 
 def answer(kind, unit, decision="explain"):
-    return kind(unit=unit, decision=decision, resolved=False, opinion="经核实，企业已承诺于本月底前支付。")
+    return kind(unit=unit, decision=decision, resolved=False, facts="企业拖欠信访人工资三个月属实",
+                grounds="经核实，企业已承诺于本月底前支付。")
 
 
 FULL = (registered(), Accepted(unit=ROOM), ExtensionGranted(unit=ROOM, days=3, reason="情况复杂", approved_by=STATION),
@@ -113,6 +115,14 @@ def test_a_placeholder_of_another_kind_or_a_malformed_one_is_refused(tmp_path):
     assert "unknown placeholder {query_code}" in str(refused.value) and "malformed" in str(refused.value)
 
 
+def test_a_template_still_naming_the_one_opinion_is_refused_the_answer_states_facts_and_grounds_apart(tmp_path):
+    path = with_notices(tmp_path, "  opinion:\n    title: 处理意见书\n    body: ['{facts}', '{opinion}', '{grounds}']\n")
+    with pytest.raises(CountyConfigError) as refused:
+        load_county(path)
+    assert [p.path for p in refused.value.problems] == ["notices.opinion.body[1]"]
+    assert "unknown placeholder {opinion}" in str(refused.value)
+
+
 # ---- the text -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", [kind for kind in NOTICE_KINDS if kind != "declined"])  # that one below
@@ -135,6 +145,21 @@ def test_the_opinion_names_the_decision_and_the_unit_that_reviews_within_30_days
     _, text = notice(demo, "opinion")
     body = "".join(text.paragraphs)
     assert "处理意见：解释说明。" in body and "自收到本意见书之日起30日内向城关街道群众工作站书面提出复查请求" in body
+
+
+@pytest.mark.parametrize("kind", ["opinion", "review_opinion", "recheck_opinion"])
+def test_each_answer_states_the_facts_found_and_the_grounds_in_paragraphs_of_their_own(demo, kind):
+    _, text = notice(demo, kind)
+    assert "一、查明事实：企业拖欠信访人工资三个月属实" in text.paragraphs
+    assert "三、依据和理由：经核实，企业已承诺于本月底前支付。" in text.paragraphs
+
+
+def test_an_answer_recorded_before_the_facts_were_apart_says_so_and_keeps_its_text_as_the_grounds(demo):
+    _, old = UPCASTERS.decode("petition.replied.v1", {"unit": ROOM, "decision": "explain", "resolved": False,
+                                                      "opinion": "经核实，企业已承诺于本月底前支付。"})
+    _, text = notice(demo, "opinion", facts=(*FULL[:3], old))
+    assert f"一、查明事实：{compose.FACTS_NOT_APART}" in text.paragraphs
+    assert "三、依据和理由：经核实，企业已承诺于本月底前支付。" in text.paragraphs
 
 
 def test_the_review_and_recheck_opinions_name_what_they_answer(demo):

@@ -23,7 +23,7 @@ def replied():
     """Registered (seq 1) and accepted (seq 2) by room 1, replied at T0 (seq 3)."""
     state = assigned(run(None, register(), ctx()))
     state = run(state, c.Accept(), ctx())
-    return run(state, c.Reply(decision="support", resolved=False, opinion="已协调"), ctx())
+    return run(state, c.Reply(decision="support", resolved=False, facts="已查明", grounds="已协调"), ctx())
 
 
 def test_each_fact_a_notice_tells_is_remembered_with_its_seq_and_unit(replied):

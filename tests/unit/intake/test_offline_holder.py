@@ -82,5 +82,5 @@ def test_a_reply_ends_the_handling_due_and_a_suspension_shows_nothing_due():
                                                  reason="accepted"), T0)
     paused = run(state, c.Suspend(reason="听证"), ctx())
     assert paused.suspended and store.next_due_at(paused) is None
-    replied = run(state, c.Reply(decision="support", resolved=True, opinion="已解决"), ctx())
+    replied = run(state, c.Reply(decision="support", resolved=True, facts="已查明", grounds="已解决"), ctx())
     assert replied.due == ()

@@ -19,7 +19,7 @@ PETITIONER = ("petitioner",)
 def replied():
     state = assigned(run(None, register(), ctx()))
     state = run(state, c.Accept(), ctx())
-    return run(state, c.Reply(decision="explain", resolved=True, opinion="已解释"), ctx())
+    return run(state, c.Reply(decision="explain", resolved=True, facts="已查明", grounds="已解释"), ctx())
 
 
 def test_the_petitioner_evaluates_once_with_a_remark(replied):
@@ -43,11 +43,12 @@ def test_the_petitioner_asks_for_re_review_after_the_reviews_reply(replied):
     later = T0 + timedelta(days=3)
     s = run(replied, c.RequestReview(reason="不服"), ctx(roles=PETITIONER, now=later))
     s = apply_routing(s, ReviewAssigned(kind="review", unit="station-1", tier="township", basis_seq=s.seq), later)
-    s = run(s, c.ReplyReview(decision="explain", resolved=False, opinion="维持"), ctx("station-1", now=later))
+    s = run(s, c.ReplyReview(decision="explain", resolved=False, facts="已查明", grounds="维持"), ctx("station-1", now=later))
     assert run(s, c.RequestRecheck(reason="仍不服"), ctx(roles=PETITIONER, now=later)).status == "recheck_requested"
 
 
-@pytest.mark.parametrize("command", [c.Accept(), c.Withdraw(), c.Reply(decision="support", resolved=True, opinion="x")])
+@pytest.mark.parametrize("command", [c.Accept(), c.Withdraw(), c.Reply(decision="support", resolved=True,
+                                                                       facts="已查明", grounds="x")])
 def test_the_petitioner_may_do_nothing_else(command):
     state = assigned(run(None, register(), ctx()))
     with pytest.raises(Refused) as refused:

@@ -113,7 +113,7 @@ def test_a_visit_before_its_matters_first_batch_is_refused_one_after_it_counts()
 
 def test_an_action_before_the_step_it_follows_is_refused_but_not_before_a_later_visit():
     s = run(assigned(register()), c.Accept(), ctx(now=NOW + timedelta(hours=2)))
-    reply = c.Reply(decision="support", resolved=True, opinion="已解决")
+    reply = c.Reply(decision="support", resolved=True, facts="已查明", grounds="已解决")
     early = refused(run, s, reply, ctx(now=NOW + timedelta(hours=1)))
     assert (early.code, early.field) == ("before_previous", "occurred_at") and "procedure" in early.en
     # a visit recorded meanwhile is beside the procedure: an offline reply dated before it still counts
