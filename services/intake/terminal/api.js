@@ -36,14 +36,22 @@ export function newKey() {
 }
 
 // The terminal PC's clock may be wrong; intake's is the one facts are dated by. Each answer's Date header says how
-// far off this one is (to the second): beyond 2 s, the page dates facts by intake's clock.
+// far off this one is: intake's clock read it within [Date, Date + 1 s) (the header has whole seconds), somewhere
+// between the request leaving (sent) and the answer arriving (received) on this clock. Only a Date outside that
+// window by more than 2 s is a wrong clock; a slow answer (a loaded server, a village link) is not, and must not
+// move the page's facts back in time (an action dated before the matter reached the unit would be refused).
 const CLOCK = "xinfang.clock_offset_ms";
 
-function learnClock(date) {
+export function clockOffset(date, sent, received) {
   const server = Date.parse(date || "");
-  if (Number.isNaN(server)) return;
-  const offset = server - Date.now();
-  sessionStorage.setItem(CLOCK, String(Math.abs(offset) > 2000 ? offset : 0));
+  if (Number.isNaN(server)) return null;
+  if (server + 1000 + 2000 < sent || server - 2000 > received) return Math.round(server + 500 - (sent + received) / 2);
+  return 0;
+}
+
+function learnClock(date, sent, received) {
+  const offset = clockOffset(date, sent, received);
+  if (offset !== null) sessionStorage.setItem(CLOCK, String(offset));
 }
 
 /** Now, on intake's clock as far as this page knows it: when a fact the clerk enters occurred. */
@@ -56,13 +64,14 @@ export async function api(path, { method = "GET", body, key, token } = {}) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key) headers["Idempotency-Key"] = key;
   let response;
+  const sent = Date.now();
   try {
     response = await fetch(path, { method, headers, cache: "no-store",
                                    body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
     throw new Offline(String(err));
   }
-  learnClock(response.headers.get("Date"));
+  learnClock(response.headers.get("Date"), sent, Date.now());
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { detail_zh: text.slice(0, 200) }; }

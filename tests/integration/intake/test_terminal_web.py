@@ -14,6 +14,7 @@ import hashlib
 import random
 import re
 import subprocess
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -513,3 +514,28 @@ def test_a_repeat_registered_offline_says_so_in_the_outbox_once_it_is_sent(brows
         page.wait_for_selector("#outbox .tag.sent")
         assert earlier["receipt_no"] in page.inner_text("#outbox .repeats-note")
         page.screenshot(path=shots / "outbox-repeat.png")
+
+
+def test_a_slow_answer_is_not_taken_for_a_wrong_clock_and_a_wrong_clock_is_found(browser, intake):
+    """The page dates facts by intake's clock when the PC's is off by more than 2 s (the answers' Date header);
+    an answer that took long to arrive (a loaded server, a village link) says nothing about the PC's clock and
+    must not date the clerk's actions seconds back (before the matter reached the unit: refused)."""
+    with signed_in(browser, intake, ("handler",), page_ready="worklist") as (context, page):
+        def held(route):
+            answer = route.fetch()  # intake's Date is taken now; the browser gets it 3.5 s later
+            time.sleep(3.5)  # the drill: a slow link, not waiting for a condition
+            route.fulfill(response=answer)
+
+        page.route("**/v1/matters?*", held)
+        page.evaluate("sessionStorage.setItem('xinfang.clock_offset_ms', '0'); location.hash = '#/worklist?again'")
+        page.wait_for_function("document.body.dataset.ready === 'worklist'", timeout=30_000)
+        page.unroute("**/v1/matters?*")
+        assert page.evaluate("sessionStorage.getItem('xinfang.clock_offset_ms')") == "0"
+        offsets = page.evaluate("""async () => {
+            const { clockOffset } = await import('./api.js');
+            return [clockOffset(new Date(100000).toUTCString(), 100000, 105000),   // slow, clock right
+                    clockOffset(new Date(94000).toUTCString(), 100000, 105000),    // intake 8 s behind
+                    clockOffset(new Date(110000).toUTCString(), 100000, 105000),   // intake 8 s ahead
+                    clockOffset("", 100000, 100050)];
+        }""")
+        assert offsets == [0, -8000, 8000, None]
