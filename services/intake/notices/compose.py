@@ -13,6 +13,7 @@ is the superseded 1999 edition's; documents of the Party and state organs have u
 """
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -73,6 +74,15 @@ class Notice:
     issued_at: datetime
     receipt_no: str
     number_label: str = "登记编号"  # what the footer calls ``receipt_no`` (a 督办单 prints its own number there)
+
+
+# C0 controls but tab, and the code points XML 1.0 forbids: what neither a printed page nor DOCX can hold
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters no document can hold (see _UNPRINTABLE)."""
+    return _UNPRINTABLE.sub("", text)
 
 
 def chinese_date(day: date) -> str:
@@ -184,10 +194,12 @@ def fill(county: County, draft: Draft, *, notice_id: str, issued_at: datetime, p
     values = {**fields, "date": dated, "petitioners": "、".join(p["name"] for p in addressed) or "信访人",
               "address": address or NO_ADDRESS, "query_code": query_code or ""}
     formatter, known = string.Formatter(), _Blank(values)
-    # a line break in what a unit wrote (an opinion of several paragraphs) starts a paragraph of the document
-    paragraphs = tuple(line.strip() for text in draft.body
-                       for line in formatter.vformat(text, (), known).splitlines() if line.strip())
-    return Notice(notice_id, draft.kind, formatter.vformat(draft.title, (), known), paragraphs,
+    # a line break in what a unit wrote (an opinion of several paragraphs) starts a paragraph of the document;
+    # other control characters a clerk's or petitioner's text may hold are no text of a document (and DOCX's XML
+    # cannot hold them at all): dropped, the same way every time the notice is made again
+    paragraphs = tuple(printable(line).strip() for text in draft.body
+                       for line in formatter.vformat(text, (), known).splitlines() if printable(line).strip())
+    return Notice(notice_id, draft.kind, printable(formatter.vformat(draft.title, (), known)), paragraphs,
                   fields.get("unit", draft.unit), dated, issued_at, fields.get("receipt_no", ""))
 
 

@@ -241,3 +241,15 @@ def test_no_line_of_a_notice_starts_with_a_chinese_comma_or_colon():
                      else "".join(getattr(word, "text", str(word)) for word in line.words)
                      for line in paragraph.blPara.lines]
             assert len(lines) > 2 and lines[0].endswith(mark) and not any(line.startswith(mark) for line in lines)
+
+
+def test_control_characters_in_what_was_entered_are_no_text_of_the_document_and_the_docx_is_made(demo):
+    # found by schemathesis: a summary with C0 controls made DOCX's XML refuse the text (a 500 on issuing)
+    entered = registered().model_copy(update={"summary": "拖欠\x00工资\x07三个月\x1b\x7f\ufffe"})
+    _, text = notice(demo, "declined", facts=(entered, Declined(unit=ROOM, reason="请\x0b向法院起诉", redirect="court")))
+    assert not any(compose.printable(p) != p for p in text.paragraphs)
+    joined = "".join(text.paragraphs)
+    assert "拖欠工资三个月" in joined and "请向法院起诉" in joined
+    with zipfile.ZipFile(io.BytesIO(render.docx(text, demo.zone))) as docx:
+        assert "拖欠工资三个月" in docx.read("word/document.xml").decode()
+    assert render.pdf(text, demo.zone).startswith(b"%PDF")
