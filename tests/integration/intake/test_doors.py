@@ -28,6 +28,7 @@ from support.intake import (
     failed_authentications,
     start_intake,
 )
+from support.process import ROOT
 
 PROBLEM = "application/problem+json"
 LIMIT = 20
@@ -206,3 +207,35 @@ async def test_a_number_whose_registration_never_committed_is_voided_with_the_re
         assert await conn.fetchval("SELECT outcome FROM receipt_numbers WHERE receipt_no = $1", receipt) == "used"
     finally:
         await conn.close()
+
+
+def operations_with_a_token() -> list[tuple[str, str]]:
+    """Every operation of the published terminal API that asks for a terminal's token, its path filled in."""
+    doc = orjson.loads((ROOT / "docs" / "intake-openapi.json").read_bytes())
+    found = []
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete") and operation.get("security", doc.get("security")):
+                filled = path.replace("{petition_id}", str(uuid.uuid4()))
+                for name in ("terminal_id", "ref", "notice", "draft"):
+                    filled = filled.replace("{" + name + "}", uuid.uuid4().hex)
+                found.append((method, filled))
+    return found
+
+
+def test_a_revoked_terminals_token_is_refused_on_every_operation_that_takes_one(intake):
+    # last in the module: its 25 addresses' failed authentications are counted in the access log a moment later
+    token = intake.terminal(VILLAGE, ("registrar", "handler", "supervisor", "auditor"))
+    http = client_from(intake, "127.0.0.5")
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
+    assert http.get("/v1/me", headers=headers).status_code == 200  # known, and cached, before it is revoked
+    intake.revoke(intake.terminal_id(token))
+    operations = operations_with_a_token()
+    assert len(operations) >= 20, operations
+    for i, method_path in enumerate(operations):  # each from an address of its own: 20 failures a minute each
+        method, path = method_path
+        with client_from(intake, f"127.0.9.{10 + i}") as other:
+            r = other.request(method.upper(), path, headers=headers, json={} if method != "get" else None)
+        assert r.status_code in (401, 403) and r.headers["content-type"] == PROBLEM, (method, path, r.status_code,
+                                                                                       r.text[:200])
+        assert r.json()["code"].startswith("auth."), (method, path, r.text[:200])
