@@ -367,12 +367,13 @@ def city_verify(city_file: str = typer.Argument(..., help="市配置文件 the c
     try:
         for link in city.counties:
             on_county = settings.model_copy(update={"kafka_bootstrap": link.bootstrap})
+            # each copy read once from the city's Kafka (one county's at a time), for the records and the chains
+            held = {role: list(reading.read_topic(on_city, city.remote_topic(link.alias, topic)))
+                    for role, topic in topics(settings).items()}
             copies = [checks.compare_copies(link.alias, topic, city.remote_topic(link.alias, topic),
-                                            reading.read_topic(on_county, topic),
-                                            reading.read_topic(on_city, city.remote_topic(link.alias, topic)))
-                      for topic in topics(settings).values()]
-            chains = integrity.verify({role: reading.read_topic(on_city, city.remote_topic(link.alias, topic))
-                                       for role, topic in topics(settings).items()})
+                                            reading.read_topic(on_county, topic), held[role])
+                      for role, topic in topics(settings).items()]
+            chains = integrity.verify(held)
             compared = []
             if figures:
                 places = [link.code] + ([j.code for j in tree.jurisdictions if j.tier == "township"
