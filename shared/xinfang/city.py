@@ -19,7 +19,9 @@ CLI: ``python -m xinfang.city mm2-config FILE [--out PATH] [--set key=value ...]
 ``XINFANG_*`` settings; ``--set`` appends properties, e.g. the tests' short intervals);
 ``python -m xinfang.city status FILE [--since EPOCH_MS]``: whether every county's flow runs (exit 0);
 ``python -m xinfang.city issue-token FILE --unit UNIT --roles R,...``: a terminal for the city's reporting, in the
-city's own ``xinfang.terminals`` (see services/reporting/city.py for why not the counties').
+city's own ``xinfang.terminals`` (see services/reporting/city.py for why not the counties');
+``python -m xinfang.city terminals FILE``: the city's own terminals; ``python -m xinfang.city revoke-token FILE ID``:
+revoke one (its token is refused as soon as the city's reporting reads the revocation; twice changes nothing).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import sys
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
@@ -38,6 +40,9 @@ from xinfang.county import County, load_county
 from xinfang.county.loader import ConfigFileError, ConfigProblem, load_checked
 from xinfang.county.model import Name, Part, RegionCode
 from xinfang.settings import CommonSettings
+
+if TYPE_CHECKING:
+    from xinfang.events import CloudEvent
 
 # No "." in an alias: it is the replication policy's separator, so "a.b" + ".petition.events" would be ambiguous.
 Alias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
@@ -310,6 +315,65 @@ def issue_token(city: City, tree: County, unit: str, roles: list[str], settings:
     return terminal_id, token
 
 
+def city_terminals(city: City, settings: CommonSettings) -> dict[str, CloudEvent]:
+    """Each city terminal's latest lifecycle event (created, or revoked), read to the end of the city's
+    ``xinfang.terminals`` (one partition, compacted: a tombstone forgets the terminal)."""
+    from kafka import TopicPartition
+
+    from xinfang.events import CloudEvent
+    from xinfang.kafka import read_to_end, sync_consumer
+
+    consumer = sync_consumer(settings.model_copy(update={"kafka_bootstrap": city.kafka.bootstrap}))
+    try:
+        if consumer.partitions_for_topic(settings.topic_terminals) is None:
+            raise LookupError(f"市级 Kafka 中没有终端主题 the city's Kafka ({city.kafka.bootstrap}) has no topic "
+                              f"{settings.topic_terminals}: create the city's topics first")
+        tp = TopicPartition(settings.topic_terminals, 0)
+        span = (consumer.beginning_offsets([tp])[tp], consumer.end_offsets([tp])[tp])
+        latest: dict[str, CloudEvent] = {}
+        for polled in read_to_end(consumer, {tp: span}):
+            for record in polled[tp]:
+                subject = (record.key or b"").decode()
+                if record.value is None:
+                    latest.pop(subject, None)
+                else:
+                    latest[subject] = CloudEvent.from_json(record.value)
+        return latest
+    finally:
+        consumer.close()
+
+
+def revoke_token(city: City, terminal_id: str, settings: CommonSettings) -> tuple[bool, str]:
+    """Revoke a terminal of the city's own: its ``terminal.revoked.v1`` (chained to its created event, rebuilt
+    from that event) published to the city's ``xinfang.terminals`` and awaited; the city's reporting refuses its
+    token as soon as it reads it.  Returns (True, when) — or (False, when it was revoked before): revoking twice
+    changes nothing.  KeyError: no such terminal on the city's topic (a county's terminals are revoked at its
+    intake)."""
+    from datetime import datetime, timezone
+
+    from xinfang.events.catalogue import TerminalCreated
+    from xinfang.events.envelope import parse_time
+    from xinfang.kafka import sync_producer
+    from xinfang.terminals import lifecycle_event
+
+    latest = city_terminals(city, settings).get(terminal_id)
+    if latest is None:
+        raise KeyError(f"市级终端主题中没有终端 {terminal_id} no terminal {terminal_id!r} on the city's "
+                       f"{settings.topic_terminals} (a county's own terminals are revoked at that county's intake)")
+    if latest.type == "terminal.revoked.v1":
+        return False, latest.time
+    data = TerminalCreated.model_validate(latest.data)
+    now = datetime.now(timezone.utc)
+    event = lifecycle_event(terminal_id, data.unit, data.roles, bytes.fromhex(data.token_sha256),
+                            parse_time(latest.time), now, latest.source)
+    producer = sync_producer(settings.model_copy(update={"kafka_bootstrap": city.kafka.bootstrap}))
+    try:
+        producer.send(settings.topic_terminals, key=terminal_id.encode(), value=event.to_json()).get(30)
+    finally:
+        producer.close()
+    return True, event.time
+
+
 def _pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -333,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("file", help="the city file (its county files name the units)")
     issue.add_argument("--unit", required=True, help="the terminal's unit, e.g. city.361400 (the city bureau)")
     issue.add_argument("--roles", required=True, help="comma separated, e.g. supervisor,auditor")
+    listing = commands.add_parser("terminals", help="the city's own terminals: id, unit, roles, created, revoked")
+    listing.add_argument("file", help="the city file")
+    revoke = commands.add_parser("revoke-token", help="revoke a terminal of the city's own (its token refused at once)")
+    revoke.add_argument("file", help="the city file")
+    revoke.add_argument("terminal", help="the terminal's id, as issue-token printed it (city-…)")
     args = parser.parse_args(argv)
     try:
         city, tree = load_city_tree(args.file) if args.command == "issue-token" else (load_city(args.file), None)
@@ -348,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"terminal {terminal_id}\ntoken {token}")
         return 0
+    if args.command in ("terminals", "revoke-token"):
+        return _terminals_command(city, args)
     if args.command == "status":
         missing = not_running(flow_states(city, args.since))
         for line in missing:
@@ -362,6 +433,24 @@ def main(argv: list[str] | None = None) -> int:
             out.write(text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _terminals_command(city: City, args: argparse.Namespace) -> int:
+    settings = CommonSettings()
+    try:
+        if args.command == "terminals":
+            for terminal_id, event in sorted(city_terminals(city, settings).items()):
+                if event.type == "terminal.created.v1":
+                    print(f"{terminal_id}\t{event.data['unit']}\t{','.join(event.data['roles'])}\tcreated {event.time}")
+                else:
+                    print(f"{terminal_id}\t-\t-\trevoked {event.time}")
+            return 0
+        revoked, when = revoke_token(city, args.terminal, settings)
+    except (KeyError, LookupError) as exc:
+        print(f"无法吊销 not revoked: {exc.args[0]}", file=sys.stderr)
+        return 1
+    print(f"{'已吊销 revoked' if revoked else '此前已吊销 already revoked'} {args.terminal} at {when}")
     return 0
 
 

@@ -36,7 +36,7 @@ from support.problems import assert_problem
 from support.process import ROOT, ServiceProcess, free_port
 from support.reporting import drop_schema, reporting_env
 from support.tokens import wait_known
-from support.waiting import until_async
+from support.waiting import until, until_async
 from xinfang.city import issue_token, load_city_tree
 from xinfang.county import load_county
 from xinfang.events import catalogue as c
@@ -404,3 +404,38 @@ def test_the_city_audit_refuses_a_wrong_token_and_a_bad_period_as_usage(city):
                             "--tokens", str(tokens), "--year", "2026", "--no-townships"], capture_output=True,
                            text=True, timeout=600, env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}"})
     assert wrong.returncode == 2 and "401" in wrong.stderr and "east" in wrong.stderr, wrong.stderr[-2000:]
+
+
+def city_cli(city, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xinfang.city", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}"})
+
+
+def test_a_city_terminal_revoked_by_the_city_bureau_is_refused_at_once_and_only_it(city):
+    path = str(city["city_file"])
+    issued = city_cli(city, "issue-token", path, "--unit", "city.361400", "--roles", "supervisor")
+    assert issued.returncode == 0, issued.stderr
+    printed = dict(line.split(" ", 1) for line in issued.stdout.splitlines())
+    terminal, token = printed["terminal"], printed["token"]
+    wait_known(city["url"], token)
+    assert ask(city, "/v1/stats", {"year": "2026"}, token).status_code == 200
+    listed = city_cli(city, "terminals", path)
+    assert listed.returncode == 0, listed.stderr
+    line = next(x for x in listed.stdout.splitlines() if x.startswith(terminal + "\t"))
+    assert line.split("\t")[1:3] == ["city.361400", "supervisor"] and "created" in line
+
+    revoked = city_cli(city, "revoke-token", path, terminal)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+    started = datetime.now(timezone.utc)
+    until(lambda: ask(city, "/v1/stats", {"year": "2026"}, token).status_code == 401,
+          "the revoked city terminal refused", timeout=10, every=0.05)
+    print(f"\ncity terminal refused {(datetime.now(timezone.utc) - started).total_seconds():.2f} s after the "
+          "revocation was acknowledged")
+    assert_problem(ask(city, "/v1/stats", {"year": "2026"}, token), 401)
+    # the other city terminals keep working; the listing says it is revoked; twice changes nothing
+    assert ask(city, "/v1/stats", {"year": "2026"}, city["tokens"]["city"]).status_code == 200
+    assert f"{terminal}\t-\t-\trevoked" in city_cli(city, "terminals", path).stdout
+    again = city_cli(city, "revoke-token", path, terminal)
+    assert again.returncode == 0 and "already revoked" in again.stdout, again.stdout + again.stderr
+    unknown = city_cli(city, "revoke-token", path, "city-00000000-0000-0000-0000-000000000000")
+    assert unknown.returncode == 1 and "no terminal" in unknown.stderr, unknown.stderr
