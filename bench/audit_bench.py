@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
+import orjson
 from common import save
 from kafka import KafkaProducer
 
@@ -36,10 +37,14 @@ VILLAGES = [code for code, _ in SEED_VILLAGES]  # every village of the demo coun
 T0 = datetime(2026, 1, 1, 1, tzinfo=timezone.utc)
 
 
-def matter_events(n: int) -> list[bytes]:
-    subject, (village, room) = str(uuid.UUID(int=n + 1)), SEED_VILLAGES[n % len(SEED_VILLAGES)]
+def matter_events(n: int, county: int = 2) -> list[bytes]:
+    """Matter ``n``'s five chained events; ``county``: the county number of tests/support/city.py (its codes
+    ``3614nn…``, its own petition and event ids; 2 is the demo county)."""
+    (village, room), own = SEED_VILLAGES[n % len(SEED_VILLAGES)], f"3614{county:02d}"
+    village, room, ids = village.replace("361402", own, 1), room.replace("361402", own, 1), (county - 2) << 96
+    subject = str(uuid.UUID(int=ids + n + 1))
     start = T0 + timedelta(minutes=n * 7 % 500000)
-    facts = [Registered(receipt_no=f"2026-361402-{n:07d}", batch_id=f"b{n}", channel="visit", jurisdiction=village,
+    facts = [Registered(receipt_no=f"2026-{own}-{n:07d}", batch_id=f"b{n}", channel="visit", jurisdiction=village,
                         category="labour", summary="基准", head_count=1 + n % 9, unit=room, tier="village"),
              VisitRecorded(batch_id=f"v{n}", channel="visit", head_count=2, unit=room, tier="village"),
              Accepted(unit=room),
@@ -48,7 +53,7 @@ def matter_events(n: int) -> list[bytes]:
     out, prev = [], GENESIS_HASH
     for seq, data in enumerate(facts, 1):
         at = start + timedelta(days=seq)
-        event = CloudEvent.chained(event_id=str(uuid.UUID(int=(n << 4) + seq)), source="/xinfang/361402/intake",
+        event = CloudEvent.chained(event_id=str(uuid.UUID(int=ids + (n << 4) + seq)), source=f"/xinfang/{own}/intake",
                                    type=f"petition.{_type(data)}.v1", subject=subject, recorded=at, occurred=at,
                                    actor="terminal:bench", seq=seq, prevhash=prev, data=data.model_dump(mode="json"))
         prev = event.hash
@@ -61,12 +66,13 @@ def _type(data) -> str:
             "Replied": "replied", "Evaluated": "evaluated"}[type(data).__name__]
 
 
-def _produce_part(bootstrap: str, topic: str, matters: range) -> None:
+def _produce_part(bootstrap: str, topic: str, matters: range, county: int = 2) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
                              batch_size=512 * 1024, compression_type=None, max_in_flight_requests_per_connection=5)
     for n in matters:
-        key = str(uuid.UUID(int=n + 1)).encode()
-        for body in matter_events(n):
+        events = matter_events(n, county)
+        key = orjson.loads(events[0])["subject"].encode()
+        for body in events:
             producer.send(topic, key=key, value=body)
     producer.flush()
     producer.close()
@@ -83,22 +89,22 @@ def produce(settings, events: int) -> float:
     return time.perf_counter() - started
 
 
-def kcat_seconds(settings) -> float:
+def kcat_seconds(settings, topics: list[str] | None = None) -> float:
     started = time.perf_counter()
-    for topic in (settings.topic_events, settings.topic_routing):
+    for topic in topics or (settings.topic_events, settings.topic_routing):
         subprocess.run(["kcat", "-C", "-b", settings.kafka_bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
                         "-X", "fetch.message.max.bytes=16777216"], stdout=subprocess.DEVNULL, check=True, timeout=600)
     return time.perf_counter() - started
 
 
-async def replay_seconds(settings, dsn: str, schema: str):
+async def replay_seconds(settings, dsn: str, schema: str, roles=None):
     from reporting.replay import replay
 
     conn = await asyncpg.connect(dsn)
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     await conn.close()
     started = time.perf_counter()
-    result = await replay(settings, dsn, schema)
+    result = await replay(settings, dsn, schema, roles=roles)
     seconds = time.perf_counter() - started
     conn = await asyncpg.connect(dsn)
     await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

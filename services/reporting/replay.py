@@ -59,15 +59,17 @@ def _read(consumer, spans: list[Span], batch: int):
 async def replay(settings: CommonSettings, dsn: str, schema: str, *, until: datetime | None = None,
                  upto: dict[tuple[str, int], int] | None = None, batch: int = 10000,
                  progress: Callable[[int], None] | None = None, processes: int | None = None,
-                 select: Select | None = None) -> ReplayResult:
+                 select: Select | None = None, roles: dict[str, Role] | None = None) -> ReplayResult:
     """Project both topics into ``schema`` (created and migrated if new) up to their end or ``until``
     (the broker's time index: records appended before it), and no further than ``upto`` (next offset
     per topic and partition) where given.  ``processes``: bulk-load workers (default: one per core).
-    ``select``: what of each batch's changes to write (the audit's clocks, which pickle); default all."""
+    ``select``: what of each batch's changes to write (the audit's clocks, which pickle); default all.
+    ``roles``: the topics to read (topic → role); default the county's two, a city's mirrored ones from
+    ``reporting.city.deployment``."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     store, result = Store(schema), ReplayResult(schema)
-    roles: dict[str, Role] = {settings.topic_events: "events", settings.topic_routing: "routing"}
+    roles = roles or {settings.topic_events: "events", settings.topic_routing: "routing"}
     conn = await connect(dsn)
     consumer = sync_consumer(settings, group_id=None, **WHOLE_TOPIC_READ)
     try:

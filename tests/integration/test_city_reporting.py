@@ -15,6 +15,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -23,15 +24,19 @@ import httpx
 import orjson
 import pytest
 
+from reporting.assessment import assessment
+from reporting.city import deployment
 from reporting.periods import parse_period
 from reporting.replay import replay
+from reporting.settings import ReportingSettings
 from reporting.stats import Reporter, Request
 from reporting.store import pool
 from support.broker import PrivateBroker
 from support.city import county_file
 from support.county_year import county_year
 from support.history import History, publish, utc
-from support.mirror import Mirror, city_file, mirrored_records
+from support.kafka import read_all
+from support.mirror import Load, Mirror, city_file, mirrored_records
 from support.problems import assert_problem
 from support.process import ROOT, ServiceProcess, free_port
 from support.reporting import drop_schema, reporting_env
@@ -184,7 +189,8 @@ def city(test_db, tmp_path_factory):
             wait_known(service.url, token)
         yield {"url": service.url, "dsn": test_db, "schema": schema, "own": own, "counties": counties,
                "nodes": nodes, "tokens": tokens, "mirrored": mirrored, "held": held, "city_file": city_path,
-               "county_tokens": county_tokens, "root": root}
+               "county_tokens": county_tokens, "root": root, "mm2": mm2, "served": served,
+               "services": county_services, "city_service": service}
     finally:
         if service is not None:
             service.stop()
@@ -210,9 +216,14 @@ def city_stats(city, **params) -> dict:
 
 async def own_stats(city, alias: str, jurisdiction: str | None = None, **period) -> dict:
     """The county's own figures, from its own broker's projection (county mode, its own county file)."""
-    connections = await pool(city["dsn"])
+    return await schema_stats(city["dsn"], city["own"][alias], city["counties"][alias], jurisdiction, **period)
+
+
+async def schema_stats(dsn: str, schema: str, tree, jurisdiction: str | None = None, **period) -> dict:
+    """/v1/stats' document for a projection schema over a county's (or the city's) tree, asked in-process."""
+    connections = await pool(dsn)
     try:
-        reporter = Reporter(connections, city["own"][alias], city["counties"][alias])
+        reporter = Reporter(connections, schema, tree)
         return await reporter.stats(Request(period=parse_period(**period), jurisdiction=jurisdiction))
     finally:
         await connections.close()
@@ -439,3 +450,113 @@ def test_a_city_terminal_revoked_by_the_city_bureau_is_refused_at_once_and_only_
     assert again.returncode == 0 and "already revoked" in again.stdout, again.stdout + again.stderr
     unknown = city_cli(city, "revoke-token", path, "city-00000000-0000-0000-0000-000000000000")
     assert unknown.returncode == 1 and "no terminal" in unknown.stderr, unknown.stderr
+
+
+async def test_the_citys_assessment_ranks_every_countys_units_on_that_countys_own_figures(city):
+    """考核 at city level: the city bureau's assessment ranks the units and places of both counties; each unit's
+    and each place's indicators are those of its county's own assessment (ranks differ: they are the city's)."""
+    r = ask(city, "/v1/assessment", {"year": "2026"}, city["tokens"]["city"])
+    assert r.status_code == 200, r.text[:500]
+    doc = r.json()
+    assert doc["jurisdiction"]["code"] == "361400000000"
+    in_city = {row["unit"]: row["indicators"] for row in doc["units"]}
+    places = {row["jurisdiction"]: row["indicators"] for row in doc["jurisdictions"]}
+    assert {CODE["east"], CODE["west"]} <= set(places)
+    for alias, county in city["counties"].items():
+        connections = await pool(city["dsn"])
+        try:
+            own = await assessment(Reporter(connections, city["own"][alias], county),
+                                   Request(period=parse_period(year="2026"), jurisdiction=county.code))
+        finally:
+            await connections.close()
+        units = {row["unit"]: row["indicators"] for row in own["units"]}
+        assert len(units) > 10
+        for unit, cells in units.items():
+            assert {k: v["value"] for k, v in in_city[unit].items()} == {k: v["value"] for k, v in cells.items()}, \
+                f"{alias} {unit}: the city's assessment differs from the county's own"
+        for row in own["jurisdictions"]:
+            assert {k: v["value"] for k, v in places[row["jurisdiction"]].items()} == \
+                {k: v["value"] for k, v in row["indicators"].items()}, f"{alias} {row['jurisdiction']}"
+    # a county bureau's terminal ranks its own county only; a township station's terminal is not the bureau's
+    east = ask(city, "/v1/assessment", {"year": "2026"}, city["tokens"]["east"])
+    assert east.status_code == 200 and east.json()["jurisdiction"]["code"] == CODE["east"]
+    assert all(row["unit"] in {u.id for u in city["counties"]["east"].units} for row in east.json()["units"])
+    assert_problem(ask(city, "/v1/assessment", {"year": "2026", "jurisdiction": CODE["west"]},
+                       city["tokens"]["east"]), 404)
+    assert_problem(ask(city, "/v1/assessment", {"year": "2026"}, None), 401)
+
+
+def holding(bootstrap: str, topic: str, ids: set[str]) -> list:
+    """The topic's records once they hold every one of ``ids`` (else nothing)."""
+    records = read_all(bootstrap, topic)
+    return records if ids <= {orjson.loads(r.value)["id"] for r in records} else []
+
+
+def test_after_mirrormaker_killed_and_the_citys_and_a_countys_kafka_down_a_minute_the_figures_add_up(city):
+    """The faults of the acceptance, in one drill under load, then the figures: MirrorMaker 2 SIGKILLed and
+    restarted, the city's Kafka stopped 60 s, one county's Kafka stopped 60 s, the counties writing throughout;
+    afterwards every figure of the city for a county is that county's own (its own reporting, live through the
+    drill, and a replay of its own broker), the city's total their sum, and a fresh replay of the city's mirrored
+    topics equals the city's live tables — nothing lost, nothing counted twice. Last in the module: it adds matters."""
+    nodes, mm2 = city["nodes"], city["mm2"]
+    before = {alias: city_stats(city, jurisdiction=CODE[alias], year="2026")["figures"]["cases"]["value"]
+              for alias in COUNTIES}
+    loads = {alias: Load(settings_of(nodes[alias].bootstrap),
+                         county_year(city["counties"][alias], 2026, 120, seed=40 + n), rate=60)
+             for alias, n in COUNTIES.items()}
+    for load in loads.values():
+        load.start()
+    until(lambda: all(load.sent > 150 for load in loads.values()), "the load flowing", 60, every=0.2)
+    mm2.kill()  # SIGKILL under load, then started again
+    mm2.start()
+    nodes["city"].stop()  # the city's Kafka down: MirrorMaker and the city's reporting cannot reach it
+    sent = sum(load.sent for load in loads.values())
+    time.sleep(60)  # the drill itself: the city's Kafka stays down a minute
+    assert sum(load.sent for load in loads.values()) > sent, "no county wrote while the city was down"
+    nodes["city"].start(timeout=120)
+    loads["west"].done(600)
+    nodes["west"].stop()  # one county's Kafka down (its own reporting loses it too); the other county writes on
+    sent = loads["east"].sent
+    time.sleep(60)  # the drill itself: the county's Kafka stays down a minute
+    assert loads["east"].sent > sent or not loads["east"].is_alive(), "east stopped writing"
+    nodes["west"].start(timeout=120)
+    loads["east"].done(600)
+
+    tail = {}  # each county's records, and the city's copy of them once whole
+    for alias in COUNTIES:
+        for topic in TOPICS:
+            county = read_all(nodes[alias].bootstrap, topic)
+            ids = {orjson.loads(r.value)["id"] for r in county}
+            remote = f"{alias}.{topic}"
+            copy = until(lambda remote=remote, ids=ids: holding(nodes["city"].bootstrap, remote, ids),
+                         f"every {alias} {topic} event in the city", 300, every=1)
+            tail[alias, topic] = (county, copy)
+    asyncio.run(projected_past(city["dsn"], city["schema"],
+                               last_offsets([r for _, copy in tail.values() for r in copy]), timeout=300))
+    for alias in COUNTIES:  # each county's own: its live reporting (through its outage) and a replay of its broker
+        asyncio.run(projected_past(city["dsn"], city["served"][alias], last_offsets(
+            [r for topic in TOPICS for r in tail[alias, topic][0]]), timeout=300))
+        asyncio.run(replay(settings_of(nodes[alias].bootstrap), city["dsn"], city["own"][alias]))
+    fresh = city["schema"] + "_fresh"
+    _, tree, roles, _ = deployment(ReportingSettings(reporting_mode="city", city_file=str(city["city_file"])))
+    asyncio.run(replay(settings_of(nodes["city"].bootstrap), city["dsn"], fresh, roles=roles))
+    try:
+        for period in PERIODS:
+            own = {alias: asyncio.run(own_stats(city, alias, **period)) for alias in COUNTIES}
+            total = city_stats(city, **period)
+            assert values(total) == values(asyncio.run(schema_stats(city["dsn"], fresh, tree, **period))), \
+                f"{period}: the city's live figures differ from a fresh replay of its mirrored topics"
+            for alias in COUNTIES:
+                mine = city_stats(city, jurisdiction=CODE[alias], **period)
+                assert values(mine) == values(own[alias]), f"{period} {alias}: the city's figures differ from its own"
+                assert mine["units"] == own[alias]["units"]
+            assert additive(total) == {k: sum(additive(own[a])[k] for a in COUNTIES) for k in additive(own["east"])}
+        after = {alias: city_stats(city, jurisdiction=CODE[alias], year="2026")["figures"]["cases"]["value"]
+                 for alias in COUNTIES}
+        assert all(after[a] > before[a] for a in COUNTIES), (before, after)  # the drill's matters are counted
+        known_at = datetime.now(timezone.utc).isoformat()
+        code, doc = city_audit(city, "--year", "2026", "--known-at", known_at, "--no-townships")
+        assert code == 0 and doc["consistent"], orjson.dumps(doc)[:3000]  # each county's service agrees as well
+    finally:
+        asyncio.run(drop_schema(city["dsn"], fresh))
+
