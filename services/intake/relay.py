@@ -24,7 +24,7 @@ import orjson
 from kafka import TopicPartition
 
 from intake.store import NOTIFY_CHANNEL
-from xinfang.kafka import aio_producer, read_to_end, sync_consumer
+from xinfang.kafka import aio_producer, read_to_end, stop, sync_consumer
 from xinfang.retry import Backoff, retrying
 from xinfang.settings import CommonSettings
 
@@ -65,7 +65,7 @@ class Relay:
                 await self._reconcile(conn, sorted(await producer.partitions_for(self.topic)))
                 await self._loop(conn, producer)
             finally:
-                await producer.stop()
+                await stop(producer)
         finally:
             self.active = False
             await conn.close()

@@ -18,7 +18,7 @@ from intake.store import apply_routing_event
 from xinfang.deadletter import send_dead_letter
 from xinfang.events import UPCASTERS, CloudEvent
 from xinfang.events.catalogue import CATALOGUE
-from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag
+from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag, stop
 from xinfang.retry import retrying
 from xinfang.settings import CommonSettings
 
@@ -63,8 +63,7 @@ class RoutingConsumer:
                     self.caught_up = self.caught_up or caught_up(consumer, lag)
                     measured = time.monotonic()
         finally:
-            await consumer.stop()
-            await producer.stop()
+            await stop(consumer, producer)
 
     async def _apply(self, records, producer, topic: str) -> None:
         applied = dead_lettered = 0

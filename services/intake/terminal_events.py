@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 from kafka import TopicPartition
 
-from xinfang.kafka import aio_producer, read_to_end, sync_consumer
+from xinfang.kafka import aio_producer, read_to_end, stop, sync_consumer
 from xinfang.retry import Backoff, retrying
 from xinfang.settings import CommonSettings
 from xinfang.terminals import lifecycle_event
@@ -55,7 +55,7 @@ class TerminalPublisher:
                 except TimeoutError:
                     pass
         finally:
-            await producer.stop()
+            await stop(producer)
 
     async def _publish(self, producer) -> None:
         async with self.pool.acquire() as conn:

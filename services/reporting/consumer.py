@@ -34,7 +34,7 @@ from reporting.projection import Changes, Record, Role, Unreadable, project_plai
 from reporting.settings import ReportingSettings
 from reporting.store import Store
 from xinfang.deadletter import send_dead_letter
-from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag
+from xinfang.kafka import aio_consumer, aio_producer, caught_up, measure_lag, stop
 from xinfang.processes import process_pool
 from xinfang.retry import retrying
 
@@ -162,8 +162,7 @@ class LiveProjection:
                 with contextlib.suppress(BaseException):
                     await writing
             projector.shutdown(wait=False, cancel_futures=True)
-            await self.consumer.stop()
-            await self.producer.stop()
+            await stop(self.consumer, self.producer)
 
     async def refresh(self) -> None:
         """Recompute the current state of queued matters, for the life of the service."""

@@ -28,7 +28,7 @@ from datetime import datetime
 from xinfang.events import CloudEvent
 from xinfang.events.catalogue import TerminalCreated, TerminalRevoked
 from xinfang.events.envelope import GENESIS_HASH
-from xinfang.kafka import aio_consumer
+from xinfang.kafka import aio_consumer, stop
 from xinfang.problems import Problem
 from xinfang.retry import Backoff, retrying
 from xinfang.settings import CommonSettings
@@ -137,7 +137,7 @@ class TokenDirectory:
                 self.fresh_at = asked
                 await self._tail(consumer, known, self.settings.token_check_interval)
         finally:
-            await consumer.stop()
+            await stop(consumer)
 
     async def _tail(self, consumer, known: Known, seconds: float) -> None:
         """Apply what comes in for ``seconds`` (a revocation takes effect as soon as it is read)."""

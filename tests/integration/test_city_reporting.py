@@ -501,26 +501,34 @@ def test_after_mirrormaker_killed_and_the_citys_and_a_countys_kafka_down_a_minut
     nodes, mm2 = city["nodes"], city["mm2"]
     before = {alias: city_stats(city, jurisdiction=CODE[alias], year="2026")["figures"]["cases"]["value"]
               for alias in COUNTIES}
-    loads = {alias: Load(settings_of(nodes[alias].bootstrap),
-                         county_year(city["counties"][alias], 2026, 120, seed=40 + n), rate=60)
-             for alias, n in COUNTIES.items()}
-    for load in loads.values():
-        load.start()
-    until(lambda: all(load.sent > 150 for load in loads.values()), "the load flowing", 60, every=0.2)
+    seeds = iter(range(40, 60))
+
+    def load(alias: str, matters: int, rate: float) -> Load:
+        history = county_year(city["counties"][alias], 2026, matters, seed=next(seeds))
+        started = Load(settings_of(nodes[alias].bootstrap), history, rate)
+        started.start()
+        return started
+
+    loads = [load(alias, 60, 30) for alias in COUNTIES]  # ~16 s each: MirrorMaker killed in the middle
+    until(lambda: all(x.sent > 100 for x in loads), "the load flowing", 60, every=0.2)
+    assert all(x.is_alive() for x in loads), "the load ended before the kill: no drill under load"
     mm2.kill()  # SIGKILL under load, then started again
     mm2.start()
+    for x in loads:
+        x.done(300)
     nodes["city"].stop()  # the city's Kafka down: MirrorMaker and the city's reporting cannot reach it
-    sent = sum(load.sent for load in loads.values())
+    loads = [load(alias, 80, 10) for alias in COUNTIES]  # ~64 s each: the counties write through the outage
     time.sleep(60)  # the drill itself: the city's Kafka stays down a minute
-    assert sum(load.sent for load in loads.values()) > sent, "no county wrote while the city was down"
+    assert all(x.sent > 300 for x in loads), "the counties did not write while the city was down"
     nodes["city"].start(timeout=120)
-    loads["west"].done(600)
+    for x in loads:
+        x.done(300)
     nodes["west"].stop()  # one county's Kafka down (its own reporting loses it too); the other county writes on
-    sent = loads["east"].sent
+    east = load("east", 80, 10)
     time.sleep(60)  # the drill itself: the county's Kafka stays down a minute
-    assert loads["east"].sent > sent or not loads["east"].is_alive(), "east stopped writing"
+    assert east.sent > 300, "east did not write while west was down"
     nodes["west"].start(timeout=120)
-    loads["east"].done(600)
+    east.done(300)
 
     tail = {}  # each county's records, and the city's copy of them once whole
     for alias in COUNTIES:
