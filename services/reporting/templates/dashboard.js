@@ -19,7 +19,7 @@ const places = Object.fromEntries(CONFIG.places.map(p => [p.code, p]));
 const categoryName = Object.fromEntries(CONFIG.categories.map(c => [c.code, c.name]));
 const url = new URLSearchParams(location.search);
 const state = initialState();
-let top = null, generation = 0;
+let scopeTop = null, generation = 0;
 
 function initialState() {
   const s = {view: url.get("view") || "overview", kind: "year", code: String(CONFIG.year),
@@ -56,11 +56,11 @@ function drawControls() {
                                       state.code.slice(5, 7));
   if (state.kind === "quarter") options($("sub"), [1, 2, 3, 4].map(i => ["Q" + i, "第" + "一二三四"[i - 1] + "季度 Q" + i]),
                                         state.code.slice(4));
-  const here = state.jurisdiction || top || CONFIG.county.code, path = [];
-  for (let p = places[here]; p; p = places[p.parent]) { path.unshift(p); if (p.code === (top || CONFIG.county.code)) break; }
+  const here = state.jurisdiction || scopeTop || CONFIG.county.code, path = [];
+  for (let p = places[here]; p; p = places[p.parent]) { path.unshift(p); if (p.code === (scopeTop || CONFIG.county.code)) break; }
   $("crumbs").replaceChildren(...path.map((p, i) => { const b = document.createElement("button"); b.type = "button";
     b.textContent = p.name + (i < path.length - 1 ? " ›" : ""); b.dataset.code = p.code;
-    b.onclick = () => change({jurisdiction: p.code === top ? null : p.code}); return b; }));
+    b.onclick = () => change({jurisdiction: p.code === scopeTop ? null : p.code}); return b; }));
   const below = CONFIG.places.filter(p => p.parent === here);
   options($("place"), [["", below.length ? "— 下一级 drill down —" : "（最下级 lowest）"], ...below.map(p => [p.code, p.name])], "");
   $("place").disabled = !below.length;
@@ -90,7 +90,7 @@ function change(over) {
 // ---- sign-in --------------------------------------------------------------------------------------------
 function say(text) { $("error").textContent = text; }
 function signedOut(text) {
-  sessionStorage.removeItem(KEY); top = null;
+  sessionStorage.removeItem(KEY); scopeTop = null;
   $("signin").classList.remove("hidden"); $("signout").classList.add("hidden"); $("app").classList.add("hidden");
   for (const v of document.querySelectorAll("section")) v.classList.add("hidden");
   $("cards").replaceChildren(); say(text || "");
@@ -121,13 +121,13 @@ function load() {
   for (const v of ["overview", "assessment", "hotspots"]) $(v).classList.toggle("hidden", v !== state.view);
   const mine = ++generation, q = apiQuery(), asked = state.jurisdiction;
   const done = doc => {  // the scope the token reads: its top place (when none was asked), or its own unit
-    if (!asked && doc) top = doc.jurisdiction;
+    if (!asked && doc) scopeTop = doc.jurisdiction;
     if (doc && doc.unit) { $("placebox").classList.add("hidden"); $("unitbox").classList.remove("hidden");
                            $("unitname").textContent = doc.unit.name; }
     drawControls();
   };
   const view = {overview: overview, assessment: assessment, hotspots: hotspots}[state.view];
-  view(q, () => mine === generation, done).then(() => {
+  view(new URLSearchParams(q), () => mine === generation, done).then(() => {
     if (mine !== generation) return;
     document.body.dataset.view = state.view; document.body.dataset.state = String(q);
   }).catch(e => { if (mine === generation) { clearView(); failed(e); } });
