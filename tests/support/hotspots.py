@@ -6,6 +6,8 @@ happens by chance: June's 19 markets, against 6 and 9), and its later batches ab
 in each village — so the test county warns at 20 matters, and at eight collective visits within 30 days."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,8 +15,9 @@ from pathlib import Path
 import yaml
 
 from support.county_year import county_year
-from support.history import History
-from support.reporting import DEMO
+from support.history import History, publish
+from support.kafka import delete_run_topics, run_settings
+from support.reporting import DEMO, drop_schema, plant_terminal, start_reporting, wait_projected
 from xinfang.county import County, load_county
 from xinfang.events import catalogue as c
 
@@ -60,3 +63,29 @@ def two_years(county: County) -> tuple[History, dict[str, list[str]]]:
     county_year(county, 2024, 1500, seed=21, history=history)
     county_year(county, 2025, 1500, seed=22, history=history)
     return history, plant(history, county)
+
+
+@contextlib.contextmanager
+def serving(settings, dsn: str, folder: Path, name: str, terminals: list[tuple[str, str, list[str], str]]):
+    """A real reporting service (the hotspot county) that has projected the two years, with ``terminals``
+    (id, unit, roles, token) planted on its terminals topic: a dict of the service, the county, the history, the
+    planted ids, the topics and the service's log."""
+    path, county = hotspot_county(folder)
+    run = uuid.uuid4().hex[:8]
+    topics = run_settings(settings.model_copy(update={"database_url": dsn}), f"rep{name}{run}")
+    schema = f"rep_{name}_{run}"
+    history, planted = two_years(county)
+    for terminal in terminals:
+        plant_terminal(topics, *terminal)
+    publish(topics, history)
+    reporting = None
+    try:
+        reporting = start_reporting(topics, dsn, schema, folder / "reporting.log", XINFANG_COUNTY_FILE=str(path))
+        asyncio.run(wait_projected(dsn, schema, history.count(), timeout=240))
+        yield {"reporting": reporting, "county": county, "history": history, "planted": planted, "topics": topics,
+               "log": folder / "reporting.log"}
+    finally:
+        if reporting is not None:
+            reporting.stop()
+        asyncio.run(drop_schema(dsn, schema))
+        delete_run_topics(topics)

@@ -5,17 +5,13 @@ GET /v1/hotspots finds both, with exactly the matters behind them; June 2025, a 
 has none. The thresholds and the planting: support.hotspots."""
 from __future__ import annotations
 
-import asyncio
-import uuid
 from datetime import datetime
 
 import pytest
 
-from support.history import History, publish
-from support.hotspots import COLLECTIVE_VILLAGE, CST, RISING_VILLAGE, hotspot_county, two_years
-from support.kafka import delete_run_topics, run_settings
+from support.history import History
+from support.hotspots import COLLECTIVE_VILLAGE, CST, RISING_VILLAGE, serving
 from support.problems import assert_problem
-from support.reporting import drop_schema, plant_terminal, start_reporting, wait_projected
 from support.tokens import client
 
 BUREAU_TOKEN = "xft_hotspots-bureau-supervisor-" + "h" * 24
@@ -25,29 +21,11 @@ OCTOBER = {"from": "2025-10-01", "to": "2025-10-31"}
 
 @pytest.fixture(scope="module")
 def served(settings, kafka_bootstrap, test_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hotspots")
-    path, county = hotspot_county(folder)
-    run = uuid.uuid4().hex[:8]
-    topics = run_settings(settings.model_copy(update={"database_url": test_db}), f"rephot{run}")
-    schema = f"rep_hot_{run}"
-    history, planted = two_years(county)
-    plant_terminal(topics, "t-hot-bureau", "bureau.361402", ["supervisor"], BUREAU_TOKEN)
-    plant_terminal(topics, "t-hot-township", "station.361402001000", ["supervisor"], TOWNSHIP_TOKEN)
-    publish(topics, history)
-    reporting, http = None, None
-    try:
-        reporting = start_reporting(topics, test_db, schema, folder / "reporting.log",
-                                    XINFANG_COUNTY_FILE=str(path))
-        asyncio.run(wait_projected(test_db, schema, history.count(), timeout=240))
-        http = client(reporting.url, BUREAU_TOKEN)
-        yield {"http": http, "reporting": reporting, "county": county, "history": history, "planted": planted}
-    finally:
-        if http is not None:
-            http.close()
-        if reporting is not None:
-            reporting.stop()
-        asyncio.run(drop_schema(test_db, schema))
-        delete_run_topics(topics)
+    terminals = [("t-hot-bureau", "bureau.361402", ["supervisor"], BUREAU_TOKEN),
+                 ("t-hot-township", "station.361402001000", ["supervisor"], TOWNSHIP_TOKEN)]
+    with serving(settings, test_db, tmp_path_factory.mktemp("hotspots"), "hot", terminals) as world:
+        with client(world["reporting"].url, BUREAU_TOKEN) as http:
+            yield {**world, "http": http}
 
 
 def hot(served, **params) -> dict:
