@@ -6,6 +6,7 @@ Needs PostgreSQL and Kafka. Generates two synthetic demo-county years (2025 and 
 ``support.county_year``), produces them to scratch topics, starts a real reporting service on them and waits for
 its projection, then in Debian's chromium (a fresh browser context per run, nothing cached; the token put in the
 tab's sessionStorage before the page's script runs, as after a sign-in):
+- ``api_first_render``: the first render's two requests alone (httpx, side by side), the server's share;
 - ``first_render``: from navigating to /v1/dashboard?year=2026 to every chart drawn (body data-state set, data-rendered 6);
 - a change of each control, from the change to the view drawn again for the new query: the period (the year to
   October), the place (county → a township → a village), the category, and the assessment and hotspot views.
@@ -81,6 +82,25 @@ def browse(url: str, runs: int) -> dict:
     return {name: spread(values) for name, values in times.items()}
 
 
+def api_alone(url: str, runs: int) -> dict:
+    """The first render's two requests (/v1/stats and /v1/stats/series for the year, side by side, as the page
+    sends them) without the browser: what of the first render is the server's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    params = {"year": "2026", "compare": "yoy,mom"}
+    times = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120) as http, \
+            ThreadPoolExecutor(2) as pool:
+        for _ in range(runs):
+            started = time.perf_counter()
+            answers = list(pool.map(lambda path: http.get(path, params=params), ["/v1/stats", "/v1/stats/series"]))
+            assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+            times.append(time.perf_counter() - started)
+    return spread(times)
+
+
 def measure(matters: int, runs: int) -> dict:
     base = CommonSettings()
     dsn = test_database(base.database_url)
@@ -97,11 +117,9 @@ def measure(matters: int, runs: int) -> dict:
     reporting = None
     try:
         reporting = start_reporting(topics, dsn, schema, folder / "reporting.log")
-        started = time.perf_counter()
         asyncio.run(wait_projected(dsn, schema, history.count(), timeout=3600))
-        projected_s = time.perf_counter() - started
         wait_known(reporting.url, TOKEN)
-        figures = browse(reporting.url, runs)
+        figures = {"api_first_render": api_alone(reporting.url, runs), **browse(reporting.url, runs)}
         for name, spread_ in figures.items():
             print(f"dashboard {name}: {spread_}", flush=True)
     finally:
@@ -109,8 +127,7 @@ def measure(matters: int, runs: int) -> dict:
             reporting.stop()
         asyncio.run(drop_schema(dsn, schema))
         delete_run_topics(topics)
-    return {"events": history.count(), "matters_per_year": matters, "projected_s": round(projected_s, 1),
-            "runs": runs, "load_average": os.getloadavg(), **figures}
+    return {"events": history.count(), "matters_per_year": matters, "runs": runs, "load_average": os.getloadavg(), **figures}
 
 
 def main() -> None:
