@@ -256,8 +256,9 @@ function assessment(q, current, done) {
     if (!current()) return;
     done({jurisdiction: doc.jurisdiction.code});
     $("title").textContent = doc.jurisdiction.name + " " + doc.period.label + " 考核排名";
+    const label = Object.fromEntries(doc.indicators.map(i => [i.key, i.label]));
     $("rules").textContent = "权重 weights: " + doc.indicators.map(i => i.label + " " + i.weight).join("，") +
-      "；一票否决 veto: " + doc.vetoes.map(v => v.indicator + " < " + v.below).join("，") + "；对比 " + doc.previous.label;
+      "；一票否决 veto: " + doc.vetoes.map(v => label[v.indicator] + " < " + v.below + "%").join("，") + "；对比 " + doc.previous.label;
     const by = $("rankby").value, rows = doc[by];
     const th = text => { const c = document.createElement("th"); c.textContent = text; return c; };
     const head = document.createElement("tr");
@@ -268,14 +269,14 @@ function assessment(q, current, done) {
       const td = (text, cls) => { const c = document.createElement("td"); c.textContent = text; if (cls) c.className = cls; return c; };
       const change = r.rank_change === null ? "—" : r.rank_change > 0 ? "↑" + r.rank_change : r.rank_change < 0 ? "↓" + (-r.rank_change) : "0";
       tr.append(td(String(r.rank)), td(r.name, "name"), td(r.score), td(change, r.rank_change > 0 ? "up" : r.rank_change < 0 ? "down" : ""),
-                td(r.vetoed.join("，"), "vetoed"));
+                td(r.vetoed.map(k => label[k] || k).join("，"), "vetoed"));
       for (const i of doc.indicators) {
         const cell = r.indicators[i.key], c = document.createElement("td"); c.dataset.indicator = i.key;
         const text = cell.value === null ? "—" : String(cell.value) + (i.kind === "rate" ? "%" : "");
         if (!cell.drilldown.length) c.textContent = text;
         cell.drilldown.forEach((link, n) => {
           const a = document.createElement("a"); a.href = "#"; a.dataset.link = link;
-          a.textContent = n ? " ｜" + (new URLSearchParams(link.split("?")[1]).get("figure")) : text;
+          a.textContent = n ? " ｜" + CONFIG.figures[new URLSearchParams(link.split("?")[1]).get("figure")] : text;
           a.onclick = ev => { ev.preventDefault(); drillAt(link); }; c.append(a); });
         tr.append(c);
       }
