@@ -65,13 +65,15 @@ async def drop_schema(dsn: str, *schemas: str) -> None:
         await conn.close()
 
 
-def plant_terminal(settings, terminal_id: str, unit: str, roles: list[str], token: str) -> None:
+def plant_terminal(settings, terminal_id: str, unit: str, roles: list[str], token: str,
+                   revoked_at: datetime | None = None) -> None:
     """Put a terminal's lifecycle event on the run's terminals topic, as intake would: reporting then accepts
-    ``token`` with those roles and that unit's scope (for tests with no intake)."""
+    ``token`` with those roles and that unit's scope (for tests with no intake) — or, ``revoked_at`` given,
+    refuses it from then on."""
     from xinfang.kafka import sync_producer
     from xinfang.terminals import lifecycle_event, token_hash
 
-    event = lifecycle_event(terminal_id, unit, roles, token_hash(token), datetime.now(timezone.utc), None,
+    event = lifecycle_event(terminal_id, unit, roles, token_hash(token), datetime.now(timezone.utc), revoked_at,
                             "/xinfang/361402/intake")
     producer = sync_producer(settings)
     try:

@@ -269,7 +269,9 @@ async def city_worklist(request: Request, who: Caller, rep: Reporting,
             name="get_dashboard", responses={422: {"description": WHY[422]}})
 async def dashboard(rep: Reporting, year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
                     jurisdiction: str | None = None) -> HTMLResponse:
-    """The dashboard page: volume over time, by tier and category, overdue and escalations, the rates, year on year.
+    """The dashboard page: volume over time, by tier and category, overdue and escalations, the rates, year on year;
+    the assessment's ranking and the hotspot warnings; for a month, quarter or year, a place and a category (the
+    page's own address may also carry `month`, `quarter`, `category` and `view`), every figure opening its matters.
 
     The page itself holds no figure: it asks for the terminal's token (kept for the browser session only) and reads
     the figures with it, within the terminal's scope."""

@@ -2,89 +2,30 @@
 construction: matters spread evenly over villages, categories and days), with two hotspots planted in October
 2025 — 24 letters about wages from one village, eight collective visits on another village within five days.
 GET /v1/hotspots finds both, with exactly the matters behind them; June 2025, a month of the same flat history,
-has none. The test county's thresholds are the demo county's raised to the generator's noise: its 1,500 matters a
-year make about 10 a month per category in the county (a month with twice the month before and the year before
-happens by chance: June's 19 markets, against 6 and 9), and its later batches about one collective visit a month
-in each village — so the test county warns at 20 matters, and at eight collective visits within 30 days."""
+has none. The thresholds and the planting: support.hotspots."""
 from __future__ import annotations
 
-import asyncio
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
-import yaml
 
-from support.county_year import county_year
-from support.history import History, publish
-from support.kafka import delete_run_topics, run_settings
+from support.history import History
+from support.hotspots import COLLECTIVE_VILLAGE, CST, RISING_VILLAGE, serving
 from support.problems import assert_problem
-from support.reporting import DEMO, drop_schema, plant_terminal, start_reporting, wait_projected
 from support.tokens import client
-from xinfang.county import load_county
-from xinfang.events import catalogue as c
 
-CST = timezone(timedelta(hours=8))
 BUREAU_TOKEN = "xft_hotspots-bureau-supervisor-" + "h" * 24
 TOWNSHIP_TOKEN = "xft_hotspots-township-supervisor-" + "t" * 24
-RISING_VILLAGE, COLLECTIVE_VILLAGE = "361402001001", "361402101201"  # 东门社区 (城关街道), 青石村 (青石镇)
 OCTOBER = {"from": "2025-10-01", "to": "2025-10-31"}
-
-
-def plant(history: History, county) -> dict[str, list[str]]:
-    """The two hotspots of October 2025; the petition ids planted for each."""
-    planted: dict[str, list[str]] = {"rising": [], "collective": []}
-    room = county.unit(county.jurisdiction(RISING_VILLAGE).unit)
-    for n in range(24):
-        pid = str(uuid.uuid4())
-        history.add("events", pid, c.Registered(
-            receipt_no=f"HOT-R-{n:03d}", batch_id=f"hr{n}", channel="letter", jurisdiction=RISING_VILLAGE,
-            category="labour", summary="欠薪", head_count=1, unit=room.id, tier=room.tier),
-            datetime(2025, 10, 3 + n, 10, tzinfo=CST))
-        planted["rising"].append(pid)
-    room = county.unit(county.jurisdiction(COLLECTIVE_VILLAGE).unit)
-    categories = [k.code for k in county.categories if not k.law_related]
-    for n in range(8):
-        pid = str(uuid.uuid4())
-        history.add("events", pid, c.Registered(
-            receipt_no=f"HOT-C-{n:03d}", batch_id=f"hc{n}", channel="visit", jurisdiction=COLLECTIVE_VILLAGE,
-            category=categories[n % len(categories)], summary="集体访", head_count=20, unit=room.id, tier=room.tier),
-            datetime(2025, 10, 20, 9, tzinfo=CST) + timedelta(hours=15 * n))
-        planted["collective"].append(pid)
-    return planted
 
 
 @pytest.fixture(scope="module")
 def served(settings, kafka_bootstrap, test_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hotspots")
-    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
-    doc["hotspots"] = {**doc["hotspots"], "rise_min": 20, "collective_visits": 8}
-    (folder / "county.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    county = load_county(folder / "county.yaml")
-    run = uuid.uuid4().hex[:8]
-    topics = run_settings(settings.model_copy(update={"database_url": test_db}), f"rephot{run}")
-    schema = f"rep_hot_{run}"
-    history = History()
-    county_year(county, 2024, 1500, seed=21, history=history)
-    county_year(county, 2025, 1500, seed=22, history=history)
-    planted = plant(history, county)
-    plant_terminal(topics, "t-hot-bureau", "bureau.361402", ["supervisor"], BUREAU_TOKEN)
-    plant_terminal(topics, "t-hot-township", "station.361402001000", ["supervisor"], TOWNSHIP_TOKEN)
-    publish(topics, history)
-    reporting, http = None, None
-    try:
-        reporting = start_reporting(topics, test_db, schema, folder / "reporting.log",
-                                    XINFANG_COUNTY_FILE=str(folder / "county.yaml"))
-        asyncio.run(wait_projected(test_db, schema, history.count(), timeout=240))
-        http = client(reporting.url, BUREAU_TOKEN)
-        yield {"http": http, "reporting": reporting, "county": county, "history": history, "planted": planted}
-    finally:
-        if http is not None:
-            http.close()
-        if reporting is not None:
-            reporting.stop()
-        asyncio.run(drop_schema(test_db, schema))
-        delete_run_topics(topics)
+    terminals = [("t-hot-bureau", "bureau.361402", ["supervisor"], BUREAU_TOKEN),
+                 ("t-hot-township", "station.361402001000", ["supervisor"], TOWNSHIP_TOKEN)]
+    with serving(settings, test_db, tmp_path_factory.mktemp("hotspots"), "hot", terminals) as world:
+        with client(world["reporting"].url, BUREAU_TOKEN) as http:
+            yield {**world, "http": http}
 
 
 def hot(served, **params) -> dict:
