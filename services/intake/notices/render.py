@@ -11,72 +11,32 @@ event): the PDF's creation and modification dates are the issuing time, its /ID 
 holds the notice id; the DOCX's core properties (created, modified, revision, identifier) and the times of its zip
 entries are the issuing time too.
 
-The PDF font is AR PL UMing CN (Debian's fonts-arphic-uming, a Ming/Song face: TrueType outlines, which ReportLab
-embeds as a subset — it cannot embed CFF outlines such as Noto CJK's).  Measured: a one-page notice in 5–10 ms.
+The page, the font and the fixes for byte identity are the system's one typesetting (``xinfang.typeset``, shared
+with reporting's bulletin).  Measured: a one-page notice in 5–10 ms.
 """
 from __future__ import annotations
 
 import io
-import threading
-import zipfile
-from datetime import datetime, timezone
-from functools import cache
-from pathlib import Path
+from datetime import timezone
 from xml.sax.saxutils import escape
 
 from intake.notices.compose import Notice
+from xinfang.typeset import (  # noqa: F401  (CANNOT_START, FontMissing, pdf_font: named here for intake's callers)
+    BODY_PT,
+    CANNOT_START,
+    CREATOR,
+    DOCX_BODY_FONT,
+    DOCX_TITLE_FONT,
+    LINE_PT,
+    MARGINS_MM,
+    MM,
+    TITLE_PT,
+    FontMissing,
+    pdf_date,
+    pdf_font,
+    zip_at,
+)
 from xinfang.vocabulary import NOTICE_LABELS
-
-FONT_FILE = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
-FONT_PACKAGE = "fonts-arphic-uming"
-FONT = "notice-uming"  # the name the PDF registers it under
-DOCX_TITLE_FONT, DOCX_BODY_FONT = "宋体", "仿宋"  # what Word and WPS on a county office's PC have
-MM = 72 / 25.4
-TITLE_PT, BODY_PT, LINE_PT = 22, 16, 28.9  # 二号, 三号; 225 mm of text height / 22 lines
-MARGINS_MM = {"top": 37, "left": 28, "right": 26, "bottom": 35}
-CREATOR = "xinfang 信访事项处理系统"
-CANNOT_START = "，。、；：？！）》」』】〕〉”’…％"  # no line of a notice starts with one of these (标点避头)
-_font_lock = threading.Lock()
-
-
-class FontMissing(RuntimeError):
-    """The PDF font is not installed (Debian's fonts-arphic-uming)."""
-
-
-@cache
-def pdf_font() -> str:
-    """The PDF font, registered with ReportLab once per process (about 60 ms: it reads the 21 MB collection)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if not FONT_FILE.exists():
-        raise FontMissing(f"{FONT_FILE} 不存在：请安装 {FONT_PACKAGE} the PDF font is missing: install {FONT_PACKAGE}")
-    with _font_lock:
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))  # 0: AR PL UMing CN
-        _no_line_starts_with(CANNOT_START)
-    return FONT
-
-
-def _no_line_starts_with(marks: str) -> None:
-    """ReportLab's CJK line breaking keeps a character that may not start a line on the line before (it hangs in
-    the margin), but its list is Japanese: it lacks the Chinese full-width comma, colon, semicolon, ? and ! — so a
-    line could start with "，" (标点避头, GB/T 15834).  The list is a module constant each breaking reads at each
-    line (textsplit's for a paragraph of one run of text, paragraph's copy for one of several); the notices add
-    their marks to both (tests/unit/intake/test_notice_documents.py holds ReportLab to it)."""
-    from reportlab.lib import textsplit
-    from reportlab.platypus import paragraph
-
-    for module in (textsplit, paragraph):
-        missing = "".join(mark for mark in marks if mark not in module.ALL_CANNOT_START)
-        module.ALL_CANNOT_START += missing
-
-
-def _pdf_date(moment: datetime) -> str:
-    """PDF date text (ISO 32000 §7.9.4) of the issuing time, in the county's offset as the notice carries it."""
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    sign = "+" if minutes >= 0 else "-"
-    return f"D:{moment:%Y%m%d%H%M%S}{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
 
 
 def pdf(notice: Notice, zone) -> bytes:
@@ -104,7 +64,7 @@ def pdf(notice: Notice, zone) -> bytes:
     story += [Spacer(1, 2 * LINE_PT), Paragraph(escape(notice.unit_name), unit), Paragraph(escape(notice.dated), signed)]
 
     def fixed(canvas, _doc) -> None:
-        canvas.setDateFormatter(lambda *_: _pdf_date(issued))
+        canvas.setDateFormatter(lambda *_: pdf_date(issued))
         canvas.setFont(font, 9)
         canvas.drawCentredString(A4[0] / 2, 18 * MM, f"{notice.number_label} {notice.receipt_no}　文书编号 {notice.notice_id}")
 
@@ -165,19 +125,7 @@ def docx(notice: Notice, zone) -> bytes:
     props.revision, props.language = 1, "zh-CN"
     out = io.BytesIO()
     document.save(out)
-    return _zip_at(out.getvalue(), issued)
-
-
-def _zip_at(raw: bytes, moment: datetime) -> bytes:
-    """The same zip with every entry dated ``moment`` (zipfile dates entries with the clock when it writes them)."""
-    stamp = moment.timetuple()[:6]
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, date_time=stamp)
-            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, entry.external_attr
-            target.writestr(fixed, source.read(entry))
-    return out.getvalue()
+    return zip_at(out.getvalue(), issued)
 
 
 RENDERERS = {"pdf": pdf, "docx": docx}
