@@ -18,14 +18,15 @@ from xml.sax.saxutils import escape
 
 from xinfang.typeset import (
     BODY_PT,
-    CREATOR,
     DOCX_BODY_FONT,
     DOCX_TITLE_FONT,
     LINE_PT,
     MARGINS_MM,
     MM,
     TITLE_PT,
-    pdf_date,
+    a4,
+    docx_a4,
+    page_foot,
     pdf_font,
     zip_at,
 )
@@ -85,7 +86,7 @@ def pdf(doc: Written) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph as P
-    from reportlab.platypus import SimpleDocTemplate, Spacer
+    from reportlab.platypus import Spacer
     from reportlab.platypus import Table as T
 
     font = pdf_font()
@@ -119,19 +120,10 @@ def pdf(doc: Written) -> bytes:
     if doc.signed or doc.dated:
         story.append(Spacer(1, 2 * LINE_PT))
         story += [P(escape(text), signed) for text in (doc.signed, doc.dated) if text]
-    at = doc.at
-
-    def fixed(canvas, _doc) -> None:
-        canvas.setDateFormatter(lambda *_: pdf_date(at))
-        canvas.setFont(font, 9)
-        canvas.drawCentredString(A4[0] / 2, 18 * MM, f"— {canvas.getPageNumber()} —")
-
+    fixed = page_foot(font, doc.at, lambda canvas: f"— {canvas.getPageNumber()} —")
     out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out, pagesize=A4, topMargin=MARGINS_MM["top"] * MM, leftMargin=MARGINS_MM["left"] * MM,
-        rightMargin=MARGINS_MM["right"] * MM, bottomMargin=MARGINS_MM["bottom"] * MM, invariant=1,
-        initialFontName=font, title=doc.title, author=doc.signed or "", creator=CREATOR, subject=doc.subject,
-        keywords=doc.keywords or doc.identifier, lang="zh-CN")
+    document = a4(out, font, title=doc.title, author=doc.signed or "", subject=doc.subject,
+                  keywords=doc.keywords or doc.identifier)
     document.build(story, onFirstPage=fixed, onLaterPages=fixed)
     return out.getvalue()
 
@@ -141,13 +133,10 @@ def docx(doc: Written) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
+    from docx.shared import Pt
 
     document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.left_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["left"])
-    section.right_margin, section.bottom_margin = Mm(MARGINS_MM["right"]), Mm(MARGINS_MM["bottom"])
+    docx_a4(document)
     for name in ("Normal", "Table Grid"):
         style = document.styles[name]
         style.font.name = DOCX_BODY_FONT

@@ -14,9 +14,11 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 FONT_FILE = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
 FONT_PACKAGE = "fonts-arphic-uming"
@@ -70,6 +72,41 @@ def pdf_date(moment: datetime) -> str:
     return f"D:{moment:%Y%m%d%H%M%S}{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
 
 
+def a4(out, font: str, *, title: str, author: str, subject: str, keywords: str):
+    """A ReportLab document on A4 with the GB/T 9704 margins, invariant (no clock, an /ID from the metadata), the
+    font as its initial one; its metadata the caller's."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import SimpleDocTemplate
+
+    return SimpleDocTemplate(
+        out, pagesize=A4, topMargin=MARGINS_MM["top"] * MM, leftMargin=MARGINS_MM["left"] * MM,
+        rightMargin=MARGINS_MM["right"] * MM, bottomMargin=MARGINS_MM["bottom"] * MM, invariant=1,
+        initialFontName=font, title=title, author=author, creator=CREATOR, subject=subject, keywords=keywords,
+        lang="zh-CN")
+
+
+def page_foot(font: str, moment: datetime, foot: Callable[[Any], str]) -> Callable[[Any, Any], None]:
+    """ReportLab's page callback: the PDF's dates fixed to ``moment``, ``foot(canvas)`` centred at the page's foot."""
+    def fixed(canvas, _doc) -> None:
+        from reportlab.lib.pagesizes import A4
+
+        canvas.setDateFormatter(lambda *_: pdf_date(moment))
+        canvas.setFont(font, 9)
+        canvas.drawCentredString(A4[0] / 2, 18 * MM, foot(canvas))
+
+    return fixed
+
+
+def docx_a4(document) -> None:
+    """A python-docx document's section on A4 with the GB/T 9704 margins."""
+    from docx.shared import Mm
+
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.left_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["left"])
+    section.right_margin, section.bottom_margin = Mm(MARGINS_MM["right"]), Mm(MARGINS_MM["bottom"])
+
+
 def zip_at(raw: bytes, moment: datetime) -> bytes:
     """The same zip with every entry dated ``moment`` (zipfile dates entries with the clock when it writes them)."""
     stamp = moment.timetuple()[:6]
@@ -83,4 +120,5 @@ def zip_at(raw: bytes, moment: datetime) -> bytes:
 
 
 __all__ = ["BODY_PT", "CANNOT_START", "CREATOR", "DOCX_BODY_FONT", "DOCX_TITLE_FONT", "FONT", "FONT_FILE",
-           "FONT_PACKAGE", "LINE_PT", "MARGINS_MM", "MM", "TITLE_PT", "FontMissing", "pdf_date", "pdf_font", "zip_at"]
+           "FONT_PACKAGE", "LINE_PT", "MARGINS_MM", "MM", "TITLE_PT", "FontMissing", "a4", "docx_a4", "page_foot",
+           "pdf_date", "pdf_font", "zip_at"]

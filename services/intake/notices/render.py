@@ -24,15 +24,14 @@ from intake.notices.compose import Notice
 from xinfang.typeset import (  # noqa: F401  (CANNOT_START, FontMissing, pdf_font: named here for intake's callers)
     BODY_PT,
     CANNOT_START,
-    CREATOR,
     DOCX_BODY_FONT,
     DOCX_TITLE_FONT,
     LINE_PT,
-    MARGINS_MM,
-    MM,
     TITLE_PT,
     FontMissing,
-    pdf_date,
+    a4,
+    docx_a4,
+    page_foot,
     pdf_font,
     zip_at,
 )
@@ -42,10 +41,9 @@ from xinfang.vocabulary import NOTICE_LABELS
 def pdf(notice: Notice, zone) -> bytes:
     """The notice as a PDF on A4 with its font embedded."""
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Paragraph, Spacer
 
     font, issued = pdf_font(), notice.issued_at.astimezone(zone)
     body = ParagraphStyle("body", fontName=font, fontSize=BODY_PT, leading=LINE_PT, wordWrap="CJK",
@@ -63,17 +61,10 @@ def pdf(notice: Notice, zone) -> bytes:
         story.append(Paragraph(escape(text), flat if salutation else body))
     story += [Spacer(1, 2 * LINE_PT), Paragraph(escape(notice.unit_name), unit), Paragraph(escape(notice.dated), signed)]
 
-    def fixed(canvas, _doc) -> None:
-        canvas.setDateFormatter(lambda *_: pdf_date(issued))
-        canvas.setFont(font, 9)
-        canvas.drawCentredString(A4[0] / 2, 18 * MM, f"{notice.number_label} {notice.receipt_no}　文书编号 {notice.notice_id}")
-
+    fixed = page_foot(font, issued, lambda _: f"{notice.number_label} {notice.receipt_no}　文书编号 {notice.notice_id}")
     out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out, pagesize=A4, topMargin=MARGINS_MM["top"] * MM, leftMargin=MARGINS_MM["left"] * MM,
-        rightMargin=MARGINS_MM["right"] * MM, bottomMargin=MARGINS_MM["bottom"] * MM, invariant=1,
-        initialFontName=font, title=notice.title, author=notice.unit_name, creator=CREATOR,
-        subject=f"{NOTICE_LABELS.get(notice.kind, notice.title)} {notice.receipt_no}", keywords=notice.notice_id, lang="zh-CN")
+    document = a4(out, font, title=notice.title, author=notice.unit_name,
+                  subject=f"{NOTICE_LABELS.get(notice.kind, notice.title)} {notice.receipt_no}", keywords=notice.notice_id)
     document.build(story, onFirstPage=fixed, onLaterPages=fixed)
     return out.getvalue()
 
@@ -83,14 +74,11 @@ def docx(notice: Notice, zone) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
+    from docx.shared import Pt
 
     issued = notice.issued_at.astimezone(zone)
     document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.left_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["left"])
-    section.right_margin, section.bottom_margin = Mm(MARGINS_MM["right"]), Mm(MARGINS_MM["bottom"])
+    docx_a4(document)
     normal = document.styles["Normal"]
     normal.font.size, normal.paragraph_format.line_spacing = Pt(BODY_PT), Pt(LINE_PT)
     normal.paragraph_format.space_after = Pt(0)

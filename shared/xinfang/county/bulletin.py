@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xinfang.county.notices import placeholders_of
+from xinfang.county.notices import text_problems
 
 Section = Literal["overview", "assessment", "overdue", "hotspots", "closing"]
 ParagraphKey = Literal["opening", "overview", "month_on_month", "rates", "assessment", "overdue", "no_overdue",
@@ -100,18 +100,8 @@ def bulletin_problems(template: BulletinTemplate) -> Iterator[tuple[tuple[str | 
         *((("paragraphs", k), k, v) for k, v in template.paragraphs.items()),
         *((("closing", i), "closing", v) for i, v in enumerate(template.closing))]
     for path, kind, text in texts:
-        allowed = PLACEHOLDERS[kind]
-        try:
-            names = list(placeholders_of(text))
-        except ValueError as exc:
-            yield path, (f"通报模板的占位符格式有误 malformed placeholder in the bulletin's {kind}: {exc} "
-                         f"(write {{name}}; a literal brace is {{{{ or }}}})")
-            continue
-        for name in names:
-            if name not in allowed:
-                yield path, (f"通报模板中未知的占位符 unknown placeholder {{{name}}} in the bulletin's {kind}; "
-                             f"allowed: {', '.join(sorted(allowed))}")
-
+        for reason in text_problems(text, PLACEHOLDERS[kind], "通报模板", f"the bulletin's {kind}"):
+            yield path, reason
 
 __all__ = ["DEFAULT_CLOSING", "DEFAULT_HEADINGS", "DEFAULT_PARAGRAPHS", "PLACEHOLDERS", "BulletinTemplate",
            "bulletin_problems"]
