@@ -124,7 +124,7 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_the_paragraphs_say_the_figures_of_the_stats(june):
+def test_the_paragraphs_say_the_figures_of_the_stats(june, served):
     figures = june["stats"]["figures"]
     v = {key: figures[key]["value"] for key in ("cases", "batches", "persons", "resolved")}
     said = (f"2026年6月，全区共发生上访案件{v['cases']}件，受理群众来访{v['batches']}批次、{v['persons']}人次，"
@@ -133,8 +133,9 @@ def test_the_paragraphs_say_the_figures_of_the_stats(june):
     assert f"群众来访同比({figures['batches']['yoy']['value']}批次){figures['batches']['yoy']['text']}" in june["text"]
     assert f"群众来访批次{figures['batches']['mom']['text']}" in june["text"]  # 环比
     assert f"满意率{figures['satisfaction_rate']['text']}" in june["text"]
+    number = served["county"].bulletin.number.format(year=2026, seq=6)  # the county file's: 临信通〔2026〕6号
     for text in (june["text"], june["layout"]):
-        assert "临溪区信访工作月通报" in flat(text) and "信访通报〔2026〕6号" in flat(text)
+        assert "临溪区信访工作月通报" in flat(text) and number in flat(text)
         assert "2026年8月1日" in flat(text)  # dated as_of
     assert flat(said) in flat(june["layout"])
 
