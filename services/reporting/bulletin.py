@@ -33,6 +33,7 @@ RATE_KEYS = ("timely_acceptance_rate", "on_time_completion_rate", "satisfaction_
              "first_time_resolution_rate")
 OVERDUE_HEADER = ("单位", "超期未办（件次）", "本期督办单（份）", "上期督办事项（件）", "上期督办已办理（件）")
 SHOWN = 10  # a paragraph names this many hotspots; the table lists them all
+NAMED = 30  # … and this many units with obligations overdue, most first (the table below it names every one)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ def _overdue(county: County, facts: Facts, say) -> list[documents.Block]:
     blocks: list[documents.Block] = []
     if late:
         blocks.append(say("overdue", count=len(late), matters=sum(c for _, _, c in late),
-                          units="、".join(f"{name}（{count}件次）" for _, name, count in late)))
+                          units="、".join(f"{name}（{count}件次）" for _, name, count in late[:NAMED])
+                          + ("等" if len(late) > NAMED else "")))
     else:
         blocks.append(say("no_overdue"))
     previous = facts.period.before().label

@@ -17,6 +17,7 @@ import docx
 import httpx
 import pytest
 
+from reporting import bulletin
 from support.county_year import county_year
 from support.history import History, publish, utc
 from support.kafka import delete_run_topics, run_settings
@@ -174,11 +175,13 @@ def test_the_units_with_obligations_overdue_are_named_with_their_counts(june):
     late = sorted(((u["name"], u["indicators"]["overdue_obligations"]["value"]) for u in june["ranking"]["units"]
                    if u["indicators"]["overdue_obligations"]["value"]), key=lambda x: (-x[1], x[0]))
     assert late
-    named = "、".join(f"{name}（{count}件次）" for name, count in late)
+    named = "、".join(f"{name}（{count}件次）" for name, count in late[:bulletin.NAMED]) + (
+        "等" if len(late) > bulletin.NAMED else "")
     said = f"{len(late)}个单位有超期未办信访事项共{sum(n for _, n in late)}件次：{named}。"
     assert said in june["text"] and flat(said) in flat(june["layout"])
-    table = june["word"].tables[3]  # after the figures, the units' and the townships' rankings
-    assert [row.cells[0].text for row in table.rows[1:len(late) + 1]] == [name for name, _ in late]
+    table = june["word"].tables[3]  # after the figures, the units' and the townships' rankings: every one named
+    assert [(row.cells[0].text, row.cells[1].text) for row in table.rows[1:len(late) + 1]] == [
+        (name, str(count)) for name, count in late]
 
 
 def test_mays_supervision_notice_is_reported_with_what_was_answered_since(june, served):
