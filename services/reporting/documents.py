@@ -27,6 +27,7 @@ from xinfang.typeset import (
     TITLE_PT,
     a4,
     docx_a4,
+    docx_paragraph,
     page_foot,
     pdf_font,
     zip_at,
@@ -159,18 +160,10 @@ def docx(doc: Written) -> bytes:
     normal.font.size, normal.paragraph_format.line_spacing = Pt(BODY_PT), Pt(LINE_PT)
     normal.paragraph_format.space_after = Pt(0)
 
-    def line(text: str, *, size: float = BODY_PT, align=None, indent: bool = True, right: float = 0, face=None):
-        p = document.add_paragraph()
-        p.alignment = align
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
-        if right:
-            p.paragraph_format.right_indent = Pt(right)
-        run = p.add_run(text)
-        run.font.size = Pt(size)
-        run.font.name = face or DOCX_BODY_FONT
-        run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face or DOCX_BODY_FONT)
-        return p
+    def line(text: str, *, face: str = DOCX_BODY_FONT, **layout) -> None:
+        _, run = docx_paragraph(document, text, **layout)
+        run.font.name = face
+        run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
 
     line(doc.title, size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, face=DOCX_TITLE_FONT)
     if doc.number:

@@ -107,6 +107,23 @@ def docx_a4(document) -> None:
     section.right_margin, section.bottom_margin = Mm(MARGINS_MM["right"]), Mm(MARGINS_MM["bottom"])
 
 
+def docx_paragraph(document, text: str, *, size: float = BODY_PT, align=None, indent: bool = True,
+                   right: float = 0) -> tuple[Any, Any]:
+    """A python-docx paragraph of one run: ``size`` pt, aligned, indented two characters unless not, ``right``
+    pt kept free on the right (where the seal goes); the paragraph and its run."""
+    from docx.shared import Pt
+
+    p = document.add_paragraph()
+    p.alignment = align
+    if indent:
+        p.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
+    if right:
+        p.paragraph_format.right_indent = Pt(right)
+    run = p.add_run(text)
+    run.font.size = Pt(size)
+    return p, run
+
+
 def zip_at(raw: bytes, moment: datetime) -> bytes:
     """The same zip with every entry dated ``moment`` (zipfile dates entries with the clock when it writes them)."""
     stamp = moment.timetuple()[:6]
@@ -120,5 +137,5 @@ def zip_at(raw: bytes, moment: datetime) -> bytes:
 
 
 __all__ = ["BODY_PT", "CANNOT_START", "CREATOR", "DOCX_BODY_FONT", "DOCX_TITLE_FONT", "FONT", "FONT_FILE",
-           "FONT_PACKAGE", "LINE_PT", "MARGINS_MM", "MM", "TITLE_PT", "FontMissing", "a4", "docx_a4", "page_foot",
-           "pdf_date", "pdf_font", "zip_at"]
+           "FONT_PACKAGE", "LINE_PT", "MARGINS_MM", "MM", "TITLE_PT", "FontMissing", "a4", "docx_a4", "docx_paragraph",
+           "page_foot", "pdf_date", "pdf_font", "zip_at"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from datetime import timezone
+from functools import partial
 from xml.sax.saxutils import escape
 
 from intake.notices.compose import Notice
@@ -31,6 +32,7 @@ from xinfang.typeset import (  # noqa: F401  (CANNOT_START, FontMissing, pdf_fon
     FontMissing,
     a4,
     docx_a4,
+    docx_paragraph,
     page_foot,
     pdf_font,
     zip_at,
@@ -84,16 +86,7 @@ def docx(notice: Notice, zone) -> bytes:
     normal.paragraph_format.space_after = Pt(0)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), DOCX_BODY_FONT)
 
-    def paragraph(text: str, *, size: float = BODY_PT, align=None, indent: bool = True, right: float = 0):
-        p = document.add_paragraph()
-        p.alignment = align
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
-        if right:
-            p.paragraph_format.right_indent = Pt(right)
-        run = p.add_run(text)
-        run.font.size = Pt(size)
-        return p, run
+    paragraph = partial(docx_paragraph, document)
 
     _, title = paragraph(notice.title, size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     title.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), DOCX_TITLE_FONT)
