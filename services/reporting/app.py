@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from reporting.active import CHANNEL, active_schema
 from reporting.api import problems
+from reporting.api.bulletin import router as bulletin_router
 from reporting.api.hotspots import router as hotspots_router
 from reporting.api.routes import router
 from reporting.api.supervision import router as supervision_router
@@ -169,6 +170,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(supervision_router)
     app.include_router(hotspots_router)
+    app.include_router(bulletin_router)
     app.add_middleware(apidocs.RequestIds)
 
     @app.get("/static/echarts.min.js", include_in_schema=False)

@@ -1,5 +1,5 @@
 """The written report: the paragraph the seed's bureau wrote by hand, generated from the figures,
-and the same as a Word document (python-docx, with an East-Asian font so Word shows the Chinese).
+and the same as a Word document (``reporting.documents``: 仿宋 as the East-Asian font, so Word shows the Chinese).
 
 全区共发生上访案件176件，受理群众来访212批次、820人次，已解决143件，解决率81.25%，群众来访同比(180批次)
 上升17.78%，人数同比(976人次)下降15.98%。其中，发生集体访26件、39批次、508人次，同比下降25%，已解决22件，
@@ -7,13 +7,13 @@ and the same as a Word document (python-docx, with an East-Asian font so Word sh
 """
 from __future__ import annotations
 
-import io
+from datetime import datetime, timezone
 from typing import Any
 
+from reporting import documents
 from reporting import figures as f
 
 SUFFIXES = ("街道", "社区", "区", "县", "市", "镇", "乡", "村")
-FONT = "仿宋"  # the font of official documents (公文: 仿宋_GB2312); Word substitutes when absent
 
 
 def place_word(name: str) -> str:
@@ -63,46 +63,25 @@ def paragraph(figures: dict[str, Any], place: str, period_label: str | None = No
     return text
 
 
-def docx(title: str, text: str, figures: dict[str, Any]) -> bytes:
-    """A Word document: the title, the paragraph and a table of every figure, in an East-Asian font."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    document = Document()
-    styles = [document.styles["Normal"], document.styles["Title"], document.styles["Table Grid"]]
-    for style in styles:
-        style.font.name = FONT
-        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-        fonts.set(qn("w:eastAsia"), FONT)
-    document.styles["Normal"].font.size = Pt(14)
-
-    heading = document.add_paragraph(style="Title")
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(heading, title, qn)
-    body = document.add_paragraph()
-    body.paragraph_format.first_line_indent = Pt(28)
-    _run(body, text, qn)
-
-    table = document.add_table(rows=1, cols=4, style="Table Grid")
-    for cell, label in zip(table.rows[0].cells, ("指标", "本期", "同比", "同比变化"), strict=True):
-        _run(cell.paragraphs[0], label, qn)
+def figure_table(figures: dict[str, Any], compare: tuple[str, ...] = ("yoy",)) -> documents.Table:
+    """Every figure this period and, per comparison (yoy: 同比, mom: 环比), the other period's value and the change."""
+    names = {"yoy": ("同比", "同比变化"), "mom": ("上期", "环比变化")}
+    header = ("指标", "本期", *(name for key in compare for name in names[key]))
+    rows = []
     for figure in f.FIGURES:
         entry = figures[figure.key]
         now = entry["text"] if figure.kind == "rate" else f"{entry['value']}{figure.unit_zh}"
-        yoy = entry.get("yoy") or {}
-        before = yoy.get("value")
-        before = "" if before is None else (f"{before}%" if figure.kind == "rate" else f"{before}{figure.unit_zh}")
-        cells = table.add_row().cells
-        for cell, value in zip(cells, (figure.zh, now or "—", before, yoy.get("text") or "—"), strict=True):
-            _run(cell.paragraphs[0], value, qn)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+        cells = [figure.zh, now or "—"]
+        for key in compare:
+            other = entry.get(key) or {}
+            before = other.get("value")
+            before = "" if before is None else (f"{before}%" if figure.kind == "rate" else f"{before}{figure.unit_zh}")
+            cells += [before, other.get("text") or "—"]
+        rows.append(tuple(cells))
+    return documents.Table(header, tuple(rows), (3, *[2] * (len(header) - 1)))
 
 
-def _run(paragraph, text: str, qn) -> None:
-    run = paragraph.add_run(text)
-    run.font.name = FONT
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)  # noqa: SLF001
+def docx(title: str, text: str, figures: dict[str, Any], at: datetime | None = None) -> bytes:
+    """A Word document: the title, the paragraph and a table of every figure with its 同比, dated ``at`` (now)."""
+    return documents.docx(documents.Written(title, (documents.Paragraph(text), figure_table(figures)),
+                                            at or datetime.now(timezone.utc)))

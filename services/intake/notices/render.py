@@ -11,81 +11,41 @@ event): the PDF's creation and modification dates are the issuing time, its /ID 
 holds the notice id; the DOCX's core properties (created, modified, revision, identifier) and the times of its zip
 entries are the issuing time too.
 
-The PDF font is AR PL UMing CN (Debian's fonts-arphic-uming, a Ming/Song face: TrueType outlines, which ReportLab
-embeds as a subset — it cannot embed CFF outlines such as Noto CJK's).  Measured: a one-page notice in 5–10 ms.
+The page, the font and the fixes for byte identity are the system's one typesetting (``xinfang.typeset``, shared
+with reporting's bulletin).  Measured: a one-page notice in 5–10 ms.
 """
 from __future__ import annotations
 
 import io
-import threading
-import zipfile
-from datetime import datetime, timezone
-from functools import cache
-from pathlib import Path
+from datetime import timezone
+from functools import partial
 from xml.sax.saxutils import escape
 
 from intake.notices.compose import Notice
+from xinfang.typeset import (  # noqa: F401  (CANNOT_START, FontMissing, pdf_font: named here for intake's callers)
+    BODY_PT,
+    CANNOT_START,
+    DOCX_BODY_FONT,
+    DOCX_TITLE_FONT,
+    LINE_PT,
+    TITLE_PT,
+    FontMissing,
+    a4,
+    docx_a4,
+    docx_paragraph,
+    page_foot,
+    pdf_font,
+    zip_at,
+)
 from xinfang.vocabulary import NOTICE_LABELS
-
-FONT_FILE = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
-FONT_PACKAGE = "fonts-arphic-uming"
-FONT = "notice-uming"  # the name the PDF registers it under
-DOCX_TITLE_FONT, DOCX_BODY_FONT = "宋体", "仿宋"  # what Word and WPS on a county office's PC have
-MM = 72 / 25.4
-TITLE_PT, BODY_PT, LINE_PT = 22, 16, 28.9  # 二号, 三号; 225 mm of text height / 22 lines
-MARGINS_MM = {"top": 37, "left": 28, "right": 26, "bottom": 35}
-CREATOR = "xinfang 信访事项处理系统"
-CANNOT_START = "，。、；：？！）》」』】〕〉”’…％"  # no line of a notice starts with one of these (标点避头)
-_font_lock = threading.Lock()
-
-
-class FontMissing(RuntimeError):
-    """The PDF font is not installed (Debian's fonts-arphic-uming)."""
-
-
-@cache
-def pdf_font() -> str:
-    """The PDF font, registered with ReportLab once per process (about 60 ms: it reads the 21 MB collection)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if not FONT_FILE.exists():
-        raise FontMissing(f"{FONT_FILE} 不存在：请安装 {FONT_PACKAGE} the PDF font is missing: install {FONT_PACKAGE}")
-    with _font_lock:
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))  # 0: AR PL UMing CN
-        _no_line_starts_with(CANNOT_START)
-    return FONT
-
-
-def _no_line_starts_with(marks: str) -> None:
-    """ReportLab's CJK line breaking keeps a character that may not start a line on the line before (it hangs in
-    the margin), but its list is Japanese: it lacks the Chinese full-width comma, colon, semicolon, ? and ! — so a
-    line could start with "，" (标点避头, GB/T 15834).  The list is a module constant each breaking reads at each
-    line (textsplit's for a paragraph of one run of text, paragraph's copy for one of several); the notices add
-    their marks to both (tests/unit/intake/test_notice_documents.py holds ReportLab to it)."""
-    from reportlab.lib import textsplit
-    from reportlab.platypus import paragraph
-
-    for module in (textsplit, paragraph):
-        missing = "".join(mark for mark in marks if mark not in module.ALL_CANNOT_START)
-        module.ALL_CANNOT_START += missing
-
-
-def _pdf_date(moment: datetime) -> str:
-    """PDF date text (ISO 32000 §7.9.4) of the issuing time, in the county's offset as the notice carries it."""
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    sign = "+" if minutes >= 0 else "-"
-    return f"D:{moment:%Y%m%d%H%M%S}{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
 
 
 def pdf(notice: Notice, zone) -> bytes:
     """The notice as a PDF on A4 with its font embedded."""
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Paragraph, Spacer
 
     font, issued = pdf_font(), notice.issued_at.astimezone(zone)
     body = ParagraphStyle("body", fontName=font, fontSize=BODY_PT, leading=LINE_PT, wordWrap="CJK",
@@ -103,17 +63,10 @@ def pdf(notice: Notice, zone) -> bytes:
         story.append(Paragraph(escape(text), flat if salutation else body))
     story += [Spacer(1, 2 * LINE_PT), Paragraph(escape(notice.unit_name), unit), Paragraph(escape(notice.dated), signed)]
 
-    def fixed(canvas, _doc) -> None:
-        canvas.setDateFormatter(lambda *_: _pdf_date(issued))
-        canvas.setFont(font, 9)
-        canvas.drawCentredString(A4[0] / 2, 18 * MM, f"{notice.number_label} {notice.receipt_no}　文书编号 {notice.notice_id}")
-
+    fixed = page_foot(font, issued, lambda _: f"{notice.number_label} {notice.receipt_no}　文书编号 {notice.notice_id}")
     out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out, pagesize=A4, topMargin=MARGINS_MM["top"] * MM, leftMargin=MARGINS_MM["left"] * MM,
-        rightMargin=MARGINS_MM["right"] * MM, bottomMargin=MARGINS_MM["bottom"] * MM, invariant=1,
-        initialFontName=font, title=notice.title, author=notice.unit_name, creator=CREATOR,
-        subject=f"{NOTICE_LABELS.get(notice.kind, notice.title)} {notice.receipt_no}", keywords=notice.notice_id, lang="zh-CN")
+    document = a4(out, font, title=notice.title, author=notice.unit_name,
+                  subject=f"{NOTICE_LABELS.get(notice.kind, notice.title)} {notice.receipt_no}", keywords=notice.notice_id)
     document.build(story, onFirstPage=fixed, onLaterPages=fixed)
     return out.getvalue()
 
@@ -123,29 +76,17 @@ def docx(notice: Notice, zone) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
+    from docx.shared import Pt
 
     issued = notice.issued_at.astimezone(zone)
     document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.left_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["left"])
-    section.right_margin, section.bottom_margin = Mm(MARGINS_MM["right"]), Mm(MARGINS_MM["bottom"])
+    docx_a4(document)
     normal = document.styles["Normal"]
     normal.font.size, normal.paragraph_format.line_spacing = Pt(BODY_PT), Pt(LINE_PT)
     normal.paragraph_format.space_after = Pt(0)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), DOCX_BODY_FONT)
 
-    def paragraph(text: str, *, size: float = BODY_PT, align=None, indent: bool = True, right: float = 0):
-        p = document.add_paragraph()
-        p.alignment = align
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
-        if right:
-            p.paragraph_format.right_indent = Pt(right)
-        run = p.add_run(text)
-        run.font.size = Pt(size)
-        return p, run
+    paragraph = partial(docx_paragraph, document)
 
     _, title = paragraph(notice.title, size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     title.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), DOCX_TITLE_FONT)
@@ -165,19 +106,7 @@ def docx(notice: Notice, zone) -> bytes:
     props.revision, props.language = 1, "zh-CN"
     out = io.BytesIO()
     document.save(out)
-    return _zip_at(out.getvalue(), issued)
-
-
-def _zip_at(raw: bytes, moment: datetime) -> bytes:
-    """The same zip with every entry dated ``moment`` (zipfile dates entries with the clock when it writes them)."""
-    stamp = moment.timetuple()[:6]
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for entry in source.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, date_time=stamp)
-            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, entry.external_attr
-            target.writestr(fixed, source.read(entry))
-    return out.getvalue()
+    return zip_at(out.getvalue(), issued)
 
 
 RENDERERS = {"pdf": pdf, "docx": docx}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from xinfang.county.bulletin import bulletin_problems
 from xinfang.county.limits import LEGAL_LIMITS, above_ceiling
 from xinfang.county.model import RANK, County
 from xinfang.county.notices import template_problems
@@ -21,7 +22,7 @@ def problems(county: County) -> list[Problem]:
     """Every cross-section problem of a county file, in file order of sections."""
     return [*_duplicates(county), *_tree(county), *_units(county), *_departments(county),
             *_categories(county), *_rules(county), *_limits(county), *_calendar(county),
-            *_notices(county)]
+            *_notices(county), *_bulletin(county)]
 
 
 def _duplicates(county: County) -> Iterator[Problem]:
@@ -146,3 +147,8 @@ def _notices(county: County) -> Iterator[Problem]:
             yield ("notices", kind, *path), reason
     for path, reason in template_problems("supervision", county.supervision_notice):
         yield ("supervision_notice", *path), reason
+
+
+def _bulletin(county: County) -> Iterator[Problem]:
+    for path, reason in bulletin_problems(county.bulletin):
+        yield ("bulletin", *path), reason

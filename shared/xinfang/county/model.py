@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from xinfang.calendar import WorkCalendar
 from xinfang.county.assessment import Assessment
+from xinfang.county.bulletin import BulletinTemplate
 from xinfang.county.limits import LEGAL_LIMITS, TimeLimit
 from xinfang.county.notices import DEFAULT_NOTICES, DEFAULT_SUPERVISION, NoticeTemplate
 from xinfang.vocabulary import TIERS, LimitKind, NoticeKind, Redirect, Tier
@@ -175,6 +176,9 @@ class County(Part):
         "督办单的模板 the supervision notice's wording (placeholders: xinfang.county.notices.SUPERVISION_PLACEHOLDERS)"))
     assessment: Assessment = Field(default_factory=Assessment, description=(
         "考核 the weights of the indicators and the veto rules (defaults: xinfang.county.assessment)"))
+    bulletin: BulletinTemplate = Field(default_factory=BulletinTemplate, description=(
+        "通报的模板 the bulletin's title, number, issuer, headings and paragraphs (defaults and placeholders: "
+        "xinfang.county.bulletin)"))
 
     @field_validator("timezone")
     @classmethod

@@ -134,13 +134,20 @@ def template_problems(kind: NoticeKind | str, template: NoticeTemplate,
     label = f"{kind}（{NOTICE_LABELS.get(kind, '督办单')}）"  # type: ignore[call-overload]
     texts = [(("title",), template.title), *((("body", i), text) for i, text in enumerate(template.body))]
     for path, text in texts:
-        try:
-            names = list(placeholders_of(text))
-        except ValueError as exc:
-            yield path, (f"模板 {label} 的占位符格式有误 malformed placeholder in the {kind} template: {exc} "
-                         f"(write {{name}}; a literal brace is {{{{ or }}}})")
-            continue
-        for name in names:
-            if name not in allowed:
-                yield path, (f"模板 {label} 中未知的占位符 unknown placeholder {{{name}}} in the {kind} template; "
-                             f"allowed: {', '.join(sorted(allowed))}")
+        for reason in text_problems(text, allowed, f"模板 {label} ", f"the {kind} template"):
+            yield path, reason
+
+
+def text_problems(text: str, allowed: frozenset[str], zh: str, en: str) -> Iterator[str]:
+    """Why one template text is refused: a malformed placeholder, or one not ``allowed`` (``zh``, ``en``: what
+    the text is, in the messages)."""
+    try:
+        names = list(placeholders_of(text))
+    except ValueError as exc:
+        yield (f"{zh}的占位符格式有误 malformed placeholder in {en}: {exc} "
+               f"(write {{name}}; a literal brace is {{{{ or }}}})")
+        return
+    for name in names:
+        if name not in allowed:
+            yield (f"{zh}中未知的占位符 unknown placeholder {{{name}}} in {en}; "
+                   f"allowed: {', '.join(sorted(allowed))}")

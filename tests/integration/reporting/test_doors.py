@@ -232,8 +232,8 @@ def test_two_thousand_generated_cases_with_valid_tokens_find_no_server_error_and
         names = {period, *(name for name in query if name in real and name not in {"quarter", "month", "year",
                                                                                   "jurisdiction", "unit"}
                            or name == place)}
-        formats = ["json", "text", "docx"] if context.operation.path == "/v1/reports/summary" else ["json", "csv",
-                                                                                                     "xlsx"]
+        formats = {"/v1/reports/summary": ["json", "text", "docx"], "/v1/bulletin": ["docx", "pdf"]}.get(
+            context.operation.path, ["json", "csv", "xlsx"])
         known = {name: st.sampled_from(formats if name == "format" else real[name]) for name in names}
         return st.one_of(st.just(query), st.fixed_dictionaries(known))
 
