@@ -486,6 +486,35 @@ async def test_the_citys_assessment_ranks_every_countys_units_on_that_countys_ow
     assert_problem(ask(city, "/v1/assessment", {"year": "2026"}, None), 401)
 
 
+def test_the_citys_bulletin_holds_the_citys_figures_and_ranks_every_countys_units(city):
+    """月通报 at city level: the city bureau's bulletin for a month is the city's figures and the city's ranking of
+    both counties' units; a county bureau's terminal gets its own county's, never the other's."""
+    import io
+
+    import docx
+
+    month = {"month": "2026-05"}
+    r = ask(city, "/v1/bulletin", {**month, "format": "docx"}, city["tokens"]["city"])
+    assert r.status_code == 200, r.text[:500]
+    word = docx.Document(io.BytesIO(r.content))
+    stats, ranking = city_stats(city, **month), ask(city, "/v1/assessment", month, city["tokens"]["city"]).json()
+    rows = {row.cells[0].text: row.cells[1].text for row in word.tables[0].rows[1:]}
+    cases = stats["figures"]["cases"]
+    assert rows[cases["label"]] == f"{cases['value']}{cases['unit']}" and cases["value"] > 0
+    ranked = [row.cells[1].text for row in word.tables[1].rows[1:]]
+    assert ranked == [u["name"] for u in ranking["units"]]
+    ids = {u["unit"] for u in ranking["units"]}
+    assert all(ids & {u.id for u in county.units if u.tier != "city"} for county in city["counties"].values()), \
+        "both counties' units ranked in the city"
+    east = ask(city, "/v1/bulletin", {**month, "format": "docx"}, city["tokens"]["east"])
+    assert east.status_code == 200
+    east_rows = {row.cells[0].text: row.cells[1].text for row in docx.Document(io.BytesIO(east.content)).tables[0].rows[1:]}
+    mine = city_stats(city, jurisdiction=CODE["east"], **month)["figures"]["cases"]
+    assert east_rows[cases["label"]] == f"{mine['value']}{mine['unit']}"
+    assert_problem(ask(city, "/v1/bulletin", {**month, "jurisdiction": CODE["west"]}, city["tokens"]["east"]), 404)
+    assert_problem(ask(city, "/v1/bulletin", month, None), 401)
+
+
 def holding(bootstrap: str, topic: str, ids: set[str]) -> list:
     """The topic's records once they hold every one of ``ids`` (else nothing)."""
     records = read_all(bootstrap, topic)
