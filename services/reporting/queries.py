@@ -23,11 +23,9 @@ from typing import Any
 
 from reporting import rules
 from reporting.figures import BY_KEY, FIGURES
-from reporting.rules import among, as_of
+from reporting.rules import SATISFIED, among, as_of
 from reporting.store import quoted
 from xinfang.sql import Named, named
-
-SATISFIED = "('satisfied', 'basically_satisfied')"
 
 
 @dataclass(frozen=True)
