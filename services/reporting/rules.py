@@ -126,5 +126,5 @@ WHERE {known('e')} AND {only('e')} AND {where}
 ORDER BY e.event_id, r.occurred_at DESC, r.event_id DESC"""
 
 
-__all__ = ["SATISFIED", "Condition", "among", "among_ids", "as_of", "evaluations", "ever", "everywhere", "handling", "obligations",
-           "outcomes", "standing"]
+__all__ = ["SATISFIED", "Condition", "among", "among_ids", "as_of", "evaluations", "ever", "everywhere", "handling",
+           "obligations", "outcomes", "standing"]

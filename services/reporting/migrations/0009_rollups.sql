@@ -25,3 +25,10 @@ CREATE TABLE obligation_rollup (
     UNIQUE NULLS NOT DISTINCT (month, jurisdiction, unit, stage)
 );
 
+
+-- what the roll-ups cannot sum, a collective case (any batch of the period at or above the threshold), is read
+-- from the period's later batches and first batches: each from an index that holds what the count reads
+CREATE INDEX batch_state_later ON batch_state (occurred_at) INCLUDE (petition_id, head_count, jurisdiction)
+    WHERE NOT is_first;
+CREATE INDEX batch_state_first ON batch_state (occurred_at) INCLUDE (petition_id, head_count, resolved, jurisdiction)
+    WHERE is_first;
