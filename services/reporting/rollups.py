@@ -58,16 +58,22 @@ def collective(heads: str = "") -> tuple[str, str]:
     return (" + ".join([*batches, f"{heads}heads_{HEADS}_up"]), " + ".join([*persons, f"{heads}persons_{HEADS}_up"]))
 
 
-def _sums(table: str, rows: str, sign: str) -> str:
-    source, at, keys, columns = _KEYS[table]
-    names = ", ".join(("month", *keys, *columns))
+def summed(table: str, rows: str, sign: str = "") -> str:
+    """The roll-up ``table``'s rows from the state rows ``rows`` (a relation: the state table, a transition table)."""
+    _, at, keys, columns = _KEYS[table]
     sums = ", ".join(f"{sign}sum({expr})" for expr in columns.values())
     grouping = ", ".join(str(i) for i in range(1, len(keys) + 2))
+    return f"SELECT {month(at)}, {', '.join(keys)}, {sums} FROM {rows} GROUP BY {grouping}"
+
+
+def _sums(table: str, rows: str, sign: str) -> str:
+    _, _, keys, columns = _KEYS[table]
+    names = ", ".join(("month", *keys, *columns))
     adds = ", ".join(f"{c} = r.{c} + excluded.{c}" for c in columns)
     first = next(iter(columns))
     key = ", ".join(("month", *keys))
     return f"""INSERT INTO {{q}}.{table} AS r ({names})
-    SELECT {month(at)}, {', '.join(keys)}, {sums} FROM {rows} GROUP BY {grouping}
+    {summed(table, rows, sign)}
     ON CONFLICT ({key}) DO UPDATE SET {adds};
     DELETE FROM {{q}}.{table} r WHERE r.{first} = 0;"""
 
@@ -134,4 +140,4 @@ def no_cut(stop: datetime) -> dict[str, datetime]:
 
 
 __all__ = ["BATCH", "HEADS", "OBLIGATION", "ROLLUPS", "collective", "cut", "install", "month", "no_cut", "rebuild",
-           "usable"]
+           "summed", "usable"]
