@@ -184,7 +184,13 @@ kb AS (
   SELECT r.handler, r.jurisdiction, {columns} FROM {q}.batch_rollup r
   WHERE {_cut_part('r.month')} AND {places} AND (:unit::text IS NULL OR r.handler = :unit)
 ),
-ko AS (
+{_rolled_obligations(q)}"""
+
+
+def _rolled_obligations(q: str) -> str:
+    """ko: per (unit, place, stage) the obligations due and met: o's rows and the roll-up's months."""
+    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    return f"""ko AS (
   SELECT unit, jurisdiction, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2, 3
   UNION ALL
   SELECT r.unit, r.jurisdiction, r.stage, r.due, r.met FROM {q}.obligation_rollup r
@@ -289,7 +295,17 @@ sat AS (
   SELECT e.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
   FROM ({rules.evaluations(q, as_of, among('scoped'), "e.occurred_at >= :start AND e.occurred_at < :stop")}) e
   GROUP BY e.reply_unit),"""
-    return named(f"""WITH {obligations(schema, unit_filter=False, now=now)},
+    # for the present, obligations due in whole months that ended come from the roll-up (``ko``)
+    due = f"{obligations(schema, unit_filter=False, now=True, rolled=True)},\n{_rolled_obligations(q)}" if now else \
+        obligations(schema, unit_filter=False)
+    counted = "ko" if now else "(SELECT unit, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2)"
+    obl = f"""
+  SELECT unit, {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
+         {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
+         {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
+         {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time
+  FROM {counted} x GROUP BY unit"""
+    return named(f"""WITH {due},
 scoped AS (SELECT m.petition_id FROM {q}.matters m
           WHERE {_matter_filter('m')} AND (:channel::text IS NULL OR m.channel = :channel)),
 recv AS (
@@ -303,12 +319,7 @@ esc AS (
   SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h {scoped}
   WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
   GROUP BY h.from_unit),{satisfaction}
-obl AS (
-  SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,
-         count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
-         count(*) FILTER (WHERE stage = 'handle') AS handle_due,
-         count(*) FILTER (WHERE stage = 'handle' AND met) AS replied_on_time
-  FROM o GROUP BY unit)
+obl AS ({obl})
 SELECT u.unit,
   coalesce(recv.n, 0) AS received, coalesce(obl.accept_due, 0) AS accept_due,
   coalesce(obl.accepted_on_time, 0) AS accepted_on_time, coalesce(obl.handle_due, 0) AS handle_due,
@@ -494,6 +505,7 @@ def rolled_stats_sql(schema: str) -> Named:
     period = "s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of"
     # a matter never merged nor unmerged (nearly all) counts on its own: no look-up of its latest merge
     unmerged = f"s.petition_id NOT IN (SELECT x.petition_id FROM {q}.merges x)"
+    merged = f"s.petition_id IN (SELECT x.petition_id FROM {q}.merges x)"  # by matter (a semi-join), not a scan
     return named(f"""WITH {_ctes_rolled(schema)},
 cl AS MATERIALIZED (  -- the matters a later batch (or a merged matter's batch) of the period makes collective
   SELECT s.petition_id FROM {q}.batch_state s
@@ -501,7 +513,7 @@ cl AS MATERIALIZED (  -- the matters a later batch (or a merged matter's batch) 
   UNION
   SELECT coalesce(mg.into_id, s.petition_id)
   FROM (SELECT s.petition_id, s.is_first FROM {q}.batch_state s
-        WHERE {period} AND {_state_filter('s')} AND s.head_count >= :threshold AND NOT {unmerged}) s
+        WHERE {period} AND {_state_filter('s')} AND s.head_count >= :threshold AND {merged}) s
   {_merged_into(q, 's')}
   WHERE NOT s.is_first OR mg.into_id IS NOT NULL
 ),
@@ -512,7 +524,7 @@ p AS (  -- the period's cases (first batches not merged away) collective by thei
   UNION ALL
   SELECT s.resolved
   FROM (SELECT s.petition_id, s.resolved FROM {q}.batch_state s
-        WHERE {period} AND {_state_filter('s')} AND s.is_first AND NOT {unmerged}
+        WHERE {period} AND {_state_filter('s')} AND s.is_first AND {merged}
           AND (s.head_count >= :threshold OR s.petition_id IN (SELECT petition_id FROM cl))) s
   {_merged_into(q, 's')}
   WHERE mg.into_id IS NULL

@@ -139,7 +139,10 @@ class Reporter:
     async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str],
                           now: bool = False) -> list[dict[str, Any]]:
         filtered = scope.jurisdictions is not None or scope.category is not None or scope.channel is not None
-        rows = await self.fetch(self._units[now, filtered], scope.values(*period.bounds(self.county.zone)) | {"units": units})
+        start, stop = period.bounds(self.county.zone)
+        cut = rollups.cut(start, stop, scope.as_of) if rollups.usable(scope.threshold, scope.category, scope.channel) \
+            else rollups.no_cut(stop)  # the present's obligations: whole months from the roll-up
+        rows = await self.fetch(self._units[now, filtered], scope.values(start, stop) | {"units": units} | cut)
         return [dict(r) for r in rows]
 
     async def stats(self, request: Request) -> dict[str, Any]:

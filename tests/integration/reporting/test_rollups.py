@@ -120,3 +120,19 @@ async def test_the_assessment_from_the_rollups_equals_the_full_query(world, peri
     assert rolled == full
     assert sum(r[2] for r in full) > 0  # batches
 
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.code)
+async def test_the_units_obligations_from_the_rollups_equal_the_rows(world, period):
+    rep, _ = world
+    county = rep.county
+    township = next(j.code for j in county.jurisdictions if j.tier == "township")
+    start, stop = period.bounds(county.zone)
+    for jurisdiction, filtered in ((None, False), (township, True)):
+        scope = rep.scope(Request(period=period, jurisdiction=jurisdiction))
+        values = scope.values(start, stop) | {"units": rep.units_in_scope(Request(period=period, jurisdiction=jurisdiction))}
+        statement = queries.units_sql(rep.schema, True, filtered)
+        rows = [dict(r) for r in await rep.fetch(statement, values | rollups.no_cut(stop))]
+        rolled = [dict(r) for r in await rep.fetch(statement, values | rollups.cut(start, stop, scope.as_of))]
+        assert rolled == rows, (period.code, jurisdiction)
+        assert sum(r["accept_due"] for r in rows) > 0
