@@ -340,17 +340,8 @@ def assessment_sql(schema: str, now: bool = False) -> Named:
     groups = []
     for by, keys, batch, obligation in (("unit", ":units", "b.handler", "o.unit"),
                                         ("jurisdiction", ":places", "b.jurisdiction", "o.jurisdiction")):
-        escalations = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)",
-                       "LEFT JOIN eu USING (key)") if by == "unit" else ("0", "0", "")
-        groups.append(f"""
-SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
-       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce(cu.replied, 0) AS replied,
-       coalesce(cu.evaluated, 0) AS evaluated, coalesce(cu.satisfied, 0) AS satisfied,
-       coalesce(cu.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
-       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
-       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
-       {escalations[0]} AS escalations_received, {escalations[1]} AS escalations_caused
-FROM unnest({keys}::text[]) AS k(key)
+        escalations = "LEFT JOIN eu USING (key)" if by == "unit" else ""
+        groups.append(f"""{_assessment_row(by, keys, "cu")}
 LEFT JOIN (
   SELECT {batch} AS key, count(*) AS batches, count(*) FILTER (WHERE NOT b.is_first) AS repeat_batches,
          count(*) FILTER (WHERE b.is_skip) AS skip_level_batches
@@ -368,10 +359,26 @@ LEFT JOIN (
          count(*) FILTER (WHERE o.stage = 'handle' AND o.met) AS replied_on_time,
          count(*) FILTER (WHERE NOT o.met) AS overdue_obligations
   FROM o GROUP BY 1) ou USING (key)
-{escalations[2]}""")
+{escalations}""")
     return named(f"""WITH {ctes(schema, now)},
 {_escalations(q)}
 {"UNION ALL".join(groups)}""")
+
+
+def _assessment_row(by: str, keys: str, cases: str) -> str:
+    """The assessment's row per key of ``keys`` (``:units``, ``:places``), from the groupings joined after it: bu
+    (batches), ``cases`` (replied, evaluated …), ou (obligations), eu (escalations, units only)."""
+    received, caused = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)") if by == "unit" \
+        else ("0", "0")
+    return f"""
+SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
+       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce({cases}.replied, 0) AS replied,
+       coalesce({cases}.evaluated, 0) AS evaluated, coalesce({cases}.satisfied, 0) AS satisfied,
+       coalesce({cases}.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
+       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
+       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
+       {received} AS escalations_received, {caused} AS escalations_caused
+FROM unnest({keys}::text[]) AS k(key)"""
 
 
 def _escalations(q: str) -> str:
@@ -553,17 +560,8 @@ def rolled_assessment_sql(schema: str) -> Named:
     groups = []
     for by, keys, batch, obligation in (("unit", ":units", "handler", "unit"),
                                         ("jurisdiction", ":places", "jurisdiction", "jurisdiction")):
-        escalations = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)",
-                       "LEFT JOIN eu USING (key)") if by == "unit" else ("0", "0", "")
-        groups.append(f"""
-SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
-       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce(bu.replied, 0) AS replied,
-       coalesce(bu.evaluated, 0) AS evaluated, coalesce(bu.satisfied, 0) AS satisfied,
-       coalesce(bu.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
-       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
-       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
-       {escalations[0]} AS escalations_received, {escalations[1]} AS escalations_caused
-FROM unnest({keys}::text[]) AS k(key)
+        escalations = "LEFT JOIN eu USING (key)" if by == "unit" else ""
+        groups.append(f"""{_assessment_row(by, keys, "bu")}
 LEFT JOIN (
   SELECT {batch} AS key, {_total('batches')} AS batches, {_total('repeat_batches')} AS repeat_batches,
          {_total('skip_level_batches')} AS skip_level_batches, {_total('replied')} AS replied,
@@ -577,7 +575,7 @@ LEFT JOIN (
          {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time,
          {_total('due - met')} AS overdue_obligations
   FROM ko GROUP BY 1) ou USING (key)
-{escalations[2]}""")
+{escalations}""")
     return named(f"""WITH {_ctes_rolled(schema)},
 {_escalations(q)}
 {"UNION ALL".join(groups)}""")
