@@ -204,13 +204,13 @@ def obligations(schema: str, unit_filter: bool, now: bool = False, rolled: bool 
     q = quoted(schema)
     if now:
         unit = "AND (:unit::text IS NULL OR s.unit = :unit)" if unit_filter else ""
-        due = _rows_part("s.due_at") if rolled else "s.due_at >= :start AND s.due_at < :stop"
-        return f"""
-o AS MATERIALIZED (
+        # rolled: the period before the roll-up's months and after them, each one range of an index holding the row
+        ranges = (("s.due_at >= :start AND s.due_at < :cut_from", "s.due_at >= :cut_to AND s.due_at < :stop") if rolled
+                  else ("s.due_at >= :start AND s.due_at < :stop",))
+        return "\no AS MATERIALIZED (" + "\n  UNION ALL".join(f"""
   SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met, s.jurisdiction
   FROM {q}.obligation_state s
-  WHERE {due} AND (s.due_at <= :as_of OR s.met) AND {_state_filter('s')} {unit}
-)"""
+  WHERE {due} AND (s.due_at <= :as_of OR s.met) AND {_state_filter('s')} {unit}""" for due in ranges) + "\n)"
     unit = "AND (:unit::text IS NULL OR d.unit = :unit)" if unit_filter else ""
     # the matters with a due time in the period: a (matter, unit, stage) whose latest due time is in it has one
     return f"""

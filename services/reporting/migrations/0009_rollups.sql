@@ -32,3 +32,8 @@ CREATE INDEX batch_state_later ON batch_state (occurred_at) INCLUDE (petition_id
     WHERE NOT is_first;
 CREATE INDEX batch_state_first ON batch_state (occurred_at) INCLUDE (petition_id, head_count, resolved, jurisdiction)
     WHERE is_first;
+
+-- the rest of a period (its last month, the part of a month at either end) read from an index alone
+CREATE INDEX obligation_state_due_counted ON obligation_state (due_at) INCLUDE (petition_id, unit, stage, met, jurisdiction);
+-- the assessment's escalations of a period (a tenth of the holdings), without a scan of the holdings
+CREATE INDEX holdings_escalated ON holdings (occurred_at) INCLUDE (unit, from_unit, event_id, recorded_at) WHERE kind = 'escalated';
