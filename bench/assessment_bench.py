@@ -1,6 +1,8 @@
 """考核: GET /v1/assessment's work for 500 units over a year of 100,000 matters (issue 18: ≤ 300 ms p95).
 
-    python bench/assessment_bench.py [--matters 100000] [--requests 20]
+    python bench/assessment_bench.py [--matters 100000] [--requests 20] [--now-only] [--keep]
+
+``--now-only`` skips the as-of requests (the facts: minutes each at this size); ``--keep`` keeps the schema.
 
 Needs PostgreSQL (`deploy/dev up`). The demo county grown to 500 units (its 4 townships with 479 villages and
 their rooms, the stations, the bureau, the departments), a synthetic year of ``--matters`` matters on it
