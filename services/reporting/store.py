@@ -110,7 +110,8 @@ class Store:
         once), and the roll-ups filled if the state tables have rows they do not (the first start after 0009)."""
         await migrate(conn, self.schema, MIGRATIONS)
         async with conn.transaction():
-            await conn.execute(f"LOCK TABLE {self.q}.batch_state, {self.q}.obligation_state IN SHARE MODE")
+            # self-conflicting: replicas starting together install one after the other (SHARE would deadlock them)
+            await conn.execute(f"LOCK TABLE {self.q}.batch_state, {self.q}.obligation_state IN SHARE ROW EXCLUSIVE MODE")
             for statement in rollups.install(self.q):
                 await conn.execute(statement)
             if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.q}.batch_state) "
