@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from reporting import queries, ranking
+from reporting import queries, ranking, rollups
 from reporting.periods import Period
 from reporting.stats import Reporter, Request, period_doc
 from xinfang.county.assessment import LOWER_IS_BETTER, RATES
@@ -39,6 +39,7 @@ DRILL: dict[str, tuple[str, ...]] = {
     "escalations_received": (), "escalations_caused": (),
 }
 statement = cache(queries.assessment_sql)  # (schema, now) → its Named statement, built once
+rolled = cache(queries.rolled_assessment_sql)  # the present's, whole months from the roll-ups
 COUNTS = ("batches", "repeat_batches", "skip_level_batches", "replied", "evaluated", "satisfied", "first_time_resolved",
           "accept_due", "accepted_on_time", "handle_due", "replied_on_time", "overdue_obligations",
           "escalations_received", "escalations_caused")
@@ -48,10 +49,12 @@ async def counts(rep: Reporter, request: Request, period: Period, units: list[st
                  places: list[str]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """The counts of every unit and of every place (its subtree's) for one period."""
     scope = rep.scope(Request(period=period, as_of=request.as_of, known_at=request.known_at))
-    values = scope.values(*period.bounds(rep.county.zone))
-    now = request.as_of is None and request.known_at is None
-    leaves = [j.code for j in rep.county.jurisdictions]
-    rows = await rep.fetch(statement(rep.schema, now), values | {"units": units, "places": leaves})
+    start, stop = period.bounds(rep.county.zone)
+    values = scope.values(start, stop) | {"units": units, "places": [j.code for j in rep.county.jurisdictions]}
+    if request.as_of is None and request.known_at is None:
+        rows = await rep.fetch(rolled(rep.schema), values | rollups.cut(start, stop, scope.as_of))
+    else:
+        rows = await rep.fetch(statement(rep.schema, False), values)
     unit_rows = {r["key"]: {k: r[k] for k in COUNTS} for r in rows if r["by"] == "unit"}
     leaf_rows = {r["key"]: {k: r[k] for k in COUNTS} for r in rows if r["by"] == "jurisdiction"}
     # each leaf's and each unit's counts added to the places above it: one walk up the tree each

@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reporting import rules
+from reporting import rollups, rules
 from reporting.figures import BY_KEY, FIGURES
-from reporting.rules import among, as_of
+from reporting.rules import SATISFIED, among, as_of
 from reporting.store import quoted
 from xinfang.sql import Named, named
-
-SATISFIED = "('satisfied', 'basically_satisfied')"
 
 
 @dataclass(frozen=True)
@@ -110,15 +108,31 @@ ci AS MATERIALIZED (
 {obligations(schema, unit_filter=True)}"""
 
 
-def _ctes_now(schema: str) -> str:
+def _ctes_now(schema: str, rolled: bool = False) -> str:
+    """``rolled``: b and o hold the period but the months the roll-ups answer (see :func:`_ctes_rolled`)."""
     q = quoted(schema)
+    if rolled:  # two scans: the rows part by time, the merged matters' batches of the roll-up's months by matter
+        rows = f"""(SELECT s.*, false AS rolled FROM {q}.batch_state s WHERE {_rows_part('s.occurred_at')}
+        UNION ALL
+        SELECT s.*, true FROM {q}.batch_state s
+        WHERE {_cut_part('s.occurred_at')} AND s.petition_id IN (SELECT x.petition_id FROM {q}.merges x))"""
+    else:
+        rows = f"(SELECT s.*, false AS rolled FROM {q}.batch_state s WHERE s.occurred_at >= :start AND s.occurred_at < :stop)"
+    cases = """
+c AS MATERIALIZED (
+  SELECT petition_id, bool_or(head_count >= :threshold) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
+),
+ci AS MATERIALIZED (
+  SELECT c.petition_id, c.collective, f.resolved, f.replied, f.satisfaction, f.first_time
+  FROM c JOIN b f ON f.petition_id = c.petition_id AND f.is_first
+),""" if not rolled else ""
     # a merged matter's batch (few: one per merged batch) is held and skipped as the survivor's: its holder and
     # skip are worked out here, the others' come from batch_state
     return f"""
 s AS MATERIALIZED (
-  SELECT s.*, mg.into_id FROM {q}.batch_state s
+  SELECT s.*, mg.into_id FROM {rows} s
   {_merged_into(q, 's')}
-  WHERE s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of AND {_state_filter('s')}
+  WHERE s.occurred_at <= :as_of AND {_state_filter('s')}
 ),
 mb AS MATERIALIZED (
   SELECT b.event_id, s.into_id AS petition_id, b.occurred_at, b.tier, false AS is_first
@@ -129,32 +143,74 @@ b AS MATERIALIZED (
   SELECT s.event_id, coalesce(s.into_id, s.petition_id) AS petition_id, s.petition_id AS own_id,
          s.is_first AND s.into_id IS NULL AS is_first, s.head_count, coalesce(ms.is_skip, s.is_skip) AS is_skip,
          s.resolved, s.replied, s.satisfaction, s.first_time, coalesce(ms.handler, s.handler) AS handler,
-         s.jurisdiction
+         s.jurisdiction, s.rolled
   FROM s LEFT JOIN ms USING (event_id)
   WHERE :unit::text IS NULL OR coalesce(ms.handler, s.handler) = :unit
-),
-c AS MATERIALIZED (
-  SELECT petition_id, bool_or(head_count >= :threshold) AS collective FROM b GROUP BY petition_id HAVING bool_or(is_first)
-),
-ci AS MATERIALIZED (
-  SELECT c.petition_id, c.collective, f.resolved, f.replied, f.satisfaction, f.first_time
-  FROM c JOIN b f ON f.petition_id = c.petition_id AND f.is_first
-),
-{obligations(schema, unit_filter=True, now=True)}"""
+),{cases}
+{obligations(schema, unit_filter=True, now=True, rolled=rolled)}"""
 
 
-def obligations(schema: str, unit_filter: bool, now: bool = False) -> str:
+def _rows_part(column: str) -> str:
+    """The period but the months the roll-up answers (``:cut_from`` … ``:cut_to``, see :func:`reporting.rollups.cut`)."""
+    return (f"(({column} >= :start AND {column} < :cut_from) OR ({column} >= :cut_to AND {column} < :stop))")
+
+
+def _cut_part(column: str) -> str:
+    return f"({column} >= :cut_from AND {column} < :cut_to)"
+
+
+def _ctes_rolled(schema: str) -> str:
+    """The present's CTEs for a period of which whole months are read from the roll-ups (:mod:`reporting.rollups`):
+    ``kb`` per (handler, place) what the batches add to each count, ``ko`` per (unit, place, stage) the obligations
+    due and met — the rows of the rest of the period (b, o: the counting rules of :func:`_ctes_now`), the roll-up's
+    months, and for a merged matter's batch in those months (counted there as its own) the difference between
+    what it adds as the survivor's and as its own. No category or channel (:func:`reporting.rollups.usable`)."""
+    q = quoted(schema)
+    rows = _ctes_now(schema, rolled=True)
+    adds = {name: expr for name, expr in rollups.BATCH.items()}
+    summed = ", ".join(f"sum({expr}) AS {name}" for name, expr in adds.items())
+    negated = ", ".join(f"-sum({expr}) AS {name}" for name, expr in adds.items())
+    columns = ", ".join(f"r.{name}" for name in adds)
+    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    return f"""{rows},
+kb AS (
+  SELECT handler, jurisdiction, {summed} FROM b WHERE NOT rolled OR own_id <> petition_id GROUP BY 1, 2
+  UNION ALL
+  SELECT handler, jurisdiction, {negated} FROM (
+    SELECT s.handler, s.jurisdiction, s.is_first, s.is_skip, s.head_count, s.resolved, s.replied, s.satisfaction,
+           s.first_time FROM s WHERE {_cut_part('s.occurred_at')} AND s.into_id IS NOT NULL
+      AND (:unit::text IS NULL OR s.handler = :unit)) own GROUP BY 1, 2
+  UNION ALL
+  SELECT r.handler, r.jurisdiction, {columns} FROM {q}.batch_rollup r
+  WHERE {_cut_part('r.month')} AND {places} AND (:unit::text IS NULL OR r.handler = :unit)
+),
+{_rolled_obligations(q)}"""
+
+
+def _rolled_obligations(q: str) -> str:
+    """ko: per (unit, place, stage) the obligations due and met: o's rows and the roll-up's months."""
+    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    return f"""ko AS (
+  SELECT unit, jurisdiction, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2, 3
+  UNION ALL
+  SELECT r.unit, r.jurisdiction, r.stage, r.due, r.met FROM {q}.obligation_rollup r
+  WHERE {_cut_part('r.month')} AND {places} AND (:unit::text IS NULL OR r.unit = :unit)
+)"""
+
+
+def obligations(schema: str, unit_filter: bool, now: bool = False, rolled: bool = False) -> str:
     """o: the obligations (:func:`reporting.rules.obligations`) due in the period, each counted if met or if its
-    due time had passed by as_of."""
+    due time had passed by as_of (``rolled``: but those due in the months the roll-up answers)."""
     q = quoted(schema)
     if now:
         unit = "AND (:unit::text IS NULL OR s.unit = :unit)" if unit_filter else ""
-        return f"""
-o AS MATERIALIZED (
+        # rolled: the period before the roll-up's months and after them, each one range of an index holding the row
+        ranges = (("s.due_at >= :start AND s.due_at < :cut_from", "s.due_at >= :cut_to AND s.due_at < :stop") if rolled
+                  else ("s.due_at >= :start AND s.due_at < :stop",))
+        return "\no AS MATERIALIZED (" + "\n  UNION ALL".join(f"""
   SELECT s.petition_id, s.unit, s.stage, s.due_at, s.met, s.jurisdiction
   FROM {q}.obligation_state s
-  WHERE s.due_at >= :start AND s.due_at < :stop AND (s.due_at <= :as_of OR s.met) AND {_state_filter('s')} {unit}
-)"""
+  WHERE {due} AND (s.due_at <= :as_of OR s.met) AND {_state_filter('s')} {unit}""" for due in ranges) + "\n)"
     unit = "AND (:unit::text IS NULL OR d.unit = :unit)" if unit_filter else ""
     # the matters with a due time in the period: a (matter, unit, stage) whose latest due time is in it has one
     return f"""
@@ -239,7 +295,17 @@ sat AS (
   SELECT e.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
   FROM ({rules.evaluations(q, as_of, among('scoped'), "e.occurred_at >= :start AND e.occurred_at < :stop")}) e
   GROUP BY e.reply_unit),"""
-    return named(f"""WITH {obligations(schema, unit_filter=False, now=now)},
+    # for the present, obligations due in whole months that ended come from the roll-up (``ko``)
+    due = f"{obligations(schema, unit_filter=False, now=True, rolled=True)},\n{_rolled_obligations(q)}" if now else \
+        obligations(schema, unit_filter=False)
+    counted = "ko" if now else "(SELECT unit, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2)"
+    obl = f"""
+  SELECT unit, {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
+         {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
+         {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
+         {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time
+  FROM {counted} x GROUP BY unit"""
+    return named(f"""WITH {due},
 scoped AS (SELECT m.petition_id FROM {q}.matters m
           WHERE {_matter_filter('m')} AND (:channel::text IS NULL OR m.channel = :channel)),
 recv AS (
@@ -253,12 +319,7 @@ esc AS (
   SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h {scoped}
   WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
   GROUP BY h.from_unit),{satisfaction}
-obl AS (
-  SELECT unit, count(*) FILTER (WHERE stage = 'accept') AS accept_due,
-         count(*) FILTER (WHERE stage = 'accept' AND met) AS accepted_on_time,
-         count(*) FILTER (WHERE stage = 'handle') AS handle_due,
-         count(*) FILTER (WHERE stage = 'handle' AND met) AS replied_on_time
-  FROM o GROUP BY unit)
+obl AS ({obl})
 SELECT u.unit,
   coalesce(recv.n, 0) AS received, coalesce(obl.accept_due, 0) AS accept_due,
   coalesce(obl.accepted_on_time, 0) AS accepted_on_time, coalesce(obl.handle_due, 0) AS handle_due,
@@ -279,17 +340,8 @@ def assessment_sql(schema: str, now: bool = False) -> Named:
     groups = []
     for by, keys, batch, obligation in (("unit", ":units", "b.handler", "o.unit"),
                                         ("jurisdiction", ":places", "b.jurisdiction", "o.jurisdiction")):
-        escalations = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)",
-                       "LEFT JOIN eu USING (key)") if by == "unit" else ("0", "0", "")
-        groups.append(f"""
-SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
-       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce(cu.replied, 0) AS replied,
-       coalesce(cu.evaluated, 0) AS evaluated, coalesce(cu.satisfied, 0) AS satisfied,
-       coalesce(cu.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
-       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
-       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
-       {escalations[0]} AS escalations_received, {escalations[1]} AS escalations_caused
-FROM unnest({keys}::text[]) AS k(key)
+        escalations = "LEFT JOIN eu USING (key)" if by == "unit" else ""
+        groups.append(f"""{_assessment_row(by, keys, "cu")}
 LEFT JOIN (
   SELECT {batch} AS key, count(*) AS batches, count(*) FILTER (WHERE NOT b.is_first) AS repeat_batches,
          count(*) FILTER (WHERE b.is_skip) AS skip_level_batches
@@ -307,16 +359,41 @@ LEFT JOIN (
          count(*) FILTER (WHERE o.stage = 'handle' AND o.met) AS replied_on_time,
          count(*) FILTER (WHERE NOT o.met) AS overdue_obligations
   FROM o GROUP BY 1) ou USING (key)
-{escalations[2]}""")
+{escalations}""")
     return named(f"""WITH {ctes(schema, now)},
-eu AS (
-  SELECT k.key, count(*) FILTER (WHERE h.unit = k.key) AS escalations_received,
-         count(*) FILTER (WHERE h.from_unit = k.key) AS escalations_caused
-  FROM {q}.holdings h JOIN unnest(:units::text[]) AS k(key) ON k.key IN (h.unit, h.from_unit)
-  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')}
-    AND {_standing(q, 'h')}
-  GROUP BY k.key)
+{_escalations(q)}
 {"UNION ALL".join(groups)}""")
+
+
+def _assessment_row(by: str, keys: str, cases: str) -> str:
+    """The assessment's row per key of ``keys`` (``:units``, ``:places``), from the groupings joined after it: bu
+    (batches), ``cases`` (replied, evaluated …), ou (obligations), eu (escalations, units only)."""
+    received, caused = ("coalesce(eu.escalations_received, 0)", "coalesce(eu.escalations_caused, 0)") if by == "unit" \
+        else ("0", "0")
+    return f"""
+SELECT '{by}' AS by, k.key, coalesce(bu.batches, 0) AS batches, coalesce(bu.repeat_batches, 0) AS repeat_batches,
+       coalesce(bu.skip_level_batches, 0) AS skip_level_batches, coalesce({cases}.replied, 0) AS replied,
+       coalesce({cases}.evaluated, 0) AS evaluated, coalesce({cases}.satisfied, 0) AS satisfied,
+       coalesce({cases}.first_time_resolved, 0) AS first_time_resolved, coalesce(ou.accept_due, 0) AS accept_due,
+       coalesce(ou.accepted_on_time, 0) AS accepted_on_time, coalesce(ou.handle_due, 0) AS handle_due,
+       coalesce(ou.replied_on_time, 0) AS replied_on_time, coalesce(ou.overdue_obligations, 0) AS overdue_obligations,
+       {received} AS escalations_received, {caused} AS escalations_caused
+FROM unnest({keys}::text[]) AS k(key)"""
+
+
+def _escalations(q: str) -> str:
+    """eu: per unit of ``:units``, the escalations of the period to it and away from it."""
+    # grouped by each side apart (a join of every escalation with every unit on either side was 1.2 s of 1.6)
+    return f"""eh AS MATERIALIZED (
+  SELECT h.unit, h.from_unit FROM {q}.holdings h
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')}
+    AND {_standing(q, 'h')}),
+eu AS (
+  SELECT key, sum(received)::bigint AS escalations_received, sum(caused)::bigint AS escalations_caused
+  FROM (SELECT unit AS key, count(*) AS received, 0 AS caused FROM eh GROUP BY 1
+        UNION ALL SELECT from_unit, 0, count(*) FROM eh GROUP BY 1) x
+  WHERE key = ANY(:units::text[])
+  GROUP BY key)"""
 
 
 #: drill-down: count figure → the matters it counts, each with what it contributes (petition_id, n); Σ n = the figure
@@ -420,3 +497,85 @@ FROM {q}.batches b JOIN {q}.matters m ON m.petition_id = b.petition_id AND {_mat
 WHERE b.occurred_at >= :start AND b.occurred_at < :stop AND {as_of('b')} AND (:channel::text IS NULL OR b.channel = :channel)
   AND (:unit::text IS NULL OR b.unit = :unit)
 GROUP BY 1 ORDER BY 3 DESC""")
+
+
+def _total(column: str) -> str:
+    return f"coalesce(sum({column}), 0)::bigint"
+
+
+def rolled_stats_sql(schema: str) -> Named:
+    """:func:`stats_sql` for the present, whole months read from the roll-ups (``:cut_from``, ``:cut_to``; no
+    category, channel or unit). A collective case (one with any batch at or above the threshold in the period)
+    is no sum of months: those two counts are read from the period's collective batches and first batches."""
+    q = quoted(schema)
+    batches, persons = rollups.collective()
+    period = "s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of"
+    # a matter never merged nor unmerged (nearly all) counts on its own: no look-up of its latest merge
+    unmerged = f"s.petition_id NOT IN (SELECT x.petition_id FROM {q}.merges x)"
+    merged = f"s.petition_id IN (SELECT x.petition_id FROM {q}.merges x)"  # by matter (a semi-join), not a scan
+    return named(f"""WITH {_ctes_rolled(schema)},
+cl AS MATERIALIZED (  -- the matters a later batch (or a merged matter's batch) of the period makes collective
+  SELECT s.petition_id FROM {q}.batch_state s
+  WHERE {period} AND {_state_filter('s')} AND NOT s.is_first AND s.head_count >= :threshold AND {unmerged}
+  UNION
+  SELECT coalesce(mg.into_id, s.petition_id)
+  FROM (SELECT s.petition_id, s.is_first FROM {q}.batch_state s
+        WHERE {period} AND {_state_filter('s')} AND s.head_count >= :threshold AND {merged}) s
+  {_merged_into(q, 's')}
+  WHERE NOT s.is_first OR mg.into_id IS NOT NULL
+),
+p AS (  -- the period's cases (first batches not merged away) collective by their first batch or by cl
+  SELECT s.resolved FROM {q}.batch_state s
+  WHERE {period} AND {_state_filter('s')} AND s.is_first AND {unmerged}
+    AND (s.head_count >= :threshold OR s.petition_id IN (SELECT petition_id FROM cl))
+  UNION ALL
+  SELECT s.resolved
+  FROM (SELECT s.petition_id, s.resolved FROM {q}.batch_state s
+        WHERE {period} AND {_state_filter('s')} AND s.is_first AND {merged}
+          AND (s.head_count >= :threshold OR s.petition_id IN (SELECT petition_id FROM cl))) s
+  {_merged_into(q, 's')}
+  WHERE mg.into_id IS NULL
+),
+bb AS (SELECT {_total('batches')} AS batches, {_total('persons')} AS persons,
+              {_total('repeat_batches')} AS repeat_batches, {_total('skip_level_batches')} AS skip_level_batches,
+              {_total(batches)} AS collective_batches, {_total(persons)} AS collective_persons,
+              {_total('cases')} AS cases, {_total('resolved')} AS resolved, {_total('replied')} AS replied,
+              {_total('evaluated')} AS evaluated, {_total('satisfied')} AS satisfied,
+              {_total('first_time_resolved')} AS first_time_resolved FROM kb),
+pp AS (SELECT count(*) AS collective_cases, count(*) FILTER (WHERE resolved) AS collective_resolved FROM p),
+oo AS (SELECT {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
+              {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
+              {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
+              {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time FROM ko)
+SELECT bb.cases, bb.batches, bb.persons, bb.repeat_batches, bb.skip_level_batches, pp.collective_cases,
+       bb.collective_batches, bb.collective_persons, bb.resolved, pp.collective_resolved, oo.accept_due,
+       oo.accepted_on_time, oo.handle_due, oo.replied_on_time, bb.replied, bb.evaluated, bb.satisfied,
+       bb.first_time_resolved
+FROM bb, pp, oo""")
+
+
+def rolled_assessment_sql(schema: str) -> Named:
+    """:func:`assessment_sql` for the present, whole months read from the roll-ups (``:cut_from``, ``:cut_to``)."""
+    q = quoted(schema)
+    groups = []
+    for by, keys, batch, obligation in (("unit", ":units", "handler", "unit"),
+                                        ("jurisdiction", ":places", "jurisdiction", "jurisdiction")):
+        escalations = "LEFT JOIN eu USING (key)" if by == "unit" else ""
+        groups.append(f"""{_assessment_row(by, keys, "bu")}
+LEFT JOIN (
+  SELECT {batch} AS key, {_total('batches')} AS batches, {_total('repeat_batches')} AS repeat_batches,
+         {_total('skip_level_batches')} AS skip_level_batches, {_total('replied')} AS replied,
+         {_total('evaluated')} AS evaluated, {_total('satisfied')} AS satisfied,
+         {_total('first_time_resolved')} AS first_time_resolved
+  FROM kb GROUP BY 1) bu USING (key)
+LEFT JOIN (
+  SELECT {obligation} AS key, {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
+         {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
+         {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
+         {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time,
+         {_total('due - met')} AS overdue_obligations
+  FROM ko GROUP BY 1) ou USING (key)
+{escalations}""")
+    return named(f"""WITH {_ctes_rolled(schema)},
+{_escalations(q)}
+{"UNION ALL".join(groups)}""")

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 #: a fact table's alias → the SQL condition a rule puts on that table's rows
 Condition = Callable[[str], str]
+#: 满意率's numerator: an evaluation satisfied or basically satisfied
+SATISFIED = "('satisfied', 'basically_satisfied')"
 
 
 def ever(alias: str) -> str:
@@ -124,5 +126,5 @@ WHERE {known('e')} AND {only('e')} AND {where}
 ORDER BY e.event_id, r.occurred_at DESC, r.event_id DESC"""
 
 
-__all__ = ["Condition", "among", "among_ids", "as_of", "evaluations", "ever", "everywhere", "handling", "obligations",
-           "outcomes", "standing"]
+__all__ = ["SATISFIED", "Condition", "among", "among_ids", "as_of", "evaluations", "ever", "everywhere", "handling",
+           "obligations", "outcomes", "standing"]

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from reporting import figures as f
-from reporting import queries
+from reporting import queries, rollups
 from reporting.periods import Period
 from xinfang.county import County
 from xinfang.sql import Named
@@ -65,6 +65,7 @@ class Reporter:
     def __init__(self, pool: asyncpg.Pool, schema: str, county: County) -> None:
         self.pool, self.schema, self.county = pool, schema, county
         self._stats = {now: queries.stats_sql(schema, now) for now in (False, True)}
+        self._rolled_stats = queries.rolled_stats_sql(schema)
         self._units = {(now, filtered): queries.units_sql(schema, now, filtered)
                        for now in (False, True) for filtered in (False, True)}
         self._series = queries.series_sql(schema)
@@ -127,14 +128,21 @@ class Reporter:
             return await conn.fetch(statement.sql, *statement.args(values))
 
     async def counts(self, period: Period, scope: queries.Scope, now: bool = False) -> dict[str, int]:
-        """Every count of the counting rules for one period."""
-        row = await self._fetchrow(self._stats[now], scope.values(*period.bounds(self.county.zone)))
+        """Every count of the counting rules for one period (the present: whole months from the roll-ups)."""
+        start, stop = period.bounds(self.county.zone)
+        if now and scope.unit is None and rollups.usable(scope.threshold, scope.category, scope.channel):
+            row = await self._fetchrow(self._rolled_stats, scope.values(start, stop) | rollups.cut(start, stop, scope.as_of))
+        else:
+            row = await self._fetchrow(self._stats[now], scope.values(start, stop))
         return dict(row)
 
     async def unit_counts(self, period: Period, scope: queries.Scope, units: list[str],
                           now: bool = False) -> list[dict[str, Any]]:
         filtered = scope.jurisdictions is not None or scope.category is not None or scope.channel is not None
-        rows = await self.fetch(self._units[now, filtered], scope.values(*period.bounds(self.county.zone)) | {"units": units})
+        start, stop = period.bounds(self.county.zone)
+        cut = rollups.cut(start, stop, scope.as_of) if rollups.usable(scope.threshold, scope.category, scope.channel) \
+            else rollups.no_cut(stop)  # the present's obligations: whole months from the roll-up
+        rows = await self.fetch(self._units[now, filtered], scope.values(start, stop) | {"units": units} | cut)
         return [dict(r) for r in rows]
 
     async def stats(self, request: Request) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
+from reporting import rollups
 from reporting.projection import KEYS, TABLES, Changes, Record, Role, Unreadable, project
 from reporting.state import INPUTS, bulk_statements, refresh_statements
 from xinfang.migrations import migrate
@@ -105,7 +106,18 @@ class Store:
         return f"INSERT INTO {self.q}.{name} ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
 
     async def migrate(self, conn: asyncpg.Connection) -> None:
+        """The pending migrations, then the roll-ups' triggers (:mod:`reporting.rollups`, their sums written there
+        once), and the roll-ups filled if the state tables have rows they do not (the first start after 0009)."""
         await migrate(conn, self.schema, MIGRATIONS)
+        async with conn.transaction():
+            # self-conflicting: replicas starting together install one after the other (SHARE would deadlock them)
+            await conn.execute(f"LOCK TABLE {self.q}.batch_state, {self.q}.obligation_state IN SHARE ROW EXCLUSIVE MODE")
+            for statement in rollups.install(self.q):
+                await conn.execute(statement)
+            if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.q}.batch_state) "
+                                   f"AND NOT EXISTS (SELECT 1 FROM {self.q}.batch_rollup)"):
+                for statement in rollups.rebuild(self.q):
+                    await conn.execute(statement)
 
     async def positions(self, conn: asyncpg.Connection, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         """The next offset to read of every partition of ``topics`` the tables have seen."""
@@ -169,11 +181,13 @@ class Store:
         constraints = [(r["tbl"], r["name"], r["definition"]) for r in await conn.fetch(
             "SELECT c.conrelid::regclass::text AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS definition "
             "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-            "WHERE n.nspname = $1 AND c.contype IN ('p', 'u') ORDER BY 1, 2", self.schema)]
+            "WHERE n.nspname = $1 AND c.contype IN ('p', 'u') AND NOT EXISTS (SELECT 1 FROM pg_class r "
+            "WHERE r.oid = c.conrelid AND r.relname = ANY($2::text[])) ORDER BY 1, 2", self.schema, list(rollups.ROLLUPS))]
         indexes = [(r["tablename"], r["indexname"], r["indexdef"]) for r in await conn.fetch(
             "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = $1 AND NOT EXISTS ("
             "SELECT 1 FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-            "WHERE n.nspname = i.schemaname AND c.conname = i.indexname) ORDER BY 1", self.schema)]
+            "WHERE n.nspname = i.schemaname AND c.conname = i.indexname) AND i.tablename <> ALL($2::text[]) "
+            "ORDER BY 1", self.schema, list(rollups.ROLLUPS))]
         async with conn.transaction():
             await conn.execute(f"COMMENT ON SCHEMA {self.q} IS '{LOADING}'")
             for _, name, _ in indexes:
@@ -330,8 +344,8 @@ class Store:
 
 
 #: every table of the projection, facts and current state, in the order a comparison reports them
-ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", "dead_letters", "offsets",
-              "refresh_queue")
+ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", *rollups.ROLLUPS,
+              "dead_letters", "offsets", "refresh_queue")
 
 
 async def differences(conn: asyncpg.Connection, left: str, right: str, tables: Iterable[str] = ALL_TABLES,
