@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import tempfile
@@ -59,14 +60,17 @@ async def closed_loop(url: str, token: str, seconds: float, concurrency: int,
 
 
 async def open_loop(url: str, token: str, seconds: float, rate: float,
-                    body: Callable[[], dict] = person_body) -> tuple[int, int, list[float]]:
-    """A fixed offered rate: requests start on schedule whether or not earlier ones finished."""
+                    body: Callable[[], dict] = person_body, lags: list[float] | None = None) -> tuple[int, int, list[float]]:
+    """A fixed offered rate: requests start on schedule whether or not earlier ones finished (``lags``: how late
+    after its scheduled time each request's task began — the load generator's own share of the latency)."""
     ok = errors = 0
     latencies: list[float] = []
     async with aiohttp.ClientSession(url, headers={"Authorization": f"Bearer {token}"},
                                      connector=aiohttp.TCPConnector(limit=2000)) as http:
         async def one(scheduled: float) -> None:
             nonlocal ok, errors
+            if lags is not None:
+                lags.append(time.perf_counter() - scheduled)
             try:
                 async with http.post("/v1/petitions", json=body(), headers={"Idempotency-Key": uuid.uuid4().hex}) as r:
                     await r.read()
@@ -119,13 +123,31 @@ def offered(proc_pid: int, url: str, token: str, seconds: float, rate: float,
             body: Callable[[], dict] = person_body) -> dict:
     """One open-loop run with the machine's CPU beside it: how busy all cores were, and what the Python load
     generator (this process, on the same two cores) spent a request."""
+    lags: list[float] = []
+    pauses: list[float] = []  # the load generator's own garbage collections (each stops every request it has)
+    started: list[float] = []
+
+    def collecting(phase: str, _info: dict) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pauses.append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(collecting)
     cpu0, own0, t0 = cpu_seconds(proc_pid), time.process_time(), time.monotonic()
-    ok, errors, latencies = asyncio.run(open_loop(url, token, seconds, rate, body))
+    try:
+        ok, errors, latencies = asyncio.run(open_loop(url, token, seconds, rate, body, lags))
+    finally:
+        gc.callbacks.remove(collecting)
     cpu1, own1, t1 = cpu_seconds(proc_pid), time.process_time(), time.monotonic()
     return {"rate_per_s": rate, "ok": ok, "errors": errors, "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),
             "machine_busy": round((cpu1[1] - cpu0[1]) / ((t1 - t0) * os.cpu_count()), 2),
-            "client_cpu_ms_per_request": round((own1 - own0) * 1000 / max(ok + errors, 1), 2)}
+            "client_cpu_ms_per_request": round((own1 - own0) * 1000 / max(ok + errors, 1), 2),
+            "client_start_lag_p50_ms": round(percentile(lags, 50) * 1000, 1),
+            "client_start_lag_p99_ms": round(percentile(lags, 99) * 1000, 1),
+            "client_gc_pauses": len(pauses), "client_gc_max_ms": round(max(pauses, default=0) * 1000, 1),
+            "client_gc_total_ms": round(sum(pauses) * 1000, 1)}
 
 
 def pgbench(dsn: str, seconds: int, clients: int) -> float:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from datetime import datetime
@@ -205,6 +206,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         await intake.start()
+        # what the start built (the app, its schemas, the county) lives as long as the process: out of the
+        # collector's full passes, which otherwise walked it all, a pause of tens of milliseconds every few
+        # thousand requests (docs/benchmarks.md, the lookup section)
+        gc.collect()
+        gc.freeze()
         yield
         await intake.stop()
 

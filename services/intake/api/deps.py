@@ -106,8 +106,11 @@ class AuthenticatedFirst(APIRoute):
         return authenticated
 
 
-async def idempotency_key(request: Request, terminal: Annotated[Terminal, Depends(current_terminal)],
+async def idempotency_key(request: Request,
                           key: Annotated[str | None, Header(alias="Idempotency-Key")] = None) -> idempotency.IdempotencyKey:
+    # the terminal as the route's own dependency found it (current_terminal is every such route's): not declared
+    # here, where FastAPI would solve current_terminal's parameters a second time on every request
+    terminal = await current_terminal(request, request.headers.get("authorization"))
     body = await request.body()
     return idempotency.parse(terminal.id, key, request.method, request.url.path, body)
 

@@ -205,9 +205,8 @@ def _folded(state: PetitionState | None, data: EventData, occurred: datetime, se
             jurisdiction=data.jurisdiction, category=data.category, registered_unit=data.unit,
             registered_at=occurred, last_fact_at=occurred, imported=data.imported, external_id=data.external_id,
             accused_unit=data.accused_unit,
-            head_count=data.head_count, seq=seq,
-        )
-        base = replace(base, petitioner_refs=_refs(base, data.petitioners))
+            head_count=data.head_count, seq=seq, petitioner_refs=tuple(p.ref for p in data.petitioners),
+        )  # the refs as _refs gives them on a matter without any: built once, not replaced
         if data.imported:  # imported history is held by the unit that handled it then
             base = replace(base, status="assigned", holder_unit=data.unit, holder_tier=data.tier,
                            assigned_at=occurred)
