@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reporting.figures import FIGURES
 from xinfang.county import County
-from xinfang.vocabulary import CHANNEL_LABELS
+from xinfang.vocabulary import CHANNEL_LABELS, TIER_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -46,6 +46,6 @@ def page(county: County, year: str | None, jurisdiction: str | None) -> str:
               "places": [{"code": j.code, "name": j.name, "tier": j.tier, "parent": j.parent}
                          for j in county.jurisdictions],
               "categories": [{"code": k.code, "name": k.name} for k in county.categories],
-              "channels": CHANNEL_LABELS, "figures": {f.key: f.zh for f in FIGURES}}
+              "channels": CHANNEL_LABELS, "tiers": TIER_LABELS, "figures": {f.key: f.zh for f in FIGURES}}
     text = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     return _template().replace("__PLACE__", html.escape(f"{place} {year}年")).replace("__CONFIG__", text)

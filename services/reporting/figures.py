@@ -57,6 +57,13 @@ FIGURES: tuple[Figure, ...] = (
            "first_time_resolved", "replied"),
 )
 BY_KEY = {f.key: f for f in FIGURES}
+#: the series' events the dashboard's chart of them drills down to: GET /v1/stats/drilldown only, not /v1/stats'
+#: figures (reporting.queries.EVENT_CONTRIBUTIONS)
+EVENT_FIGURES: tuple[Figure, ...] = (
+    Figure("overdue_notices", "超期", "overdue notices: a unit's deadline passed unmet", unit_zh="件次"),
+    Figure("escalations", "升级", "escalations: a matter sent to the tier above", unit_zh="件次"),
+)
+DRILL_BY_KEY = {**BY_KEY, **{f.key: f for f in EVENT_FIGURES}}
 COUNTS = tuple(f.key for f in FIGURES if f.kind == "count")
 RATES = tuple(f.key for f in FIGURES if f.kind == "rate")
 

@@ -17,6 +17,7 @@ they are restricted to a period's matters and to what was known.  Beside them:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -418,29 +419,47 @@ CONTRIBUTIONS: dict[str, str] = {
     "handle_due": "SELECT petition_id, count(*) FROM o WHERE stage = 'handle' GROUP BY petition_id",
     "replied_on_time": "SELECT petition_id, count(*) FROM o WHERE stage = 'handle' AND met GROUP BY petition_id",
 }
-#: every figure /v1/stats reports can be drilled down to: a rate to its denominator's matters, with both parts
-DRILL: tuple[str, ...] = tuple(f.key for f in FIGURES)
+#: the series' events behind the dashboard's chart of them (not figures of /v1/stats): (petition_id, n) per schema
+EVENT_CONTRIBUTIONS: dict[str, Callable[[str], str]] = {
+    "overdue_notices": lambda q: f"SELECT x.petition_id, count(*) FROM {overdue_notices(q)} GROUP BY x.petition_id",
+    "escalations": lambda q: f"SELECT h.petition_id, count(*) FROM {escalations(q)} GROUP BY h.petition_id",
+}
+#: a count of batches narrowed to those registered at one tier (``:tier``, the batch's own ``tier``): the tier
+#: breakdown of the series (both clocks' ``b`` keep the batch's event id; the present's keeps no tier)
+AT_TIER: dict[str, Callable[[str], str]] = {
+    "batches": lambda q: f"SELECT b.petition_id, count(*) FROM b JOIN {q}.batches r USING (event_id) "
+                         "WHERE r.tier = :tier GROUP BY b.petition_id",
+    "persons": lambda q: f"SELECT b.petition_id, sum(b.head_count) FROM b JOIN {q}.batches r USING (event_id) "
+                         "WHERE r.tier = :tier GROUP BY b.petition_id",
+}
+#: every figure /v1/stats reports can be drilled down to (a rate to its denominator's matters, with both parts),
+#: and the series' overdue notices and escalations
+DRILL: tuple[str, ...] = (*(f.key for f in FIGURES), *EVENT_CONTRIBUTIONS)
 
 
-def _contributions(figure: str) -> str:
+def _contributions(figure: str, q: str, tier: bool = False) -> str:
     """``hit (petition_id, contribution, numerator, denominator)``: a count's matters with what each adds to
-    it; a rate's with what each adds to its numerator and to its denominator (the rate is Σ ÷ Σ)."""
-    if figure in CONTRIBUTIONS:
-        return f"SELECT petition_id, n::bigint, NULL::bigint, NULL::bigint FROM ({CONTRIBUTIONS[figure]}) x (petition_id, n)"
+    it; a rate's with what each adds to its numerator and to its denominator (the rate is Σ ÷ Σ). ``tier``: the
+    batches or persons registered at ``:tier`` only."""
+    count = (AT_TIER[figure](q) if tier else EVENT_CONTRIBUTIONS[figure](q) if figure in EVENT_CONTRIBUTIONS
+             else CONTRIBUTIONS.get(figure))
+    if count is not None:
+        return f"SELECT petition_id, n::bigint, NULL::bigint, NULL::bigint FROM ({count}) x (petition_id, n)"
     rate = BY_KEY[figure]
     return f"""SELECT petition_id, NULL::bigint, coalesce(t.n, 0)::bigint, coalesce(d.n, 0)::bigint
   FROM ({CONTRIBUTIONS[rate.numerator]}) t (petition_id, n)
   FULL JOIN ({CONTRIBUTIONS[rate.denominator]}) d (petition_id, n) USING (petition_id)"""
 
 
-def drill_sql(schema: str, figure: str, now: bool = False) -> Named:
+def drill_sql(schema: str, figure: str, now: bool = False, tier: bool = False) -> Named:
     """The matters behind a figure, paged (``:limit``, NULL: all; ``:offset``): each matter's batches and
-    persons in the period beside what it contributes, with the row count and the contributions' sums over all rows."""
+    persons in the period beside what it contributes, with the row count and the contributions' sums over all rows.
+    ``tier``: batches or persons registered at ``:tier`` only (see :data:`AT_TIER`)."""
     q = quoted(schema)
     # the matters' batches come in by one grouping of hit and b together, not by a join: the planner cannot
     # estimate hit's size (it guessed 1 row of 3,971 and looped over b's grouping once per row: 13 s for a year)
     return named(f"""WITH {ctes(schema, now)},
-hit (petition_id, contribution, numerator, denominator) AS MATERIALIZED ({_contributions(figure)}),
+hit (petition_id, contribution, numerator, denominator) AS MATERIALIZED ({_contributions(figure, q, tier)}),
 mine AS (
   SELECT petition_id, sum(contribution)::bigint AS contribution, sum(numerator)::bigint AS numerator,
          sum(denominator)::bigint AS denominator, count(batch) AS batches, coalesce(sum(batch), 0)::bigint AS persons
@@ -457,6 +476,21 @@ FROM mine LEFT JOIN {q}.matters m USING (petition_id)
 ORDER BY m.occurred_at, mine.petition_id LIMIT :limit OFFSET :offset""")
 
 
+def overdue_notices(q: str) -> str:
+    """``x``: the period's overdue notices (超期: a unit's deadline passed unmet), of the matters in scope, by the
+    unit that let it pass — the series' month by month, the drill-down's matter by matter."""
+    return f"""{q}.breaches x JOIN {q}.matters m ON m.petition_id = x.petition_id AND {_matter_filter('m')}
+  WHERE x.kind = 'overdue' AND x.occurred_at >= :start AND x.occurred_at < :stop AND {as_of('x')} AND {_standing(q, 'x')}
+    AND (:unit::text IS NULL OR x.unit = :unit) AND (:channel::text IS NULL OR m.channel = :channel)"""
+
+
+def escalations(q: str) -> str:
+    """``h``: the period's escalations (升级) of the matters in scope, by the unit escalated from."""
+    return f"""{q}.holdings h JOIN {q}.matters m ON m.petition_id = h.petition_id AND {_matter_filter('m')}
+  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
+    AND (:unit::text IS NULL OR h.from_unit = :unit) AND (:channel::text IS NULL OR m.channel = :channel)"""
+
+
 def series_sql(schema: str) -> Named:
     """Per local month of the period: cases, batches, persons, overdue notices, escalations. ``:zone``: the time zone."""
     q = quoted(schema)
@@ -471,15 +505,11 @@ bm AS (
   GROUP BY 1),
 om AS (
   SELECT to_char(x.occurred_at AT TIME ZONE :zone, 'YYYY-MM') AS month, count(*) AS overdue
-  FROM {q}.breaches x JOIN {q}.matters m ON m.petition_id = x.petition_id AND {_matter_filter('m')}
-  WHERE x.kind = 'overdue' AND x.occurred_at >= :start AND x.occurred_at < :stop AND {as_of('x')} AND {_standing(q, 'x')}
-    AND (:unit::text IS NULL OR x.unit = :unit) AND (:channel::text IS NULL OR m.channel = :channel)
+  FROM {overdue_notices(q)}
   GROUP BY 1),
 em AS (
   SELECT to_char(h.occurred_at AT TIME ZONE :zone, 'YYYY-MM') AS month, count(*) AS escalated
-  FROM {q}.holdings h JOIN {q}.matters m ON m.petition_id = h.petition_id AND {_matter_filter('m')}
-  WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
-    AND (:unit::text IS NULL OR h.from_unit = :unit) AND (:channel::text IS NULL OR m.channel = :channel)
+  FROM {escalations(q)}
   GROUP BY 1)
 SELECT month, coalesce(bm.cases, 0) AS cases, coalesce(bm.batches, 0) AS batches, coalesce(bm.persons, 0) AS persons,
        coalesce(bm.collective_batches, 0) AS collective_batches,

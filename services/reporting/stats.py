@@ -189,15 +189,18 @@ class Reporter:
             doc[key] = _decimal(r.percent)
         return doc
 
-    async def drilldown(self, request: Request, figure: str, limit: int | None, offset: int) -> dict[str, Any]:
+    async def drilldown(self, request: Request, figure: str, limit: int | None, offset: int,
+                        tier: str | None = None) -> dict[str, Any]:
         """The matters behind a figure (``limit`` None: all): each with its batches and persons in the period and
-        what it contributes; ``sums`` are the contributions over every row, which make the figure."""
+        what it contributes; ``sums`` are the contributions over every row, which make the figure. ``tier``: the
+        batches or persons registered at that tier only."""
         self.check(request)
         scope = self.scope(request)
-        rows = await self.fetch(queries.drill_sql(self.schema, figure, is_now(request)),
-                                 scope.values(*request.period.bounds(self.county.zone)) | {"limit": limit, "offset": offset})
-        return drill_doc(f.BY_KEY[figure], rows, limit, offset, self.county) | {
-            "period": period_doc(request.period, self.county), "scope": self._scope_doc(request),
+        values = scope.values(*request.period.bounds(self.county.zone)) | {"limit": limit, "offset": offset}
+        rows = await self.fetch(queries.drill_sql(self.schema, figure, is_now(request), tier=tier is not None),
+                                values | ({"tier": tier} if tier is not None else {}))
+        return drill_doc(f.DRILL_BY_KEY[figure], rows, limit, offset, self.county) | {
+            "period": period_doc(request.period, self.county), "scope": self._scope_doc(request), "tier": tier,
             "as_of": _iso(request.as_of), "known_at": _iso(request.known_at)}
 
     async def series(self, request: Request) -> dict[str, Any]:

@@ -14,11 +14,12 @@ from reporting.access import READ_SCOPE, outside, restrict, worklist_scope
 from reporting.assessment import assessment
 from reporting.dashboard import page
 from reporting.periods import parse_period
-from reporting.queries import DRILL
+from reporting.queries import AT_TIER, DRILL
 from reporting.stats import Reporter, parse_moment
 from reporting.stats import Request as StatsRequest
 from xinfang.problems import Problem
 from xinfang.terminals import Terminal, caller
+from xinfang.vocabulary import Tier
 
 router = APIRouter()
 WHY = {
@@ -135,9 +136,12 @@ async def definitions(_: Caller) -> dict:
 @router.get("/v1/stats/drilldown", summary="明细 The matters behind a figure", tags=["statistics"],
             name="get_drilldown", responses=answers(**{CSV: TEXT, XLSX: BINARY}))
 async def drilldown(wanted: Wanted, rep: Reporting,
-                    figure: Annotated[str, Query(description="a figure key, e.g. resolved")],
+                    figure: Annotated[str, Query(description="a figure key of /v1/stats, e.g. resolved; or "
+                                                 "overdue_notices, escalations: the series' events")],
                     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                     offset: Annotated[int, Query(ge=0)] = 0,
+                    tier: Annotated[Tier | None, Query(description="batches or persons: those registered at this "
+                                                       "tier only (the series' breakdown by tier)")] = None,
                     format: Annotated[Literal["json", "csv", "xlsx"], Query(
                         description="json (paged), or csv/xlsx: every row")] = "json") -> dict:
     """Petition ids and receipt numbers of the matters a figure counts (no personal data), each with its batches
@@ -148,9 +152,14 @@ async def drilldown(wanted: Wanted, rep: Reporting,
         raise Problem(422, "validation", f"参数 figure 有误：未知的指标 {figure}",
                       f"invalid parameter figure: unknown figure {figure}",
                       errors=[{"field": "figure", "message_zh": "未知的指标", "message_en": f"one of {', '.join(DRILL)}"}])
+    if tier is not None and figure not in AT_TIER:
+        raise Problem(422, "validation", f"参数 tier 有误：只能用于 {'、'.join(AT_TIER)}",
+                      f"invalid parameter tier: only with figure {' or '.join(AT_TIER)}",
+                      errors=[{"field": "tier", "message_zh": f"只能用于 {'、'.join(AT_TIER)}",
+                               "message_en": f"only with figure {' or '.join(AT_TIER)}"}])
     if format == "json":
-        return await rep.drilldown(wanted, figure, limit, offset)
-    doc = await rep.drilldown(wanted, figure, None, 0)
+        return await rep.drilldown(wanted, figure, limit, offset, tier)
+    doc = await rep.drilldown(wanted, figure, None, 0, tier)
     name = f"信访明细_{doc['label']}_{doc['scope']['jurisdiction']['name']}_{doc['period']['code']}"
     if format == "csv":
         return _download(exports.to_csv(exports.drill_rows(doc)), "text/csv; charset=utf-8", f"{name}.csv")

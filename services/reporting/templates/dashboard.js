@@ -188,16 +188,18 @@ function charts(F, series, current) {
              {name: "上年人次", type: "line", data: series.last_year.map(m => m.persons)}]},
     p => ({figure: p.seriesIndex < 2 ? "batches" : "persons",
            over: month(p.seriesIndex % 2 ? series.last_year : series.months, p.dataIndex)}));
-  chart("tiers", "按登记层级（批次；无明细）", {tooltip: {trigger: "item"}, legend: {bottom: 0},
+  chart("tiers", "按登记层级（批次）", {tooltip: {trigger: "item"}, legend: {bottom: 0},
     series: [{name: "批次", type: "pie", radius: ["35%", "65%"], top: 20,
-              data: series.by_tier.map(t => ({name: t.name, value: t.batches}))}]});
+              data: series.by_tier.map(t => ({name: t.name, value: t.batches}))}]},
+    p => ({figure: "batches", over: {tier: series.by_tier[p.dataIndex].tier}}));
   chart("categories", "按事项类别（件）", {grid: {top: 40, bottom: 30, left: 140, right: 20},
     xAxis: {type: "value"}, yAxis: {type: "category", data: series.by_category.map(c => c.name).reverse()},
     series: [{name: "件", type: "bar", data: series.by_category.map(c => c.cases).reverse()}]},
     p => ({figure: "cases", over: {category: series.by_category[series.by_category.length - 1 - p.dataIndex].category}}));
-  chart("breaches", "超期与升级（件次；无明细）", {legend: {top: 30}, grid, xAxis: {type: "category", data: months}, yAxis: {type: "value"},
+  chart("breaches", "超期与升级（件次）", {legend: {top: 30}, grid, xAxis: {type: "category", data: months}, yAxis: {type: "value"},
     series: [{name: "超期", type: "bar", data: series.months.map(m => m.overdue)},
-             {name: "升级", type: "bar", data: series.months.map(m => m.escalated)}]});
+             {name: "升级", type: "bar", data: series.months.map(m => m.escalated)}]},
+    p => ({figure: p.seriesIndex ? "escalations" : "overdue_notices", over: month(series.months, p.dataIndex)}));
   const rateKeys = ["resolution_rate", "timely_acceptance_rate", "on_time_completion_rate", "satisfaction_rate",
                     "participation_rate", "first_time_resolution_rate"];
   chart("rates", "各项比率（%）", {legend: {top: 30}, grid, xAxis: {type: "category", data: rateKeys.map(k => F[k].label)},
@@ -219,6 +221,7 @@ function charts(F, series, current) {
 // ---- the matters behind a figure ------------------------------------------------------------------------
 function drill(figure, over) {
   const q = apiQuery(over); q.set("figure", figure); q.set("limit", "500");
+  if (over && over.tier) q.set("tier", over.tier);  // the tier chart's batches: those registered at that tier
   return drillAt("/v1/stats/drilldown?" + q);
 }
 function drillAt(link) {
@@ -229,6 +232,7 @@ function drillAt(link) {
     const parts = doc.columns.filter(c => ["contribution", "numerator", "denominator"].includes(c.key));
     $("drilltitle").textContent = doc.label + "（" + doc.label_en + "）— " + doc.scope.jurisdiction.name +
       (doc.scope.unit ? " · " + doc.scope.unit.name : "") + (doc.scope.category ? " · " + doc.scope.category.name : "") +
+      (doc.tier ? " · " + CONFIG.tiers[doc.tier] + "登记" : "") +
       " · " + doc.period.label;
     $("drillsums").textContent = "共 " + doc.total + " 件事项 matters" + (doc.total > doc.matters.length ? "，显示前 " +
       doc.matters.length + " 件 (first " + doc.matters.length + " shown)" : "") + "；" +

@@ -110,7 +110,11 @@ def assert_overview_is_the_api(served, page, params: dict) -> dict:
 
 def drilled(page, query: dict) -> list[str]:
     """The receipt numbers the drill-down panel lists, once it shows ``query``."""
-    page.wait_for_selector(f'body[data-drill="{urlencode(query)}"]', timeout=30_000)
+    try:
+        page.wait_for_selector(f'body[data-drill="{urlencode(query)}"]', timeout=30_000)
+    except Exception as exc:  # noqa: BLE001 — re-raised with what the page shows instead
+        raise AssertionError(f"the drill-down panel shows {page.get_attribute('body', 'data-drill')!r}, "
+                             f"not {urlencode(query)!r}") from exc
     return page.locator("#drilltable tr[data-receipt]").evaluate_all("rows => rows.map(r => r.dataset.receipt)")
 
 
@@ -181,6 +185,45 @@ def test_a_click_on_a_card_or_a_bar_lists_exactly_the_matters_of_the_drill_down(
         assert "劳动和社会保障" in rows and "东门社区" in rows  # category and place by name; no person anywhere
         page.screenshot(path=served["shots"] / "3-drill-down.png", full_page=True)
 
+
+def test_the_tier_slices_and_the_breach_bars_list_the_matters_behind_them(served):
+    """The charts of the series that are not /v1/stats' figures drill down too: a tier's slice to the batches
+    registered at that tier, a month's bar to its overdue notices or escalations — each drill-down's sum the
+    chart's number."""
+    params = {"year": "2025"}
+    series = api(served, "/v1/stats/series", **params)
+    for t in series["by_tier"]:
+        doc = api(served, "/v1/stats/drilldown", figure="batches", tier=t["tier"], limit=1, **params)
+        assert doc["sums"]["contribution"] == t["batches"] and doc["tier"] == t["tier"], t
+    assert sum(m["overdue"] for m in series["months"]) > 0 and sum(m["escalated"] for m in series["months"]) > 0
+    for m in series["months"]:
+        for figure, key in (("overdue_notices", "overdue"), ("escalations", "escalated")):
+            doc = api(served, "/v1/stats/drilldown", figure=figure, month=m["month"], limit=1)
+            assert doc["sums"]["contribution"] == m[key], (figure, m)
+    refused = served["http"].get("/v1/stats/drilldown", params={"figure": "cases", "tier": "village", **params},
+                                 headers={"Authorization": f"Bearer {BUREAU}"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "tier"
+    with opened(served, BUREAU, **params) as page:
+        shown(page, urlencode(params))
+        tier = series["by_tier"][0]["tier"]
+        page.evaluate("""() => echarts.getInstanceByDom(document.getElementById('tiers')).trigger('click',
+            {componentType: 'series', seriesType: 'pie', seriesIndex: 0, dataIndex: 0})""")
+        want = api(served, "/v1/stats/drilldown", figure="batches", tier=tier, limit=500, **params)
+        assert drilled(page, {**params, "figure": "batches", "limit": 500, "tier": tier}) == receipts(want)
+        assert want["total"] > 0 and "登记" in page.inner_text("#drilltitle")
+        # a real click on the overdue bar of the month with most overdue notices
+        i = max(range(len(series["months"])), key=lambda n: series["months"][n]["overdue"])
+        month = series["months"][i]
+        page.locator("#breaches").scroll_into_view_if_needed()  # below the drill-down panel: a click in view
+        box = page.locator("#breaches").bounding_box()
+        x, y = page.evaluate("""i => { const bar = echarts.getInstanceByDom(document.getElementById('breaches'))
+            .getModel().getSeriesByIndex(0).getData().getItemLayout(i);  // the overdue bar, beside the escalations'
+            return [bar.x + bar.width / 2, bar.y + bar.height / 2]; }""", i)
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        want = api(served, "/v1/stats/drilldown", figure="overdue_notices", month=month["month"], limit=500)
+        got = drilled(page, {"month": month["month"], "figure": "overdue_notices", "limit": 500})
+        assert got == receipts(want) and want["sums"]["contribution"] == month["overdue"] > 0
+        page.screenshot(path=served["shots"] / "3b-drill-down-overdue.png", full_page=True)
 
 def test_the_assessment_page_ranks_as_the_api_and_each_cell_lists_its_matters(served):
     with opened(served, BUREAU, view="assessment", quarter="2025Q4") as page:

@@ -6,9 +6,9 @@ import io
 from datetime import date, datetime, timezone
 
 from reporting import exports
-from reporting.figures import BY_KEY, FIGURES, drill_columns
+from reporting.figures import BY_KEY, EVENT_FIGURES, FIGURES, drill_columns
 from reporting.periods import Period
-from reporting.queries import CONTRIBUTIONS, DRILL, drill_sql
+from reporting.queries import AT_TIER, CONTRIBUTIONS, DRILL, drill_sql
 from reporting.stats import drill_doc, period_doc
 from support.reporting import DEMO
 from xinfang.county import load_county
@@ -17,7 +17,7 @@ COUNTY = load_county(DEMO)
 
 
 def test_every_figure_of_v1_stats_can_be_drilled_down_and_every_rate_by_both_its_parts():
-    assert set(DRILL) == {f.key for f in FIGURES}
+    assert set(DRILL) == {f.key for f in FIGURES} | {f.key for f in EVENT_FIGURES}
     for figure in FIGURES:
         if figure.kind == "count":
             assert figure.key in CONTRIBUTIONS
@@ -81,3 +81,15 @@ def test_the_export_has_chinese_and_english_headings_every_row_and_the_sums():
     assert table[-1][0] == "合计 total (2)" and table[-1][-1] == "10"
     rate = doc("resolution_rate", [row("a", 1, 3, None, 1, 1, numerator_sum=1, denominator_sum=1)])
     assert exports.drill_rows(rate)[-1] == ["解决率 resolution_rate (%)", 100.0]
+
+
+def test_the_series_events_and_a_tiers_batches_are_drilled_down_by_their_own_statements():
+    for figure in EVENT_FIGURES:  # the dashboard's chart of overdue notices and escalations
+        for now in (False, True):
+            sql = drill_sql("s", figure.key, now)
+            assert {"limit", "offset", "unit", "channel"} <= set(sql.names)
+            assert ("breaches" if figure.key == "overdue_notices" else "holdings") in sql.sql
+    for figure in AT_TIER:  # the tier chart's slice: batches (or persons) registered at that tier
+        for now in (False, True):
+            assert "tier" in drill_sql("s", figure, now, tier=True).names
+            assert "tier" not in drill_sql("s", figure, now).names
