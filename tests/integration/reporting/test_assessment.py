@@ -20,7 +20,7 @@ from support.kafka import delete_run_topics, run_settings
 from support.reporting import DEMO, drop_schema
 from xinfang.county import load_county
 
-MATTERS = 2_500  # the bench (bench/assessment_bench.py) ranks 500 units over 100,000
+MATTERS = 10_000  # the county-year (4 townships, their villages); the bench ranks 500 units over 100,000
 Q2 = Period(date(2026, 4, 1), date(2026, 6, 30), "quarter")
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31), "quarter")
 AS_OF = datetime(2026, 8, 1, tzinfo=timezone.utc)

@@ -33,7 +33,7 @@ TOWNSHIP = "xft_bulletin-township-supervisor-" + "t" * 24
 HANDLER = "xft_bulletin-bureau-handler-" + "h" * 28
 JUNE = {"month": "2026-06", "as_of": "2026-08-01T00:00:00+08:00"}
 TOWNSHIP_CODE, OUTSIDE_CODE = "361402001000", "361402101201"  # 城关街道; 青石村 under 青石镇
-MATTERS = 1_500
+MATTERS = 10_000  # a county-year of the size, and the year before it (同比)
 
 
 def plant_notice(history: History, county) -> dict:
@@ -88,7 +88,7 @@ def served(settings, kafka_bootstrap, test_db, tmp_path_factory):
     reporting, http = None, None
     try:
         reporting = start_reporting(topics, test_db, schema, folder / "reporting.log")
-        asyncio.run(wait_projected(test_db, schema, history.count(), timeout=240))
+        asyncio.run(wait_projected(test_db, schema, history.count(), timeout=600))
         http = client(reporting.url, BUREAU, timeout=60)
         for token in (TOWNSHIP, HANDLER):
             wait_known(reporting.url, token)
