@@ -24,6 +24,7 @@ from support.kafka import delete_run_topics, run_settings
 from support.problems import assert_problem
 from support.reporting import DEMO, drop_schema, plant_terminal, start_reporting, wait_projected
 from support.tokens import client, wait_known
+from support.waiting import until
 from xinfang.county import load_county
 from xinfang.events import catalogue as c
 
@@ -31,6 +32,7 @@ CST = timezone(timedelta(hours=8))
 BUREAU = "xft_bulletin-bureau-auditor-" + "b" * 28
 TOWNSHIP = "xft_bulletin-township-supervisor-" + "t" * 24
 HANDLER = "xft_bulletin-bureau-handler-" + "h" * 28
+REVOKED = "xft_bulletin-bureau-revoked-" + "r" * 28
 JUNE = {"month": "2026-06", "as_of": "2026-08-01T00:00:00+08:00"}
 TOWNSHIP_CODE, OUTSIDE_CODE = "361402001000", "361402101201"  # 城关街道; 青石村 under 青石镇
 MATTERS = 10_000  # a county-year of the size, and the year before it (同比)
@@ -92,7 +94,8 @@ def served(settings, kafka_bootstrap, test_db, tmp_path_factory):
         http = client(reporting.url, BUREAU, timeout=60)
         for token in (TOWNSHIP, HANDLER):
             wait_known(reporting.url, token)
-        yield {"http": http, "reporting": reporting, "county": county, "planted": planted, "folder": folder}
+        yield {"http": http, "reporting": reporting, "county": county, "planted": planted, "folder": folder,
+               "topics": topics}
     finally:
         if http is not None:
             http.close()
@@ -222,13 +225,25 @@ def test_a_township_bulletin_covers_its_township_only(served):
 
 
 def test_the_doors_are_the_assessments(served):
-    url = f"{served['reporting'].url}/v1/bulletin"
-    for header in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic dXNlcjpwYXNz"}):
-        assert_problem(httpx.get(url, params=JUNE, headers=header, timeout=30), 401)
-    township = {"Authorization": f"Bearer {TOWNSHIP}"}
-    for code in (OUTSIDE_CODE, served["county"].code):
-        assert_problem(httpx.get(url, params={**JUNE, "jurisdiction": code}, headers=township, timeout=30), 404)
-    assert_problem(httpx.get(url, params=JUNE, headers={"Authorization": f"Bearer {HANDLER}"}, timeout=30), 404)
+    base = served["reporting"].url
+    urls = [f"{base}/v1/bulletin", f"{base}/v1/bulletin.docx", f"{base}/v1/bulletin.pdf"]
+    # a terminal that reads the bulletin, then is revoked: refused on every route from then on
+    bureau_unit = served["county"].jurisdiction(served["county"].code).unit
+    plant_terminal(served["topics"], "t-bul-revoked", bureau_unit, ["auditor"], REVOKED)
+    wait_known(base, REVOKED)
+    assert httpx.get(urls[1], params=JUNE, headers={"Authorization": f"Bearer {REVOKED}"}, timeout=60).status_code == 200
+    plant_terminal(served["topics"], "t-bul-revoked", bureau_unit, ["auditor"], REVOKED,
+                   revoked_at=datetime.now(timezone.utc))
+    until(lambda: httpx.get(f"{base}/v1/stats/definitions", headers={"Authorization": f"Bearer {REVOKED}"},
+                            timeout=30).status_code == 401, "reporting refusing the revoked token", timeout=30)
+    for url in urls:
+        for header in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic dXNlcjpwYXNz"},
+                       {"Authorization": f"Bearer {REVOKED}"}):
+            assert_problem(httpx.get(url, params=JUNE, headers=header, timeout=30), 401)
+        township = {"Authorization": f"Bearer {TOWNSHIP}"}
+        for code in (OUTSIDE_CODE, served["county"].code):
+            assert_problem(httpx.get(url, params={**JUNE, "jurisdiction": code}, headers=township, timeout=30), 404)
+        assert_problem(httpx.get(url, params=JUNE, headers={"Authorization": f"Bearer {HANDLER}"}, timeout=30), 404)
 
 
 @pytest.mark.parametrize("params,field", [
