@@ -36,7 +36,7 @@ from support.city import county_file
 from support.county_year import county_year
 from support.history import History, publish, utc
 from support.kafka import read_all
-from support.mirror import Load, Mirror, city_file, mirrored_records
+from support.mirror import Load, Mirror, city_file, holding, mirrored_records
 from support.problems import assert_problem
 from support.process import ROOT, ServiceProcess, free_port
 from support.reporting import drop_schema, reporting_env
@@ -513,12 +513,6 @@ def test_the_citys_bulletin_holds_the_citys_figures_and_ranks_every_countys_unit
     assert east_rows[cases["label"]] == f"{mine['value']}{mine['unit']}"
     assert_problem(ask(city, "/v1/bulletin", {**month, "jurisdiction": CODE["west"]}, city["tokens"]["east"]), 404)
     assert_problem(ask(city, "/v1/bulletin", month, None), 401)
-
-
-def holding(bootstrap: str, topic: str, ids: set[str]) -> list:
-    """The topic's records once they hold every one of ``ids`` (else nothing)."""
-    records = read_all(bootstrap, topic)
-    return records if ids <= {orjson.loads(r.value)["id"] for r in records} else []
 
 
 def test_after_mirrormaker_killed_and_the_citys_and_a_countys_kafka_down_a_minute_the_figures_add_up(city):

@@ -24,7 +24,7 @@ from support.broker import PrivateBroker
 from support.county_year import county_year
 from support.history import History, matter, publish
 from support.kafka import read_all
-from support.mirror import Load, Mirror, checkpoint_of, city_file, heartbeat_of, mirrored_records
+from support.mirror import Load, Mirror, checkpoint_of, city_file, heartbeat_of, holding, mirrored_records
 from support.process import ROOT
 from support.waiting import until
 from xinfang.county import load_county
@@ -160,7 +160,7 @@ def test_mirrormaker_killed_under_load_loses_nothing_and_duplicates_nothing(brok
             county = read_all(brokers[alias].bootstrap, topic)
             wanted = Counter(event_id(r) for r in county)
             remote = f"{alias}.{topic}"
-            arrived = until(lambda remote=remote, wanted=wanted: _holding(city, remote, set(wanted)),
+            arrived = until(lambda remote=remote, wanted=wanted: holding(city, remote, set(wanted)),
                             f"every {alias} {topic} event in {remote}", 240, every=1)
             ids = Counter(event_id(r) for r in arrived)
             assert set(ids) == set(wanted), f"{remote} holds events {alias} never had"
@@ -204,7 +204,7 @@ def test_the_citys_kafka_and_a_countys_kafka_each_down_a_minute_lose_nothing_and
             county = read_all(brokers[alias].bootstrap, topic)
             wanted = Counter(event_id(r) for r in county)
             remote = f"{alias}.{topic}"
-            arrived = until(lambda remote=remote, wanted=wanted: _holding(city.bootstrap, remote, set(wanted)),
+            arrived = until(lambda remote=remote, wanted=wanted: holding(city.bootstrap, remote, set(wanted)),
                             f"every {alias} {topic} event in {remote} after the outages", 300, every=1)
             ids = Counter(event_id(r) for r in arrived)
             assert set(ids) == set(wanted), f"{remote} holds events {alias} never had"
@@ -217,12 +217,6 @@ def test_the_citys_kafka_and_a_countys_kafka_each_down_a_minute_lose_nothing_and
                            env={**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}:{ROOT / 'services'}"})
     assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-2000:]  # the city's audit agrees: whole, once
     assert orjson.loads(audit.stdout)["consistent"]
-
-
-def _holding(bootstrap: str, topic: str, ids: set[str]) -> list:
-    """The topic's records once they hold every one of ``ids`` (else nothing)."""
-    records = read_all(bootstrap, topic)
-    return records if ids <= {event_id(r) for r in records} else []
 
 
 def _read(bootstrap: str, topic: str, **overrides) -> list:

@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+import orjson
+
 from support.history import History
 from support.kafka import read_all
 from support.process import ROOT, free_port
@@ -91,6 +93,12 @@ def mirrored_records(city_bootstrap: str, topic: str, expect: int | None = None,
     """Every record of a mirrored topic in the city, waiting up to ``timeout`` for at least ``expect``."""
     until(lambda: _exists(city_bootstrap, topic), f"{topic} in the city", timeout, every=0.5)
     return read_all(city_bootstrap, topic, expect=expect, timeout=timeout)
+
+
+def holding(bootstrap: str, topic: str, ids: set[str]) -> list:
+    """The topic's records once they hold every one of the event ``ids`` (else nothing: an ``until`` condition)."""
+    records = read_all(bootstrap, topic)
+    return records if ids <= {orjson.loads(r.value)["id"] for r in records} else []
 
 
 def _exists(bootstrap: str, topic: str) -> bool:
