@@ -188,11 +188,14 @@ kb AS (
 {_rolled_obligations(q)}"""
 
 
-def _rolled_obligations(q: str) -> str:
-    """ko: per (unit, place, stage) the obligations due and met: o's rows and the roll-up's months."""
+def _rolled_obligations(q: str, by_place: bool = True) -> str:
+    """ko: per (unit, place, stage) the obligations due and met: o's rows and the roll-up's months (``by_place``
+    False: per (unit, stage), the place NULL)."""
     places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    place, grouping = ("jurisdiction", "1, 2, 3") if by_place else ("NULL::text", "1, 3")
     return f"""ko AS (
-  SELECT unit, jurisdiction, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2, 3
+  SELECT unit, {place} AS jurisdiction, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o
+  GROUP BY {grouping}
   UNION ALL
   SELECT r.unit, r.jurisdiction, r.stage, r.due, r.met FROM {q}.obligation_rollup r
   WHERE {_cut_part('r.month')} AND {places} AND (:unit::text IS NULL OR r.unit = :unit)
@@ -282,31 +285,14 @@ FROM bb, pp, oo"""
 
 def units_sql(schema: str, now: bool = False, filtered: bool = True) -> Named:
     """One row per unit with anything in the period: the per-unit figures. ``:units``: the units to report.
-    ``filtered``: a jurisdiction, category or channel narrows the matters (else every matter counts)."""
+    ``filtered``: a jurisdiction, category or channel narrows the matters (else every matter counts).
+    For the present (``now``), whole months from the roll-ups (``:cut_from``, ``:cut_to``, see
+    :func:`_units_now`)."""
+    if now:
+        return named(_units_now(schema))
     q = quoted(schema)
-    # for the present and every matter, the facts need no join with the matters
-    scoped = "" if now and not filtered else "JOIN scoped USING (petition_id)"
-    satisfaction = f"""
-sat AS (
-  SELECT s.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE s.satisfaction IN {SATISFIED}) AS satisfied
-  FROM {q}.evaluation_state s
-  WHERE s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of AND {_state_filter('s')}
-  GROUP BY s.reply_unit),""" if now else f"""
-sat AS (
-  SELECT e.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
-  FROM ({rules.evaluations(q, as_of, among('scoped'), "e.occurred_at >= :start AND e.occurred_at < :stop")}) e
-  GROUP BY e.reply_unit),"""
-    # for the present, obligations due in whole months that ended come from the roll-up (``ko``)
-    due = f"{obligations(schema, unit_filter=False, now=True, rolled=True)},\n{_rolled_obligations(q)}" if now else \
-        obligations(schema, unit_filter=False)
-    counted = "ko" if now else "(SELECT unit, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2)"
-    obl = f"""
-  SELECT unit, {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
-         {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
-         {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
-         {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time
-  FROM {counted} x GROUP BY unit"""
-    return named(f"""WITH {due},
+    scoped = "JOIN scoped USING (petition_id)"
+    return named(f"""WITH {obligations(schema, unit_filter=False)},
 scoped AS (SELECT m.petition_id FROM {q}.matters m
           WHERE {_matter_filter('m')} AND (:channel::text IS NULL OR m.channel = :channel)),
 recv AS (
@@ -319,9 +305,26 @@ ovd AS (
 esc AS (
   SELECT h.from_unit AS unit, count(*) AS n FROM {q}.holdings h {scoped}
   WHERE h.kind = 'escalated' AND h.occurred_at >= :start AND h.occurred_at < :stop AND {as_of('h')} AND {_standing(q, 'h')}
-  GROUP BY h.from_unit),{satisfaction}
-obl AS ({obl})
-SELECT u.unit,
+  GROUP BY h.from_unit),
+sat AS (
+  SELECT e.reply_unit AS unit, count(*) AS evaluated, count(*) FILTER (WHERE e.satisfaction IN {SATISFIED}) AS satisfied
+  FROM ({rules.evaluations(q, as_of, among('scoped'), "e.occurred_at >= :start AND e.occurred_at < :stop")}) e
+  GROUP BY e.reply_unit),
+obl AS ({_unit_obligations("(SELECT unit, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1, 2)")})
+{_units_select()}""")
+
+
+def _unit_obligations(counted: str) -> str:
+    return f"""
+  SELECT unit, {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
+         {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
+         {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
+         {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time
+  FROM {counted} x GROUP BY unit"""
+
+
+def _units_select() -> str:
+    return """SELECT u.unit,
   coalesce(recv.n, 0) AS received, coalesce(obl.accept_due, 0) AS accept_due,
   coalesce(obl.accepted_on_time, 0) AS accepted_on_time, coalesce(obl.handle_due, 0) AS handle_due,
   coalesce(obl.replied_on_time, 0) AS replied_on_time, coalesce(ovd.n, 0) AS overdue,
@@ -330,7 +333,56 @@ FROM unnest(:units::text[]) WITH ORDINALITY AS u(unit, n)
 LEFT JOIN recv USING (unit) LEFT JOIN ovd USING (unit) LEFT JOIN esc USING (unit)
 LEFT JOIN sat USING (unit) LEFT JOIN obl USING (unit)
 WHERE :unit::text IS NULL OR u.unit = :unit
-ORDER BY u.n""")
+ORDER BY u.n"""
+
+
+def _once_in_period(q: str, state: str, rollup: str, column: str) -> str:
+    """Per unit, the matters (received) or obligations (let pass) counted once in the period, from the state rows
+    with the time of the previous one of their kind (``prev_at``): the roll-up's months count each once a month,
+    less those counted already in an earlier month of the period; the rest of the period counts those without one
+    before the period."""
+    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    return f"""SELECT unit, sum(n)::bigint AS n FROM (
+    SELECT r.unit, r.{column} AS n FROM {q}.{rollup} r WHERE {_cut_part('r.month')} AND {places}
+    UNION ALL
+    SELECT s.unit, -count(*) FROM {q}.{state} s
+    WHERE s.prev_at IS NOT NULL AND {_cut_part('s.occurred_at')} AND s.prev_at >= :start
+      AND s.prev_at < {rollups.month('s.occurred_at')} AND {_state_filter('s')} GROUP BY 1
+    UNION ALL
+    SELECT s.unit, count(*) FROM {q}.{state} s
+    WHERE {_rows_part('s.occurred_at')} AND s.occurred_at <= :as_of AND (s.prev_at IS NULL OR s.prev_at < :start)
+      AND {_state_filter('s')} GROUP BY 1) x
+  GROUP BY unit"""
+
+
+def _units_now(schema: str) -> str:
+    """The per-unit table for the present: received (a matter once per unit), overdue notices (an obligation once),
+    escalated away, satisfaction and obligations, each the roll-up's whole months (a category or channel: none, the
+    caller's ``rollups.no_cut``) and the rest of the period from the state rows, in the full query's rules."""
+    q = quoted(schema)
+    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    rows = f"{_rows_part('s.occurred_at')} AND s.occurred_at <= :as_of AND {_state_filter('s')}"
+    return f"""WITH {obligations(schema, unit_filter=False, now=True, rolled=True)},
+{_rolled_obligations(q, by_place=False)},
+recv AS ({_once_in_period(q, 'holding_state', 'holding_rollup', 'received')}),
+ovd AS ({_once_in_period(q, 'breach_state', 'breach_rollup', 'overdue')}),
+esc AS (
+  SELECT unit, sum(n)::bigint AS n FROM (
+    SELECT r.from_unit AS unit, r.escalated AS n FROM {q}.holding_rollup r
+    WHERE {_cut_part('r.month')} AND {places} AND r.escalated > 0
+    UNION ALL
+    SELECT s.from_unit, count(*) FROM {q}.holding_state s WHERE s.kind = 'escalated' AND {rows} GROUP BY 1) x
+  GROUP BY unit),
+sat AS (
+  SELECT unit, sum(evaluated)::bigint AS evaluated, sum(satisfied)::bigint AS satisfied FROM (
+    SELECT r.reply_unit AS unit, r.evaluated, r.satisfied FROM {q}.evaluation_rollup r
+    WHERE {_cut_part('r.month')} AND {places}
+    UNION ALL
+    SELECT s.reply_unit, count(*), count(*) FILTER (WHERE s.satisfaction IN {SATISFIED}) FROM {q}.evaluation_state s
+    WHERE {rows} GROUP BY 1) x
+  GROUP BY unit),
+obl AS ({_unit_obligations("ko")})
+{_units_select()}"""
 
 def assessment_sql(schema: str, now: bool = False) -> Named:
     """The counts the assessment ranks on, per unit of ``:units`` (a batch's and a case's by its handler, an
@@ -393,6 +445,22 @@ eu AS (
   SELECT key, sum(received)::bigint AS escalations_received, sum(caused)::bigint AS escalations_caused
   FROM (SELECT unit AS key, count(*) AS received, 0 AS caused FROM eh GROUP BY 1
         UNION ALL SELECT from_unit, 0, count(*) FROM eh GROUP BY 1) x
+  WHERE key = ANY(:units::text[])
+  GROUP BY key)"""
+
+
+def _rolled_escalations(q: str) -> str:
+    """eu (:func:`_escalations`) for the present: the roll-up's months (holding_rollup) and the rest of the period
+    from the standing holdings (holding_state)."""
+    return f"""eh (unit, from_unit, n) AS (
+  SELECT r.unit, r.from_unit, r.escalated FROM {q}.holding_rollup r WHERE {_cut_part('r.month')} AND r.escalated > 0
+  UNION ALL
+  SELECT s.unit, s.from_unit, 1 FROM {q}.holding_state s
+  WHERE s.kind = 'escalated' AND {_rows_part('s.occurred_at')} AND s.occurred_at <= :as_of),
+eu AS (
+  SELECT key, sum(received)::bigint AS escalations_received, sum(caused)::bigint AS escalations_caused
+  FROM (SELECT unit AS key, sum(n) AS received, 0 AS caused FROM eh GROUP BY 1
+        UNION ALL SELECT from_unit, 0, sum(n) FROM eh GROUP BY 1) x
   WHERE key = ANY(:units::text[])
   GROUP BY key)"""
 
@@ -536,35 +604,51 @@ def _total(column: str) -> str:
 def rolled_stats_sql(schema: str) -> Named:
     """:func:`stats_sql` for the present, whole months read from the roll-ups (``:cut_from``, ``:cut_to``; no
     category, channel or unit). A collective case (one with any batch at or above the threshold in the period)
-    is no sum of months: those two counts are read from the period's collective batches and first batches."""
+    is counted by its opener, the first of its matter's batches to reach the threshold (migration 0010): a case of
+    the period is collective when its opener came before the period's end. The roll-up counts openers by their
+    case's month; from it are taken the openers after the period's end (or after as_of); the cases of the rest of
+    the period are counted by their openers' rows, and the matters in a merge (either side; or with a batch before
+    their first) by the rule itself, from their batches of the period."""
     q = quoted(schema)
     batches, persons = rollups.collective()
     period = "s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of"
-    # a matter never merged nor unmerged (nearly all) counts on its own: no look-up of its latest merge
-    unmerged = f"s.petition_id NOT IN (SELECT x.petition_id FROM {q}.merges x)"
-    merged = f"s.petition_id IN (SELECT x.petition_id FROM {q}.merges x)"  # by matter (a semi-join), not a scan
+    places = "(:jurisdictions::text[] IS NULL OR s.jurisdiction = ANY(:jurisdictions::text[]))"
+    opener = rollups.opens(":threshold::int", "s.")
+    mine = "NOT EXISTS (SELECT 1 FROM inv WHERE inv.petition_id = s.petition_id)"
     return named(f"""WITH {_ctes_rolled(schema)},
-cl AS MATERIALIZED (  -- the matters a later batch (or a merged matter's batch) of the period makes collective
-  SELECT s.petition_id FROM {q}.batch_state s
-  WHERE {period} AND {_state_filter('s')} AND NOT s.is_first AND s.head_count >= :threshold AND {unmerged}
-  UNION
-  SELECT coalesce(mg.into_id, s.petition_id)
-  FROM (SELECT s.petition_id, s.is_first FROM {q}.batch_state s
-        WHERE {period} AND {_state_filter('s')} AND s.head_count >= :threshold AND {merged}) s
-  {_merged_into(q, 's')}
-  WHERE NOT s.is_first OR mg.into_id IS NOT NULL
+inv AS MATERIALIZED (  -- the matters counted by the rule from their rows: in a merge, or with a batch before their first
+  SELECT x.petition_id FROM {q}.merges x UNION SELECT x.into_id FROM {q}.merges x
+  UNION SELECT s.petition_id FROM {q}.batch_state s WHERE s.case_at IS NULL
 ),
-p AS (  -- the period's cases (first batches not merged away) collective by their first batch or by cl
-  SELECT s.resolved FROM {q}.batch_state s
-  WHERE {period} AND {_state_filter('s')} AND s.is_first AND {unmerged}
-    AND (s.head_count >= :threshold OR s.petition_id IN (SELECT petition_id FROM cl))
-  UNION ALL
-  SELECT s.resolved
-  FROM (SELECT s.petition_id, s.resolved FROM {q}.batch_state s
-        WHERE {period} AND {_state_filter('s')} AND s.is_first AND {merged}
-          AND (s.head_count >= :threshold OR s.petition_id IN (SELECT petition_id FROM cl))) s
+ib AS MATERIALIZED (  -- their batches of the period, each in the matter it counts in
+  SELECT coalesce(mg.into_id, s.petition_id) AS case_id, s.is_first AND mg.into_id IS NULL AS is_first, s.head_count,
+         s.resolved
+  FROM (SELECT s.petition_id, s.is_first, s.head_count, s.resolved FROM {q}.batch_state s
+        WHERE s.petition_id IN (SELECT petition_id FROM inv) AND {period} AND {_state_filter('s')}) s
   {_merged_into(q, 's')}
-  WHERE mg.into_id IS NULL
+),
+p (n, resolved) AS (
+  SELECT {_total(rollups.opened('opens', 'r.'))}, {_total(rollups.opened('resolved', 'r.'))} FROM {q}.case_rollup r
+  WHERE {_cut_part('r.month')} AND (:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))
+  UNION ALL  -- less inv's matters there (counted below)
+  SELECT -count(*), -count(*) FILTER (WHERE s.resolved) FROM {q}.batch_state s
+  WHERE s.petition_id IN (SELECT petition_id FROM inv) AND {_cut_part('s.case_at')} AND {opener} AND {places}
+  UNION ALL  -- less the openers of those months' cases that came after the period, or after as_of
+  SELECT -count(*), -count(*) FILTER (WHERE s.resolved) FROM {q}.batch_state s
+  WHERE NOT s.is_first AND s.head_count > s.prior_heads AND s.occurred_at >= least(:stop, :as_of)
+    AND (s.occurred_at >= :stop OR s.occurred_at > :as_of) AND {_cut_part('s.case_at')} AND {opener} AND {places}
+    AND {mine}
+  UNION ALL  -- the cases of the period's end after those months, by their openers (after their cases)
+  SELECT count(*), count(*) FILTER (WHERE s.resolved) FROM {q}.batch_state s
+  WHERE s.occurred_at >= :cut_to AND {period} AND s.case_at >= :cut_to AND {opener} AND {places} AND {mine}
+  UNION ALL  -- the cases of the period's start before those months, by their openers
+  SELECT count(*), count(*) FILTER (WHERE s.resolved) FROM {q}.batch_state s
+  WHERE s.petition_id IN (SELECT f.petition_id FROM {q}.batch_state f
+                          WHERE f.is_first AND f.occurred_at >= :start AND f.occurred_at < :cut_from)
+    AND s.case_at >= :start AND s.case_at < :cut_from AND {period} AND {opener} AND {places} AND {mine}
+  UNION ALL  -- inv's cases of the period: collective by any of their batches in it
+  SELECT count(*), count(*) FILTER (WHERE f.resolved) FROM ib f
+  WHERE f.is_first AND EXISTS (SELECT 1 FROM ib x WHERE x.case_id = f.case_id AND x.head_count >= :threshold)
 ),
 bb AS (SELECT {_total('batches')} AS batches, {_total('persons')} AS persons,
               {_total('repeat_batches')} AS repeat_batches, {_total('skip_level_batches')} AS skip_level_batches,
@@ -572,11 +656,15 @@ bb AS (SELECT {_total('batches')} AS batches, {_total('persons')} AS persons,
               {_total('cases')} AS cases, {_total('resolved')} AS resolved, {_total('replied')} AS replied,
               {_total('evaluated')} AS evaluated, {_total('satisfied')} AS satisfied,
               {_total('first_time_resolved')} AS first_time_resolved FROM kb),
-pp AS (SELECT count(*) AS collective_cases, count(*) FILTER (WHERE resolved) AS collective_resolved FROM p),
+pp AS (SELECT {_total('n')} AS collective_cases, {_total('resolved')} AS collective_resolved FROM p),
 oo AS (SELECT {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
               {_total("met) FILTER (WHERE stage = 'accept'")} AS accepted_on_time,
               {_total("due) FILTER (WHERE stage = 'handle'")} AS handle_due,
-              {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time FROM ko)
+              {_total("met) FILTER (WHERE stage = 'handle'")} AS replied_on_time FROM (  -- by stage alone
+  SELECT stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1
+  UNION ALL
+  SELECT r.stage, r.due, r.met FROM {q}.obligation_rollup r
+  WHERE {_cut_part('r.month')} AND (:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))) ko)
 SELECT bb.cases, bb.batches, bb.persons, bb.repeat_batches, bb.skip_level_batches, pp.collective_cases,
        bb.collective_batches, bb.collective_persons, bb.resolved, pp.collective_resolved, oo.accept_due,
        oo.accepted_on_time, oo.handle_due, oo.replied_on_time, bb.replied, bb.evaluated, bb.satisfied,
@@ -607,5 +695,5 @@ LEFT JOIN (
   FROM ko GROUP BY 1) ou USING (key)
 {escalations}""")
     return named(f"""WITH {_ctes_rolled(schema)},
-{_escalations(q)}
+{_rolled_escalations(q)}
 {"UNION ALL".join(groups)}""")

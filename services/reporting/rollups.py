@@ -1,24 +1,30 @@
-"""Per-month roll-ups of the current state (migration 0009): what the figures "now" sum instead of the matters.
+"""Per-month roll-ups of the current state (migrations 0009, 0010): what the figures "now" sum instead of the matters.
 
-``batch_rollup`` holds, per (UTC month of the batch, the matter's place, the batch's handler), the sums of what
-each ``batch_state`` row adds to the counts (:data:`BATCH`); ``obligation_rollup``, per (UTC month of the due
-time, place, unit owing, stage), the obligations due and met.  Statement-level triggers with transition tables
-keep them in the transaction that changes the state tables (the per-matter refresh deletes and inserts a
+``batch_rollup`` holds, per (month of the batch, the matter's place, the batch's handler), the sums of what
+each ``batch_state`` row adds to the counts (:data:`BATCH`); ``obligation_rollup``, per (month of the due
+time, place, unit owing, stage), the obligations due and met; ``case_rollup``, per (month of the matter's first
+batch, place), the openers of each collective threshold (:data:`CASE`: the batch that first reaches it);
+``holding_rollup``, ``breach_rollup`` and ``evaluation_rollup`` the per-unit table's received matters, escalations,
+overdue notices and evaluations (:data:`HOLDING`, :data:`BREACH`, :data:`EVALUATION`).  Statement-level triggers
+with transition tables keep them in the transaction that changes the state tables (the per-matter refresh deletes and inserts a
 matter's rows; the bulk load's one INSERT per state table is one trigger call), so they are a function of the
 state rows alone: a replay produces the same roll-up as the live projection (``store.ALL_TABLES``).
 
 A period's figures for the present read the months wholly inside it that have ended (:func:`cut`: every batch of
 such a month had happened and every obligation due in it is past due, so all count) from the roll-up and the rest
-of the period from the rows, with the same counting rules (:mod:`reporting.queries`).  The months are UTC months so
-the roll-up needs no county setting; a county's local period starts and ends inside UTC months, whose few days
-come from the rows.  A collective batch is counted by head-count bucket (:data:`HEADS`): thresholds up to it.
+of the period from the rows, with the same counting rules (:mod:`reporting.queries`).  The months are months of
+China Standard Time (:data:`ZONE`, every county's time), so a county's month, quarter and year are whole months of
+the roll-up; a county in another zone gets the same figures, its periods' edges read from the rows.  A collective
+batch is counted by head-count bucket (:data:`HEADS`): thresholds up to it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from reporting.rules import SATISFIED
 
+ZONE = "Asia/Shanghai"  # the roll-ups' months (a constant of the tables: changing it needs a migration emptying them)
 HEADS = 10  # head counts 1 … HEADS-1 each in a column, HEADS and more in one: collective thresholds up to HEADS
 
 #: per batch row (a relation with is_first, is_skip, head_count, resolved, replied, satisfaction, first_time):
@@ -41,13 +47,45 @@ BATCH: dict[str, str] = {
 #: per obligation row (with met): what it adds to each column of obligation_rollup
 OBLIGATION: dict[str, str] = {"due": "1", "met": "met::int"}
 
-_KEYS = {"batch_rollup": ("batch_state", "occurred_at", ("jurisdiction", "handler"), BATCH),
-         "obligation_rollup": ("obligation_state", "due_at", ("jurisdiction", "unit", "stage"), OBLIGATION)}
-ROLLUPS = tuple(_KEYS)
+
+def opens(k: int | str, alias: str = "") -> str:
+    """The batch row is its matter's opener of the threshold ``k``: the first batch to reach ``k`` persons."""
+    return f"({alias}prior_heads < {k} AND {alias}head_count >= {k})"
+
+
+#: per batch row (with case_at, prior_heads): what it adds to each column of case_rollup, by its case's month
+CASE: dict[str, str] = {
+    "rows": "1",
+    **{f"opens_{k}": f"{opens(k)}::int" for k in range(1, HEADS + 1)},
+    **{f"resolved_{k}": f"({opens(k)} AND coalesce(resolved, false))::int" for k in range(1, HEADS + 1)},
+}
+
 
 
 def month(column: str) -> str:
-    return f"date_trunc('month', {column}, 'UTC')"
+    return f"date_trunc('month', {column}, '{ZONE}')"
+
+
+def first_in_month(column: str = "prev_at", at: str = "occurred_at") -> str:
+    """The row is the first of its kind in its month: no previous one (``column``), or that one in an earlier month."""
+    return f"({column} IS NULL OR {column} < {month(at)})"
+
+
+#: per standing holding (holding_state): what it adds to holding_rollup — a matter received by the unit (once a
+#: month), an escalation (from from_unit to unit)
+HOLDING: dict[str, str] = {"rows": "1", "received": f"{first_in_month()}::int", "escalated": "(kind = 'escalated')::int"}
+#: per standing overdue notice (breach_state): an obligation let pass (once a month)
+BREACH: dict[str, str] = {"rows": "1", "overdue": f"{first_in_month()}::int"}
+#: per evaluation (evaluation_state), by the unit whose reply it judged
+EVALUATION: dict[str, str] = {"evaluated": "1", "satisfied": f"coalesce(satisfaction IN {SATISFIED}, false)::int"}
+
+_KEYS = {"batch_rollup": ("batch_state", "occurred_at", ("jurisdiction", "handler"), BATCH),
+         "obligation_rollup": ("obligation_state", "due_at", ("jurisdiction", "unit", "stage"), OBLIGATION),
+         "case_rollup": ("batch_state", "case_at", ("jurisdiction",), CASE),
+         "holding_rollup": ("holding_state", "occurred_at", ("jurisdiction", "unit", "from_unit"), HOLDING),
+         "breach_rollup": ("breach_state", "occurred_at", ("jurisdiction", "unit"), BREACH),
+         "evaluation_rollup": ("evaluation_state", "occurred_at", ("jurisdiction", "reply_unit"), EVALUATION)}
+ROLLUPS = tuple(_KEYS)
 
 
 def collective(heads: str = "") -> tuple[str, str]:
@@ -56,6 +94,11 @@ def collective(heads: str = "") -> tuple[str, str]:
     batches = [f"CASE WHEN :threshold::int <= {k} THEN {heads}heads_{k} ELSE 0 END" for k in range(1, HEADS)]
     persons = [f"CASE WHEN :threshold::int <= {k} THEN {k} * {heads}heads_{k} ELSE 0 END" for k in range(1, HEADS)]
     return (" + ".join([*batches, f"{heads}heads_{HEADS}_up"]), " + ".join([*persons, f"{heads}persons_{HEADS}_up"]))
+
+
+def opened(column: str, heads: str = "") -> str:
+    """The column of case_rollup (``opens`` or ``resolved``) for the threshold ``:threshold`` (≤ :data:`HEADS`)."""
+    return "CASE :threshold::int " + " ".join(f"WHEN {k} THEN {heads}{column}_{k}" for k in range(1, HEADS + 1)) + " END"
 
 
 def summed(table: str, rows: str, sign: str = "") -> str:
@@ -119,16 +162,16 @@ def usable(threshold: int, category: str | None, channel: str | None) -> bool:
 
 
 def _month_floor(moment: datetime) -> datetime:
-    moment = moment.astimezone(timezone.utc)
-    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    local = moment.astimezone(ZoneInfo(ZONE))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def cut(start: datetime, stop: datetime, now: datetime) -> dict[str, datetime]:
-    """``:cut_from``, ``:cut_to``: the UTC months wholly inside [start, stop) that ended by ``now``, which the
-    roll-up answers (none: both ``stop``, the whole period from the rows)."""
+    """``:cut_from``, ``:cut_to``: the months (of :data:`ZONE`) wholly inside [start, stop) that ended by ``now``,
+    which the roll-up answers (none: both ``stop``, the whole period from the rows)."""
     first = _month_floor(start)
     if first < start:
-        first = _month_floor(first + timedelta(days=32))
+        first = _month_floor(first.replace(day=28) + timedelta(days=4))
     last = _month_floor(min(stop, now))
     if first >= last:
         return {"cut_from": stop, "cut_to": stop}
@@ -139,5 +182,5 @@ def no_cut(stop: datetime) -> dict[str, datetime]:
     return {"cut_from": stop, "cut_to": stop}
 
 
-__all__ = ["BATCH", "HEADS", "OBLIGATION", "ROLLUPS", "collective", "cut", "install", "month", "no_cut", "rebuild",
-           "summed", "usable"]
+__all__ = ["BATCH", "BREACH", "CASE", "EVALUATION", "HEADS", "HOLDING", "OBLIGATION", "ROLLUPS", "ZONE", "collective",
+           "cut", "first_in_month", "install", "month", "no_cut", "opened", "opens", "rebuild", "summed", "usable"]

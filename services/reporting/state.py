@@ -7,8 +7,26 @@ by a bulk load, for every matter.  Both are the rules of :mod:`reporting.rules` 
 """
 from __future__ import annotations
 
-from reporting.rules import Condition, among_ids, evaluations, ever, everywhere, handling, obligations, outcomes
+from reporting.rules import (
+    Condition,
+    among_ids,
+    evaluations,
+    ever,
+    everywhere,
+    handling,
+    obligations,
+    outcomes,
+    standing,
+)
 from xinfang.sql import Named, named
+
+#: a batch's matter's first batch's time (NULL for a matter with a batch before its first, or none: counted from its
+#: rows), and the most persons of the matter's batches before it (ties: the first batch first, then by event id) —
+#: what makes a batch its matter's opener of a collective threshold (migration 0010)
+CASE_AT = ("CASE WHEN min(b.occurred_at) OVER (PARTITION BY b.petition_id) = min(b.occurred_at) FILTER (WHERE b.is_first) "
+           "OVER (PARTITION BY b.petition_id) THEN min(b.occurred_at) OVER (PARTITION BY b.petition_id) END")
+PRIOR_HEADS = ("coalesce(max(b.head_count) OVER (PARTITION BY b.petition_id ORDER BY b.occurred_at, NOT b.is_first, "
+               "b.event_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)")
 
 #: each state table and the fact tables it is computed from
 #: (in this order: batch_state reads matter_state)
@@ -18,6 +36,8 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "batch_state": (*_MATTER, "holdings", "withdrawals"),
     "obligation_state": ("matters", "dues", "decisions", "replies", "withdrawals"),
     "evaluation_state": ("matters", "evaluations", "replies"),
+    "holding_state": ("matters", "holdings", "withdrawals"),
+    "breach_state": ("matters", "breaches", "withdrawals"),
 }
 
 
@@ -42,11 +62,12 @@ def _inserts(q: str, only: Condition) -> dict[str, str]:
 SELECT o.petition_id, o.resolved, o.replied, o.satisfaction, o.first_time
 FROM ({outcomes(q, f"(SELECT petition_id FROM {q}.matters x WHERE {only('x')})", ever, only)}) o""",
         "batch_state": f"""INSERT INTO {q}.batch_state (event_id, petition_id, handler, handler_tier, is_skip, occurred_at,
-    is_first, head_count, channel, jurisdiction, category, resolved, replied, satisfaction, first_time)
+    is_first, head_count, channel, jurisdiction, category, resolved, replied, satisfaction, first_time, case_at,
+    prior_heads)
 SELECT b.event_id, b.petition_id, coalesce(hb.holder, b.unit), hb.holder_tier, hb.is_skip,
        b.occurred_at, b.is_first, b.head_count, b.channel, m.jurisdiction, m.category,
-       ms.resolved, ms.replied, ms.satisfaction, ms.first_time
-FROM {batches} b
+       ms.resolved, ms.replied, ms.satisfaction, ms.first_time, b.case_at, b.prior_heads
+FROM (SELECT b.*, {CASE_AT} AS case_at, {PRIOR_HEADS} AS prior_heads FROM {batches} b) b
 JOIN ({handling(q, batches, ever, only)}) hb ON hb.event_id = b.event_id
 JOIN {q}.matters m ON m.petition_id = b.petition_id
 JOIN {q}.matter_state ms ON ms.petition_id = b.petition_id""",
@@ -60,4 +81,18 @@ JOIN {q}.matters m ON m.petition_id = o.petition_id""",
 SELECT e.event_id, e.petition_id, e.reply_unit, e.occurred_at, e.satisfaction, m.jurisdiction, m.category, m.channel
 FROM ({evaluations(q, ever, only)}) e
 JOIN {q}.matters m ON m.petition_id = e.petition_id""",
+        # a routing fact before its matter's registration was read (the topics are read in any order) has no place
+        # yet: its matter's arrival recomputes it
+        "holding_state": f"""INSERT INTO {q}.holding_state (event_id, petition_id, kind, unit, from_unit, occurred_at,
+    jurisdiction, category, channel, prev_at)
+SELECT h.event_id, h.petition_id, h.kind, h.unit, h.from_unit, h.occurred_at, m.jurisdiction, m.category, m.channel,
+       lag(h.occurred_at) OVER (PARTITION BY h.petition_id, h.unit ORDER BY h.occurred_at, h.event_id)
+FROM (SELECT * FROM {q}.holdings x WHERE {only('x')} AND {standing(q, 'x')}) h
+LEFT JOIN {q}.matters m ON m.petition_id = h.petition_id""",
+        "breach_state": f"""INSERT INTO {q}.breach_state (event_id, petition_id, unit, stage, due_at, occurred_at,
+    jurisdiction, category, channel, prev_at)
+SELECT x.event_id, x.petition_id, x.unit, x.stage, x.due_at, x.occurred_at, m.jurisdiction, m.category, m.channel,
+       lag(x.occurred_at) OVER (PARTITION BY x.petition_id, x.unit, x.stage, x.due_at ORDER BY x.occurred_at, x.event_id)
+FROM (SELECT * FROM {q}.breaches x WHERE {only('x')} AND x.kind = 'overdue' AND {standing(q, 'x')}) x
+LEFT JOIN {q}.matters m ON m.petition_id = x.petition_id""",
     }

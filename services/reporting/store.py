@@ -87,6 +87,10 @@ class FirstSeen:
         return changes
 
 
+#: state tables a migration added to schemas that had matters (0010): filled from the facts at the first start
+ADDED_STATES = ("holding_state", "breach_state")
+
+
 class Store:
     """The statistics tables of one schema."""
 
@@ -107,13 +111,18 @@ class Store:
 
     async def migrate(self, conn: asyncpg.Connection) -> None:
         """The pending migrations, then the roll-ups' triggers (:mod:`reporting.rollups`, their sums written there
-        once), and the roll-ups filled if the state tables have rows they do not (the first start after 0009)."""
+        once), a state table added by a migration filled from the facts (the first start after 0010), and the
+        roll-ups filled if the state tables have rows they do not (the first start after 0009 and 0010)."""
         await migrate(conn, self.schema, MIGRATIONS)
         async with conn.transaction():
             # self-conflicting: replicas starting together install one after the other (SHARE would deadlock them)
             await conn.execute(f"LOCK TABLE {self.q}.batch_state, {self.q}.obligation_state IN SHARE ROW EXCLUSIVE MODE")
             for statement in rollups.install(self.q):
                 await conn.execute(statement)
+            for name in ADDED_STATES:
+                if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.q}.batch_state) "
+                                       f"AND NOT EXISTS (SELECT 1 FROM {self.q}.{name})"):
+                    await conn.execute(self._bulk_states[name])
             if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.q}.batch_state) "
                                    f"AND NOT EXISTS (SELECT 1 FROM {self.q}.batch_rollup)"):
                 for statement in rollups.rebuild(self.q):
@@ -344,8 +353,8 @@ class Store:
 
 
 #: every table of the projection, facts and current state, in the order a comparison reports them
-ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", *rollups.ROLLUPS,
-              "dead_letters", "offsets", "refresh_queue")
+ALL_TABLES = (*TABLES, "batch_state", "matter_state", "obligation_state", "evaluation_state", "holding_state",
+              "breach_state", *rollups.ROLLUPS, "dead_letters", "offsets", "refresh_queue")
 
 
 async def differences(conn: asyncpg.Connection, left: str, right: str, tables: Iterable[str] = ALL_TABLES,
