@@ -5,7 +5,9 @@
 Needs `deploy/dev up` (PostgreSQL and Kafka: the shared broker stands in for the city's, holding only the run's
 terminals topic). The statistics schema is bulk-loaded directly, as the reporting benchmarks' replay does
 (Store.begin_bulk → COPY → end_bulk): one county's two years (``--matters`` a year, the synthetic county year of
-tests/support/county_year.py, projected by the real projection) are loaded once per county of the city under that
+tests/support/county_year.py, projected by the real projection; this year's up to now, with ``--matters`` registered
+in it by now — the generator runs a year to its end, and what would happen after now is left out) are loaded once
+per county of the city under that
 county's own codes, unit ids, petition and event ids (tests/support/city.py's county files: 3614nn…), so every county
 holds the same history in its own places — generating and projecting 20 different histories would take half an
 hour on this machine, and the figures' queries cost the same for any history of that size. Then the reporting
@@ -23,6 +25,7 @@ import re
 import tempfile
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import asyncpg
@@ -120,16 +123,24 @@ async def main() -> None:
 
     started = time.perf_counter()
     demo = load_county(files[2])
-    history = county_year(demo, 2025, args.matters, seed=1)
-    county_year(demo, 2026, args.matters, seed=2, history=history)
+    now = datetime.now(timezone.utc)
+    history = county_year(demo, now.year - 1, args.matters, seed=1)
+    # this year up to now: nothing has happened after now (a generated year runs to its end; a real one has not yet),
+    # and ``--matters`` registered in it so far
+    year_start = datetime(now.year, 1, 1, tzinfo=demo.zone)
+    so_far = (now - year_start) / (datetime(now.year + 1, 1, 1, tzinfo=demo.zone) - year_start)
+    county_year(demo, now.year, round(args.matters / so_far), seed=2, history=history)
     offsets = {"events": 0, "routing": 0}
     records = []
     for role, event in history.events:
+        if event.occurred_at > now:
+            continue
         records.append(Record(f"c02.petition.{role}", 0, offsets[role], event.subject.encode(), event.to_json()))
         offsets[role] += 1
     changes = project(records, {"c02.petition.events": "events", "c02.petition.routing": "routing"})
     prepared = time.perf_counter() - started
-    print(f"one county: {history.count()} events generated and projected in {prepared:.0f}s", flush=True)
+    print(f"one county: {len(records)} events (of {history.count()} generated: those after now dropped) projected in "
+          f"{prepared:.0f}s", flush=True)
 
     schema = f"bench_city_{run}"
     proc = None
