@@ -110,12 +110,17 @@ def _row(r: ranking.Ranked, by: str, clocks: str, county) -> dict[str, Any]:
         head = {"jurisdiction": place.code, "name": place.name, "tier": place.tier}
     whose = f"{by}={quote(r.key, safe='')}&{clocks}"
     cells = {}
-    for key in ranking.INDICATORS:
+    for key, links, is_rate in _CELLS:
         value = r.values[key]
-        cells[key] = {"value": f"{value:.2f}" if key in RATES and value is not None else value,
-                      "drilldown": [f"/v1/stats/drilldown?figure={figure}&{whose}" for figure in DRILL[key]]}
+        cells[key] = {"value": f"{value:.2f}" if is_rate and value is not None else value,
+                      "drilldown": [link + whose for link in links]}
     return {**head, "rank": r.rank, "previous_rank": r.previous_rank, "rank_change": r.change,
             "score": f"{r.score:.2f}", "vetoed": list(r.vetoed), "indicators": cells}
+
+
+#: per indicator: its drill-down links but the row's key and clocks, and whether it is a rate
+_CELLS = tuple((key, tuple(f"/v1/stats/drilldown?figure={figure}&" for figure in DRILL[key]), key in RATES)
+               for key in ranking.INDICATORS)
 
 
 def _clocks(request: Request) -> str:

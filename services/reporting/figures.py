@@ -137,7 +137,14 @@ def rate(numerator: int, denominator: int) -> Rate:
     """143/176 → 81.25."""
     if denominator == 0:
         return Rate(numerator, denominator, None, NO_DENOMINATOR)
-    return Rate(numerator, denominator, half_up(Decimal(numerator) * HUNDRED / Decimal(denominator)))
+    return Rate(numerator, denominator, percent(numerator, denominator))
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    """:func:`rate`'s percent alone (None: no denominator) — the assessment's thousands of cells."""
+    if denominator == 0:
+        return None
+    return (Decimal(numerator) * HUNDRED / denominator).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from reporting.figures import half_up, rate
+from reporting.figures import half_up, percent
 from xinfang.county.assessment import DEFAULT_WEIGHTS, LOWER_IS_BETTER, RATES, Assessment
 
 HUNDRED = Decimal(100)
@@ -26,6 +26,7 @@ PARTS: dict[str, tuple[str, str]] = {
     "repeat_batch_share": ("repeat_batches", "batches"),
 }
 INDICATORS: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
+_PARTS_OF = tuple((key, PARTS[key] if key in RATES else None) for key in INDICATORS)  # each indicator's parts (rates)
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,7 @@ class Ranked:
 
 def indicators(counts: dict[str, int]) -> dict[str, Decimal | int | None]:
     """The indicators of one row of counts (the counts of ``reporting.assessment``)."""
-    values: dict[str, Decimal | int | None] = {}
-    for key in INDICATORS:
-        if key in RATES:
-            numerator, denominator = PARTS[key]
-            values[key] = rate(counts[numerator], counts[denominator]).percent
-        else:
-            values[key] = counts[key]
-    return values
+    return {key: percent(counts[parts[0]], counts[parts[1]]) if parts else counts[key] for key, parts in _PARTS_OF}
 
 
 def score(values: dict[str, Decimal | int | None], largest: dict[str, int], rules: Assessment) -> Decimal:
