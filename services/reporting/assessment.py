@@ -83,9 +83,14 @@ async def assessment(rep: Reporter, request: Request) -> dict[str, Any]:
     units = [u.id for u in county.units if county.is_within(u.jurisdiction, top)]
     places = [j.code for j in county.descendants(top)]
     previous = request.period.before()
-    (units_now, places_now), (units_then, places_then) = await asyncio.gather(
-        counts(rep, request, request.period, units, places), counts(rep, request, previous, units, places))
     rules, clocks = county.assessment, _clocks(request)
+
+    async def scored(period: Period) -> tuple[list[ranking.Ranked], list[ranking.Ranked]]:
+        # each period scored as soon as its counts are in, while the other's statement still runs
+        unit_rows, place_rows = await counts(rep, request, period, units, places)
+        return ranking.scored(unit_rows, rules), ranking.scored(place_rows, rules)
+
+    (units_now, places_now), (units_then, places_then) = await asyncio.gather(scored(request.period), scored(previous))
     return {
         "period": period_doc(request.period, county), "previous": period_doc(previous, county),
         "jurisdiction": {"code": top, "name": county.jurisdiction(top).name},
@@ -95,9 +100,8 @@ async def assessment(rep: Reporter, request: Request) -> dict[str, Any]:
                         "kind": "rate" if k in RATES else "count", "better": "lower" if k in LOWER_IS_BETTER else "higher"}
                        for k in ranking.INDICATORS],
         "vetoes": [{"indicator": v.indicator, "below": str(v.below)} for v in rules.vetoes],
-        "units": [_row(r, "unit", clocks, county) for r in ranking.rank(units_now, rules, units_then)],
-        "jurisdictions": [_row(r, "jurisdiction", clocks, county)
-                          for r in ranking.rank(places_now, rules, places_then)],
+        "units": [_row(r, "unit", clocks, county) for r in ranking.against(units_now, units_then)],
+        "jurisdictions": [_row(r, "jurisdiction", clocks, county) for r in ranking.against(places_now, places_then)],
     }
 
 

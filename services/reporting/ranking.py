@@ -81,15 +81,20 @@ def rank(rows: dict[str, dict[str, int]], rules: Assessment,
          previous: dict[str, dict[str, int]] | None = None) -> list[Ranked]:
     """Every row scored and ranked, best first; with ``previous`` (the period before, same keys), each row's
     rank then and its change (positive: up)."""
-    ranked = _ranked(rows, rules)
-    if previous is None:
-        return ranked
-    before = {r.key: r.rank for r in _ranked(previous, rules)}
-    return [Ranked(r.key, r.values, r.score, r.vetoed, r.rank, before.get(r.key),
-                   None if r.key not in before else before[r.key] - r.rank) for r in ranked]
+    ranked = scored(rows, rules)
+    return ranked if previous is None else against(ranked, scored(previous, rules))
 
 
-def _ranked(rows: dict[str, dict[str, int]], rules: Assessment) -> list[Ranked]:
+def against(ranked: list[Ranked], before: list[Ranked]) -> list[Ranked]:
+    """:func:`rank` of two periods scored apart (:func:`scored`): each row of ``ranked`` with its rank in
+    ``before`` and its change."""
+    then = {r.key: r.rank for r in before}
+    return [Ranked(r.key, r.values, r.score, r.vetoed, r.rank, then.get(r.key),
+                   None if r.key not in then else then[r.key] - r.rank) for r in ranked]
+
+
+def scored(rows: dict[str, dict[str, int]], rules: Assessment) -> list[Ranked]:
+    """Every row scored and ranked, best first (one period)."""
     values = {key: indicators(counts) for key, counts in rows.items()}
     largest = {key: max((int(v[key] or 0) for v in values.values()), default=0)
                for key in INDICATORS if key not in RATES}
@@ -103,4 +108,4 @@ def _ranked(rows: dict[str, dict[str, int]], rules: Assessment) -> list[Ranked]:
     return out
 
 
-__all__ = ["INDICATORS", "PARTS", "Ranked", "indicators", "rank", "score", "vetoes"]
+__all__ = ["INDICATORS", "PARTS", "Ranked", "against", "indicators", "rank", "score", "scored", "vetoes"]

