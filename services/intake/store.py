@@ -138,7 +138,8 @@ def chain_events(
         head = ChainLink(seq, event.hash)
         chained.append(event)
     assert state is not None
-    return dataclasses.replace(state, petition_id=petition_id), chained
+    # a matter's state read back has its id already; only a registration's is built without it (evolve knows none)
+    return (state if state.petition_id == petition_id else dataclasses.replace(state, petition_id=petition_id)), chained
 
 
 # One statement writes a command: the write model first (``pt``: the new row, or the update guarded by the version
