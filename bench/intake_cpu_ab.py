@@ -1,12 +1,15 @@
 """Intake's CPU per registration, this code beside another commit's, in alternating pairs (A/B).
 
     git worktree add /tmp/base <commit>
-    python bench/intake_cpu_ab.py --base /tmp/base [--pairs 4] [--seconds 8] [--concurrency 16]
+    python bench/intake_cpu_ab.py --base /tmp/base [--pairs 4] [--seconds 8] [--concurrency 16] [--rate 120]
 
 Needs PostgreSQL and Kafka (as bench/intake_bench.py). Starts one intake process of each code (one worker each,
 a scratch schema each, repeat detection on), warms both up, then runs wrk against them in turn, the order swapped
 every pair, and reports intake's CPU (the process and its workers, ``intake_bench.cpu_seconds``) per registration
-of each run. CPU per registration is robust to a shared machine; the rates beside it are not.
+of each run. ``--rate``: an open loop at that many registrations a second instead (``intake_bench.open_loop``):
+what a registration costs moves with the rate (the relay's batches, the event loop's wake-ups are shared by fewer
+registrations at a lower one), so pairs at one fixed rate below both codes' capacity compare the code alone; the
+closed loop's rates follow whatever else the machine runs.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from common import save
-from intake_bench import closed_loop, cpu_seconds, wrk
+from intake_bench import closed_loop, cpu_seconds, open_loop, wrk
 
 from support.intake import VILLAGE, Intake, intake_env
 from support.kafka import run_settings
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=None, help="an open loop at this rate instead of wrk")
     args = parser.parse_args()
     base = CommonSettings()
     settings = run_settings(base.model_copy(update={"database_url": test_database(base.database_url)}),
@@ -62,9 +66,13 @@ def main() -> None:
                 proc, token = procs[name]
                 os.environ["XINFANG_RUN"] = str(1 + 2 * i + n)  # people of their own in every run
                 cpu0 = cpu_seconds(proc.proc.pid)
-                rate, _p50, _p99, bad = wrk(proc.url, token, args.seconds, args.concurrency)
+                if args.rate:
+                    ok, bad, _latencies = asyncio.run(open_loop(proc.url, token, args.seconds, args.rate))
+                    done, rate = ok + bad, (ok + bad) / args.seconds
+                else:
+                    rate, _p50, _p99, bad = wrk(proc.url, token, args.seconds, args.concurrency)
+                    done = rate * int(args.seconds)
                 cpu1 = cpu_seconds(proc.proc.pid)
-                done = rate * int(args.seconds)
                 pair[name] = {"cpu_ms_per_registration": round((cpu1[0] - cpu0[0]) * 1000 / done, 3),
                               "registrations_per_s": round(rate, 1), "non_2xx": bad,
                               "machine_busy_cpu_s": round(cpu1[1] - cpu0[1], 1)}
@@ -76,7 +84,8 @@ def main() -> None:
     before = [p["base"]["cpu_ms_per_registration"] for p in pairs]
     after = [p["head"]["cpu_ms_per_registration"] for p in pairs]
     save("intake_cpu_ab", {
-        "base": str(args.base), "pairs": pairs, "workers": args.workers, "wrk_clients": args.concurrency,
+        "base": str(args.base), "pairs": pairs, "workers": args.workers,
+        "load": f"open loop at {args.rate}/s" if args.rate else f"wrk, {args.concurrency} clients",
         "seconds": args.seconds, "loadavg_at_end": os.getloadavg(),
         "cpu_ms_per_registration_mean": {"base": round(sum(before) / len(before), 3),
                                          "head": round(sum(after) / len(after), 3)},
