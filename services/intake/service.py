@@ -150,7 +150,7 @@ class IntakeService:
                         receipt_no = self.receipt_no(year, serial) if year and serial else None
                         drawn.extend([receipt_no] if receipt_no else [])
                         if first is not None and loaded.state is None and receipt_no:
-                            made = [dataclasses.replace(first, decided=numbered(first.decided or (), receipt_no))]
+                            made = [Step(first.command, decided=numbered(first.decided or (), receipt_no))]
                         else:
                             made = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
                         state, chained = self.decided(terminal, roles or terminal.roles, loaded, petition_id, made,

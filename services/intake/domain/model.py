@@ -180,9 +180,11 @@ def _answered(state: PetitionState, status: str, data: Any, occurred: datetime) 
                    resolved=data.resolved, evaluated=False, suspended=False)
 
 
-def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
-    """The state after one of intake's own events."""
-    after = _folded(state, data, occurred, seq)
+def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq: int,
+           petition_id: str = "") -> PetitionState:
+    """The state after one of intake's own events (``petition_id``: a registration's matter, which its event does
+    not carry — the envelope's subject does; else the state is built without it)."""
+    after = _folded(state, data, occurred, seq, petition_id)
     kind = NOTICE_OF.get(type(data))
     if kind is None or isinstance(data, Registered):  # a registration's state is built with its receipt told
         return after
@@ -198,14 +200,15 @@ def _delivered(state: PetitionState, data: NoticeIssued, occurred: datetime) -> 
     return replace(state, answer_delivered_at=occurred)
 
 
-def _folded(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
+def _folded(state: PetitionState | None, data: EventData, occurred: datetime, seq: int,
+            petition_id: str = "") -> PetitionState:
     if isinstance(data, Registered):
         # built once, not replaced: the refs as _refs gives them on a matter without any, the receipt told (as
         # evolve tells a notice's fact) and, for imported history, held by the unit that handled it then
         held = {"status": "assigned", "holder_unit": data.unit, "holder_tier": data.tier, "assigned_at": occurred} \
             if data.imported else {"status": "registered"}
         return PetitionState(
-            petition_id="", receipt_no=data.receipt_no,
+            petition_id=petition_id, receipt_no=data.receipt_no,
             jurisdiction=data.jurisdiction, category=data.category, registered_unit=data.unit,
             registered_at=occurred, last_fact_at=occurred, imported=data.imported, external_id=data.external_id,
             accused_unit=data.accused_unit,

@@ -1,13 +1,18 @@
 """A live registration is decided once, before its receipt number is drawn, and then numbered: the state and the
-events are those deciding again with the number gives (docs/benchmarks.md, the lookup section)."""
+events are those deciding again with the number gives; its answer is built as the JSON ``Registration`` writes
+(docs/benchmarks.md, the lookup section)."""
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
 
+import orjson
 import pytest
 
+from intake.api import schemas
+from intake.api.routes import registration
 from intake.auth import Terminal
+from intake.desk import Found
 from intake.domain import commands as c
 from intake.domain.decide import decide, numbered
 from intake.domain.errors import Refused
@@ -79,3 +84,14 @@ async def test_a_refused_registration_comes_back_refused_and_undecided():
 
     refusal, first = await service._refusal(TERMINAL, make, ROLES, AT, 2026, (), False)  # noqa: SLF001
     assert isinstance(refusal, Refused) and refusal.field == "category" and first is None
+
+
+def test_a_registrations_answer_is_the_json_its_model_writes():
+    [data] = decide(None, register(NUMBER), context(COUNTY, ROOM, ROLES, AT))
+    state = evolve(None, data, AT, 1, "6f1c1c1e-8d5e-4a4e-9a57-2f0f5d2b8d11")
+    earlier = dataclasses.replace(state, petition_id="0b4bd7c2-1c1a-4f8e-8a56-3f6e2d7f9a01", receipt_no="2026-361402-1")
+    for repeats in ((), (Found(earlier, ("id_number", "phone"), ("r1",)),)):
+        answer = registration(COUNTY, state, repeats)
+        assert orjson.dumps(answer) == orjson.dumps(schemas.Registration.model_validate(answer).model_dump(mode="json"))
+        assert [r["petition_id"] for r in answer["possible_repeats"]] == [earlier.petition_id for _ in repeats]
+    assert answer["petition_id"] == state.petition_id == "6f1c1c1e-8d5e-4a4e-9a57-2f0f5d2b8d11"
