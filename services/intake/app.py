@@ -164,6 +164,7 @@ class LimitsAndMetrics:
 
     def __init__(self, app, intake: Intake, settings: IntakeSettings) -> None:
         self.app, self.intake, self.settings = app, intake, settings
+        self.counted: dict[tuple[str, str, str], tuple] = {}  # (method, route, status) → its counter and histogram
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -189,8 +190,11 @@ class LimitsAndMetrics:
         finally:
             logs.petition_id.reset(token)
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.intake.requests.labels(scope["method"], route, str(status)).inc()
-            self.intake.latency.labels(route).observe(time.perf_counter() - started)
+            key = (scope["method"], route, str(status))
+            if (counted := self.counted.get(key)) is None:  # labels() looked up once per key, not every request
+                counted = self.counted[key] = (self.intake.requests.labels(*key), self.intake.latency.labels(route))
+            counted[0].inc()
+            counted[1].observe(time.perf_counter() - started)
 
 
 def _petition_in(path: str) -> str | None:

@@ -171,9 +171,10 @@ class IntakeService:
                     drawn.clear()  # committed with the matter
                 if self.committed is not None:
                     self.committed()
-                log.info("%s: %s", "import" if imported else type(first.command if first else made).__name__,
-                         ", ".join(e.type for e in chained),
-                         extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
+                if log.isEnabledFor(logging.INFO):  # its arguments are not built for nothing
+                    log.info("%s: %s", "import" if imported else type(first.command if first else made).__name__,
+                             ", ".join(e.type for e in chained),
+                             extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
                 return answer
             except store.Exists:  # imported before under another id: the external id is the matter's
                 raise Refused("state", "exists", "该外部编号的事项已导入", "a matter with this external_id was imported "
