@@ -20,7 +20,7 @@ import orjson
 from intake import desk, idempotency, store
 from intake.auth import Terminal
 from intake.domain import commands as c
-from intake.domain.decide import decide, survivor_event
+from intake.domain.decide import Importer, decide, numbered, survivor_event
 from intake.domain.errors import Refused
 from intake.domain.model import PetitionState, evolve
 from intake.domain.occurred import check_occurred_at
@@ -28,6 +28,7 @@ from intake.keyring import Keyring
 from intake.organisation import context, importer, may_see
 from xinfang import logs
 from xinfang.county.model import County
+from xinfang.events import EventData
 from xinfang.events.chain import ChainLink
 from xinfang.problems import Problem
 
@@ -53,6 +54,7 @@ class Step:
     unit: str | None = None
     occurred: datetime | None = None
     where: str | None = None
+    decided: tuple[EventData, ...] | None = None  # its events, decided already (a registration, before its number)
 
 
 # (conn, the matter as loaded, its new state, occurred, recorded, actor) → None: the write of a second matter
@@ -122,13 +124,14 @@ class IntakeService:
         # the time checks and a registration's decision come before a receipt number is drawn (a refused one
         # draws none); either refusal is raised only after the Idempotency-Key was read, so a retry still gets
         # the first answer, even days later
+        first: Step | None = None  # a live registration decided before its number: not decided again with it
         try:
             when, refusal = check_occurred_at(self.county, occurred, recorded), None
         except Refused as refused:
             when, refusal = recorded, refused
         if refusal is None and year:
-            refusal = await self._refusal(terminal, make, roles or terminal.roles, when, year,
-                                          tuple(p for p, _ in encrypted_people), imported)
+            refusal, first = await self._refusal(terminal, make, roles or terminal.roles, when, year,
+                                                 tuple(p for p, _ in encrypted_people), imported)
         for _ in range(MAX_ATTEMPTS):
             drawn: list[str] = []
             try:
@@ -146,7 +149,10 @@ class IntakeService:
                             raise not_found()  # as for a matter that does not exist: it tells nothing of the others
                         receipt_no = self.receipt_no(year, serial) if year and serial else None
                         drawn.extend([receipt_no] if receipt_no else [])
-                        made = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
+                        if first is not None and loaded.state is None and receipt_no:
+                            made = [Step(first.command, decided=numbered(first.decided or (), receipt_no))]
+                        else:
+                            made = await make(conn, loaded.state, receipt_no, tuple(p for p, _ in encrypted_people))
                         state, chained = self.decided(terminal, roles or terminal.roles, loaded, petition_id, made,
                                                       when, recorded, actor or f"terminal:{terminal.id}", imported)
                         if repeat_check:  # the matters found go to the answer (respond's third argument)
@@ -165,8 +171,10 @@ class IntakeService:
                     drawn.clear()  # committed with the matter
                 if self.committed is not None:
                     self.committed()
-                log.info("%s: %s", "import" if imported else type(made).__name__, ", ".join(e.type for e in chained),
-                         extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
+                if log.isEnabledFor(logging.INFO):  # its arguments are not built for nothing
+                    log.info("%s: %s", "import" if imported else type(first.command if first else made).__name__,
+                             ", ".join(e.type for e in chained),
+                             extra={"terminal": terminal.id, "status": state.status, "seq": state.seq})
                 return answer
             except store.Exists:  # imported before under another id: the external id is the matter's
                 raise Refused("state", "exists", "该外部编号的事项已导入", "a matter with this external_id was imported "
@@ -217,9 +225,8 @@ class IntakeService:
         for step in steps:
             at = step.occurred or when
             try:
-                ctx = context(self.county, step.unit or terminal.unit_id, roles, at,
-                              state.holder_tier if state else None, by)
-                produced = decide(state, step.command, ctx)
+                produced = list(step.decided) if step.decided is not None else \
+                    self.decision(state, step.command, step.unit or terminal.unit_id, roles, at, by)
             except Refused as refused:
                 raise refused if step.where is None else refused.within(step.where) from None
             if actor is None:
@@ -233,17 +240,27 @@ class IntakeService:
         assert state is not None
         return state, chained
 
+    def decision(self, state: PetitionState | None, command: c.Command, unit: str, roles: frozenset[str],
+                 at: datetime, by: Importer | None) -> list[EventData]:
+        """One command decided on a matter as it stands, by ``unit`` at ``at`` (``by``: in an import)."""
+        return decide(state, command, context(self.county, unit, roles, at, state.holder_tier if state else None, by))
+
     async def _refusal(self, terminal: Terminal, make: Make, roles: frozenset[str], occurred: datetime, year: int,
-                       people: tuple, imported: bool) -> Refused | None:
+                       people: tuple, imported: bool) -> tuple[Refused | None, Step | None]:
         """A registration (or an imported history) decided before its number is drawn (decide is pure and the
         matter new, so the decision made again with the number is the same): a refused one draws none.  Raised
-        only after the Idempotency-Key was read, so a retry still gets the first answer."""
+        only after the Idempotency-Key was read, so a retry still gets the first answer.  A live registration
+        comes back decided (``Step.decided``), its events then numbered with the number drawn, not decided again
+        (``decide.numbered``); a history is decided again with its number."""
         made = await make(None, None, self.receipt_no(year, 0), people)  # type: ignore[arg-type]
         try:
-            self.decided(terminal, roles, store.Loaded(None), "", made, occurred, occurred, None, imported)
+            if isinstance(made, list):
+                self.decided(terminal, roles, store.Loaded(None), "", made, occurred, occurred, None, imported)
+                return None, None
+            by = importer(self.county, terminal.unit_id) if imported else None
+            return None, Step(made, decided=tuple(self.decision(None, made, terminal.unit_id, roles, occurred, by)))
         except Refused as refused:
-            return refused
-        return None
+            return refused, None
 
     # ---- 并单: a command on two matters ------------------------------------------------
 

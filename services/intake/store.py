@@ -134,11 +134,12 @@ def chain_events(
             recorded=recorded, occurred=occurred, actor=actor, seq=seq, prevhash=prevhash,
             data=data.model_dump(mode="json"), hashalg=hashalg,
         )
-        state = evolve(state, data, occurred, seq)
+        state = evolve(state, data, occurred, seq, petition_id)
         head = ChainLink(seq, event.hash)
         chained.append(event)
     assert state is not None
-    return dataclasses.replace(state, petition_id=petition_id), chained
+    # built with its id (a registration's) or read back with it: replaced only where a caller folded without it
+    return (state if state.petition_id == petition_id else dataclasses.replace(state, petition_id=petition_id)), chained
 
 
 # One statement writes a command: the write model first (``pt``: the new row, or the update guarded by the version

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from intake.api.deps import AuthenticatedFirst, IdemDep, TerminalDep
+from intake.api.deps import AuthenticatedFirst, TerminalDep, WriteDep
 from intake.api.routes import ERRORS, WRITES
 from intake.notices.issuing import Gone, Issued, NotReproducible
 from intake.notices.render import MEDIA_TYPES, FontMissing
@@ -113,8 +113,7 @@ async def list_notices(request: Request, petition_id: uuid.UUID, terminal: Termi
 
 @router.post("/petitions/{petition_id}/notices", status_code=201, response_model=NoticeOut,
              responses={**WRITES, **MADE})
-async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIssue, terminal: TerminalDep,
-                       idem: IdemDep) -> Response:
+async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIssue, write: WriteDep) -> Response:
     """出具告知书并记录送达。Issue a notice: composed from the matter's events and the county's template, rendered
     as PDF and DOCX, recorded as the event `petition.notice_issued.v1` with the documents' SHA-256 and the delivery.
 
@@ -122,6 +121,7 @@ async def issue_notice(request: Request, petition_id: uuid.UUID, body: NoticeIss
     Issuing the 信访处理意见书 or the 复查意见书 starts the petitioner's 30 days to ask for review from the
     delivery (the first one recorded). 409 when there is nothing to tell yet (e.g. no acceptance), 403 for a role
     or unit that may not issue it (see the module text), 410 when a petitioner addressed was erased."""
+    terminal, idem = write
     app = request.app.state.intake
     pid = str(petition_id)
     if body.new_query_code and body.kind != "receipt":

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from intake import idempotency, store
 from intake.api import schemas as s
-from intake.api.deps import AdminDep, AuthenticatedFirst, IdemDep, TerminalDep
+from intake.api.deps import AdminDep, AuthenticatedFirst, TerminalDep, WriteDep
 from intake.api.lookup_schemas import possible_repeat
 from intake.auth import Terminal, create_terminal, revoke_terminal
 from intake.domain import commands as c
@@ -118,9 +118,17 @@ async def revoke(request: Request, terminal_id: str, _: AdminDep) -> Response:
     return Response(status_code=204)
 
 
+def registration(county, state: PetitionState, repeats=()) -> dict:
+    """The answer to a registration, as ``s.Registration`` writes it (its fields, in its order, as JSON): built as
+    the JSON it is, not as a model validated and then dumped (tests/unit/intake/test_registration_decided_once.py)."""
+    return {"petition_id": state.petition_id, "receipt_no": state.receipt_no, "status": state.status,
+            "status_label": STATUSES[state.status],
+            "possible_repeats": [possible_repeat(county, found).model_dump(mode="json") for found in repeats]}
+
+
 @router.post("/petitions", status_code=201, response_model=s.Registration, tags=["petitions"],
              responses=WRITES, name="register_petition")
-async def register(request: Request, body: s.PetitionCreate, terminal: TerminalDep, idem: IdemDep) -> Response:
+async def register(request: Request, body: s.PetitionCreate, write: WriteDep) -> Response:
     """登记信访事项及首批次。Register a matter with its first batch.
 
     A 201 means the matter is durably stored; it reaches the other services even if Kafka is
@@ -128,6 +136,7 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
     Idempotency-Key after a network failure: you get the first answer, never a second matter.
     `possible_repeats` lists the same people's open or recently closed matters in your scope (by identity number
     or phone, as `POST /v1/petitions/repeat-check`): never a refusal, the clerk decides."""
+    terminal, idem = write
     app = request.app.state.intake
     petition_id = str(uuid.uuid4())
 
@@ -138,10 +147,8 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
             category=body.category, summary=body.summary, head_count=body.head_count, petitioners=people,
             accused_unit=body.accused_unit)
 
-    def respond(state: PetitionState, _version: int, repeats=()) -> tuple[int, s.Registration]:
-        return 201, s.Registration(petition_id=petition_id, receipt_no=state.receipt_no, status=state.status,
-                                   status_label=STATUSES[state.status],
-                                   possible_repeats=[possible_repeat(app.county, found) for found in repeats])
+    def respond(state: PetitionState, _version: int, repeats=()) -> tuple[int, dict]:
+        return 201, registration(app.county, state, repeats)
 
     return _answer(await app.service.execute(terminal, petition_id, make, respond, occurred=body.occurred_at,
                                              idem=idem, people=[p.model_dump() for p in body.petitioners],
@@ -151,9 +158,9 @@ async def register(request: Request, body: s.PetitionCreate, terminal: TerminalD
 
 @router.post("/petitions/{petition_id}/visits", status_code=201, response_model=s.PetitionPublic,
              tags=["petitions"], responses=WRITES, name="record_visit")
-async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, terminal: TerminalDep,
-                idem: IdemDep) -> Response:
+async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, write: WriteDep) -> Response:
     """登记同一事项的后续批次（重复访）。Record a later batch on the same matter."""
+    terminal, idem = write
     app = request.app.state.intake
     pid = str(petition_id)
 
@@ -169,7 +176,7 @@ async def visit(request: Request, petition_id: uuid.UUID, body: s.VisitCreate, t
 @router.post("/petitions/{petition_id}/actions", response_model=s.PetitionPublic, tags=["petitions"],
              responses=WRITES, name="act_on_petition")
 async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.ActionIn, Body()],
-              terminal: TerminalDep, idem: IdemDep) -> Response:
+              write: WriteDep) -> Response:
     """办理操作：受理、不予受理、转送、派单异议、延期、中止/恢复计时、答复、复查/复核申请与意见、评价、撤回。
 
     Handle the matter: `accept`, `decline`, `transfer`, `object`, `extend`, `suspend`, `resume`,
@@ -184,6 +191,7 @@ async def act(request: Request, petition_id: uuid.UUID, body: Annotated[s.Action
     count as repeat batches there, its deadlines close, and it answers `merged_into`. Refused into itself, into a
     merged or closed matter, or a matter outside your jurisdiction (404 naming `into`). `unmerge` (county-tier
     supervisor, once): the matter counts on its own again."""
+    terminal, idem = write
     fields = body.model_dump(exclude={"action", "occurred_at"})
     if body.action == "merge":
         fields["into"] = fields["into"].lower()

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.api.deps import AuthenticatedFirst, IdemDep, TerminalDep
+from intake.api.deps import AuthenticatedFirst, TerminalDep, WriteDep
 from intake.api.notices import DOCUMENT, MADE, _document, _format, _guarded
 from intake.api.routes import ERRORS, WRITES
 from intake.notices.supervising import SupervisionNotice
@@ -70,8 +70,7 @@ def _out(notice: SupervisionNotice) -> SupervisionNoticeOut:
 
 
 @router.post("/supervision-notices", status_code=201, response_model=SupervisionNoticeOut, responses=WRITES)
-async def issue_supervision_notice(request: Request, body: SupervisionIssue, terminal: TerminalDep,
-                                   idem: IdemDep) -> Response:
+async def issue_supervision_notice(request: Request, body: SupervisionIssue, write: WriteDep) -> Response:
     """出具督办单。Issue a supervision notice for every matter the unit holds that is overdue now (its earliest
     open due passed, its clock running), soonest due first: recorded as the event `petition.supervised.v1` on each
     listed matter's stream, all in one transaction, with the SHA-256 of the document as PDF and DOCX.
@@ -79,6 +78,7 @@ async def issue_supervision_notice(request: Request, body: SupervisionIssue, ter
     The answer lists the matters with their due dates and days overdue; download the document from the paths given
     (reproduced from the events). 403 for a role other than supervisor or a unit not above the one supervised,
     404 for a unit outside the caller's scope, 409 when the unit holds no overdue matter."""
+    terminal, idem = write
     answer = await request.app.state.intake.supervision.issue(terminal, body.unit, body.reason, idem, _out)
     return Response(answer.body, status_code=answer.status, media_type="application/json")
 

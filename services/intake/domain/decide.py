@@ -445,4 +445,8 @@ def _decide_action(state: PetitionState, cmd: c.Command, ctx: Context) -> list[E
     raise Refused("invalid", "command", "未知的操作", f"unknown command {type(cmd).__name__}")
 
 
-
+def numbered(produced: tuple[EventData, ...] | list[EventData], receipt_no: str) -> tuple[EventData, ...]:
+    """A registration's events decided before its receipt number was drawn, with the number drawn: decide reads
+    nothing of the number (it copies it into the registration), so these are the events deciding again gives."""
+    return tuple(data.model_copy(update={"receipt_no": receipt_no}) if isinstance(data, Registered) else data
+                 for data in produced)

@@ -180,11 +180,13 @@ def _answered(state: PetitionState, status: str, data: Any, occurred: datetime) 
                    resolved=data.resolved, evaluated=False, suspended=False)
 
 
-def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
-    """The state after one of intake's own events."""
-    after = _folded(state, data, occurred, seq)
+def evolve(state: PetitionState | None, data: EventData, occurred: datetime, seq: int,
+           petition_id: str = "") -> PetitionState:
+    """The state after one of intake's own events (``petition_id``: a registration's matter, which its event does
+    not carry — the envelope's subject does; else the state is built without it)."""
+    after = _folded(state, data, occurred, seq, petition_id)
     kind = NOTICE_OF.get(type(data))
-    if kind is None:
+    if kind is None or isinstance(data, Registered):  # a registration's state is built with its receipt told
         return after
     told = tuple(item for item in after.told if item[0] != kind)
     return replace(after, told=told + ((kind, seq, data.unit, rfc3339(occurred)),))  # type: ignore[attr-defined]
@@ -198,19 +200,21 @@ def _delivered(state: PetitionState, data: NoticeIssued, occurred: datetime) -> 
     return replace(state, answer_delivered_at=occurred)
 
 
-def _folded(state: PetitionState | None, data: EventData, occurred: datetime, seq: int) -> PetitionState:
+def _folded(state: PetitionState | None, data: EventData, occurred: datetime, seq: int,
+            petition_id: str = "") -> PetitionState:
     if isinstance(data, Registered):
-        base = PetitionState(
-            petition_id="", receipt_no=data.receipt_no, status="registered",
+        # built once, not replaced: the refs as _refs gives them on a matter without any, the receipt told (as
+        # evolve tells a notice's fact) and, for imported history, held by the unit that handled it then
+        held = {"status": "assigned", "holder_unit": data.unit, "holder_tier": data.tier, "assigned_at": occurred} \
+            if data.imported else {"status": "registered"}
+        return PetitionState(
+            petition_id=petition_id, receipt_no=data.receipt_no,
             jurisdiction=data.jurisdiction, category=data.category, registered_unit=data.unit,
             registered_at=occurred, last_fact_at=occurred, imported=data.imported, external_id=data.external_id,
             accused_unit=data.accused_unit,
             head_count=data.head_count, seq=seq, petitioner_refs=tuple(p.ref for p in data.petitioners),
-        )  # the refs as _refs gives them on a matter without any: built once, not replaced
-        if data.imported:  # imported history is held by the unit that handled it then
-            base = replace(base, status="assigned", holder_unit=data.unit, holder_tier=data.tier,
-                           assigned_at=occurred)
-        return base
+            told=((NOTICE_OF[Registered], seq, data.unit, rfc3339(occurred)),), **held,
+        )
     assert state is not None, "事项尚未登记 the matter has not been registered"
     step = not isinstance(data, NOT_STEPS) and (state.last_fact_at is None or occurred > state.last_fact_at)
     state = replace(state, seq=seq, last_fact_at=occurred) if step else replace(state, seq=seq)
