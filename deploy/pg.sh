@@ -91,6 +91,11 @@ shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# WAL sized for a write-heavy service: at the default (1 GB) the registrations and the bulk loads checkpoint every
+# 10-50 s, and each checkpoint's flush and the full-page images after it show in the registrations' latency tail
+# (docs/benchmarks.md, the lookup section). The same in docker-compose.yml.
+max_wal_size = 4GB
+checkpoint_timeout = 15min
 timezone = 'UTC'
 log_timezone = 'UTC'
 EOF
