@@ -80,9 +80,11 @@ async def load(dsn: str, county, count: int) -> float:
                 "head_hash", "version", "state"])
             await conn.copy_records_to_table("blind_indexes", schema_name=SCHEMA, records=indexes,
                                              columns=["kind", "digest", "ref", "petition_id"])
-        await conn.execute("ANALYZE petitions; ANALYZE blind_indexes")
-        # the load's dirty pages and WAL flushed now, not by a checkpoint in the middle of the measured runs (one
-        # landed in the first wrk run at 21:56 UTC: 422/s against 569/s for the same code a minute later)
+        # vacuumed (the insert-triggered autovacuum of a million new rows otherwise runs during the first measured
+        # runs) and the load's dirty pages and WAL flushed now, not by a checkpoint in the middle of them (one landed
+        # in the first wrk run at 21:56 UTC: 422/s against 569/s for the same code a minute later)
+        await conn.execute("VACUUM (ANALYZE) petitions")
+        await conn.execute("VACUUM (ANALYZE) blind_indexes")
         await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
@@ -165,6 +167,24 @@ async def sizes_of(dsn: str) -> tuple[dict, str]:
     return {k: row[k] for k in ("event", "answer", "field")}, row["state"]
 
 
+def drained(dsn: str, timeout: float = 120) -> float:
+    """Wait until the relay has published the outbox (the saturating run before leaves a backlog of thousands of
+    events, whose publishing would otherwise share the machine with the next measurement); how long it took."""
+    async def wait() -> float:
+        conn = await asyncpg.connect(dsn, server_settings={"search_path": SCHEMA})
+        started = time.monotonic()
+        try:
+            while await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
+                if time.monotonic() - started > timeout:
+                    raise TimeoutError(f"the outbox was not drained in {timeout:.0f} s")
+                await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
+        return round(time.monotonic() - started, 1)
+
+    return asyncio.run(wait())
+
+
 def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -233,6 +253,7 @@ def main() -> None:
                 token = driver.terminal(VILLAGE)
                 driver.producer.close()
                 os.environ["XINFANG_RUN"] = str(n)  # register.lua: the people of each run apart
+                figures[f"drained_before_wrk_{n}_s"] = drained(dsn)
                 figures[f"loadavg_before_wrk_{n}"] = loadavg()
                 rate, _p50, p99, bad = wrk(proc.url, token, args.seconds, args.concurrency)
                 assert bad == 0, f"{bad} registrations refused"
@@ -240,6 +261,7 @@ def main() -> None:
                 p99s["on" if detection else "off"].append(p99)
                 if n == 3:  # detection on: latency at half the capacity just measured
                     capacity = sum(rates["on"]) / len(rates["on"])
+                    figures["drained_before_open_loop_s"] = drained(dsn)
                     figures["loadavg_before_open_loop"] = loadavg()
                     half = offered(proc.proc.pid, proc.url, token, args.seconds, round(capacity / 2),
                                    lambda: person_body(rng))
