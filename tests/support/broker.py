@@ -36,7 +36,7 @@ class PrivateBroker:
 
     def __init__(self, folder: Path, node: int = 1, voters: str | None = None, port: int | None = None,
                  controller: int | None = None, cluster_id: str | None = None, replicas: int = 1) -> None:
-        self.folder = folder
+        self.folder, self.node_id = folder, node
         self.port, self.controller = port or free_port(), controller or free_port()
         self.proc: subprocess.Popen | None = None
         (folder / "data").mkdir(parents=True, exist_ok=True)
@@ -127,6 +127,28 @@ class PrivateCluster:
             node.start(wait=False)
         for node in self.nodes:
             node.start_wait(timeout)
+        # every node's metadata lists every broker and a controller among them: before that, an admin request
+        # sent to the controller it names can find no such broker (kafka-python: UnknownBrokerIdError, seen in CI
+        # provisioning the drill's topics right after the start)
+        until(self.complete, f"all {len(self.nodes)} brokers in every node's metadata", timeout, every=0.2)
+
+    def complete(self) -> bool:
+        wanted = {node.node_id for node in self.nodes}
+        for node in self.nodes:
+            try:
+                admin = KafkaAdminClient(bootstrap_servers=node.bootstrap, request_timeout_ms=3000)
+            except KafkaError:
+                return False
+            try:
+                cluster = admin.describe_cluster()
+            except KafkaError:
+                return False
+            finally:
+                admin.close()
+            live = {b["broker_id"] for b in cluster["brokers"] if not b.get("is_fenced")}  # fenced: not in metadata yet
+            if live != wanted or cluster.get("controller_id") not in wanted:
+                return False
+        return True
 
     def stop(self) -> None:
         for node in self.nodes:
