@@ -49,12 +49,17 @@ class Scope:
 
 
 def _matter_filter(alias: str) -> str:
-    return (f"{as_of(alias)} AND (:jurisdictions::text[] IS NULL OR {alias}.jurisdiction = ANY(:jurisdictions::text[])) "
+    return (f"{as_of(alias)} AND {_places(alias)} "
             f"AND (:category::text IS NULL OR {alias}.category = :category)")
 
 
+def _places(alias: str) -> str:
+    """The row's place is in scope (``:jurisdictions``; NULL: all)."""
+    return f"(:jurisdictions::text[] IS NULL OR {alias}.jurisdiction = ANY(:jurisdictions::text[]))"
+
+
 def _state_filter(alias: str) -> str:
-    return (f"(:jurisdictions::text[] IS NULL OR {alias}.jurisdiction = ANY(:jurisdictions::text[])) "
+    return (f"{_places(alias)} "
             f"AND (:category::text IS NULL OR {alias}.category = :category) "
             f"AND (:channel::text IS NULL OR {alias}.channel = :channel)")
 
@@ -172,7 +177,7 @@ def _ctes_rolled(schema: str) -> str:
     summed = ", ".join(f"sum({expr}) AS {name}" for name, expr in adds.items())
     negated = ", ".join(f"-sum({expr}) AS {name}" for name, expr in adds.items())
     columns = ", ".join(f"r.{name}" for name in adds)
-    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    places = _places("r")
     return f"""{rows},
 kb AS (
   SELECT handler, jurisdiction, {summed} FROM b WHERE NOT rolled OR own_id <> petition_id GROUP BY 1, 2
@@ -191,7 +196,7 @@ kb AS (
 def _rolled_obligations(q: str, by_place: bool = True) -> str:
     """ko: per (unit, place, stage) the obligations due and met: o's rows and the roll-up's months (``by_place``
     False: per (unit, stage), the place NULL)."""
-    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    places = _places("r")
     place, grouping = ("jurisdiction", "1, 2, 3") if by_place else ("NULL::text", "1, 3")
     return f"""ko AS (
   SELECT unit, {place} AS jurisdiction, stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o
@@ -341,7 +346,7 @@ def _once_in_period(q: str, state: str, rollup: str, column: str) -> str:
     with the time of the previous one of their kind (``prev_at``): the roll-up's months count each once a month,
     less those counted already in an earlier month of the period; the rest of the period counts those without one
     before the period."""
-    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    places = _places("r")
     return f"""SELECT unit, sum(n)::bigint AS n FROM (
     SELECT r.unit, r.{column} AS n FROM {q}.{rollup} r WHERE {_cut_part('r.month')} AND {places}
     UNION ALL
@@ -360,7 +365,7 @@ def _units_now(schema: str) -> str:
     escalated away, satisfaction and obligations, each the roll-up's whole months (a category or channel: none, the
     caller's ``rollups.no_cut``) and the rest of the period from the state rows, in the full query's rules."""
     q = quoted(schema)
-    places = "(:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))"
+    places = _places("r")
     rows = f"{_rows_part('s.occurred_at')} AND s.occurred_at <= :as_of AND {_state_filter('s')}"
     return f"""WITH {obligations(schema, unit_filter=False, now=True, rolled=True)},
 {_rolled_obligations(q, by_place=False)},
@@ -612,7 +617,7 @@ def rolled_stats_sql(schema: str) -> Named:
     q = quoted(schema)
     batches, persons = rollups.collective()
     period = "s.occurred_at >= :start AND s.occurred_at < :stop AND s.occurred_at <= :as_of"
-    places = "(:jurisdictions::text[] IS NULL OR s.jurisdiction = ANY(:jurisdictions::text[]))"
+    places = _places("s")
     opener = rollups.opens(":threshold::int", "s.")
     mine = "NOT EXISTS (SELECT 1 FROM inv WHERE inv.petition_id = s.petition_id)"
     return named(f"""WITH {_ctes_rolled(schema)},
@@ -629,7 +634,7 @@ ib AS MATERIALIZED (  -- their batches of the period, each in the matter it coun
 ),
 p (n, resolved) AS (
   SELECT {_total(rollups.opened('opens', 'r.'))}, {_total(rollups.opened('resolved', 'r.'))} FROM {q}.case_rollup r
-  WHERE {_cut_part('r.month')} AND (:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))
+  WHERE {_cut_part('r.month')} AND {_places('r')}
   UNION ALL  -- less inv's matters there (counted below)
   SELECT -count(*), -count(*) FILTER (WHERE s.resolved) FROM {q}.batch_state s
   WHERE s.petition_id IN (SELECT petition_id FROM inv) AND {_cut_part('s.case_at')} AND {opener} AND {places}
@@ -664,7 +669,7 @@ oo AS (SELECT {_total("due) FILTER (WHERE stage = 'accept'")} AS accept_due,
   SELECT stage, count(*) AS due, count(*) FILTER (WHERE met) AS met FROM o GROUP BY 1
   UNION ALL
   SELECT r.stage, r.due, r.met FROM {q}.obligation_rollup r
-  WHERE {_cut_part('r.month')} AND (:jurisdictions::text[] IS NULL OR r.jurisdiction = ANY(:jurisdictions::text[]))) ko)
+  WHERE {_cut_part('r.month')} AND {_places('r')}) ko)
 SELECT bb.cases, bb.batches, bb.persons, bb.repeat_batches, bb.skip_level_batches, pp.collective_cases,
        bb.collective_batches, bb.collective_persons, bb.resolved, pp.collective_resolved, oo.accept_due,
        oo.accepted_on_time, oo.handle_due, oo.replied_on_time, bb.replied, bb.evaluated, bb.satisfied,
